@@ -1,0 +1,195 @@
+//! Findings: what is wrong, where, and how to fix it.
+//!
+//! A finding is never an `Err`: checks return `Vec<Diagnostic>` and the caller
+//! decides (through `--deny`) whether they fail the run.
+
+use crate::source::Span;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = ($id:literal, $slug:literal, $severity:ident, $title:literal), )*) => {
+        /// Every rule has one stable code; `omero-iis explain CODE` prints its page
+        /// from `docs/rules.md`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// `OW001`.
+            pub fn id(self) -> &'static str { match self { $( Code::$variant => $id, )* } }
+            /// `unknown-property`.
+            pub fn slug(self) -> &'static str { match self { $( Code::$variant => $slug, )* } }
+            pub fn severity(self) -> Severity { match self { $( Code::$variant => Severity::$severity, )* } }
+            /// One line for listings.
+            pub fn title(self) -> &'static str { match self { $( Code::$variant => $title, )* } }
+        }
+    };
+}
+
+codes! {
+    UnknownProperty = ("OW001", "unknown-property", Warning, "omero.web property that OMERO.web does not know"),
+    InvalidPropertyName = ("OW002", "invalid-property-name", Error, "property name OMERO refuses (spaces, `=`, other characters)"),
+    DuplicateProperty = ("OW003", "duplicate-property", Warning, "same property twice in one file; the later one wins"),
+    NotAnInteger = ("OW010", "not-an-integer", Error, "integer property whose value Python's int() rejects"),
+    OutOfRange = ("OW011", "out-of-range", Error, "number outside the range that works (ports, workers, timeouts)"),
+    NotABoolean = ("OW012", "not-a-boolean", Error, "boolean other than true/false/1/0/t/f; OMERO reads it as false"),
+    InvalidJson = ("OW013", "invalid-json", Error, "JSON property that is not strict JSON"),
+    JsonShape = ("OW014", "json-shape", Error, "JSON property of the wrong shape for what OMERO.web does with it"),
+    InvalidChoice = ("OW015", "invalid-choice", Error, "value outside the fixed set OMERO accepts"),
+    ControlCharacter = ("OW016", "control-character", Error, "value with control characters (line breaks, NUL, ...)"),
+    PrefixLeadingSlash = ("OW020", "prefix-leading-slash", Error, "omero.web.prefix does not start with `/`"),
+    PrefixTrailingSlash = ("OW021", "prefix-trailing-slash", Error, "omero.web.prefix ends with `/`"),
+    PrefixRoot = ("OW022", "prefix-root", Error, "omero.web.prefix is `/` or empty instead of unset"),
+    UrlPathCharacters = ("OW023", "url-path-characters", Error, "prefix or static URL with characters that are not URL-safe"),
+    StaticUrlShape = ("OW024", "static-url-shape", Error, "omero.web.static_url neither starts with `/` nor is an http(s) URL"),
+    StaticUrlOutsidePrefix = ("OW025", "static-url-outside-prefix", Warning, "omero.web.static_url is not under omero.web.prefix"),
+    StaticUrlConflict = ("OW026", "static-url-conflict", Error, "omero.web.static_url would replace the OMERO.web application"),
+    StaticUrlElsewhere = ("OW027", "static-url-elsewhere", Warning, "omero.web.static_url is an absolute URL; IIS will not serve static files"),
+    CachesShape = ("OW030", "caches-shape", Error, "omero.web.caches has no `default` cache with a `BACKEND`"),
+    SessionsNotStored = ("OW031", "sessions-not-stored", Error, "cache session engine with a cache that stores nothing"),
+    SessionsPerWorker = ("OW032", "sessions-per-worker", Warning, "cache sessions in per-process memory with several workers"),
+    SessionsNeedDatabase = ("OW033", "sessions-need-database", Error, "database session engine without omero.web.databases"),
+    DeprecatedSessionStore = ("OW034", "deprecated-session-store", Warning, "omeroweb.filesessionstore is deprecated"),
+    DeprecatedProperty = ("OW040", "deprecated-property", Warning, "deprecated property; use its replacement"),
+    DeprecatedAliasConflict = ("OW041", "deprecated-alias-conflict", Error, "deprecated property and its replacement disagree"),
+    IsapiSessionEngineSet = ("OW101", "isapi-session-engine-set", Error, "isapi-wsgi needs omero.web.session_engine unset"),
+    IsapiCachesSet = ("OW102", "isapi-caches-set", Error, "isapi-wsgi needs omero.web.caches unset"),
+    InvalidSiteName = ("OW201", "invalid-site-name", Error, "IIS site name IIS refuses"),
+    InvalidPoolName = ("OW202", "invalid-pool-name", Error, "application pool name IIS refuses"),
+    InvalidWindowsPath = ("OW203", "invalid-windows-path", Error, "path that is not an absolute Windows path"),
+    UnsafeForScript = ("OW204", "unsafe-for-script", Error, "value that cannot be written into install.cmd safely"),
+    NonAsciiForScript = ("OW205", "non-ascii-for-script", Error, "non-ASCII value that install.cmd cannot carry"),
+    BroadAclPrincipal = ("OW206", "broad-acl-principal", Warning, "folder permissions granted to every user"),
+    InvalidOptionValue = ("OW207", "invalid-option-value", Error, "deployment option with a value that is not allowed"),
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Code {
+    /// Looks a code up by `OW001`, `ow001` or `unknown-property`.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.id().eq_ignore_ascii_case(text) || c.slug() == text)
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Where: the characters at fault. `None` when the culprit is a default value.
+    pub span: Option<Span>,
+    /// The property or option concerned (always set when `span` is `None`).
+    pub subject: Option<String>,
+    /// Short label under the caret.
+    pub label: Option<String>,
+    /// How to fix it, ideally something to paste.
+    pub help: Option<String>,
+    /// Extra context.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            span: None,
+            subject: None,
+            label: None,
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn at(mut self, span: Option<&Span>) -> Diagnostic {
+        self.span = span.cloned();
+        self
+    }
+
+    pub fn subject(mut self, subject: impl Into<String>) -> Diagnostic {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Diagnostic {
+        self.severity = severity;
+        self
+    }
+
+    /// `file:line:col`, or the subject's default when there is no file.
+    pub fn location(&self) -> String {
+        match (&self.span, &self.subject) {
+            (Some(span), _) => span.display(),
+            (None, Some(subject)) => format!("{subject} (default value)"),
+            (None, None) => "(no location)".to_owned(),
+        }
+    }
+}
+
+/// Which findings fail a run (`--deny`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DenyLevel {
+    /// Errors fail the run; warnings are reported only.
+    #[default]
+    Errors,
+    /// Warnings fail the run too.
+    Warnings,
+}
+
+impl DenyLevel {
+    pub fn fails(self, diagnostics: &[Diagnostic]) -> bool {
+        let threshold = match self {
+            DenyLevel::Errors => Severity::Error,
+            DenyLevel::Warnings => Severity::Warning,
+        };
+        diagnostics.iter().any(|d| d.severity >= threshold)
+    }
+}
+
+/// Sorts findings the way a person reads them: by file, then position, then code.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.span.as_ref().map(|s| s.file.name.clone()),
+                d.span.as_ref().map(|s| s.range.start),
+                d.code,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}

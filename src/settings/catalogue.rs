@@ -1,0 +1,276 @@
+//! Every property OMERO.web reads, loaded from
+//! `schemas/omero-web-settings.schema.json` (embedded at build time).
+//!
+//! The schema describes each value *after* OMERO's parser ran (an int, a bool,
+//! a JSON document); `x-omero` says which parser that is and what the default
+//! is. JSON Schema checks the shape of JSON values; Rust rules in `validate`
+//! say what a schema cannot.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+const CATALOGUE_JSON: &str = include_str!("../../schemas/omero-web-settings.schema.json");
+
+/// The parser `settings.py` applies to a property (facts §1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Parser {
+    Str,
+    Bool,
+    Int,
+    Json,
+    LeaveNoneUnset,
+    LeaveNoneUnsetInt,
+    Identity,
+    StrSlash,
+    Normpath,
+    Regex,
+    ServerType,
+    SessionEngine,
+    Timezone,
+    WorkerClass,
+}
+
+/// What a value must look like, derived from its parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Bool,
+    Int,
+    Json,
+    /// One of the schema's `enum` values, compared exactly.
+    Choice,
+}
+
+impl Parser {
+    pub fn kind(self) -> Kind {
+        match self {
+            Parser::Bool => Kind::Bool,
+            Parser::Int | Parser::LeaveNoneUnsetInt => Kind::Int,
+            Parser::Json => Kind::Json,
+            Parser::ServerType | Parser::SessionEngine | Parser::WorkerClass => Kind::Choice,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// Which mapping dict of `settings.py` a property lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    Internal,
+    Custom,
+    Development,
+    Api,
+    Deprecated,
+    /// Read by OMERO 5.2 or earlier, no longer by current OMERO.web.
+    Removed,
+}
+
+#[derive(Debug, Deserialize)]
+struct OmeroAnnotations {
+    django: String,
+    default: Option<String>,
+    parser: Parser,
+    group: Group,
+    #[serde(default)]
+    example: Option<String>,
+    #[serde(default)]
+    replaced_by: Option<String>,
+    #[serde(default)]
+    sensitive: bool,
+}
+
+/// One property of the catalogue.
+#[derive(Debug)]
+pub struct PropertySpec {
+    pub key: String,
+    pub description: String,
+    pub django: String,
+    /// The default as OMERO would print it; `None` = the Django setting stays unset.
+    pub default: Option<String>,
+    pub parser: Parser,
+    pub group: Group,
+    pub example: Option<String>,
+    pub replaced_by: Option<String>,
+    pub sensitive: bool,
+    /// The JSON Schema of the parsed value.
+    pub schema: Json,
+}
+
+impl PropertySpec {
+    pub fn kind(&self) -> Kind {
+        self.parser.kind()
+    }
+
+    pub fn is_deprecated(&self) -> bool {
+        matches!(self.group, Group::Deprecated | Group::Removed)
+    }
+
+    /// The allowed values of a [`Kind::Choice`] property.
+    pub fn choices(&self) -> Vec<&str> {
+        self.schema
+            .get("enum")
+            .and_then(Json::as_array)
+            .map(|values| values.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The whole catalogue.
+#[derive(Debug)]
+pub struct Catalogue {
+    properties: BTreeMap<String, PropertySpec>,
+    plugin_namespaces: Vec<String>,
+}
+
+impl Catalogue {
+    /// The embedded catalogue, parsed once.
+    pub fn global() -> &'static Catalogue {
+        static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+        CATALOGUE.get_or_init(|| {
+            Catalogue::parse(CATALOGUE_JSON).expect("embedded catalogue is valid (tested)")
+        })
+    }
+
+    fn parse(text: &str) -> Result<Catalogue, String> {
+        let document: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let properties = document
+            .get("properties")
+            .and_then(Json::as_object)
+            .ok_or("catalogue has no properties")?;
+        let mut specs = BTreeMap::new();
+        for (key, schema) in properties {
+            let annotations: OmeroAnnotations = serde_json::from_value(
+                schema
+                    .get("x-omero")
+                    .cloned()
+                    .ok_or(format!("{key}: no x-omero"))?,
+            )
+            .map_err(|e| format!("{key}: {e}"))?;
+            let description = schema
+                .get("description")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            specs.insert(
+                key.clone(),
+                PropertySpec {
+                    key: key.clone(),
+                    description: description.to_owned(),
+                    django: annotations.django,
+                    default: annotations.default,
+                    parser: annotations.parser,
+                    group: annotations.group,
+                    example: annotations.example,
+                    replaced_by: annotations.replaced_by,
+                    sensitive: annotations.sensitive,
+                    schema: schema.clone(),
+                },
+            );
+        }
+        let plugin_namespaces = document
+            .get("x-plugin-namespaces")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Catalogue {
+            properties: specs,
+            plugin_namespaces,
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&PropertySpec> {
+        self.properties.get(key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &PropertySpec> {
+        self.properties.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.properties.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.properties.is_empty()
+    }
+
+    /// Keys under a known OMERO.web app's namespace (`omero.web.iviewer.*` ...):
+    /// apps define their own settings, which we cannot check.
+    pub fn is_plugin_key(&self, key: &str) -> bool {
+        self.plugin_namespaces
+            .iter()
+            .any(|ns| key.starts_with(ns.as_str()))
+    }
+
+    /// The current property closest to a misspelt key, if any is close enough.
+    pub fn closest(&self, key: &str) -> Option<&str> {
+        closest(
+            key,
+            self.iter()
+                .filter(|p| !p.is_deprecated())
+                .map(|p| p.key.as_str()),
+        )
+    }
+}
+
+/// The candidate most similar to `input`, if similar enough to be a typo.
+pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(input, c), c))
+        .filter(|(score, _)| *score >= 0.9)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_covers_omero_web() {
+        let c = Catalogue::global();
+        assert!(c.len() >= 120, "{} properties", c.len());
+        let prefix = c.get("omero.web.prefix").unwrap();
+        assert_eq!(prefix.django, "FORCE_SCRIPT_NAME");
+        assert_eq!(prefix.default, None);
+        assert_eq!(
+            c.get("omero.web.session_engine").unwrap().choices().len(),
+            5
+        );
+        assert_eq!(
+            c.get("omero.web.force_script_name")
+                .unwrap()
+                .replaced_by
+                .as_deref(),
+            Some("omero.web.prefix")
+        );
+    }
+
+    #[test]
+    fn every_schema_compiles() {
+        for spec in Catalogue::global().iter() {
+            jsonschema::validator_for(&spec.schema)
+                .unwrap_or_else(|e| panic!("{}: schema does not compile: {e}", spec.key));
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos() {
+        let c = Catalogue::global();
+        assert_eq!(c.closest("omero.web.prefx"), Some("omero.web.prefix"));
+        assert_eq!(
+            c.closest("omero.web.static_ulr"),
+            Some("omero.web.static_url")
+        );
+        assert_eq!(c.closest("omero.web.completely_unrelated_thing"), None);
+    }
+}

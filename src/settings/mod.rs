@@ -1,0 +1,138 @@
+//! The OMERO.web property set: what was read, from where, and which value wins.
+//!
+//! `sources` turns inputs into [`Assignment`]s; [`Settings::apply`] folds them
+//! in order (later sources win, like `omero config set`); `catalogue` knows
+//! every property OMERO.web reads.
+
+pub mod catalogue;
+pub mod sources;
+
+use std::collections::BTreeMap;
+
+use crate::source::Span;
+
+pub use catalogue::{Catalogue, Kind, PropertySpec};
+
+/// A property value as read from a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// The exact string OMERO would store.
+    Text(String),
+    /// `********`, as `omero config get` prints passwords: the real value is unknown.
+    Masked,
+}
+
+/// One property with the value that won, and where that value was written.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub key: String,
+    pub value: Value,
+    pub key_span: Span,
+    pub value_span: Span,
+}
+
+impl Setting {
+    /// The value, unless it was masked.
+    pub fn text(&self) -> Option<&str> {
+        match &self.value {
+            Value::Text(t) => Some(t),
+            Value::Masked => None,
+        }
+    }
+}
+
+/// What one line of one source says about one property.
+#[derive(Debug, Clone)]
+pub enum Assignment {
+    /// `key=value`.
+    Set(Setting),
+    /// `omero config set KEY` with no value: back to the default.
+    Unset { key: String, key_span: Span },
+}
+
+impl Assignment {
+    pub fn key(&self) -> &str {
+        match self {
+            Assignment::Set(s) => &s.key,
+            Assignment::Unset { key, .. } => key,
+        }
+    }
+}
+
+/// The effective property set, sorted by key.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    entries: BTreeMap<String, Setting>,
+}
+
+impl Settings {
+    /// Applies assignments in order: a later one replaces or removes an earlier one.
+    pub fn apply(&mut self, assignments: impl IntoIterator<Item = Assignment>) {
+        for assignment in assignments {
+            match assignment {
+                Assignment::Set(setting) => {
+                    self.entries.insert(setting.key.clone(), setting);
+                }
+                Assignment::Unset { key, .. } => {
+                    self.entries.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Setting> {
+        self.entries.get(key)
+    }
+
+    /// The text of a set, unmasked property.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Setting::text)
+    }
+
+    pub fn is_set(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Setting> {
+        self.entries.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// OMERO's own rule for property names (`omero config set` exits 506 otherwise).
+pub fn is_valid_property_name(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// `omero config get` hides keys ending in `pass`/`password`; we also hide keys
+/// the catalogue marks sensitive (such as `omero.web.secret_key`).
+pub fn is_secret(key: &str, catalogue: &Catalogue) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.ends_with("pass")
+        || lower.ends_with("password")
+        || catalogue.get(key).is_some_and(|p| p.sensitive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn property_names_follow_omero_rule() {
+        assert!(is_valid_property_name("omero.web.prefix"));
+        assert!(is_valid_property_name("omero.web.application_server.port"));
+        assert!(!is_valid_property_name("omero.web.prefix "));
+        assert!(!is_valid_property_name(""));
+        assert!(!is_valid_property_name("a=b"));
+    }
+}

@@ -1,0 +1,244 @@
+//! Source text: decoding files as Windows and OMERO tools write them, and
+//! turning byte offsets into `line:column` positions for diagnostics.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+/// A decoded input (a file, one `--set` argument, one environment variable).
+///
+/// Every value read from it keeps a byte range into `text`, so a diagnostic can
+/// point at the exact characters and show them in context.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// What the user calls this input: a path as given, `--set`, `$CONFIG_...`.
+    pub name: String,
+    /// The decoded text (BOM removed, line endings kept as they were).
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+/// A position a person can find in an editor: 1-based line and column
+/// (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where a value came from: a range in a source file.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub file: Arc<SourceFile>,
+    pub range: Range<usize>,
+}
+
+impl Span {
+    pub fn new(file: &Arc<SourceFile>, range: Range<usize>) -> Span {
+        Span {
+            file: Arc::clone(file),
+            range,
+        }
+    }
+
+    pub fn start(&self) -> Position {
+        self.file.position(self.range.start)
+    }
+
+    /// `file:line:col`, as editors and CI annotations understand it.
+    pub fn display(&self) -> String {
+        let p = self.start();
+        format!("{}:{}:{}", self.file.name, p.line, p.column)
+    }
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Arc::new(SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        })
+    }
+
+    /// Decodes raw bytes (see [`decode`]) into a source file.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Arc<SourceFile>, DecodeError> {
+        Ok(SourceFile::new(name, decode(bytes)?))
+    }
+
+    /// The 1-based line and column of a byte offset.
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self.text[start..floor_char_boundary(&self.text, offset)]
+            .chars()
+            .count()
+            + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
+    }
+
+    /// The byte offset of a 1-based line and column (both clamped).
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let line = line.clamp(1, self.line_starts.len()) - 1;
+        let start = self.line_starts[line];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map(|(i, _)| start + i)
+            .unwrap_or(end)
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Why bytes could not be turned into text.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("invalid {encoding} at byte offset {offset}")]
+    Invalid {
+        encoding: &'static str,
+        offset: usize,
+    },
+    #[error(
+        "looks like UTF-16 without a byte order mark (NUL byte at offset {offset}); \
+         save it as UTF-8, or as UTF-16 with a BOM"
+    )]
+    Utf16WithoutBom { offset: usize },
+}
+
+/// Decodes what Windows and OMERO tools write: UTF-8 with or without BOM, and
+/// UTF-16 LE/BE with BOM. Anything else is refused with the byte offset of the
+/// first bad byte, never replaced silently.
+pub fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
+    if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let body = &bytes[bom_len..];
+        if encoding == encoding_rs::UTF_8 {
+            return utf8(body).map_err(|offset| DecodeError::Invalid {
+                encoding: "UTF-8",
+                offset: offset + bom_len,
+            });
+        }
+        let name = if encoding == encoding_rs::UTF_16LE {
+            "UTF-16LE"
+        } else {
+            "UTF-16BE"
+        };
+        return match encoding.decode_without_bom_handling_and_without_replacement(body) {
+            Some(text) => Ok(text.into_owned()),
+            None => Err(DecodeError::Invalid {
+                encoding: name,
+                offset: bom_len + first_bad_utf16_unit(body, encoding == encoding_rs::UTF_16LE),
+            }),
+        };
+    }
+    if let Some(offset) = bytes.iter().take(512).position(|&b| b == 0) {
+        return Err(DecodeError::Utf16WithoutBom { offset });
+    }
+    utf8(bytes).map_err(|offset| DecodeError::Invalid {
+        encoding: "UTF-8",
+        offset,
+    })
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, usize> {
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|e| e.valid_up_to())
+}
+
+/// Offset of the first code unit that does not form valid UTF-16.
+fn first_bad_utf16_unit(body: &[u8], little_endian: bool) -> usize {
+    let units = body.chunks(2).map(|c| match (c, little_endian) {
+        ([a, b], true) => Some(u16::from_le_bytes([*a, *b])),
+        ([a, b], false) => Some(u16::from_be_bytes([*a, *b])),
+        _ => None,
+    });
+    let mut pending_high = None;
+    for (i, unit) in units.enumerate() {
+        let Some(u) = unit else { return i * 2 };
+        match (pending_high.take(), u) {
+            (None, 0xD800..=0xDBFF) => pending_high = Some(i),
+            (None, 0xDC00..=0xDFFF) => return i * 2,
+            (Some(_), 0xDC00..=0xDFFF) => {}
+            (Some(h), _) => return h * 2,
+            (None, _) => {}
+        }
+    }
+    pending_high.map_or(body.len(), |h| h * 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_and_lines() {
+        let f = SourceFile::new("x", "ab\r\nçd=e\n");
+        assert_eq!(f.position(0), Position { line: 1, column: 1 });
+        assert_eq!(f.position(4), Position { line: 2, column: 1 });
+        // 'ç' is two bytes; 'd' is the second character.
+        assert_eq!(f.position(6), Position { line: 2, column: 2 });
+        assert_eq!(f.offset(2, 2), 6);
+    }
+
+    #[test]
+    fn decodes_utf8_with_and_without_bom() {
+        assert_eq!(decode(b"a=b").unwrap(), "a=b");
+        assert_eq!(decode(b"\xEF\xBB\xBFa=b").unwrap(), "a=b");
+    }
+
+    #[test]
+    fn decodes_utf16_with_bom() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("é=1".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("é=1".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&le).unwrap(), "é=1");
+        assert_eq!(decode(&be).unwrap(), "é=1");
+    }
+
+    #[test]
+    fn refuses_bad_bytes_with_offset() {
+        assert_eq!(
+            decode(b"ab\xFFcd"),
+            Err(DecodeError::Invalid {
+                encoding: "UTF-8",
+                offset: 2
+            })
+        );
+        assert_eq!(
+            decode(b"a\0b\0"),
+            Err(DecodeError::Utf16WithoutBom { offset: 1 })
+        );
+        // Lone low surrogate after a BOM.
+        assert_eq!(
+            decode(&[0xFF, 0xFE, b'a', 0, 0x00, 0xDC]),
+            Err(DecodeError::Invalid {
+                encoding: "UTF-16LE",
+                offset: 4
+            })
+        );
+    }
+}
