@@ -1,0 +1,354 @@
+//! Runs a parsed command: reads inputs, drives the pipeline, writes output.
+//! All I/O of the tool happens here, at the edge.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::cli::{
+    Cli, Color, Command, DeployArgs, ExplainArgs, GenArgs, SettingsArgs, SettingsCommand, ShowArgs,
+    ValidateArgs, ValidateCommand,
+};
+use crate::deploy::{self, DeployFileError, DeployOptions, Targets};
+use crate::diagnostic::{self, Code, Diagnostic};
+use crate::render::{self, Artifact, RenderError, TemplateSet};
+use crate::report::{self, Format};
+use crate::settings::sources::{self, SourceError};
+use crate::settings::{self, Catalogue, Settings, Value};
+use crate::source::SourceFile;
+use crate::validate;
+
+/// Operational failures (exit code 2). Findings are never errors.
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    DeployFile(#[from] DeployFileError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("{path}: {message}")]
+    Output { path: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("unknown rule `{0}`; `omero-iis explain --list` shows them all")]
+    UnknownRule(String),
+}
+
+impl AppError {
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            AppError::Source(e) => e.help(),
+            AppError::Output { .. } => {
+                Some("pass --force to replace existing files, or choose another folder with -o")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The result of a command that ran: exit code 0 or 1.
+pub type Outcome = Result<u8, AppError>;
+
+pub fn run(cli: Cli) -> Outcome {
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+    };
+    match cli.command {
+        Command::Validate(ValidateCommand::Settings(args)) => validate_settings(args, color),
+        Command::Gen(args) => gen(args, color),
+        Command::Settings(SettingsCommand::Show(args)) => show(args),
+        Command::Explain(args) => explain(args),
+    }
+}
+
+/// Everything read and found before rendering.
+struct Checked {
+    plan: deploy::Plan,
+    diagnostics: Vec<Diagnostic>,
+    summary: String,
+}
+
+fn load_settings(args: &SettingsArgs) -> Result<(Settings, Vec<Diagnostic>, usize), AppError> {
+    let mut settings = Settings::default();
+    let mut diagnostics = Vec::new();
+    let mut sources = 0;
+    let mut add = |loaded: sources::Loaded, settings: &mut Settings| {
+        diagnostics.extend(loaded.diagnostics);
+        settings.apply(loaded.assignments);
+    };
+    for input in &args.inputs {
+        add(
+            sources::read_input(input, args.input_format, args.profile.as_deref())?,
+            &mut settings,
+        );
+        sources += 1;
+    }
+    if args.env {
+        add(sources::read_environment(std::env::vars()), &mut settings);
+        sources += 1;
+    }
+    if !args.set.is_empty() {
+        add(sources::read_set_arguments(&args.set), &mut settings);
+        sources += 1;
+    }
+    Ok((settings, diagnostics, sources))
+}
+
+fn deploy_options(args: &DeployArgs) -> Result<DeployOptions, AppError> {
+    let from_file = match &args.deploy {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|source| AppError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let file =
+                SourceFile::from_bytes(&path.display().to_string(), &bytes).map_err(|source| {
+                    SourceError::Decode {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                })?;
+            DeployOptions::from_toml(&file)?
+        }
+        None => DeployOptions::default(),
+    };
+    let mut from_flags = DeployOptions::default();
+    for (name, value) in args.flags() {
+        from_flags.set_from_flag(name, value);
+    }
+    Ok(from_file.merge(from_flags))
+}
+
+fn check(
+    settings_args: &SettingsArgs,
+    deploy_args: &DeployArgs,
+    targets: Targets,
+) -> Result<Checked, AppError> {
+    let (settings, mut diagnostics, sources) = load_settings(settings_args)?;
+    let catalogue = Catalogue::global();
+    diagnostics.extend(validate::validate(&settings, catalogue, deploy_args.mode));
+    let (plan, plan_diagnostics) = deploy::plan(
+        &settings,
+        &deploy_options(deploy_args)?,
+        deploy_args.mode,
+        targets,
+    );
+    diagnostics.extend(plan_diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    let summary = if sources == 0 {
+        "no inputs given, checked OMERO's defaults".to_owned()
+    } else {
+        format!(
+            "checked {} properties from {} source{}",
+            settings.len(),
+            sources,
+            if sources == 1 { "" } else { "s" }
+        )
+    };
+    Ok(Checked {
+        plan,
+        diagnostics,
+        summary,
+    })
+}
+
+fn validate_settings(args: ValidateArgs, color: bool) -> Outcome {
+    let checked = check(&args.settings, &args.deploy, Targets { scripts: true })?;
+    let out = match args.format {
+        Format::Text => report::text_report(&checked.diagnostics, &checked.summary, color),
+        Format::Json => format!(
+            "{:#}\n",
+            report::json_report(&checked.diagnostics, &checked.summary)
+        ),
+    };
+    print_stdout(&out);
+    Ok(u8::from(args.deny.fails(&checked.diagnostics)))
+}
+
+fn gen(args: GenArgs, color: bool) -> Outcome {
+    let templates = match &args.templates {
+        Some(dir) => TemplateSet::load(dir).map_err(|source| AppError::Read {
+            path: dir.display().to_string(),
+            source,
+        })?,
+        None => TemplateSet::default(),
+    };
+    let targets = Targets {
+        scripts: args.target.includes_scripts(),
+    };
+    let checked = check(&args.settings, &args.deploy, targets)?;
+    if !checked.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            report::text_report(&checked.diagnostics, &checked.summary, color)
+        );
+    }
+    if args.deny.fails(&checked.diagnostics) {
+        eprintln!("nothing was written: fix the findings above first");
+        return Ok(1);
+    }
+    let artifacts = render::render(&checked.plan, args.target, &templates)?;
+    if args.stdout {
+        let mut out = Vec::new();
+        let several = artifacts.len() > 1;
+        for artifact in &artifacts {
+            if several {
+                out.extend_from_slice(format!("==> {} <==\n", artifact.path).as_bytes());
+            }
+            out.extend_from_slice(&artifact.bytes);
+        }
+        write_stdout(&out);
+    } else {
+        write_artifacts(&args.output, &artifacts, args.force)?;
+        eprintln!(
+            "wrote {} files to {}:",
+            artifacts.len(),
+            args.output.display()
+        );
+        for artifact in &artifacts {
+            eprintln!("  {}", artifact.path);
+        }
+    }
+    Ok(0)
+}
+
+/// Writes every artifact atomically (temporary file + rename). Existing files
+/// are checked first, so a refusal writes nothing at all.
+fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<(), AppError> {
+    let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
+    if !force {
+        if let Some(existing) = paths.iter().find(|p| p.exists()) {
+            return Err(AppError::Output {
+                path: existing.display().to_string(),
+                message: "already exists; nothing was written".to_owned(),
+            });
+        }
+    }
+    for (artifact, path) in artifacts.iter().zip(&paths) {
+        let output_error = |e: std::io::Error| AppError::Output {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(output_error)?;
+        let mut temp = tempfile::NamedTempFile::new_in(parent).map_err(output_error)?;
+        temp.write_all(&artifact.bytes).map_err(output_error)?;
+        temp.as_file().sync_all().map_err(output_error)?;
+        temp.persist(path).map_err(|e| output_error(e.error))?;
+    }
+    Ok(())
+}
+
+fn show(args: ShowArgs) -> Outcome {
+    let (settings, diagnostics, _) = load_settings(&args.settings)?;
+    let catalogue = Catalogue::global();
+    for d in &diagnostics {
+        eprintln!("{}\n", report::text(d, false));
+    }
+    let shown = |key: &str, value: &Value| -> (String, bool) {
+        match value {
+            Value::Masked => ("********".to_owned(), true),
+            Value::Text(t)
+                if !args.show_password && settings::is_secret(key, catalogue) && !t.is_empty() =>
+            {
+                ("********".to_owned(), true)
+            }
+            Value::Text(t) => (t.clone(), false),
+        }
+    };
+    let defaults: Vec<_> = if args.defaults {
+        catalogue
+            .iter()
+            .filter(|p| !p.is_deprecated() && !settings.is_set(&p.key))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let out = match args.format {
+        Format::Json => {
+            let mut rows: Vec<serde_json::Value> = settings
+                .iter()
+                .map(|s| {
+                    let (value, masked) = shown(&s.key, &s.value);
+                    let p = s.value_span.start();
+                    serde_json::json!({
+                        "key": s.key, "value": value, "masked": masked,
+                        "unknown_value": s.value == Value::Masked,
+                        "source": { "file": s.value_span.file.name, "line": p.line, "column": p.column },
+                    })
+                })
+                .collect();
+            rows.extend(defaults.iter().map(|p| {
+                serde_json::json!({ "key": p.key, "value": p.default, "masked": false, "unknown_value": false, "source": null })
+            }));
+            format!("{:#}\n", serde_json::json!({ "properties": rows }))
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for s in settings.iter() {
+                let (value, _) = shown(&s.key, &s.value);
+                let note = if s.value == Value::Masked {
+                    " (masked in the source: value unknown)"
+                } else {
+                    ""
+                };
+                out.push_str(&format!(
+                    "# {}{note}\n{}={value}\n",
+                    s.value_span.display(),
+                    s.key
+                ));
+            }
+            for p in &defaults {
+                match &p.default {
+                    Some(d) => out.push_str(&format!("# default\n{}={d}\n", p.key)),
+                    None => out.push_str(&format!(
+                        "# default: unset ({} keeps Django's default)\n#{}=\n",
+                        p.django, p.key
+                    )),
+                }
+            }
+            out
+        }
+    };
+    print_stdout(&out);
+    Ok(0)
+}
+
+fn explain(args: ExplainArgs) -> Outcome {
+    if args.list {
+        let mut out = String::new();
+        for code in Code::ALL {
+            let severity = format!("{:?}", code.severity()).to_lowercase();
+            out.push_str(&format!(
+                "{}  {:<7}  {:<28} {}\n",
+                code.id(),
+                severity,
+                code.slug(),
+                code.title()
+            ));
+        }
+        print_stdout(&out);
+        return Ok(0);
+    }
+    let wanted = args.code.unwrap_or_default();
+    let code = Code::parse(&wanted).ok_or(AppError::UnknownRule(wanted))?;
+    print_stdout(&crate::rules::page(code));
+    Ok(0)
+}
+
+fn print_stdout(text: &str) {
+    write_stdout(text.as_bytes());
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
+}

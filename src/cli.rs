@@ -1,0 +1,226 @@
+//! Command-line definitions (clap). Parsing only; `app` runs the commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::DenyLevel;
+use crate::render::Target;
+use crate::report::Format;
+use crate::settings::sources::InputFormat;
+use crate::validate::Mode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "omero-iis",
+    version,
+    about = "Validate OMERO.web settings and generate reviewable IIS configuration for them",
+    after_help = "Exit codes: 0 no errors, 1 findings at or above --deny, 2 usage, I/O or parse failure.\n\
+                  Run `omero-iis explain --list` for every rule code."
+)]
+pub struct Cli {
+    /// Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal).
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check OMERO.web settings for the chosen IIS deployment
+    #[command(subcommand)]
+    Validate(ValidateCommand),
+    /// Generate web.config files, an applicationHost.config fragment and install scripts
+    #[command(after_help = "Examples:\n  \
+        omero-iis gen all C:\\OMERO.server\\etc\\grid\\config.xml --omero-home C:\\OMERO.server\n  \
+        omero-iis gen web.config config.xml --stdout\n  \
+        omero-iis gen all config.xml --deploy server.toml -o out --force")]
+    Gen(GenArgs),
+    /// Show the effective OMERO properties with where each value came from
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Explain a rule code (OW001...), or list them all
+    #[command(
+        after_help = "Examples:\n  omero-iis explain OW021\n  omero-iis explain prefix-trailing-slash\n  omero-iis explain --list"
+    )]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ValidateCommand {
+    /// Validate an OMERO.web property set
+    #[command(after_help = "Examples:\n  \
+        omero-iis validate settings C:\\OMERO.server\\etc\\grid\\config.xml\n  \
+        omero config get | omero-iis validate settings -\n  \
+        omero-iis validate settings web.omero --set omero.web.prefix=/omero --format json")]
+    Settings(ValidateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the effective property set (`omero config get` with provenance)
+    #[command(after_help = "Examples:\n  \
+        omero-iis settings show config.xml\n  \
+        omero-iis settings show config.xml extra.omero --env --format json\n  \
+        omero-iis settings show config.xml --defaults")]
+    Show(ShowArgs),
+}
+
+/// Where OMERO properties come from; later sources win.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SettingsArgs {
+    /// Settings files: config.xml, `omero config load`/`get` text, or JSON (`-` = stdin)
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Force the format of every INPUT instead of detecting it
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormat>,
+    /// Read this config.xml profile instead of the active one (__ACTIVE__)
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs
+    #[arg(long)]
+    pub env: bool,
+    /// Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable
+    #[arg(long = "set", value_name = "KEY[=VALUE]")]
+    pub set: Vec<String>,
+}
+
+/// Facts about the Windows server that are not OMERO properties.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DeployArgs {
+    /// Deployment mode
+    #[arg(long, value_enum, default_value_t = Mode::IsapiWsgi)]
+    pub mode: Mode,
+    /// TOML file with the options below (keys as the flag names); flags win
+    #[arg(long, value_name = "FILE.toml")]
+    pub deploy: Option<PathBuf>,
+    /// IIS site [default: Default Web Site]
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Application pool [default: omeroweb_ + prefix, e.g. omeroweb_omero]
+    #[arg(long)]
+    pub pool: Option<String>,
+    /// OMERO.server folder on the Windows server [default: C:\OMERO.server]
+    #[arg(long)]
+    pub omero_home: Option<String>,
+    /// Folder of the OMERO.web application (holds its web.config) [default: C:\inetpub\<pool>]
+    #[arg(long)]
+    pub app_dir: Option<String>,
+    /// ISAPI-WSGI DLL [default: <omero-home>\lib\python\_omero_web_iis.dll]
+    #[arg(long)]
+    pub isapi_dll: Option<String>,
+    /// pywin32's loader, copied to --isapi-dll when that is missing [default: C:\Python27\Lib\site-packages\isapi\PyISAPI_loader.dll]
+    #[arg(long)]
+    pub isapi_loader: Option<String>,
+    /// Python that runs the omero command [default: C:\Python27\python.exe]
+    #[arg(long)]
+    pub python: Option<String>,
+    /// Static files folder [default: omero.web.static_root, else <omero-home>\lib\python\omeroweb\static]
+    #[arg(long)]
+    pub static_root: Option<String>,
+    /// Account granted access to var\log and config.xml [default: IIS AppPool\<pool>]
+    #[arg(long)]
+    pub acl_principal: Option<String>,
+    /// Bitness of Python and pywin32: 64 or 32 [default: 64]
+    #[arg(long)]
+    pub bitness: Option<String>,
+    /// Largest upload: bytes, or with k/m/g; 0 = IIS maximum [default: 0]
+    #[arg(long)]
+    pub max_body_size: Option<String>,
+}
+
+impl DeployArgs {
+    /// The options given as flags, by name.
+    pub fn flags(&self) -> Vec<(&'static str, &str)> {
+        let all = [
+            ("site", &self.site),
+            ("pool", &self.pool),
+            ("omero-home", &self.omero_home),
+            ("app-dir", &self.app_dir),
+            ("isapi-dll", &self.isapi_dll),
+            ("isapi-loader", &self.isapi_loader),
+            ("python", &self.python),
+            ("static-root", &self.static_root),
+            ("acl-principal", &self.acl_principal),
+            ("bitness", &self.bitness),
+            ("max-body-size", &self.max_body_size),
+        ];
+        all.into_iter()
+            .filter_map(|(name, v)| v.as_deref().map(|v| (name, v)))
+            .collect()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Fail (exit 1) on errors only, or on warnings too
+    #[arg(long, value_enum, default_value_t = DenyLevel::Errors)]
+    pub deny: DenyLevel,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// What to generate
+    #[arg(value_enum)]
+    pub target: Target,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+    /// Output folder
+    #[arg(short, long, default_value = "omero-iis-out")]
+    pub output: PathBuf,
+    /// Replace files that already exist
+    #[arg(long)]
+    pub force: bool,
+    /// Print the files to standard output instead (several files are separated by `==> path <==` lines)
+    #[arg(long, conflicts_with_all = ["output", "force"])]
+    pub stdout: bool,
+    /// Folder with template overrides (e.g. isapi-wsgi/install.cmd.jinja)
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Refuse to generate on errors only, or on warnings too
+    #[arg(long, value_enum, default_value_t = DenyLevel::Errors)]
+    pub deny: DenyLevel,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print passwords and the secret key instead of ********
+    #[arg(long)]
+    pub show_password: bool,
+    /// Also list the OMERO.web properties that are not set, with their defaults
+    #[arg(long)]
+    pub defaults: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule code (OW021) or name (prefix-trailing-slash)
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every rule with its severity and title
+    #[arg(long)]
+    pub list: bool,
+}

@@ -1,0 +1,669 @@
+//! Settings + deployment options → [`Plan`], the one model every renderer reads.
+//!
+//! Deployment options are facts about the Windows server that are not OMERO
+//! properties (site, pool, paths, ACL principal). They come from `--deploy
+//! FILE.toml` and flags (flags win); each keeps its origin for diagnostics.
+//! Every value a plan holds has been checked here for the targets it will be
+//! written to, so rendering can be pure and infallible for valid plans.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::settings::Settings;
+use crate::source::{SourceFile, Span};
+use crate::validate::{Mode, UrlLayout};
+
+/// The largest `requestLimits/@maxAllowedContentLength` IIS accepts (a uint).
+pub const IIS_MAX_CONTENT_LENGTH: u64 = 4_294_967_295;
+
+/// One deployment option value and where it was given.
+#[derive(Debug, Clone)]
+pub struct OptionValue {
+    pub value: String,
+    pub span: Span,
+}
+
+/// Deployment options as given (all optional; [`plan`] fills in defaults).
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    pub site: Option<OptionValue>,
+    pub pool: Option<OptionValue>,
+    pub omero_home: Option<OptionValue>,
+    pub app_dir: Option<OptionValue>,
+    pub isapi_dll: Option<OptionValue>,
+    pub isapi_loader: Option<OptionValue>,
+    pub python: Option<OptionValue>,
+    pub static_root: Option<OptionValue>,
+    pub acl_principal: Option<OptionValue>,
+    pub bitness: Option<OptionValue>,
+    pub max_body_size: Option<OptionValue>,
+}
+
+/// The option names, as flags (`--site`) and TOML keys (`site`).
+pub const OPTION_NAMES: [&str; 11] = [
+    "site",
+    "pool",
+    "omero-home",
+    "app-dir",
+    "isapi-dll",
+    "isapi-loader",
+    "python",
+    "static-root",
+    "acl-principal",
+    "bitness",
+    "max-body-size",
+];
+
+impl DeployOptions {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<OptionValue>> {
+        Some(match name {
+            "site" => &mut self.site,
+            "pool" => &mut self.pool,
+            "omero-home" => &mut self.omero_home,
+            "app-dir" => &mut self.app_dir,
+            "isapi-dll" => &mut self.isapi_dll,
+            "isapi-loader" => &mut self.isapi_loader,
+            "python" => &mut self.python,
+            "static-root" => &mut self.static_root,
+            "acl-principal" => &mut self.acl_principal,
+            "bitness" => &mut self.bitness,
+            "max-body-size" => &mut self.max_body_size,
+            _ => return None,
+        })
+    }
+
+    /// Sets an option from a command-line flag; the flag text becomes its source.
+    pub fn set_from_flag(&mut self, name: &str, value: &str) {
+        let file = SourceFile::new(format!("--{name}"), format!("--{name}={value}"));
+        let start = name.len() + 3;
+        let span = Span::new(&file, start..file.text.len());
+        if let Some(slot) = self.slot(name) {
+            *slot = Some(OptionValue {
+                value: value.to_owned(),
+                span,
+            });
+        }
+    }
+
+    /// Reads `--deploy FILE.toml`: keys as the flag names (`omero-home = 'C:\OMERO.server'`).
+    pub fn from_toml(file: &Arc<SourceFile>) -> Result<DeployOptions, DeployFileError> {
+        let table: toml::Spanned<toml::Table> = toml::from_str(&file.text).map_err(|e| {
+            DeployFileError::at(
+                file,
+                e.span().map_or(0, |s| s.start),
+                e.message().to_owned(),
+            )
+        })?;
+        // Re-parse through the span-aware document to find each value's position.
+        let document = toml::de::DeTable::parse(&file.text).map_err(|e| {
+            DeployFileError::at(
+                file,
+                e.span().map_or(0, |s| s.start),
+                e.message().to_owned(),
+            )
+        })?;
+        let mut options = DeployOptions::default();
+        for (key, value) in table.get_ref() {
+            let span = document
+                .get_ref()
+                .iter()
+                .find(|(k, _)| k.get_ref().as_ref() == key.as_str())
+                .map(|(k, v)| (k.span(), v.span()));
+            let (key_span, value_span) = span.unwrap_or((0..0, 0..0));
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                other => {
+                    return Err(DeployFileError::at(
+                        file,
+                        value_span.start,
+                        format!(
+                            "`{key}` must be a string or an integer, not {}",
+                            other.type_str()
+                        ),
+                    ))
+                }
+            };
+            let Some(slot) = options.slot(key) else {
+                return Err(DeployFileError::at(
+                    file,
+                    key_span.start,
+                    format!(
+                        "unknown deployment option `{key}`; known: {}",
+                        OPTION_NAMES.join(", ")
+                    ),
+                ));
+            };
+            *slot = Some(OptionValue {
+                value: text,
+                span: Span::new(file, value_span),
+            });
+        }
+        Ok(options)
+    }
+
+    /// Overlays `other` on `self` (used to let flags win over the TOML file).
+    pub fn merge(mut self, other: DeployOptions) -> DeployOptions {
+        for name in OPTION_NAMES {
+            if let Some(value) = other.clone().slot(name).and_then(Option::take) {
+                *self.slot(name).expect("known option") = Some(value);
+            }
+        }
+        self
+    }
+}
+
+/// A `--deploy` file that cannot be read (exit code 2).
+#[derive(Debug, Error)]
+#[error("{location}: {message}")]
+pub struct DeployFileError {
+    pub location: String,
+    pub message: String,
+}
+
+impl DeployFileError {
+    fn at(file: &SourceFile, offset: usize, message: String) -> DeployFileError {
+        let p = file.position(offset);
+        DeployFileError {
+            location: format!("{}:{}:{}", file.name, p.line, p.column),
+            message,
+        }
+    }
+}
+
+/// An IIS application the plan creates.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Application {
+    /// URL path, `/omero`.
+    pub path: String,
+    /// appcmd identifier and `<location path>`: `Default Web Site/omero`.
+    pub location: String,
+    /// Folder the application's root virtual directory points at.
+    pub physical_path: String,
+    /// Folder of this artifact set that holds its web.config (`web`, `static`).
+    pub config_folder: String,
+}
+
+/// Everything the artifacts say, decided and checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub mode: Mode,
+    pub tool_version: &'static str,
+    pub site: String,
+    pub pool: String,
+    pub app: Application,
+    /// `None` when static files are served from another server.
+    pub static_app: Option<Application>,
+    pub static_nested: bool,
+    pub prefix_is_set: bool,
+    pub omero_home: String,
+    pub omero_cli: String,
+    pub python: String,
+    pub isapi_dll: String,
+    /// The Python module pywin32's loader DLL runs: `_name.dll` loads `name.py` beside it.
+    pub isapi_script: String,
+    pub isapi_loader: String,
+    pub log_dir: String,
+    pub config_xml: String,
+    pub acl_principal: String,
+    pub acl_is_pool_identity: bool,
+    pub enable_32bit: bool,
+    pub bitness_precondition: &'static str,
+    pub max_body_size: u64,
+    /// OMERO properties the install script unsets (`omero config set KEY`).
+    pub unset_properties: Vec<&'static str>,
+    /// Windows optional features the install script enables (DISM names).
+    pub windows_features: Vec<&'static str>,
+}
+
+/// Which artifacts will be written; decides which safety rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub scripts: bool,
+}
+
+/// Builds the plan, or explains why it cannot be built.
+pub fn plan(
+    settings: &Settings,
+    options: &DeployOptions,
+    mode: Mode,
+    targets: Targets,
+) -> (Plan, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let layout = UrlLayout::from_settings(settings);
+    let mut checker = Checker {
+        found: &mut found,
+        scripts: targets.scripts,
+    };
+
+    let site = checker
+        .site(options.site.as_ref())
+        .unwrap_or_else(|| "Default Web Site".to_owned());
+    let default_pool = derived_pool_name(&layout.app_path);
+    let pool = checker.pool(options.pool.as_ref()).unwrap_or(default_pool);
+    let omero_home = checker
+        .path("omero-home", options.omero_home.as_ref())
+        .unwrap_or_else(|| r"C:\OMERO.server".to_owned());
+    let python_dir = r"C:\Python27";
+    let python = checker
+        .program(options.python.as_ref())
+        .unwrap_or_else(|| format!(r"{python_dir}\python.exe"));
+    let isapi_dll = checker
+        .path("isapi-dll", options.isapi_dll.as_ref())
+        .unwrap_or_else(|| format!(r"{omero_home}\lib\python\_omero_web_iis.dll"));
+    checker.indexer_value("isapi-dll", options.isapi_dll.as_ref(), &isapi_dll);
+    let isapi_loader = checker
+        .path("isapi-loader", options.isapi_loader.as_ref())
+        .unwrap_or_else(|| format!(r"{python_dir}\Lib\site-packages\isapi\PyISAPI_loader.dll"));
+    let app_dir = checker
+        .path("app-dir", options.app_dir.as_ref())
+        .unwrap_or_else(|| format!(r"C:\inetpub\{pool}"));
+    let static_root = static_root(&mut checker, settings, options, &omero_home);
+    let principal = checker.principal(options.acl_principal.as_ref());
+    let acl_principal = principal
+        .clone()
+        .unwrap_or_else(|| format!(r"IIS AppPool\{pool}"));
+    let enable_32bit = checker.bitness(options.bitness.as_ref()) == 32;
+    let max_body_size = checker.body_size(options.max_body_size.as_ref());
+    // Names derived from settings go into scripts too.
+    for derived in [&layout.app_path, &static_root] {
+        checker.script_text(None, "derived value", derived);
+    }
+
+    let location = |path: &str| format!("{site}{path}");
+    let plan = Plan {
+        mode,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        app: Application {
+            path: layout.app_path.clone(),
+            location: location(&layout.app_path),
+            physical_path: app_dir,
+            config_folder: "web".to_owned(),
+        },
+        static_app: layout.static_path.as_ref().map(|path| Application {
+            path: path.clone(),
+            location: location(path),
+            physical_path: static_root.clone(),
+            config_folder: "static".to_owned(),
+        }),
+        static_nested: layout.static_is_nested(),
+        prefix_is_set: layout.prefix_is_set,
+        omero_cli: format!(r"{omero_home}\bin\omero"),
+        log_dir: format!(r"{omero_home}\var\log"),
+        config_xml: format!(r"{omero_home}\etc\grid\config.xml"),
+        omero_home,
+        python,
+        isapi_script: isapi_script_for(&isapi_dll),
+        isapi_dll,
+        isapi_loader,
+        acl_is_pool_identity: principal.is_none(),
+        acl_principal,
+        enable_32bit,
+        bitness_precondition: if enable_32bit {
+            "bitness32"
+        } else {
+            "bitness64"
+        },
+        max_body_size,
+        unset_properties: vec!["omero.web.session_engine", "omero.web.caches"],
+        // DISM names of the features the OMERO IIS documentation asks for:
+        // ISAPI extensions, ISAPI filters, IIS 6 management compatibility (+ its
+        // metabase part, which pywin32's installer needed).
+        windows_features: vec![
+            "IIS-ISAPIExtensions",
+            "IIS-ISAPIFilter",
+            "IIS-IIS6ManagementCompatibility",
+            "IIS-Metabase",
+        ],
+        site,
+        pool,
+    };
+    (plan, found)
+}
+
+/// `omeroweb_omero` for `/omero`: OMERO's own naming of per-prefix objects
+/// (`omeroweb` + `_` + the prefix with non-word characters removed).
+pub fn derived_pool_name(app_path: &str) -> String {
+    let word: String = app_path
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    format!("omeroweb_{word}")
+}
+
+/// pywin32's `PyISAPI_loader.dll`, copied as `_omero_web_iis.dll`, imports
+/// `omero_web_iis.py` from its own folder (pywin32 `isapi/install.py`).
+pub fn isapi_script_for(dll: &str) -> String {
+    let (dir, file) = dll.rsplit_once('\\').unwrap_or(("", dll));
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    format!("{dir}\\{}.py", stem.trim_start_matches('_'))
+}
+
+fn static_root(
+    checker: &mut Checker,
+    settings: &Settings,
+    options: &DeployOptions,
+    home: &str,
+) -> String {
+    if options.static_root.is_some() {
+        return checker
+            .path("static-root", options.static_root.as_ref())
+            .unwrap_or_else(|| format!(r"{home}\lib\python\omeroweb\static"));
+    }
+    match settings.get("omero.web.static_root") {
+        Some(setting) => {
+            let value = setting.text().unwrap_or_default();
+            let as_option = OptionValue {
+                value: value.to_owned(),
+                span: setting.value_span.clone(),
+            };
+            checker
+                .path("omero.web.static_root", Some(&as_option))
+                .unwrap_or_else(|| format!(r"{home}\lib\python\omeroweb\static"))
+        }
+        None => format!(r"{home}\lib\python\omeroweb\static"),
+    }
+}
+
+/// Checks option values and records findings.
+struct Checker<'a> {
+    found: &'a mut Vec<Diagnostic>,
+    scripts: bool,
+}
+
+const POOL_FORBIDDEN: &str = "&/\\:*?|\"<>[]+=;,@";
+const BROAD_PRINCIPALS: [&str; 7] = [
+    "everyone",
+    "users",
+    "builtin\\users",
+    "authenticated users",
+    "nt authority\\authenticated users",
+    "iusr",
+    "iis_iusrs",
+];
+
+impl Checker<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.found.push(d);
+    }
+
+    /// Control characters, `"`, non-ASCII: what no generated script can carry.
+    fn script_text(&mut self, option: Option<&OptionValue>, name: &str, value: &str) -> bool {
+        let span = option.map(|o| &o.span);
+        let subject = |d: Diagnostic| {
+            if span.is_some() {
+                d.at(span)
+            } else {
+                d.subject(name)
+            }
+        };
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            self.push(subject(
+                Diagnostic::new(
+                    Code::ControlCharacter,
+                    format!("`{name}` contains the control character U+{:04X}", c as u32),
+                )
+                .help("retype the value without control characters"),
+            ));
+            return false;
+        }
+        if !self.scripts {
+            return true;
+        }
+        if value.contains('"') {
+            self.push(subject(Diagnostic::new(Code::UnsafeForScript, format!("`{name}` contains `\"`"))
+                .label("cmd.exe and appcmd cannot receive a double quote inside an argument")
+                .help("remove the double quote (Windows paths and IIS names cannot contain it anyway)")));
+            return false;
+        }
+        if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
+            self.push(subject(Diagnostic::new(Code::NonAsciiForScript, format!("`{name}` contains `{c}`, which install.cmd cannot carry"))
+                .label("cmd.exe reads batch files in the console code page; non-ASCII text is mangled")
+                .note("web.config and the applicationHost fragment can hold it: `omero-iis gen web.config` and `gen apphost` still work")
+                .help("use an ASCII name, or a short 8.3 path (`dir /x`) for folders")));
+            return false;
+        }
+        true
+    }
+
+    /// appcmd collection values are written `[key='value']`; `]` might end the
+    /// indexer early (appcmd's parser is undocumented), so it is refused.
+    fn indexer_value(&mut self, name: &str, option: Option<&OptionValue>, value: &str) {
+        if self.scripts && value.contains(']') {
+            let d = Diagnostic::new(Code::UnsafeForScript, format!("`{name}` contains `]`"))
+                .label("this value is written inside an appcmd collection indexer [path='...']")
+                .help("move the file to a folder whose path has no `]`");
+            self.push(match option {
+                Some(o) => d.at(Some(&o.span)),
+                None => d.subject(name),
+            });
+        }
+    }
+
+    fn site(&mut self, option: Option<&OptionValue>) -> Option<String> {
+        let o = option?;
+        let v = o.value.as_str();
+        // IIS's siteName validator refuses `/` and `?`.
+        let problem = if v.trim().is_empty() {
+            Some("is empty")
+        } else if v.trim() != v {
+            Some("has leading or trailing spaces")
+        } else if v.contains(['/', '?']) {
+            Some("contains `/` or `?`")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.push(Diagnostic::new(Code::InvalidSiteName, format!("site name `{v}` {problem}"))
+                .at(Some(&o.span))
+                .label("IIS refuses this site name")
+                .help("give the name of the IIS site exactly as IIS Manager shows it, e.g. --site \"Default Web Site\""));
+            return None;
+        }
+        self.script_text(Some(o), "site", v).then(|| v.to_owned())
+    }
+
+    fn pool(&mut self, option: Option<&OptionValue>) -> Option<String> {
+        let o = option?;
+        let v = o.value.as_str();
+        let bad = v.chars().find(|c| POOL_FORBIDDEN.contains(*c));
+        let problem = match bad {
+            _ if v.trim().is_empty() => Some("is empty".to_owned()),
+            _ if v.chars().count() > 64 => Some(format!(
+                "is {} characters long (IIS allows 64)",
+                v.chars().count()
+            )),
+            _ if v.trim() != v => Some("has leading or trailing spaces".to_owned()),
+            Some(c) => Some(format!("contains `{c}`")),
+            None => None,
+        };
+        if let Some(problem) = problem {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidPoolName,
+                    format!("application pool name `{v}` {problem}"),
+                )
+                .at(Some(&o.span))
+                .label("IIS refuses this pool name")
+                .help(format!(
+                    "use at most 64 characters and none of {POOL_FORBIDDEN}"
+                )),
+            );
+            return None;
+        }
+        self.script_text(Some(o), "pool", v).then(|| v.to_owned())
+    }
+
+    /// An absolute Windows path, normalised: `\` separators, no trailing `\`.
+    fn path(&mut self, name: &str, option: Option<&OptionValue>) -> Option<String> {
+        let o = option?;
+        let Some(path) = windows_path(&o.value) else {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidWindowsPath,
+                    format!("`{name}` = `{}` is not an absolute Windows path", o.value),
+                )
+                .at(Some(&o.span))
+                .label("IIS needs a path on the Windows server, e.g. C:\\OMERO.server")
+                .help(format!(
+                    "give the path as the Windows server sees it: --{} C:\\...",
+                    name.trim_start_matches("omero.web.").replace('_', "-")
+                )),
+            );
+            return None;
+        };
+        self.script_text(Some(o), name, &path).then_some(path)
+    }
+
+    /// `python` on the PATH, or an absolute path to it.
+    fn program(&mut self, option: Option<&OptionValue>) -> Option<String> {
+        let o = option?;
+        let bare = !o.value.is_empty() && !o.value.contains(['\\', '/', ':']);
+        if !bare {
+            return self.path("python", Some(o));
+        }
+        self.script_text(Some(o), "python", &o.value)
+            .then(|| o.value.clone())
+    }
+
+    fn principal(&mut self, option: Option<&OptionValue>) -> Option<String> {
+        let o = option?;
+        let v = o.value.trim();
+        if v.is_empty() {
+            self.push(Diagnostic::new(Code::InvalidOptionValue, "`acl-principal` is empty")
+                .at(Some(&o.span))
+                .help("leave --acl-principal out to grant access to the application pool identity only"));
+            return None;
+        }
+        if BROAD_PRINCIPALS.contains(&v.to_ascii_lowercase().as_str()) {
+            self.push(Diagnostic::new(Code::BroadAclPrincipal, format!("`{v}` gets Modify access to the OMERO log folder and config.xml"))
+                .at(Some(&o.span))
+                .label("every account in this group can then change OMERO's configuration")
+                .note("the OMERO documentation grants access to all users; the application pool identity is enough")
+                .help("leave --acl-principal out to grant access to IIS AppPool\\<pool> only"));
+        }
+        self.script_text(Some(o), "acl-principal", v)
+            .then(|| v.to_owned())
+    }
+
+    fn bitness(&mut self, option: Option<&OptionValue>) -> u8 {
+        match option.map(|o| (o, o.value.trim())) {
+            None | Some((_, "64")) => 64,
+            Some((_, "32")) => 32,
+            Some((o, v)) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidOptionValue,
+                        format!("`bitness` must be 32 or 64, not `{v}`"),
+                    )
+                    .at(Some(&o.span))
+                    .help("use --bitness 32 only with a 32-bit Python (and pywin32)"),
+                );
+                64
+            }
+        }
+    }
+
+    fn body_size(&mut self, option: Option<&OptionValue>) -> u64 {
+        let Some(o) = option else {
+            return IIS_MAX_CONTENT_LENGTH;
+        };
+        match parse_size(&o.value) {
+            Some(0) => IIS_MAX_CONTENT_LENGTH,
+            Some(n) if n <= IIS_MAX_CONTENT_LENGTH => n,
+            parsed => {
+                let why = if parsed.is_some() {
+                    "is above the IIS maximum of 4294967295 bytes"
+                } else {
+                    "is not a size"
+                };
+                self.push(Diagnostic::new(Code::InvalidOptionValue, format!("`max-body-size` = `{}` {why}", o.value))
+                    .at(Some(&o.span))
+                    .help("give bytes or a size with k, m or g (1024-based), e.g. 2g; 0 means the IIS maximum (4 GiB - 1)"));
+                IIS_MAX_CONTENT_LENGTH
+            }
+        }
+    }
+}
+
+/// `2g`, `500M`, `1048576`, like nginx's `client_max_body_size` (1024-based).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let (digits, factor) = match t.char_indices().last()? {
+        (i, 'k') => (&t[..i], 1u64 << 10),
+        (i, 'm') => (&t[..i], 1 << 20),
+        (i, 'g') => (&t[..i], 1 << 30),
+        _ => (t.as_str(), 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// Normalises an absolute Windows path (`C:\x`, `C:/x`, `\\server\share\x`),
+/// or returns `None`.
+pub fn windows_path(text: &str) -> Option<String> {
+    let path = text.trim().replace('/', "\\");
+    let bytes = path.as_bytes();
+    let drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'\\';
+    let unc =
+        path.starts_with("\\\\") && path[2..].split('\\').filter(|s| !s.is_empty()).count() >= 2;
+    if !(drive || unc) || path.split('\\').any(|s| s == "..") {
+        return None;
+    }
+    let trimmed = path.trim_end_matches('\\');
+    Some(if drive && trimmed.len() == 2 {
+        format!("{trimmed}\\")
+    } else {
+        trimmed.to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_paths_are_normalised() {
+        assert_eq!(
+            windows_path("C:/OMERO.server/").as_deref(),
+            Some(r"C:\OMERO.server")
+        );
+        assert_eq!(windows_path(r"D:\").as_deref(), Some(r"D:\"));
+        assert_eq!(
+            windows_path(r"\\srv\share\omero").as_deref(),
+            Some(r"\\srv\share\omero")
+        );
+        assert_eq!(windows_path("/opt/omero/var/static"), None);
+        assert_eq!(windows_path(r"C:\a\..\b"), None);
+        assert_eq!(windows_path("relative"), None);
+    }
+
+    #[test]
+    fn sizes_like_nginx() {
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("2g"), Some(2 << 30));
+        assert_eq!(parse_size("500M"), Some(500 << 20));
+        assert_eq!(parse_size("12x"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn isapi_script_sits_beside_the_dll() {
+        assert_eq!(
+            isapi_script_for(r"C:\O\lib\python\_omero_web_iis.dll"),
+            r"C:\O\lib\python\omero_web_iis.py"
+        );
+    }
+
+    #[test]
+    fn pool_names_follow_omero_prefix_naming() {
+        assert_eq!(derived_pool_name("/omero"), "omeroweb_omero");
+        assert_eq!(derived_pool_name("/my-omero/web"), "omeroweb_myomeroweb");
+    }
+}

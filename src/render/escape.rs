@@ -1,0 +1,208 @@
+//! Escapers, one per target syntax. Each either returns text that the target
+//! parses back to exactly the input, or refuses the value. Values are checked
+//! with diagnostics before rendering (`deploy`), so a refusal here means a
+//! template used a value in a way the plan did not check: a bug, reported as
+//! a render error rather than written.
+
+use std::borrow::Cow;
+
+/// Why a value cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot write {value:?} into {target}: {reason}")]
+pub struct Unsafe {
+    pub value: String,
+    pub target: &'static str,
+    pub reason: &'static str,
+}
+
+fn refuse(value: &str, target: &'static str, reason: &'static str) -> Unsafe {
+    Unsafe {
+        value: value.to_owned(),
+        target,
+        reason,
+    }
+}
+
+/// XML attribute or text content (`&`, `<`, `>`, `"`, `'`). Characters XML 1.0
+/// cannot hold at all (most C0 controls) are refused.
+pub fn xml(value: &str) -> Result<Cow<'_, str>, Unsafe> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(refuse(
+            value,
+            "XML",
+            "control characters are not allowed in XML 1.0",
+        ));
+    }
+    Ok(quick_xml::escape::escape(value))
+}
+
+/// Checks shared by everything written into a batch file.
+fn batch_safe(value: &str, target: &'static str) -> Result<(), Unsafe> {
+    if value.chars().any(char::is_control) {
+        return Err(refuse(
+            value,
+            target,
+            "control characters end or corrupt a batch line",
+        ));
+    }
+    if !value.is_ascii() {
+        return Err(refuse(
+            value,
+            target,
+            "batch files are read in the console code page; only ASCII is safe",
+        ));
+    }
+    if value.contains('"') {
+        return Err(refuse(
+            value,
+            target,
+            "a double quote cannot be passed inside a quoted argument",
+        ));
+    }
+    Ok(())
+}
+
+/// A cmd.exe argument that a CRT-style program (appcmd, icacls, python) sees
+/// as exactly `value`: double-quoted (so `& | < > ^ ( ) !` and spaces are
+/// literal), `%` doubled (cmd expands `%` even inside quotes), and a trailing
+/// run of backslashes doubled (else `\"` would escape the closing quote).
+pub fn cmd_argument(value: &str) -> Result<String, Unsafe> {
+    batch_safe(value, "a cmd argument")?;
+    let body = value.replace('%', "%%");
+    let trailing = body.len() - body.trim_end_matches('\\').len();
+    Ok(format!("\"{body}{}\"", "\\".repeat(trailing)))
+}
+
+/// Text shown by `echo`, quoted so cmd treats special characters literally
+/// (echo prints the quotes too).
+pub fn cmd_echo(value: &str) -> Result<String, Unsafe> {
+    batch_safe(value, "an echo line")?;
+    Ok(format!("\"{}\"", value.replace('%', "%%")))
+}
+
+/// Text in a `rem` comment: only `%` expansion applies there.
+pub fn cmd_comment(value: &str) -> Result<String, Unsafe> {
+    batch_safe(value, "a batch comment")?;
+    Ok(value.replace('%', "%%"))
+}
+
+/// A value inside an appcmd collection indexer `[key='value']` that itself
+/// sits in a quoted cmd argument: `'` doubled (appcmd's escape, iis-facts §2.4),
+/// `%` doubled for cmd. `]` is refused: appcmd's indexer grammar is not
+/// documented for it.
+pub fn appcmd_item(value: &str) -> Result<String, Unsafe> {
+    batch_safe(value, "an appcmd collection value")?;
+    if value.contains(']') {
+        return Err(refuse(
+            value,
+            "an appcmd collection value",
+            "`]` may end appcmd's indexer early",
+        ));
+    }
+    Ok(value.replace('\'', "''").replace('%', "%%"))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// cmd.exe phase 1 for a line without variables: `%%` → `%`.
+    pub fn cmd_percent_phase(line: &str) -> String {
+        line.replace("%%", "%")
+    }
+
+    /// How the Microsoft C runtime (and CommandLineToArgvW) splits a command
+    /// line into arguments (learn.microsoft.com, "Parsing C command-line arguments").
+    pub fn crt_split(line: &str) -> Vec<String> {
+        let chars: Vec<char> = line.chars().collect();
+        let mut args = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            while i < chars.len() && (chars[i] == ' ' || chars[i] == '\t') {
+                i += 1;
+            }
+            if i >= chars.len() {
+                break;
+            }
+            let mut arg = String::new();
+            let mut quoted = false;
+            while i < chars.len() && (quoted || (chars[i] != ' ' && chars[i] != '\t')) {
+                if chars[i] == '\\' {
+                    let start = i;
+                    while i < chars.len() && chars[i] == '\\' {
+                        i += 1;
+                    }
+                    let n = i - start;
+                    if i < chars.len() && chars[i] == '"' {
+                        arg.push_str(&"\\".repeat(n / 2));
+                        if n % 2 == 1 {
+                            arg.push('"');
+                            i += 1;
+                        }
+                    } else {
+                        arg.push_str(&"\\".repeat(n));
+                    }
+                    continue;
+                }
+                if chars[i] == '"' {
+                    if quoted && i + 1 < chars.len() && chars[i + 1] == '"' {
+                        arg.push('"');
+                        i += 2;
+                        continue;
+                    }
+                    quoted = !quoted;
+                    i += 1;
+                    continue;
+                }
+                arg.push(chars[i]);
+                i += 1;
+            }
+            args.push(arg);
+        }
+        args
+    }
+
+    #[test]
+    fn examples() {
+        assert_eq!(cmd_argument(r"C:\").unwrap(), r#""C:\\""#);
+        assert_eq!(cmd_argument("100% & (x)").unwrap(), r#""100%% & (x)""#);
+        assert_eq!(appcmd_item("O'Brien 5%").unwrap(), "O''Brien 5%%");
+        assert_eq!(xml("a&b<\"'").unwrap(), "a&amp;b&lt;&quot;&apos;");
+        assert!(cmd_argument("a\"b").is_err());
+        assert!(cmd_argument("café").is_err());
+        assert!(appcmd_item("a]b").is_err());
+        assert!(xml("a\u{1}").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn cmd_argument_round_trips(value in "[ -!#-~]{0,40}") {
+            let quoted = cmd_argument(&value).unwrap();
+            let line = cmd_percent_phase(&format!("appcmd.exe /x:{quoted} /next"));
+            let args = crt_split(&line);
+            prop_assert_eq!(args, vec!["appcmd.exe".to_owned(), format!("/x:{value}"), "/next".to_owned()]);
+        }
+
+        #[test]
+        fn appcmd_item_round_trips(value in "[ -!#-\\\\^-~]{0,40}") {
+            let item = appcmd_item(&value).unwrap();
+            let line = cmd_percent_phase(&format!("appcmd set config /+\"[path='{item}',allowed='True']\""));
+            let args = crt_split(&line);
+            // appcmd then reads the quoted value, turning '' back into '.
+            let inside = args[3].strip_prefix("/+[path='").unwrap().strip_suffix("',allowed='True']").unwrap().to_owned();
+            prop_assert_eq!(inside.replace("''", "'"), value);
+        }
+
+        #[test]
+        fn xml_round_trips(value in "\\PC{0,40}") {
+            let escaped = xml(&value).unwrap();
+            let doc = format!("<a v=\"{escaped}\">{escaped}</a>");
+            let parsed = roxmltree::Document::parse(&doc).unwrap();
+            prop_assert_eq!(parsed.root_element().attribute("v").unwrap(), value.as_str());
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Plan → artifacts, through minijinja templates (embedded, overridable with
+//! `--templates DIR`). Rendering is pure: templates are loaded by the caller
+//! ([`TemplateSet::load`]), and [`render`] only turns a plan into bytes.
+//!
+//! Safety: XML templates auto-escape every value for XML; batch templates
+//! refuse any value that did not go through a cmd filter (`cmd`, `cmd_echo`,
+//! `cmd_comment`, `appcmd_item`), so a template cannot forget to escape.
+
+pub mod escape;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use thiserror::Error;
+
+use crate::deploy::Plan;
+use crate::validate::Mode;
+
+/// What `gen` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// `web/web.config` (the OMERO.web application) and `static/web.config`.
+    #[value(name = "web.config")]
+    WebConfig,
+    /// `applicationHost.fragment.xml`: pool, applications, restriction, locks.
+    Apphost,
+    /// `install.cmd`, `uninstall.cmd` and the admin's `README.txt`.
+    Scripts,
+    /// Everything above.
+    All,
+}
+
+impl Target {
+    pub fn includes_scripts(self) -> bool {
+        matches!(self, Target::Scripts | Target::All)
+    }
+}
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Relative path with `/` separators, e.g. `web/web.config`.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// How an artifact is written: which template, and for which syntax.
+struct ArtifactKind {
+    path: &'static str,
+    template: &'static str,
+    syntax: Syntax,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    Xml,
+    Batch,
+    Text,
+}
+
+const WEB_CONFIG: ArtifactKind = ArtifactKind {
+    path: "web/web.config",
+    template: "web.config.jinja",
+    syntax: Syntax::Xml,
+};
+const STATIC_WEB_CONFIG: ArtifactKind = ArtifactKind {
+    path: "static/web.config",
+    template: "static.web.config.jinja",
+    syntax: Syntax::Xml,
+};
+const APPHOST: ArtifactKind = ArtifactKind {
+    path: "applicationHost.fragment.xml",
+    template: "applicationHost.fragment.xml.jinja",
+    syntax: Syntax::Xml,
+};
+const INSTALL: ArtifactKind = ArtifactKind {
+    path: "install.cmd",
+    template: "install.cmd.jinja",
+    syntax: Syntax::Batch,
+};
+const UNINSTALL: ArtifactKind = ArtifactKind {
+    path: "uninstall.cmd",
+    template: "uninstall.cmd.jinja",
+    syntax: Syntax::Batch,
+};
+const README: ArtifactKind = ArtifactKind {
+    path: "README.txt",
+    template: "README.txt.jinja",
+    syntax: Syntax::Text,
+};
+
+/// Embedded templates, by `<mode>/<name>`.
+const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "isapi-wsgi/web.config.jinja",
+        include_str!("../../templates/isapi-wsgi/web.config.jinja"),
+    ),
+    (
+        "isapi-wsgi/static.web.config.jinja",
+        include_str!("../../templates/isapi-wsgi/static.web.config.jinja"),
+    ),
+    (
+        "isapi-wsgi/applicationHost.fragment.xml.jinja",
+        include_str!("../../templates/isapi-wsgi/applicationHost.fragment.xml.jinja"),
+    ),
+    (
+        "isapi-wsgi/install.cmd.jinja",
+        include_str!("../../templates/isapi-wsgi/install.cmd.jinja"),
+    ),
+    (
+        "isapi-wsgi/uninstall.cmd.jinja",
+        include_str!("../../templates/isapi-wsgi/uninstall.cmd.jinja"),
+    ),
+    (
+        "isapi-wsgi/README.txt.jinja",
+        include_str!("../../templates/isapi-wsgi/README.txt.jinja"),
+    ),
+];
+
+/// The templates to render with: the embedded ones, with overrides read from disk.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateSet {
+    overrides: BTreeMap<String, String>,
+}
+
+impl TemplateSet {
+    /// Reads every override that exists under `dir` (same relative names as the
+    /// embedded templates, e.g. `isapi-wsgi/install.cmd.jinja`).
+    pub fn load(dir: &Path) -> Result<TemplateSet, std::io::Error> {
+        if !dir.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("template directory {} does not exist", dir.display()),
+            ));
+        }
+        let mut overrides = BTreeMap::new();
+        for (name, _) in EMBEDDED {
+            let path = dir.join(name);
+            if path.exists() {
+                overrides.insert((*name).to_owned(), std::fs::read_to_string(&path)?);
+            }
+        }
+        Ok(TemplateSet { overrides })
+    }
+
+    /// Embedded template names, for `--templates` documentation and tests.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        EMBEDDED.iter().map(|(name, _)| *name)
+    }
+
+    fn source(&self, name: &str) -> Option<String> {
+        self.overrides.get(name).cloned().or_else(|| {
+            EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| (*t).to_owned())
+        })
+    }
+}
+
+/// Rendering failed: a template error, or a value a template tried to write
+/// unescaped or that its escaper refused.
+#[derive(Debug, Error)]
+#[error("cannot render {artifact}: {message}")]
+pub struct RenderError {
+    pub artifact: String,
+    pub message: String,
+}
+
+/// Renders the artifacts of `target` for a plan. Pure: same plan, same bytes.
+pub fn render(
+    plan: &Plan,
+    target: Target,
+    templates: &TemplateSet,
+) -> Result<Vec<Artifact>, RenderError> {
+    let mut kinds = Vec::new();
+    if matches!(target, Target::WebConfig | Target::All) {
+        kinds.push(&WEB_CONFIG);
+        if plan.static_app.is_some() {
+            kinds.push(&STATIC_WEB_CONFIG);
+        }
+    }
+    if matches!(target, Target::Apphost | Target::All) {
+        kinds.push(&APPHOST);
+    }
+    if target.includes_scripts() {
+        kinds.extend([&INSTALL, &UNINSTALL, &README]);
+    }
+    let env = environment(templates, plan.mode);
+    kinds
+        .into_iter()
+        .map(|kind| render_one(&env, plan, kind))
+        .collect()
+}
+
+fn mode_dir(mode: Mode) -> &'static str {
+    match mode {
+        Mode::IsapiWsgi => "isapi-wsgi",
+    }
+}
+
+fn render_one(
+    env: &Environment<'_>,
+    plan: &Plan,
+    kind: &ArtifactKind,
+) -> Result<Artifact, RenderError> {
+    let fail = |message: String| RenderError {
+        artifact: kind.path.to_owned(),
+        message,
+    };
+    let name = format!("{}/{}", mode_dir(plan.mode), kind.template);
+    let template = env
+        .get_template(&name)
+        .map_err(|e| fail(format!("{e:#}")))?;
+    let text = template
+        .render(minijinja::context! { plan => Value::from(minijinja::value::Serde(plan)), artifact => kind.path })
+        .map_err(|e| fail(format!("{e:#}")))?;
+    // Windows tools expect CRLF; batch files need it (labels fail with LF).
+    let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    if kind.syntax == Syntax::Batch && !text.is_ascii() {
+        return Err(fail(
+            "batch output must be ASCII (a template contains non-ASCII text)".to_owned(),
+        ));
+    }
+    Ok(Artifact {
+        path: kind.path.to_owned(),
+        bytes: text.into_bytes(),
+    })
+}
+
+fn environment(templates: &TemplateSet, _mode: Mode) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .expect("default delimiters are valid");
+    env.set_syntax(syntax);
+    let templates = templates.clone();
+    env.set_loader(move |name| Ok(templates.source(name)));
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".config.jinja") || name.ends_with(".xml.jinja") {
+            AutoEscape::Custom("xml".into())
+        } else if name.ends_with(".cmd.jinja") {
+            AutoEscape::Custom("cmd".into())
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        let escaped = match state.auto_escape() {
+            AutoEscape::Custom(name) if name == "xml" && !value.is_safe() => {
+                let text = value.to_string();
+                escape::xml(&text).map_err(unsafe_value)?.into_owned()
+            }
+            AutoEscape::Custom(name) if name == "cmd" && !value.is_safe() && !value.is_number() => {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("value {value:?} must go through a cmd filter (cmd, cmd_echo, cmd_comment, appcmd_item)"),
+                ))
+            }
+            _ => value.to_string(),
+        };
+        out.write_str(&escaped).map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "write failed"))
+    });
+    let filter = |f: fn(&str) -> Result<String, escape::Unsafe>| {
+        move |value: String| -> Result<Value, minijinja::Error> {
+            f(&value).map(Value::from_safe_string).map_err(unsafe_value)
+        }
+    };
+    env.add_filter("cmd", filter(escape::cmd_argument));
+    env.add_filter("cmd_echo", filter(escape::cmd_echo));
+    env.add_filter("cmd_comment", filter(escape::cmd_comment));
+    env.add_filter("appcmd_item", filter(escape::appcmd_item));
+    env
+}
+
+fn unsafe_value(e: escape::Unsafe) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+}

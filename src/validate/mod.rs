@@ -1,0 +1,72 @@
+//! Rules over the property set. Each rule returns findings; none fails.
+//!
+//! - `properties`: every property on its own (names, types, JSON shapes, deprecations);
+//! - `urls`: `omero.web.prefix` and `omero.web.static_url`;
+//! - `sessions`: session engine, caches and databases together;
+//! - `mode`: what the chosen deployment mode requires.
+
+mod mode;
+mod properties;
+mod sessions;
+mod urls;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::settings::{Catalogue, Settings};
+use crate::source::Span;
+
+pub use urls::{static_location, UrlLayout};
+
+/// The IIS deployment being prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment).
+    #[default]
+    IsapiWsgi,
+}
+
+/// Runs every rule.
+pub fn validate(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    found.extend(properties::check(settings, catalogue));
+    found.extend(urls::check(settings, mode));
+    found.extend(sessions::check(settings, catalogue, mode));
+    found.extend(mode::check(settings, mode));
+    diagnostic::sort(&mut found);
+    found
+}
+
+/// A property's value as OMERO would use it: the set value, else the default.
+/// The span is `None` for defaults.
+pub(crate) fn effective<'a>(
+    settings: &'a Settings,
+    catalogue: &'a Catalogue,
+    key: &str,
+) -> Option<(&'a str, Option<&'a Span>)> {
+    match settings.get(key) {
+        Some(setting) => setting.text().map(|t| (t, Some(&setting.value_span))),
+        None => catalogue.get(key)?.default.as_deref().map(|d| (d, None)),
+    }
+}
+
+/// An `omero config set` command line a person can paste (`value = None` unsets).
+pub fn config_set_command(key: &str, value: Option<&str>) -> String {
+    match value {
+        None => format!("omero config set {key}"),
+        Some(v) => format!("omero config set {key} {}", quote_for_shell(v)),
+    }
+}
+
+/// Quotes a value so that both cmd.exe (CRT argument rules) and POSIX shells
+/// pass it to `omero` unchanged in the common cases.
+fn quote_for_shell(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@+,-".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("\"{}\"", value.replace('"', "\\\""))
+    }
+}

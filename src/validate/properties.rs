@@ -1,0 +1,369 @@
+//! Rules about single properties: known names, OMERO's parsers, JSON shapes,
+//! deprecated aliases, characters no artifact can hold.
+
+use serde_json::Value as Json;
+
+use super::config_set_command;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::settings::{Catalogue, Kind, PropertySpec, Setting, Settings};
+use crate::source::Span;
+
+pub fn check(settings: &Settings, catalogue: &Catalogue) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for setting in settings.iter() {
+        let Some(spec) = catalogue.get(&setting.key) else {
+            found.extend(unknown(setting, catalogue));
+            continue;
+        };
+        if spec.is_deprecated() {
+            found.extend(deprecated(setting, spec, settings));
+        }
+        let Some(text) = setting.text() else { continue };
+        if let Some(d) = control_characters(setting, text, spec.kind()) {
+            found.push(d);
+            continue;
+        }
+        found.extend(match spec.kind() {
+            Kind::Int => check_int(setting, text, spec),
+            Kind::Bool => check_bool(setting, text),
+            Kind::Json => check_json(setting, text, spec),
+            Kind::Choice => check_choice(setting, text, spec),
+            Kind::Text => None,
+        });
+    }
+    found
+}
+
+fn unknown(setting: &Setting, catalogue: &Catalogue) -> Option<Diagnostic> {
+    // Only OMERO.web's namespace: config.xml also holds every OMERO.server property.
+    if !setting.key.starts_with("omero.web.") || catalogue.is_plugin_key(&setting.key) {
+        return None;
+    }
+    let diagnostic = Diagnostic::new(
+        Code::UnknownProperty,
+        format!("`{}` is not an OMERO.web property", setting.key),
+    )
+    .at(Some(&setting.key_span))
+    .label("OMERO.web ignores this key");
+    Some(match catalogue.closest(&setting.key) {
+        Some(suggestion) => diagnostic.help(format!("did you mean `{suggestion}`?")),
+        None => diagnostic.help(
+            "if an installed app (omero.web.apps) reads it, ignore this warning; otherwise remove it with `omero config set KEY`",
+        ),
+    })
+}
+
+fn deprecated(setting: &Setting, spec: &PropertySpec, settings: &Settings) -> Option<Diagnostic> {
+    let replacement = spec.replaced_by.as_deref();
+    if let (Some(new_key), Some(old)) = (replacement, setting.text()) {
+        if let Some(new) = settings.get(new_key).and_then(|s| s.text().map(|t| (s, t))) {
+            if new.1 != old {
+                return Some(
+                    Diagnostic::new(
+                        Code::DeprecatedAliasConflict,
+                        format!("`{}` and its replacement `{new_key}` are both set, to different values", setting.key),
+                    )
+                    .at(Some(&setting.value_span))
+                    .label("OMERO ignores this value")
+                    .note(format!("`{new_key}` is set at {} and wins", new.0.value_span.display()))
+                    .help(config_set_command(&setting.key, None)),
+                );
+            }
+        }
+    }
+    let message = match replacement {
+        Some(new_key) => format!("`{}` is deprecated; use `{new_key}`", setting.key),
+        None => format!("`{}` is no longer read by OMERO.web", setting.key),
+    };
+    let help = match (replacement, setting.text()) {
+        (Some(new_key), Some(value)) if new_key.starts_with("omero.") => format!(
+            "{} && {}",
+            config_set_command(new_key, Some(value)),
+            config_set_command(&setting.key, None)
+        ),
+        _ => config_set_command(&setting.key, None),
+    };
+    Some(
+        Diagnostic::new(Code::DeprecatedProperty, message)
+            .at(Some(&setting.key_span))
+            .note(spec.description.clone())
+            .help(help),
+    )
+}
+
+/// Characters that no generated file can carry and no OMERO value needs. JSON
+/// values may contain line breaks and tabs between tokens (`omero config set -f`).
+fn control_characters(setting: &Setting, text: &str, kind: Kind) -> Option<Diagnostic> {
+    let allowed = |c: char| kind == Kind::Json && matches!(c, '\n' | '\r' | '\t');
+    let (index, c) = text
+        .char_indices()
+        .find(|&(_, c)| c.is_control() && !allowed(c))?;
+    Some(
+        Diagnostic::new(
+            Code::ControlCharacter,
+            format!(
+                "`{}` contains the control character U+{:04X}",
+                setting.key, c as u32
+            ),
+        )
+        .at(Some(&sub_span(
+            &setting.value_span,
+            text,
+            index,
+            c.len_utf8(),
+        )))
+        .label("not allowed here")
+        .help("retype the value on one line without control characters"),
+    )
+}
+
+/// Points at part of a value when the file holds the value verbatim (no XML
+/// entities, no continuation lines); otherwise at the whole value.
+pub(crate) fn sub_span(value_span: &Span, text: &str, start: usize, len: usize) -> Span {
+    let raw = value_span.file.text.get(value_span.range.clone());
+    if raw == Some(text) {
+        let begin = value_span.range.start + start;
+        Span::new(&value_span.file, begin..begin + len)
+    } else {
+        value_span.clone()
+    }
+}
+
+/// What Python's `int()` makes of a string.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PythonInt {
+    Value(i128),
+    /// Valid syntax, but beyond any range we check.
+    Huge,
+    Invalid,
+}
+
+/// `int(s)` for `str` input: surrounding whitespace, an optional sign, ASCII
+/// digits with single `_` between digits (Python 3).
+pub fn parse_python_int(text: &str) -> PythonInt {
+    let t = text.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let well_formed = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__");
+    if !well_formed {
+        return PythonInt::Invalid;
+    }
+    let clean: String = t.chars().filter(|&c| c != '_').collect();
+    clean
+        .parse::<i128>()
+        .map_or(PythonInt::Huge, PythonInt::Value)
+}
+
+fn check_int(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagnostic> {
+    let bound = |name| spec.schema.get(name).and_then(Json::as_i64).map(i128::from);
+    let (min, max) = (bound("minimum"), bound("maximum"));
+    let range = match (min, max) {
+        (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+        (Some(lo), None) => format!("at least {lo}"),
+        (None, Some(hi)) => format!("at most {hi}"),
+        (None, None) => "an integer".to_owned(),
+    };
+    let value = match parse_python_int(text) {
+        PythonInt::Invalid => {
+            return Some(
+                Diagnostic::new(
+                    Code::NotAnInteger,
+                    format!("`{}` must be an integer, not `{text}`", setting.key),
+                )
+                .at(Some(&setting.value_span))
+                .label("OMERO.web fails to start with \"Invalid ...\" on this value")
+                .help(format!(
+                    "write a whole number ({range}), e.g. {}",
+                    config_set_command(&setting.key, spec.default.as_deref())
+                )),
+            )
+        }
+        PythonInt::Huge => None,
+        PythonInt::Value(v) => Some(v),
+    };
+    let in_range =
+        value.is_some_and(|v| min.is_none_or(|lo| v >= lo) && max.is_none_or(|hi| v <= hi));
+    if in_range {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::OutOfRange,
+            format!(
+                "`{}` = {} is out of range ({range})",
+                setting.key,
+                text.trim()
+            ),
+        )
+        .at(Some(&setting.value_span))
+        .label("OMERO accepts it, but it cannot work")
+        .help(format!(
+            "use a value {range}; the default is {}",
+            spec.default.as_deref().unwrap_or("unset")
+        )),
+    )
+}
+
+fn check_bool(setting: &Setting, text: &str) -> Option<Diagnostic> {
+    let normalised = text.trim().to_lowercase();
+    if ["true", "false", "1", "0", "t", "f"].contains(&normalised.as_str()) {
+        return None;
+    }
+    let means_true = ["yes", "y", "on", "enable", "enabled"].contains(&normalised.as_str());
+    Some(
+        Diagnostic::new(
+            Code::NotABoolean,
+            format!(
+                "`{}` = `{text}` is not a boolean OMERO understands",
+                setting.key
+            ),
+        )
+        .at(Some(&setting.value_span))
+        .label("OMERO silently reads this as false")
+        .help(config_set_command(
+            &setting.key,
+            Some(if means_true { "true" } else { "false" }),
+        )),
+    )
+}
+
+fn check_json(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagnostic> {
+    let example = spec
+        .example
+        .as_deref()
+        .or(spec.default.as_deref())
+        .unwrap_or("[]");
+    let parsed: Json = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let at = offset_in(text, e.line(), e.column());
+            let hint = if text.contains('\'') || text.contains("True") || text.contains("None") {
+                "JSON needs double quotes and true/false/null, not Python's ' / True / None"
+            } else if text.trim().is_empty() {
+                "an empty string is not JSON; to use the default, unset the property"
+            } else {
+                "fix the JSON syntax"
+            };
+            return Some(
+                Diagnostic::new(
+                    Code::InvalidJson,
+                    format!("`{}` is not valid JSON: {e}", setting.key),
+                )
+                .at(Some(&sub_span(
+                    &setting.value_span,
+                    text,
+                    at,
+                    1.min(text.len() - at),
+                )))
+                .label("json.loads() fails here")
+                .note(hint)
+                .help(config_set_command(&setting.key, Some(example))),
+            );
+        }
+    };
+    let validator = jsonschema::validator_for(&spec.schema).ok()?;
+    let problems: Vec<String> = validator
+        .iter_errors(&parsed)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("at {path}: {e}")
+            }
+        })
+        .take(3)
+        .collect();
+    if problems.is_empty() {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::new(
+        Code::JsonShape,
+        format!("`{}` has the wrong shape: {}", setting.key, problems[0]),
+    )
+    .at(Some(&setting.value_span))
+    .label(format!("expected: {}", spec.description))
+    .help(format!(
+        "for example: {}",
+        config_set_command(&setting.key, Some(example))
+    ));
+    for more in &problems[1..] {
+        diagnostic = diagnostic.note(more.clone());
+    }
+    Some(diagnostic)
+}
+
+/// Byte offset of serde_json's 1-based (line, column) inside `text`.
+fn offset_in(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let mut offset = (line_start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+fn check_choice(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagnostic> {
+    let choices = spec.choices();
+    if choices.contains(&text) {
+        return None;
+    }
+    let near = choices
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(text.trim()))
+        .copied()
+        .or_else(|| crate::settings::catalogue::closest(text, choices.iter().copied()));
+    let diagnostic = Diagnostic::new(
+        Code::InvalidChoice,
+        format!(
+            "`{}` = `{text}` is not one of the values OMERO accepts",
+            setting.key
+        ),
+    )
+    .at(Some(&setting.value_span))
+    .label("OMERO.web fails to start on this value")
+    .note(format!(
+        "allowed (exactly, case-sensitive): {}",
+        choices.join(", ")
+    ));
+    Some(match near {
+        Some(c) => diagnostic.help(format!(
+            "did you mean `{c}`? {}",
+            config_set_command(&setting.key, Some(c))
+        )),
+        None => diagnostic.help(format!(
+            "pick one of the allowed values, or unset it: {}",
+            config_set_command(&setting.key, None)
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_int_semantics() {
+        assert_eq!(parse_python_int(" 4080 "), PythonInt::Value(4080));
+        assert_eq!(parse_python_int("+4_080"), PythonInt::Value(4080));
+        assert_eq!(parse_python_int("-1"), PythonInt::Value(-1));
+        assert_eq!(parse_python_int("4080.0"), PythonInt::Invalid);
+        assert_eq!(parse_python_int(""), PythonInt::Invalid);
+        assert_eq!(parse_python_int("4__0"), PythonInt::Invalid);
+        assert_eq!(parse_python_int("_40"), PythonInt::Invalid);
+        assert_eq!(parse_python_int("9".repeat(60).as_str()), PythonInt::Huge);
+    }
+
+    #[test]
+    fn offsets_inside_values() {
+        assert_eq!(offset_in("ab\ncd", 2, 2), 4);
+        assert_eq!(offset_in("ab", 1, 9), 2);
+    }
+}
