@@ -1,0 +1,405 @@
+//! CLI tests: the real binary on real files in tests/fixtures/.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use omero_iis::diagnostic::Code;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
+    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
+    cmd
+}
+
+/// Extra arguments kept beside a fixture (`name.args` or `args`), one per line.
+fn args_file(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn transcript(output: &std::process::Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// Runs from the fixtures folder so that file names in output are stable.
+fn in_fixtures(cmd: &mut Command) -> &mut Command {
+    cmd.current_dir(fixture(""))
+}
+
+#[test]
+fn validate_fixtures() {
+    insta::glob!("fixtures/validate/*.{omero,json,xml}", |path| {
+        let name = format!("validate/{}", path.file_name().unwrap().to_str().unwrap());
+        let output = in_fixtures(bin().args(["validate", "settings", &name]))
+            .args(args_file(&path.with_extension("args")))
+            .output()
+            .unwrap();
+        insta::assert_snapshot!(transcript(&output));
+    });
+}
+
+#[test]
+fn gen_sets() {
+    insta::glob!("fixtures/gen/*/args", |path| {
+        let dir = path.parent().unwrap();
+        let args = args_file(path);
+        let output = in_fixtures(bin().args(["gen", &args[0], "settings.omero", "--stdout"]))
+            .current_dir(dir)
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        insta::assert_snapshot!(transcript(&output));
+    });
+}
+
+#[test]
+fn every_rule_fails_in_some_fixture() {
+    let mut seen = BTreeSet::new();
+    for entry in std::fs::read_dir(fixture("validate")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "args") {
+            continue;
+        }
+        let output = bin()
+            .args(["validate", "settings", "--format", "json"])
+            .arg(&path)
+            .args(args_file(&path.with_extension("args")))
+            .output()
+            .unwrap();
+        if let Ok(report) = serde_json::from_slice::<serde_json::Value>(&output.stdout) {
+            for d in report["diagnostics"].as_array().unwrap() {
+                seen.insert(d["code"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    // OW034 is not reported in isapi-wsgi mode (OW101 covers it); a unit test covers it.
+    let missing: Vec<_> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c.id()) && **c != Code::DeprecatedSessionStore)
+        .collect();
+    assert!(missing.is_empty(), "rules no fixture triggers: {missing:?}");
+}
+
+#[test]
+fn clean_settings_pass_and_findings_set_the_exit_code() {
+    bin()
+        .args(["validate", "settings"])
+        .arg(fixture("validate/good-config.xml"))
+        .assert()
+        .code(0);
+    bin()
+        .args(["validate", "settings"])
+        .arg(fixture("validate/prefix-shape.omero"))
+        .assert()
+        .code(1);
+    // Warnings alone pass, unless --deny warnings.
+    bin()
+        .args(["validate", "settings"])
+        .arg(fixture("validate/static-outside.omero"))
+        .assert()
+        .code(0);
+    bin()
+        .args(["validate", "settings", "--deny", "warnings"])
+        .arg(fixture("validate/static-outside.omero"))
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn unreadable_inputs_exit_2_with_location() {
+    let out = bin()
+        .args(["validate", "settings"])
+        .arg(fixture("validate/malformed.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("malformed.xml:1:"), "{stderr}");
+    let out = bin()
+        .args(["validate", "settings", "no/such/file.xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.xml"));
+}
+
+#[test]
+fn reads_standard_input_and_set_arguments() {
+    bin()
+        .args([
+            "validate",
+            "settings",
+            "-",
+            "--set",
+            "omero.web.prefix=/omero",
+        ])
+        .write_stdin("omero.web.prefix=/omero/\n")
+        .assert()
+        .code(0);
+    let out = bin()
+        .args(["validate", "settings", "-"])
+        .write_stdin("omero.web.prefix=/omero/\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<stdin>:1:24"));
+}
+
+#[test]
+fn environment_variables_use_docker_names() {
+    let out = bin()
+        .args(["settings", "show", "--env", "--format", "json"])
+        .env("CONFIG_omero_web_application__server_port", "4081")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = report["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "omero.web.application_server.port")
+        .expect("mapped property");
+    assert_eq!(row["value"], "4081");
+    assert_eq!(
+        row["source"]["file"],
+        "$CONFIG_omero_web_application__server_port"
+    );
+}
+
+#[test]
+fn settings_show_gives_provenance_and_masks_passwords() {
+    let out = in_fixtures(bin().args(["settings", "show", "validate/good-config.xml"]))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!(text);
+    assert!(!text.contains("guest-secret"));
+    let out = in_fixtures(bin().args([
+        "settings",
+        "show",
+        "validate/good-config.xml",
+        "--show-password",
+    ]))
+    .output()
+    .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("guest-secret"));
+    let masked = bin()
+        .args(["settings", "show", "-"])
+        .write_stdin("omero.mail.password=********\n")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&masked.stdout).contains("value unknown"));
+}
+
+#[test]
+fn gen_writes_atomically_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let gen = |extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.args(["gen", "all"])
+            .arg(fixture("validate/good-config.xml"))
+            .arg("-o")
+            .arg(&out)
+            .args(extra);
+        cmd.output().unwrap()
+    };
+    assert_eq!(gen(&[]).status.code(), Some(0));
+    let files = [
+        "web/web.config",
+        "static/web.config",
+        "applicationHost.fragment.xml",
+        "install.cmd",
+        "uninstall.cmd",
+        "README.txt",
+    ];
+    let first: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+
+    // A second run refuses, names the file, and writes nothing.
+    std::fs::remove_file(out.join("README.txt")).unwrap();
+    let refused = gen(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("web.config"));
+    assert!(
+        !out.join("README.txt").exists(),
+        "nothing may be written after a refusal"
+    );
+
+    // --force replaces; the output is byte-identical.
+    assert_eq!(gen(&["--force"]).status.code(), Some(0));
+    let second: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    assert_eq!(first, second);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 6, "no temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn gen_refuses_on_errors_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["gen", "all"])
+        .arg(fixture("validate/prefix-shape.omero"))
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OW021"));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn generated_xml_parses_back_to_the_input_values() {
+    let dir = fixture("gen/hostile");
+    let args = args_file(&dir.join("args"));
+    let out = bin()
+        .current_dir(&dir)
+        .args(["gen", "all", "settings.omero", "-o"])
+        .arg(tempfile::tempdir().unwrap().path().join("o"))
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for target in ["web.config", "apphost"] {
+        let out = bin()
+            .current_dir(&dir)
+            .args(["gen", target, "settings.omero", "--stdout"])
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for doc in text.split("==> ").filter(|d| !d.is_empty()) {
+            let xml = doc.split_once("<==\n").map_or(doc, |(_, body)| body);
+            let parsed = roxmltree::Document::parse(xml).unwrap();
+            let values: Vec<&str> = parsed
+                .descendants()
+                .flat_map(|n| n.attributes().map(|a| a.value()))
+                .collect();
+            if target == "apphost" {
+                assert!(values.contains(&"Lab & Co's 100% (test) ^!"), "{values:?}");
+                assert!(values.contains(&"OMERO lab (test) 100% ^!'"));
+                assert!(values.contains(&"Lab & Co's 100% (test) ^!/omero-lab_1.0~x"));
+                assert!(values.contains(&r"E:\"));
+                assert!(values
+                    .contains(&r"C:\OMERO & Co\100%\O'Reilly (x86)\lib\python\_omero_web_iis.dll"));
+            } else if xml.contains("IsapiModule") {
+                assert!(values
+                    .contains(&r"C:\OMERO & Co\100%\O'Reilly (x86)\lib\python\_omero_web_iis.dll"));
+            }
+        }
+    }
+}
+
+#[test]
+fn scripts_are_crlf_ascii_and_xml_is_crlf() {
+    let out = bin()
+        .args(["gen", "scripts", "--stdout"])
+        .arg(fixture("validate/good-config.xml"))
+        .output()
+        .unwrap();
+    let bytes = out.stdout;
+    assert!(bytes.is_ascii());
+    let text = String::from_utf8(bytes).unwrap();
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("==> "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!body.is_empty());
+    for doc in text.split("==> ").skip(1) {
+        let content = doc.split_once(" <==\n").unwrap().1;
+        assert!(
+            !content.replace("\r\n", "").contains('\n'),
+            "bare LF in generated file"
+        );
+    }
+}
+
+#[test]
+fn template_overrides_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("isapi-wsgi")).unwrap();
+    std::fs::write(
+        dir.path().join("isapi-wsgi/web.config.jinja"),
+        "<configuration><!-- {{ plan.pool }} --></configuration>\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["gen", "web.config", "--stdout", "--templates"])
+        .arg(dir.path())
+        .arg(fixture("validate/good-config.xml"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("<configuration><!-- omeroweb_omero --></configuration>\r\n"));
+}
+
+#[test]
+fn explain_prints_rule_pages() {
+    let out = bin().args(["explain", "OW021"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OW021 prefix-trailing-slash"));
+    bin().args(["explain", "prefix-root"]).assert().code(0);
+    bin().args(["explain", "OW999"]).assert().code(2);
+    let list = bin().args(["explain", "--list"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout).lines().count(),
+        Code::ALL.len()
+    );
+}
+
+#[test]
+fn deploy_file_options_are_read_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("server.toml");
+    std::fs::write(
+        &toml,
+        "site = \"Imaging\"\npool = \"omero-pool\"\nbitness = 32\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["gen", "apphost", "--stdout", "--deploy"])
+        .arg(&toml)
+        .args(["--pool", "flag-pool"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("<site name=\"Imaging\">"));
+    assert!(text.contains("<add name=\"flag-pool\""));
+    assert!(text.contains("enable32BitAppOnWin64=\"true\""));
+    std::fs::write(&toml, "site = \"x\"\ncolour = \"blue\"\n").unwrap();
+    let out = bin()
+        .args(["gen", "apphost", "--stdout", "--deploy"])
+        .arg(&toml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("server.toml:2:1: unknown deployment option `colour`"));
+}
