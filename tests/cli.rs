@@ -318,7 +318,7 @@ fn generated_xml_parses_back_to_the_input_values() {
 }
 
 #[test]
-fn scripts_are_crlf_ascii_and_xml_is_crlf() {
+fn scripts_are_crlf_and_ascii() {
     let out = bin()
         .args(["gen", "scripts", "--stdout"])
         .arg(fixture("validate/good-config.xml"))

@@ -188,7 +188,7 @@ pub fn render(
     if target.includes_scripts() {
         kinds.extend([&INSTALL, &UNINSTALL, &README]);
     }
-    let env = environment(templates, plan.mode);
+    let env = environment(templates);
     kinds
         .into_iter()
         .map(|kind| render_one(&env, plan, kind))
@@ -230,7 +230,7 @@ fn render_one(
     })
 }
 
-fn environment(templates: &TemplateSet, _mode: Mode) -> Environment<'static> {
+fn environment(templates: &TemplateSet) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let syntax = minijinja::syntax::SyntaxConfig::builder()
