@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::cli::{
-    Cli, Color, Command, DeployArgs, ExplainArgs, GenArgs, SettingsArgs, SettingsCommand, ShowArgs,
-    ValidateArgs, ValidateCommand,
+    CheckArgs, Cli, Color, Command, DeployArgs, ExplainArgs, GenArgs, SettingsArgs,
+    SettingsCommand, ShowArgs, ShowFormat, ValidateArgs, ValidateCommand,
 };
 use crate::deploy::{self, DeployFileError, DeployOptions, Targets};
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::render::{self, Artifact, RenderError, TemplateSet};
-use crate::report::{self, Format};
+use crate::report;
 use crate::settings::sources::{self, SourceError};
 use crate::settings::{self, Catalogue, Settings, Value};
 use crate::source::SourceFile;
@@ -37,12 +37,15 @@ pub enum AppError {
     },
     #[error("unknown rule `{0}`; `omero-iis explain --list` shows them all")]
     UnknownRule(String),
+    #[error(transparent)]
+    CheckInput(#[from] crate::check::InputError),
 }
 
 impl AppError {
     pub fn help(&self) -> Option<&str> {
         match self {
             AppError::Source(e) => e.help(),
+            AppError::CheckInput(e) => Some(e.help()),
             AppError::Output { .. } => {
                 Some("pass --force to replace existing files, or choose another folder with -o")
             }
@@ -65,6 +68,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Gen(args) => gen(args, color),
         Command::Settings(SettingsCommand::Show(args)) => show(args),
         Command::Explain(args) => explain(args),
+        Command::Check(args) => check_files(args, color),
     }
 }
 
@@ -161,14 +165,12 @@ fn check(
 
 fn validate_settings(args: ValidateArgs, color: bool) -> Outcome {
     let checked = check(&args.settings, &args.deploy, Targets { scripts: true })?;
-    let out = match args.format {
-        Format::Text => report::text_report(&checked.diagnostics, &checked.summary, color),
-        Format::Json => format!(
-            "{:#}\n",
-            report::json_report(&checked.diagnostics, &checked.summary)
-        ),
-    };
-    print_stdout(&out);
+    print_stdout(&report::render(
+        args.format,
+        &checked.diagnostics,
+        &checked.summary,
+        color,
+    ));
     Ok(u8::from(args.deny.fails(&checked.diagnostics)))
 }
 
@@ -272,7 +274,7 @@ fn show(args: ShowArgs) -> Outcome {
         Vec::new()
     };
     let out = match args.format {
-        Format::Json => {
+        ShowFormat::Json => {
             let mut rows: Vec<serde_json::Value> = settings
                 .iter()
                 .map(|s| {
@@ -290,7 +292,7 @@ fn show(args: ShowArgs) -> Outcome {
             }));
             format!("{:#}\n", serde_json::json!({ "properties": rows }))
         }
-        Format::Text => {
+        ShowFormat::Text => {
             let mut out = String::new();
             for s in settings.iter() {
                 let (value, _) = shown(&s.key, &s.value);
@@ -341,6 +343,117 @@ fn explain(args: ExplainArgs) -> Outcome {
     let code = Code::parse(&wanted).ok_or(AppError::UnknownRule(wanted))?;
     print_stdout(&crate::rules::page(code));
     Ok(0)
+}
+
+/// Files a folder holds that `check` understands, in a stable order.
+fn files_in(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
+    let read_error = |source| AppError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_error)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(read_error)?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files_in(&path, out)?;
+            continue;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let wanted = [".config", ".cmd", ".bat", ".ps1"]
+            .iter()
+            .any(|e| name.ends_with(e))
+            || (name.contains("applicationhost") && name.ends_with(".xml"));
+        if wanted {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_check_input(
+    path: &Path,
+    kind: Option<crate::check::Kind>,
+) -> Result<crate::check::Input, AppError> {
+    let name = path.display().to_string();
+    let bytes = if name == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|source| {
+            AppError::Read {
+                path: name.clone(),
+                source,
+            }
+        })?;
+        bytes
+    } else {
+        std::fs::read(path).map_err(|source| AppError::Read {
+            path: name.clone(),
+            source,
+        })?
+    };
+    Ok(crate::check::Input::new(
+        path.to_path_buf(),
+        &name,
+        &bytes,
+        kind,
+    )?)
+}
+
+fn check_files(args: CheckArgs, color: bool) -> Outcome {
+    let allowed: Vec<Code> = args
+        .allow
+        .iter()
+        .map(|a| Code::parse(a).ok_or_else(|| AppError::UnknownRule(a.clone())))
+        .collect::<Result<_, _>>()?;
+    let mut paths = Vec::new();
+    for path in &args.files {
+        if path.is_dir() {
+            files_in(path, &mut paths)?;
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    let inputs: Vec<crate::check::Input> = paths
+        .iter()
+        .map(|p| read_check_input(p, args.kind))
+        .collect::<Result<_, _>>()?;
+    let apphost = match &args.apphost {
+        Some(path) => Some(read_check_input(path, Some(crate::check::Kind::AppHost))?),
+        None => None,
+    };
+    let mut report = crate::check::check(&inputs, apphost.as_ref());
+    report.diagnostics.retain(|d| !allowed.contains(&d.code));
+    let mut summary = format!(
+        "checked {} file{}",
+        inputs.len(),
+        if inputs.len() == 1 { "" } else { "s" }
+    );
+    if report.suppressed > 0 {
+        summary.push_str(&format!(
+            " ({} finding(s) silenced by omero-iis: allow comments)",
+            report.suppressed
+        ));
+    }
+    if apphost.is_none()
+        && inputs
+            .iter()
+            .any(|i| i.kind == crate::check::Kind::WebConfig)
+    {
+        summary.push_str(" (no --apphost: section locks of a default IIS 10 server assumed)");
+    }
+    print_stdout(&report::render(
+        args.format,
+        &report.diagnostics,
+        &summary,
+        color,
+    ));
+    Ok(u8::from(args.deny.fails(&report.diagnostics)))
 }
 
 fn print_stdout(text: &str) {

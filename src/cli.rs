@@ -44,6 +44,13 @@ pub enum Command {
         omero-iis gen web.config config.xml --stdout\n  \
         omero-iis gen all config.xml --deploy server.toml -o out --force")]
     Gen(GenArgs),
+    /// Check web.config, applicationHost.config, .cmd and .ps1 files offline
+    #[command(after_help = "Examples:\n  \
+        omero-iis check omero-iis-out\n  \
+        omero-iis check C:\\inetpub\\omero\\web.config --apphost applicationHost.config\n  \
+        omero-iis check install.cmd --format sarif > check.sarif\n  \
+        type web.config | omero-iis check - --kind web.config")]
+    Check(CheckArgs),
     /// Show the effective OMERO properties with where each value came from
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -201,18 +208,48 @@ pub struct GenArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders (a `gen` output folder is checked as one deployment); `-` = stdin
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Treat every FILE as this kind instead of detecting it
+    #[arg(long, value_enum)]
+    pub kind: Option<crate::check::Kind>,
+    /// The target server's applicationHost.config: its <configSections> and <location> blocks decide what is locked
+    #[arg(long, value_name = "FILE")]
+    pub apphost: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Fail (exit 1) on errors only, or on warnings too
+    #[arg(long, value_enum, default_value_t = DenyLevel::Errors)]
+    pub deny: DenyLevel,
+    /// Do not report this rule (code or name); repeatable
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ShowArgs {
     #[command(flatten)]
     pub settings: SettingsArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
     /// Print passwords and the secret key instead of ********
     #[arg(long)]
     pub show_password: bool,
     /// Also list the OMERO.web properties that are not set, with their defaults
     #[arg(long)]
     pub defaults: bool,
+}
+
+/// `settings show --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// `omero config get` lines with `# file:line:col` comments.
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

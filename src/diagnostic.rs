@@ -9,6 +9,8 @@ use crate::source::Span;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Information that never fails a run (e.g. "not checked").
+    Note,
     Warning,
     Error,
 }
@@ -69,6 +71,39 @@ codes! {
     NonAsciiForScript = ("OW205", "non-ascii-for-script", Error, "non-ASCII value that install.cmd cannot carry"),
     BroadAclPrincipal = ("OW206", "broad-acl-principal", Warning, "folder permissions granted to every user"),
     InvalidOptionValue = ("OW207", "invalid-option-value", Error, "deployment option with a value that is not allowed"),
+    XmlSyntax = ("OW301", "xml-syntax", Error, "configuration file that is not well-formed XML"),
+    XmlDtd = ("OW302", "xml-dtd", Error, "DTD or entity declaration in a configuration file"),
+    UnknownElement = ("OW303", "unknown-element", Error, "element IIS does not know here (HTTP 500.19)"),
+    UnknownAttribute = ("OW304", "unknown-attribute", Error, "attribute IIS does not know on this element (HTTP 500.19)"),
+    InvalidValue = ("OW305", "invalid-value", Error, "attribute value IIS cannot parse or refuses"),
+    MissingAttribute = ("OW306", "missing-attribute", Error, "required attribute missing"),
+    DuplicateKey = ("OW307", "duplicate-key", Error, "collection entry added twice with the same key"),
+    DuplicateSection = ("OW308", "duplicate-section", Error, "section given twice for the same path in one file"),
+    SectionPlacement = ("OW309", "section-placement", Error, "section in a file or path where IIS does not allow it"),
+    LockedSection = ("OW310", "locked-section", Error, "section locked at a parent level (HTTP 500.19, 0x80070021)"),
+    InvalidName = ("OW311", "invalid-name", Error, "pool name, site name or application path that IIS refuses"),
+    LocationPath = ("OW312", "location-path", Error, "<location path> in a form IIS does not accept"),
+    NotChecked = ("OW313", "not-checked", Note, "section the IIS tables do not describe: not checked"),
+    UnknownSection = ("OW314", "unknown-section", Error, "section no <configSections> declares"),
+    BatchLineEndings = ("OW401", "batch-line-endings", Error, "batch file with LF-only line endings"),
+    BatchEncoding = ("OW402", "batch-encoding", Error, "batch file with a BOM or non-ASCII characters"),
+    BatchPercent = ("OW403", "batch-percent", Warning, "`%` that cmd expands or drops by surprise"),
+    BatchQuotes = ("OW404", "batch-quotes", Error, "line with an unbalanced double quote"),
+    BatchUncheckedCommand = ("OW405", "batch-unchecked-command", Warning, "command whose failure the script does not check"),
+    BatchNoSetlocal = ("OW406", "batch-no-setlocal", Warning, "script sets variables without `setlocal`"),
+    BatchSpecialVariable = ("OW407", "batch-special-variable", Error, "script overwrites PATH, ERRORLEVEL or another special variable"),
+    BatchMissingLabel = ("OW408", "batch-missing-label", Error, "`goto`/`call` to a label the script does not define"),
+    AppcmdUnknownCommand = ("OW410", "appcmd-unknown-command", Error, "appcmd verb and object that appcmd does not have"),
+    AppcmdUnknownParameter = ("OW411", "appcmd-unknown-parameter", Error, "appcmd parameter or attribute that does not exist there"),
+    AppcmdMalformedIndexer = ("OW412", "appcmd-malformed-indexer", Error, "appcmd collection syntax appcmd cannot parse (error 13)"),
+    AppcmdQuoting = ("OW413", "appcmd-quoting", Error, "appcmd argument that quoting splits or truncates"),
+    PsEncoding = ("OW501", "ps-encoding", Error, "PowerShell script with non-ASCII characters and no UTF-8 BOM"),
+    PsErrorAction = ("OW502", "ps-error-action", Warning, "PowerShell script without $ErrorActionPreference = 'Stop'"),
+    PsUncheckedNative = ("OW503", "ps-unchecked-native", Warning, "native command whose exit code the script does not check"),
+    PsQuoting = ("OW504", "ps-quoting", Error, "PowerShell string that ends early or never ends"),
+    PsUnknownParameter = ("OW505", "ps-unknown-parameter", Error, "WebAdministration cmdlet parameter that does not exist"),
+    CrossFileMismatch = ("OW601", "cross-file-mismatch", Error, "files of one deployment that disagree with each other"),
+    StaticSwallowed = ("OW602", "static-swallowed", Error, "static application reached by the application's wildcard handler"),
 }
 
 impl std::fmt::Display for Code {
@@ -172,11 +207,16 @@ pub enum DenyLevel {
 
 impl DenyLevel {
     pub fn fails(self, diagnostics: &[Diagnostic]) -> bool {
-        let threshold = match self {
+        diagnostics
+            .iter()
+            .any(|d| d.severity != Severity::Note && d.severity >= self.threshold())
+    }
+
+    fn threshold(self) -> Severity {
+        match self {
             DenyLevel::Errors => Severity::Error,
             DenyLevel::Warnings => Severity::Warning,
-        };
-        diagnostics.iter().any(|d| d.severity >= threshold)
+        }
     }
 }
 

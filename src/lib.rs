@@ -6,9 +6,11 @@
 //! does all I/O. See ARCHITECTURE.md.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod diagnostic;
+pub mod iis;
 pub mod render;
 pub mod report;
 pub mod rules;

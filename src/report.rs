@@ -12,6 +12,20 @@ pub enum Format {
     #[default]
     Text,
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning, other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...::message`).
+    Github,
+}
+
+/// All findings in the chosen format, ready to print.
+pub fn render(format: Format, diagnostics: &[Diagnostic], checked: &str, color: bool) -> String {
+    match format {
+        Format::Text => text_report(diagnostics, checked, color),
+        Format::Json => format!("{:#}\n", json_report(diagnostics, checked)),
+        Format::Sarif => format!("{:#}\n", sarif_report(diagnostics)),
+        Format::Github => github_report(diagnostics),
+    }
 }
 
 /// One finding as terminal text: title with code, `-->` location, snippet
@@ -20,6 +34,7 @@ pub fn text(diagnostic: &Diagnostic, color: bool) -> String {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
+        Severity::Note => Level::NOTE,
     };
     let title = level
         .primary_title(diagnostic.message.as_str())
@@ -68,8 +83,14 @@ pub fn text_report(diagnostics: &[Diagnostic], checked: &str, color: bool) -> St
         out.push_str("\n\n");
     }
     let (errors, warnings) = tally(diagnostics);
+    let notes = diagnostics.len() - errors - warnings;
+    let notes = if notes > 0 {
+        format!(", {}", plural(notes, "note"))
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "{checked}: {}, {}\n",
+        "{checked}: {}, {}{notes}\n",
         plural(errors, "error"),
         plural(warnings, "warning")
     ));
@@ -79,12 +100,15 @@ pub fn text_report(diagnostics: &[Diagnostic], checked: &str, color: bool) -> St
     out
 }
 
+/// (errors, warnings); notes are neither.
 pub fn tally(diagnostics: &[Diagnostic]) -> (usize, usize) {
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    (errors, diagnostics.len() - errors)
+    let count = |severity| {
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    };
+    (count(Severity::Error), count(Severity::Warning))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -98,9 +122,10 @@ fn plural(n: usize, word: &str) -> String {
 /// Findings as a JSON document (stable field names; positions 1-based).
 pub fn json_report(diagnostics: &[Diagnostic], checked: &str) -> serde_json::Value {
     let (errors, warnings) = tally(diagnostics);
+    let notes = diagnostics.len() - errors - warnings;
     json!({
         "diagnostics": diagnostics.iter().map(json_diagnostic).collect::<Vec<_>>(),
-        "summary": { "checked": checked, "errors": errors, "warnings": warnings },
+        "summary": { "checked": checked, "errors": errors, "warnings": warnings, "notes": notes },
     })
 }
 
@@ -127,4 +152,133 @@ fn json_diagnostic(d: &Diagnostic) -> serde_json::Value {
         "help": d.help,
         "notes": d.notes,
     })
+}
+
+/// Findings as a SARIF 2.1.0 log with one run; every rule code is listed in
+/// the tool's rules so viewers can show its title and help page.
+pub fn sarif_report(diagnostics: &[Diagnostic]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = crate::diagnostic::Code::ALL
+        .iter()
+        .map(|code| {
+            json!({
+                "id": code.id(),
+                "name": code.slug(),
+                "shortDescription": { "text": code.title() },
+                "fullDescription": { "text": crate::rules::page(*code) },
+                "defaultConfiguration": { "level": sarif_level(code.severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            if let Some(help) = &d.help {
+                text.push_str(&format!("\nhelp: {help}"));
+            }
+            let mut result = json!({
+                "ruleId": d.code.id(),
+                "ruleIndex": crate::diagnostic::Code::ALL.iter().position(|c| *c == d.code),
+                "level": sarif_level(d.severity),
+                "message": { "text": text },
+            });
+            if let Some(span) = &d.span {
+                let start = span.file.position(span.range.start);
+                let end = span.file.position(span.range.end);
+                result["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": sarif_uri(&span.file.name) },
+                        "region": {
+                            "startLine": start.line, "startColumn": start.column,
+                            "endLine": end.line, "endColumn": end.column,
+                        },
+                    },
+                }]);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "omero-iis",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// Relative paths with forward slashes, as SARIF consumers expect.
+fn sarif_uri(name: &str) -> String {
+    name.replace('\\', "/")
+}
+
+/// Findings as GitHub Actions workflow commands, one per line.
+pub fn github_report(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
+        let mut properties = vec![format!(
+            "title={}",
+            github_escape_property(&format!("{} {}", d.code.id(), d.code.slug()))
+        )];
+        if let Some(span) = &d.span {
+            let start = span.file.position(span.range.start);
+            let end = span.file.position(span.range.end);
+            properties.insert(
+                0,
+                format!(
+                    "file={}",
+                    github_escape_property(&sarif_uri(&span.file.name))
+                ),
+            );
+            properties.insert(
+                1,
+                format!(
+                    "line={},col={},endLine={},endColumn={}",
+                    start.line, start.column, end.line, end.column
+                ),
+            );
+        }
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            github_escape_data(&message)
+        ));
+    }
+    out
+}
+
+// Workflow command escaping (GitHub's toolkit `command.ts`): data escapes
+// %, CR, LF; properties also escape `:` and `,`.
+fn github_escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn github_escape_property(text: &str) -> String {
+    github_escape_data(text)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
 }

@@ -1,0 +1,762 @@
+//! Checks cmd.exe batch files (`.cmd`, `.bat`) and the appcmd commands in
+//! them (iis-facts.md §3 and §2).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::iis::appcmd::{self, Invocation};
+use crate::iis::schema::Schema;
+use crate::source::{SourceFile, Span};
+
+/// A batch command the script runs, for the cross-file checks.
+#[derive(Debug, Clone)]
+pub struct ScriptCommand {
+    pub invocation: Option<Invocation>,
+    /// Arguments after the program (for non-appcmd commands such as `copy`).
+    pub program: String,
+    pub arguments: Vec<appcmd::Argument>,
+    pub span: Span,
+}
+
+/// Commands built into cmd.exe that never need an error check.
+const QUIET_BUILTINS: &[&str] = &[
+    "echo", "echo.", "set", "setlocal", "endlocal", "rem", "goto", "exit", "if", "for", "pushd",
+    "popd", "cd", "chdir", "title", "pause", "cls", "shift", "ver", "verify", "color", "prompt",
+    "type", "dir", "path", "start", "call", "(", ")", "break", "chcp",
+];
+
+/// Variables Windows defines for every process (and cmd's dynamic ones).
+const KNOWN_VARIABLES: &[&str] = &[
+    "windir",
+    "systemroot",
+    "systemdrive",
+    "programfiles",
+    "programfiles(x86)",
+    "programw6432",
+    "programdata",
+    "commonprogramfiles",
+    "commonprogramfiles(x86)",
+    "allusersprofile",
+    "appdata",
+    "localappdata",
+    "userprofile",
+    "username",
+    "userdomain",
+    "computername",
+    "temp",
+    "tmp",
+    "path",
+    "pathext",
+    "comspec",
+    "os",
+    "processor_architecture",
+    "number_of_processors",
+    "public",
+    "homedrive",
+    "homepath",
+    "errorlevel",
+    "cd",
+    "date",
+    "time",
+    "random",
+    "cmdcmdline",
+    "cmdextversion",
+    "__cd__",
+    "psmodulepath",
+    "logonserver",
+    "sessionname",
+    "driverdata",
+];
+
+/// Names that must not be assigned (cmd computes them) and names whose
+/// assignment breaks later commands unless it keeps the old value.
+const DYNAMIC_VARIABLES: &[&str] = &[
+    "errorlevel",
+    "cd",
+    "date",
+    "time",
+    "random",
+    "cmdcmdline",
+    "cmdextversion",
+    "highestnumanodenumber",
+];
+const SEARCH_VARIABLES: &[&str] = &["path", "pathext", "comspec", "systemroot", "windir"];
+
+/// Everything the check of one batch file produced.
+pub struct Checked {
+    pub diagnostics: Vec<Diagnostic>,
+    pub commands: Vec<ScriptCommand>,
+}
+
+/// A logical piece of a line: one command between `&`, `&&`, `||`, `|`.
+struct Segment {
+    range: Range<usize>,
+    /// The operator after it (`&&`, `||`, `&`, `|`), if any.
+    followed_by: Option<&'static str>,
+}
+
+/// Checks a batch file. `bom` names the byte-order mark the file had, if any.
+pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Checked {
+    let mut c = BatchChecker {
+        file,
+        schema,
+        out: Vec::new(),
+        commands: Vec::new(),
+        variables: BTreeMap::new(),
+        labels: BTreeSet::new(),
+        pending: None,
+        setlocal: false,
+    };
+    c.encoding(bom);
+    c.line_endings();
+    c.collect_labels_and_variables();
+    c.lines();
+    Checked {
+        diagnostics: c.out,
+        commands: c.commands,
+    }
+}
+
+struct BatchChecker<'a> {
+    file: &'a Arc<SourceFile>,
+    schema: &'a Schema,
+    out: Vec<Diagnostic>,
+    commands: Vec<ScriptCommand>,
+    /// Variables the script sets, with the last literal value.
+    variables: BTreeMap<String, String>,
+    labels: BTreeSet<String>,
+    /// The last command whose failure is not yet checked.
+    pending: Option<(Span, String)>,
+    setlocal: bool,
+}
+
+impl BatchChecker<'_> {
+    fn span(&self, range: Range<usize>) -> Span {
+        Span::new(self.file, range)
+    }
+
+    fn line_ranges(&self) -> Vec<Range<usize>> {
+        let text = &self.file.text;
+        let mut ranges = Vec::new();
+        let mut start = 0;
+        for (i, _) in text.match_indices('\n') {
+            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            ranges.push(start..end);
+            start = i + 1;
+        }
+        if start < text.len() {
+            ranges.push(start..text.len());
+        }
+        ranges
+    }
+
+    fn encoding(&mut self, bom: Option<&str>) {
+        if let Some(bom) = bom {
+            self.out.push(
+                Diagnostic::new(Code::BatchEncoding, format!("the file starts with a {bom} byte-order mark"))
+                    .at(Some(&self.span(0..0)))
+                    .help("save the file as ASCII (ANSI) without BOM")
+                    .note("cmd.exe reads the BOM as part of the first command (\"'ï»¿@echo' is not recognized\")"),
+            );
+        }
+        let text = &self.file.text;
+        let mut reported = 0;
+        for range in self.line_ranges() {
+            if let Some((i, c)) = text[range.clone()]
+                .char_indices()
+                .find(|(_, c)| !c.is_ascii())
+            {
+                let at = range.start + i;
+                reported += 1;
+                if reported > 5 {
+                    break;
+                }
+                self.out.push(
+                    Diagnostic::new(Code::BatchEncoding, format!("non-ASCII character `{c}` (U+{:04X})", c as u32))
+                        .at(Some(&self.span(at..at + c.len_utf8())))
+                        .help("cmd.exe decodes batch files with the console code page: keep them ASCII, or use PowerShell (UTF-8 with BOM) for non-ASCII paths"),
+                );
+            }
+        }
+    }
+
+    fn line_endings(&mut self) {
+        let text = &self.file.text;
+        let bare: Vec<usize> = text
+            .match_indices('\n')
+            .map(|(i, _)| i)
+            .filter(|&i| i == 0 || text.as_bytes()[i - 1] != b'\r')
+            .collect();
+        if let Some(&first) = bare.first() {
+            self.out.push(
+                Diagnostic::new(Code::BatchLineEndings, format!("{} line(s) end with LF only", bare.len()))
+                    .at(Some(&self.span(first..first + 1)))
+                    .label("LF without CR")
+                    .help("save the file with Windows (CRLF) line endings, e.g. `unix2dos install.cmd`")
+                    .note("cmd.exe reads batch files in 512-byte blocks; with LF-only lines `goto` and `call :label` miss labels"),
+            );
+        }
+    }
+
+    fn collect_labels_and_variables(&mut self) {
+        let text = self.file.text.clone();
+        for range in self.line_ranges() {
+            let line = text[range].trim_start();
+            if let Some(label) = line.strip_prefix(':') {
+                if !label.starts_with(':') {
+                    let name = label.split([' ', '\t']).next().unwrap_or("");
+                    self.labels.insert(name.to_ascii_lowercase());
+                }
+            }
+            // Every `set NAME=` anywhere on the line (also inside `for ... do`).
+            let lower = line.to_ascii_lowercase();
+            let mut from = 0;
+            while let Some(i) = lower[from..].find("set ") {
+                let at = from + i;
+                from = at + 4;
+                if at > 0 && lower.as_bytes()[at - 1].is_ascii_alphanumeric() {
+                    continue;
+                }
+                if let Some((name, value)) = parse_set(&line[at + 4..]) {
+                    self.variables.insert(name.to_ascii_lowercase(), value);
+                }
+            }
+        }
+    }
+
+    fn lines(&mut self) {
+        let text = self.file.text.clone();
+        for range in self.line_ranges() {
+            let line = &text[range.clone()];
+            let trimmed = line.trim_start();
+            let lead = range.start + (line.len() - trimmed.len());
+            let lower = trimmed.to_ascii_lowercase();
+            if trimmed.is_empty() || trimmed.starts_with("::") {
+                continue;
+            }
+            if trimmed.starts_with(':') {
+                // A label: control may arrive here from a goto; an unchecked command before it stays unchecked.
+                continue;
+            }
+            if is_rem(&lower) {
+                continue;
+            }
+            self.quotes(lead..range.end);
+            self.percents(lead..range.end);
+            for segment in split_segments(&text, lead..range.end) {
+                self.segment(&segment);
+            }
+        }
+        if let Some((span, name)) = self.pending.take() {
+            self.unchecked(span, &name);
+        }
+    }
+
+    fn quotes(&mut self, range: Range<usize>) {
+        let line = &self.file.text[range.clone()];
+        let count = line.matches('"').count() - line.matches("^\"").count();
+        if count % 2 == 1 {
+            let last = range.start + line.rfind('"').unwrap_or(0);
+            self.out.push(
+                Diagnostic::new(Code::BatchQuotes, "this line has an odd number of double quotes")
+                    .at(Some(&self.span(last..last + 1)))
+                    .label("unmatched quote")
+                    .help("close the quoted argument; `&`, `|`, `>` after an unmatched quote are read as text, not as operators"),
+            );
+        }
+    }
+
+    fn percents(&mut self, range: Range<usize>) {
+        let line = self.file.text[range.clone()].to_owned();
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'%' {
+                i += 1;
+                continue;
+            }
+            match bytes.get(i + 1) {
+                Some(b'%') => {
+                    i += 2;
+                    continue;
+                }
+                Some(b'0'..=b'9' | b'*') => {
+                    i += 2;
+                    continue;
+                }
+                Some(b'~') => {
+                    let mut j = i + 2;
+                    while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
+                        j += 1;
+                    }
+                    i = j + 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let at = range.start + i;
+            match line[i + 1..].find('%') {
+                None => {
+                    self.out.push(
+                        Diagnostic::new(
+                            Code::BatchPercent,
+                            "cmd.exe drops this lone `%` in a batch file",
+                        )
+                        .at(Some(&self.span(at..at + 1)))
+                        .help("write `%%` for a literal percent sign"),
+                    );
+                    i += 1;
+                }
+                Some(len) => {
+                    let reference = &line[i + 1..i + 1 + len];
+                    let name = reference.split(':').next().unwrap_or("");
+                    let lower = name.to_ascii_lowercase();
+                    let end = at + len + 2;
+                    if name.contains(' ') || name.is_empty() {
+                        self.out.push(
+                            Diagnostic::new(Code::BatchPercent, format!("cmd.exe reads `%{reference}%` as a variable and replaces it with nothing"))
+                                .at(Some(&self.span(at..end)))
+                                .help("write `%%` for each literal percent sign"),
+                        );
+                    } else if !self.variables.contains_key(&lower)
+                        && !KNOWN_VARIABLES.contains(&lower.as_str())
+                    {
+                        self.out.push(
+                            Diagnostic::new(Code::BatchPercent, format!("`%{name}%` is never set by this script and expands to nothing unless the environment defines it"))
+                                .at(Some(&self.span(at..end)))
+                                .help(format!("set it first (set \"{name}=...\"), or write `%%` if the percent signs are literal")),
+                        );
+                    }
+                    i += len + 2;
+                }
+            }
+        }
+    }
+
+    fn unchecked(&mut self, span: Span, name: &str) {
+        self.out.push(
+            Diagnostic::new(Code::BatchUncheckedCommand, format!("the script goes on when `{name}` fails"))
+                .at(Some(&span))
+                .label("exit code not checked")
+                .help("check it on the next line: `if errorlevel 1 goto :failed` (or append `|| goto :failed`)"),
+        );
+    }
+
+    fn segment(&mut self, segment: &Segment) {
+        let text = self.file.text.clone();
+        let mut range = segment.range.clone();
+        // Strip `@`, `(`, `)` and blanks around the command.
+        loop {
+            let s = &text[range.clone()];
+            let t = s.trim_start_matches([' ', '\t', '@', '(']);
+            let t = t.trim_end_matches([' ', '\t']);
+            let t = if t.ends_with(')') && t.matches('(').count() < t.matches(')').count() {
+                &t[..t.len() - 1]
+            } else {
+                t
+            };
+            let start = range.start + (s.len() - s.trim_start_matches([' ', '\t', '@', '(']).len());
+            let new = start..start + t.len();
+            if new == range {
+                break;
+            }
+            range = new;
+        }
+        if range.is_empty() {
+            return;
+        }
+        let body = &text[range.clone()];
+        let lower = body.to_ascii_lowercase();
+        let word = first_word(&lower);
+        if word == "if" {
+            let (is_check, rest) = split_if(body);
+            if is_check {
+                self.pending = None;
+            }
+            if let Some(rest) = rest {
+                let offset = range.start + (body.len() - rest.len());
+                let inner = Segment {
+                    range: offset..range.end,
+                    followed_by: segment.followed_by,
+                };
+                self.segment(&inner);
+            }
+            return;
+        }
+        // A new command: an unchecked one before it is reported.
+        let transparent = matches!(
+            word.as_str(),
+            "echo" | "echo." | "rem" | "setlocal" | "endlocal" | "title"
+        );
+        if !transparent {
+            if let Some((span, name)) = self.pending.take() {
+                let checks = word == "exit"
+                    && (lower.contains("errorlevel")
+                        || lower.trim_end() == "exit /b"
+                        || lower.trim_end() == "exit");
+                let captures = word == "set" && lower.contains("%errorlevel%");
+                if !checks && !captures {
+                    self.unchecked(span, &name);
+                }
+            }
+        }
+        match word.as_str() {
+            "set" => self.set_command(range.clone()),
+            "setlocal" => self.setlocal = true,
+            "goto" => self.goto(range.clone(), &body[4..]),
+            "call" => {
+                let rest = body[4..].trim_start();
+                if rest.starts_with(':') {
+                    self.goto(range.start + (body.len() - rest.len())..range.end, rest);
+                } else {
+                    let offset = range.start + (body.len() - rest.len());
+                    self.program(offset..range.end, segment.followed_by);
+                }
+            }
+            w if QUIET_BUILTINS.contains(&w) => {}
+            _ => self.program(range, segment.followed_by),
+        }
+    }
+
+    fn goto(&mut self, range: Range<usize>, target: &str) {
+        let label = target.trim().trim_start_matches(':');
+        let label = label.split([' ', '\t']).next().unwrap_or("");
+        let lower = label.to_ascii_lowercase();
+        if lower.is_empty() || lower == "eof" || lower.contains('%') {
+            return;
+        }
+        if !self.labels.contains(&lower) {
+            self.out.push(
+                Diagnostic::new(Code::BatchMissingLabel, format!("the script has no label `:{label}`"))
+                    .at(Some(&self.span(range)))
+                    .help(format!("add a line `:{label}` where the jump should land, or correct the name"))
+                    .note("cmd.exe stops the script with \"The system cannot find the batch label specified\""),
+            );
+        }
+    }
+
+    fn set_command(&mut self, range: Range<usize>) {
+        let body = &self.file.text[range.clone()];
+        if !self.setlocal {
+            self.setlocal = true; // report once
+            self.out.push(
+                Diagnostic::new(Code::BatchNoSetlocal, "the script sets variables before any `setlocal`")
+                    .at(Some(&self.span(range.clone())))
+                    .help("start the script with `@echo off` and `setlocal EnableExtensions DisableDelayedExpansion`")
+                    .note("without setlocal the variables stay set in the admin's command prompt after the script ends"),
+            );
+        }
+        let Some((name, value)) = parse_set(&body[3..]) else {
+            return;
+        };
+        let lower = name.to_ascii_lowercase();
+        let keeps_old = value.to_ascii_lowercase().contains(&format!("%{lower}%"));
+        if DYNAMIC_VARIABLES.contains(&lower.as_str())
+            || (SEARCH_VARIABLES.contains(&lower.as_str()) && !keeps_old)
+        {
+            let d = Diagnostic::new(
+                Code::BatchSpecialVariable,
+                format!("the script overwrites `{name}`"),
+            )
+            .at(Some(&self.span(range)))
+            .help("use a name of your own, e.g. OIIS_VALUE");
+            let d = if DYNAMIC_VARIABLES.contains(&lower.as_str()) {
+                d.note(format!("once set, `%{name}%` no longer reads cmd's own value (e.g. the last exit code)"))
+            } else {
+                d.note(format!(
+                    "commands started later are looked up with this `{name}`"
+                ))
+            };
+            self.out.push(d);
+        }
+    }
+
+    /// An external program (or a builtin that can fail).
+    fn program(&mut self, range: Range<usize>, followed_by: Option<&'static str>) {
+        let text = self.file.text.clone();
+        let body = &text[range.clone()];
+        let args = appcmd::split_arguments(body, range.start, true);
+        let args: Vec<appcmd::Argument> = args
+            .into_iter()
+            .filter(|a| !is_redirection(&text[a.range.clone()]))
+            .collect();
+        let Some((program, rest)) = args.split_first() else {
+            return;
+        };
+        let resolved = self.resolve(&program.text);
+        let base = resolved
+            .rsplit(['\\', '/'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let name = base.trim_end_matches(".exe").to_owned();
+        let span = self.span(range.clone());
+        let invocation = if name == "appcmd" {
+            let invocation = Invocation::parse(rest);
+            if let Some(inv) = &invocation {
+                self.out.extend(appcmd::check(inv, self.file, self.schema));
+                self.quoting(rest);
+            }
+            invocation
+        } else {
+            None
+        };
+        self.commands.push(ScriptCommand {
+            invocation,
+            program: name.clone(),
+            arguments: rest.to_vec(),
+            span: span.clone(),
+        });
+        if matches!(followed_by, Some("&&" | "||")) {
+            return;
+        }
+        self.pending = Some((
+            span,
+            if name.is_empty() {
+                program.text.clone()
+            } else {
+                name
+            },
+        ));
+    }
+
+    /// Quoting that makes appcmd see something else than was written.
+    fn quoting(&mut self, args: &[appcmd::Argument]) {
+        for arg in args {
+            let raw = &self.file.text[arg.range.clone()];
+            if arg.text.contains('"') {
+                let at = raw
+                    .find("\\\"")
+                    .map_or(arg.range.start, |i| arg.range.start + i);
+                self.out.push(
+                    Diagnostic::new(Code::AppcmdQuoting, format!("appcmd receives a `\"` inside `{}`", arg.text))
+                        .at(Some(&self.span(at..(at + 2).min(arg.range.end))))
+                        .help("a backslash before a closing quote escapes it (C runtime rules): drop the trailing `\\` of the path, or double it")
+                        .note("the value runs on into the next arguments; appcmd fails with error 87 or writes a wrong value"),
+                );
+            }
+        }
+    }
+
+    /// The text of `%VAR%` when the script set VAR to a literal.
+    fn resolve(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for _ in 0..3 {
+            let Some(start) = out.find('%') else { break };
+            let Some(len) = out[start + 1..].find('%') else {
+                break;
+            };
+            let name = out[start + 1..start + 1 + len].to_ascii_lowercase();
+            let value = self.variables.get(&name).cloned().unwrap_or_default();
+            out.replace_range(start..start + len + 2, &value);
+        }
+        out
+    }
+}
+
+fn is_rem(lower: &str) -> bool {
+    let w = lower.trim_start_matches('@');
+    w == "rem" || w.starts_with("rem ") || w.starts_with("rem\t") || w.starts_with("rem.")
+}
+
+fn first_word(lower: &str) -> String {
+    lower
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn is_redirection(raw: &str) -> bool {
+    let r = raw.trim_start_matches(|c: char| c.is_ascii_digit());
+    (r.starts_with('>') || r.starts_with('<')) && !raw.starts_with('"')
+}
+
+/// `NAME=value` of a `set` command (`set "NAME=value"`, `set NAME=value`, `set /a NAME=...`).
+fn parse_set(rest: &str) -> Option<(String, String)> {
+    let rest = rest.trim_start();
+    let rest = rest
+        .strip_prefix("/a ")
+        .or_else(|| rest.strip_prefix("/A "))
+        .or_else(|| rest.strip_prefix("/p "))
+        .or_else(|| rest.strip_prefix("/P "))
+        .unwrap_or(rest)
+        .trim_start();
+    let (inner, quoted) = match rest.strip_prefix('"') {
+        Some(r) => (r.rsplit_once('"').map_or(r, |(a, _)| a), true),
+        None => (rest, false),
+    };
+    let (name, value) = inner.split_once('=')?;
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return None;
+    }
+    let value = if quoted { value } else { value.trim_end() };
+    Some((name.to_owned(), value.to_owned()))
+}
+
+/// `if [/i] [not] CONDITION rest`: whether the condition reads the exit code, and the command after it.
+fn split_if(body: &str) -> (bool, Option<&str>) {
+    let mut rest = body[2..].trim_start();
+    let take_word = |s: &str| -> (String, usize) {
+        let mut quoted = false;
+        for (i, c) in s.char_indices() {
+            match c {
+                '"' => quoted = !quoted,
+                ' ' | '\t' if !quoted => return (s[..i].to_owned(), i),
+                _ => {}
+            }
+        }
+        (s.to_owned(), s.len())
+    };
+    let (mut word, mut len) = take_word(rest);
+    for flag in ["/i", "not"] {
+        if word.eq_ignore_ascii_case(flag) {
+            rest = rest[len..].trim_start();
+            (word, len) = take_word(rest);
+        }
+    }
+    let lower = word.to_ascii_lowercase();
+    let is_check;
+    match lower.as_str() {
+        "errorlevel" => {
+            is_check = true;
+            rest = rest[len..].trim_start();
+            let (_, l) = take_word(rest);
+            rest = &rest[l..];
+        }
+        "exist" | "defined" | "cmdextversion" => {
+            is_check = false;
+            rest = rest[len..].trim_start();
+            let (_, l) = take_word(rest);
+            rest = &rest[l..];
+        }
+        _ => {
+            // `A==B rest` or `A OP B rest`.
+            is_check = lower.contains("errorlevel");
+            if word.contains("==") {
+                rest = &rest[len..];
+            } else {
+                rest = rest[len..].trim_start();
+                let (op, l) = take_word(rest);
+                if ["equ", "neq", "lss", "leq", "gtr", "geq", "=="]
+                    .contains(&op.to_ascii_lowercase().as_str())
+                {
+                    rest = rest[l..].trim_start();
+                    let (_, l2) = take_word(rest);
+                    rest = &rest[l2..];
+                } else {
+                    rest = &rest[len.min(rest.len())..];
+                }
+            }
+        }
+    }
+    let rest = rest.trim_start();
+    (is_check, (!rest.is_empty()).then_some(rest))
+}
+
+/// Splits a line at `&`, `&&`, `||` and `|` outside quotes (a `^` escapes them).
+fn split_segments(text: &str, range: Range<usize>) -> Vec<Segment> {
+    let bytes = text.as_bytes();
+    let mut segments = Vec::new();
+    let mut start = range.start;
+    let mut quoted = false;
+    let mut i = range.start;
+    while i < range.end {
+        match bytes[i] {
+            b'"' => quoted = !quoted,
+            b'^' if !quoted => i += 1,
+            b'&' | b'|' if !quoted => {
+                // `2>&1` is a redirection, not an operator.
+                if bytes[i] == b'&' && i > range.start && bytes[i - 1] == b'>' {
+                    i += 1;
+                    continue;
+                }
+                let double = i + 1 < range.end && bytes[i + 1] == bytes[i];
+                let op = match (bytes[i], double) {
+                    (b'&', true) => "&&",
+                    (b'&', false) => "&",
+                    (b'|', true) => "||",
+                    _ => "|",
+                };
+                segments.push(Segment {
+                    range: start..i,
+                    followed_by: Some(op),
+                });
+                i += if double { 2 } else { 1 };
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    segments.push(Segment {
+        range: start..range.end,
+        followed_by: None,
+    });
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        let file = SourceFile::new("t.cmd", text);
+        let mut c: Vec<_> = check(&file, None, Schema::global())
+            .diagnostics
+            .iter()
+            .map(|d| d.code.id())
+            .collect();
+        c.sort();
+        c
+    }
+
+    #[test]
+    fn a_careful_script_is_clean() {
+        let script = "@echo off\r\nsetlocal\r\nset \"A=%windir%\\system32\\inetsrv\\appcmd.exe\"\r\n\"%A%\" list site \"Default Web Site\" >nul 2>&1\r\nif errorlevel 1 goto :fail\r\n\"%A%\" add apppool /name:\"x\" || goto :fail\r\nexit /b 0\r\n:fail\r\nexit /b 1\r\n";
+        assert_eq!(codes(script), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn typical_mistakes() {
+        assert_eq!(codes("@echo off\nsetlocal\n"), ["OW401"]);
+        assert_eq!(
+            codes("setlocal\r\nicacls x /grant y:M\r\necho done\r\n"),
+            ["OW405"]
+        );
+        assert_eq!(codes("set A=1\r\n"), ["OW406"]);
+        assert_eq!(codes("setlocal\r\nset PATH=C:\\x\r\n"), ["OW407"]);
+        assert!(codes("setlocal\r\nset \"PATH=C:\\x;%PATH%\"\r\n").is_empty());
+        assert_eq!(codes("setlocal\r\ngoto :nowhere\r\n"), ["OW408"]);
+        assert_eq!(codes("setlocal\r\necho 50% done\r\n"), ["OW403"]);
+        assert_eq!(codes("setlocal\r\necho \"x\r\n"), ["OW404"]);
+        assert_eq!(
+            codes("setlocal\r\nif exist x (echo y) else (echo z)\r\n"),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn if_conditions() {
+        assert_eq!(split_if("if errorlevel 1 goto :x"), (true, Some("goto :x")));
+        assert_eq!(
+            split_if("if not exist \"a b\" mkdir \"a b\""),
+            (false, Some("mkdir \"a b\""))
+        );
+        assert_eq!(
+            split_if("if %ERRORLEVEL% NEQ 0 exit /b 1"),
+            (true, Some("exit /b 1"))
+        );
+        assert_eq!(
+            split_if("if \"%X%\"==\"\" goto :y"),
+            (false, Some("goto :y"))
+        );
+    }
+}

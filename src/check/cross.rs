@@ -1,0 +1,317 @@
+//! Checks across the files of one deployment (a `gen` output folder, or the
+//! files given together): the pool, applications and ISAPI DLL agree between
+//! the scripts, the applicationHost fragment and the web.config files, and the
+//! static files application is not served by the application's wildcard handler.
+
+use std::path::{Path, PathBuf};
+
+use super::batch::ScriptCommand;
+use super::config::{AppFact, ServerFacts, WebConfigFacts};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::iis::appcmd::Operation;
+use crate::source::Span;
+
+/// What the files of one run said.
+#[derive(Default)]
+pub struct Deployment {
+    pub server: Vec<ServerFacts>,
+    pub web_configs: Vec<(PathBuf, WebConfigFacts)>,
+    pub scripts: Vec<(PathBuf, Vec<ScriptCommand>)>,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.trim_end_matches('\\')
+        .eq_ignore_ascii_case(b.trim_end_matches('\\'))
+}
+
+/// An application as a script creates it.
+struct ScriptApp {
+    site: String,
+    path: String,
+    physical_path: Option<String>,
+    span: Span,
+}
+
+fn script_apps(deployment: &Deployment) -> Vec<ScriptApp> {
+    let mut apps = Vec::new();
+    for (_, commands) in &deployment.scripts {
+        for c in commands {
+            let Some(inv) = &c.invocation else { continue };
+            let is = |verb: &str, object: &str| {
+                inv.verb.text.eq_ignore_ascii_case(verb)
+                    && inv
+                        .object
+                        .as_ref()
+                        .is_some_and(|o| o.text.eq_ignore_ascii_case(object))
+            };
+            if is("add", "app") {
+                let value = |name: &str| inv.parameter(name).and_then(|p| p.value.clone());
+                if let (Some(site), Some(path)) = (value("site.name"), value("path")) {
+                    apps.push(ScriptApp {
+                        site,
+                        path,
+                        physical_path: value("physicalPath"),
+                        span: c.span.clone(),
+                    });
+                }
+            }
+        }
+    }
+    apps
+}
+
+/// Pools a script creates and pools it assigns, with where.
+fn script_pools(deployment: &Deployment) -> (Vec<String>, Vec<(String, Span)>) {
+    let mut created = Vec::new();
+    let mut used = Vec::new();
+    for (_, commands) in &deployment.scripts {
+        for c in commands {
+            let Some(inv) = &c.invocation else { continue };
+            let object = inv
+                .object
+                .as_ref()
+                .map(|o| o.text.to_ascii_lowercase())
+                .unwrap_or_default();
+            let verb = inv.verb.text.to_ascii_lowercase();
+            if object == "apppool" && verb == "add" {
+                if let Some(name) = inv.parameter("name").and_then(|p| p.value.clone()) {
+                    created.push(name);
+                }
+            }
+            if object == "app" && (verb == "set" || verb == "add") {
+                if let Some(pool) = inv
+                    .parameter("applicationPool")
+                    .and_then(|p| p.value.clone())
+                {
+                    used.push((pool, c.span.clone()));
+                }
+            }
+        }
+    }
+    (created, used)
+}
+
+/// ISAPI paths a script allows in isapiCgiRestriction.
+fn script_isapi(deployment: &Deployment) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, commands) in &deployment.scripts {
+        for c in commands {
+            let Some(inv) = &c.invocation else { continue };
+            for p in inv
+                .parameters
+                .iter()
+                .filter(|p| p.operation == Operation::Add)
+            {
+                if let Ok(segments) = crate::iis::appcmd::parse_path(&p.path) {
+                    for s in segments {
+                        if let crate::iis::appcmd::Segment::Indexer { pairs, .. } = s {
+                            let get = |n: &str| {
+                                pairs
+                                    .iter()
+                                    .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                                    .map(|(_, v)| v.clone())
+                            };
+                            if let (Some(path), Some(allowed)) = (get("path"), get("allowed")) {
+                                if allowed.eq_ignore_ascii_case("true") {
+                                    out.push(path);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Maps each web.config given to the server folder a script copies it to.
+fn copied_to(deployment: &Deployment) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for (script, commands) in &deployment.scripts {
+        let dir = script.parent().unwrap_or(Path::new(""));
+        for c in commands.iter().filter(|c| c.program == "copy") {
+            let args: Vec<&str> = c
+                .arguments
+                .iter()
+                .map(|a| a.text.as_str())
+                .filter(|a| !a.starts_with('/'))
+                .collect();
+            let [from, to] = args[..] else { continue };
+            // `%~dp0web\web.config`, or `%HERE%web\web.config` where HERE holds %~dp0.
+            let relative = match from.strip_prefix("%~dp0") {
+                Some(rest) => rest,
+                None => match from.strip_prefix('%').and_then(|r| r.split_once('%')) {
+                    Some((_, rest)) => rest,
+                    None => continue,
+                },
+            };
+            let local = dir.join(relative.replace('\\', "/"));
+            if let Some(folder) = to.rsplit_once('\\').map(|(f, _)| f.to_owned()) {
+                out.push((local, folder));
+            }
+        }
+    }
+    out
+}
+
+pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let fragment_apps: Vec<&AppFact> = deployment
+        .server
+        .iter()
+        .flat_map(|s| &s.applications)
+        .collect();
+    let script_apps = script_apps(deployment);
+    // Applications: the scripts and the fragment describe the same ones.
+    if !fragment_apps.is_empty() && !script_apps.is_empty() {
+        for app in &script_apps {
+            match fragment_apps.iter().find(|f| same(&f.site, &app.site) && same(&f.path, &app.path)) {
+                None => out.push(
+                    Diagnostic::new(Code::CrossFileMismatch, format!("the script creates `{}{}`, which the applicationHost fragment does not have", app.site, app.path))
+                        .at(Some(&app.span))
+                        .help("regenerate all files from the same settings (omero-iis gen all), or correct one of them"),
+                ),
+                Some(f) => {
+                    if let (Some(a), Some(b)) = (&app.physical_path, &f.physical_path) {
+                        if !same(a, b) {
+                            out.push(
+                                Diagnostic::new(Code::CrossFileMismatch, format!("the script puts `{}{}` in `{a}`, the fragment in `{b}`", app.site, app.path))
+                                    .at(Some(&app.span))
+                                    .note(format!("the fragment's application: {}", f.span.display()))
+                                    .help("regenerate all files from the same settings, or correct one of them"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for f in &fragment_apps {
+            if !script_apps
+                .iter()
+                .any(|a| same(&f.site, &a.site) && same(&f.path, &a.path))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::CrossFileMismatch,
+                        format!(
+                            "the fragment has `{}{}`, which no script creates",
+                            f.site, f.path
+                        ),
+                    )
+                    .at(Some(&f.span))
+                    .help("regenerate all files from the same settings, or correct one of them"),
+                );
+            }
+        }
+    }
+    // Pools: every pool an application uses is defined.
+    let (created, used) = script_pools(deployment);
+    let defined: Vec<String> = deployment
+        .server
+        .iter()
+        .flat_map(|s| s.pools.iter().map(|p| p.0.clone()))
+        .chain(created)
+        .collect();
+    if !defined.is_empty() {
+        let fragment_used = fragment_apps
+            .iter()
+            .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
+        for (pool, span) in used.into_iter().chain(fragment_used) {
+            if !defined.iter().any(|d| same(d, &pool)) {
+                out.push(
+                    Diagnostic::new(
+                        Code::CrossFileMismatch,
+                        format!("application pool `{pool}` is used but no file creates it"),
+                    )
+                    .at(Some(&span))
+                    .help(format!("pools defined here: {}", defined.join(", "))),
+                );
+            }
+        }
+    }
+    // ISAPI handlers: the DLL is allowed in isapiCgiRestriction.
+    let allowed: Vec<String> = deployment
+        .server
+        .iter()
+        .flat_map(|s| s.allowed_isapi.iter().map(|a| a.0.clone()))
+        .chain(script_isapi(deployment))
+        .collect();
+    if !allowed.is_empty() {
+        for (_, web) in &deployment.web_configs {
+            for h in web
+                .handlers
+                .iter()
+                .filter(|h| h.modules.eq_ignore_ascii_case("IsapiModule"))
+            {
+                if let Some(dll) = &h.script_processor {
+                    if !allowed.iter().any(|a| same(a, dll)) {
+                        out.push(
+                            Diagnostic::new(Code::CrossFileMismatch, format!("the handler runs `{dll}`, which isapiCgiRestriction does not allow"))
+                                .at(Some(&h.span))
+                                .help(format!("allowed here: {}", allowed.join(", ")))
+                                .note("IIS answers requests for a DLL outside the restriction list with HTTP 404.2"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    out.extend(static_swallowed(deployment, &fragment_apps, &script_apps));
+    out
+}
+
+/// A wildcard handler inherited into a nested application serves its requests too.
+fn static_swallowed(
+    deployment: &Deployment,
+    fragment_apps: &[&AppFact],
+    script_apps: &[ScriptApp],
+) -> Vec<Diagnostic> {
+    let mut apps: Vec<(String, String)> = fragment_apps
+        .iter()
+        .filter_map(|a| Some((a.path.clone(), a.physical_path.clone()?)))
+        .collect();
+    apps.extend(
+        script_apps
+            .iter()
+            .filter_map(|a| Some((a.path.clone(), a.physical_path.clone()?))),
+    );
+    let copies = copied_to(deployment);
+    let app_of = |file: &Path| -> Option<String> {
+        let folder = copies
+            .iter()
+            .find(|(local, _)| local == file)
+            .map(|(_, f)| f.clone())?;
+        apps.iter()
+            .find(|(_, p)| same(p, &folder))
+            .map(|(path, _)| path.clone())
+    };
+    let mut out = Vec::new();
+    for (file, web) in &deployment.web_configs {
+        let Some(app) = app_of(file) else { continue };
+        for h in web.handlers.iter().filter(|h| {
+            h.path == "*"
+                && h.inherited_by_children
+                && !h.modules.eq_ignore_ascii_case("StaticFileModule")
+        }) {
+            for (child, _) in apps.iter().filter(|(p, _)| {
+                p.len() > app.len()
+                    && p.to_ascii_lowercase()
+                        .starts_with(&format!("{}/", app.to_ascii_lowercase()))
+            }) {
+                let child_clears = deployment.web_configs.iter().any(|(f, w)| {
+                    app_of(f).as_deref() == Some(child.as_str()) && w.clears_handlers
+                });
+                if !child_clears {
+                    out.push(
+                        Diagnostic::new(Code::StaticSwallowed, format!("the wildcard handler of `{app}` also serves the nested application `{child}`"))
+                            .at(Some(&h.span))
+                            .help("wrap the handlers in <location path=\".\" inheritInChildApplications=\"false\">, or <clear/> the handlers in the nested application's web.config")
+                            .note("static files would go through the application instead of IIS's static file handler"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,399 @@
+//! `omero-iis check`: offline checks of IIS artifacts — web.config,
+//! applicationHost.config (and fragments), cmd/appcmd scripts and PowerShell
+//! scripts — one at a time and across the files of one deployment.
+//!
+//! Pure: the caller reads the files ([`Input`]) and prints the findings.
+
+mod batch;
+mod config;
+mod cross;
+mod powershell;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::diagnostic::{self, Code, Diagnostic};
+use crate::iis::schema::Schema;
+use crate::source::{self, DecodeError, SourceFile};
+
+pub use config::ServerFacts;
+
+/// What kind of artifact a file is (`--kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// A web.config (site, application or folder level).
+    #[value(name = "web.config")]
+    WebConfig,
+    /// A complete applicationHost.config.
+    #[value(name = "apphost")]
+    AppHost,
+    /// A piece of applicationHost.config: a `<location>`, a section, or `<configuration>` without `<configSections>`.
+    #[value(name = "fragment")]
+    Fragment,
+    /// A cmd.exe batch file (.cmd, .bat).
+    #[value(name = "cmd")]
+    Batch,
+    /// A PowerShell script (.ps1).
+    #[value(name = "ps1")]
+    PowerShell,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::WebConfig => "web.config",
+            Kind::AppHost => "applicationHost.config",
+            Kind::Fragment => "applicationHost fragment",
+            Kind::Batch => "batch file",
+            Kind::PowerShell => "PowerShell script",
+        }
+    }
+}
+
+/// One file to check.
+pub struct Input {
+    /// Where it came from (for mapping web.config files to the scripts that copy them).
+    pub path: PathBuf,
+    pub file: Arc<SourceFile>,
+    pub kind: Kind,
+    /// The byte-order mark it had (`UTF-8`, `UTF-16LE`, `UTF-16BE`).
+    pub bom: Option<&'static str>,
+}
+
+/// Why a file cannot be checked at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: {source}")]
+    Decode { path: String, source: DecodeError },
+    #[error("{path}: cannot tell what kind of file this is")]
+    UnknownKind { path: String },
+}
+
+impl InputError {
+    pub fn help(&self) -> &'static str {
+        match self {
+            InputError::Decode { .. } => {
+                "save the file as UTF-8 (with or without BOM) or UTF-16 with a BOM"
+            }
+            InputError::UnknownKind { .. } => {
+                "name the kind with --kind web.config|apphost|fragment|cmd|ps1"
+            }
+        }
+    }
+}
+
+fn bom_of(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        Some("UTF-8")
+    } else if bytes.starts_with(&[0xFF, 0xFE]) {
+        Some("UTF-16LE")
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
+}
+
+impl Input {
+    /// Decodes a file and decides its kind (from `forced`, the name, then the content).
+    pub fn new(
+        path: PathBuf,
+        name: &str,
+        bytes: &[u8],
+        forced: Option<Kind>,
+    ) -> Result<Input, InputError> {
+        let bom = bom_of(bytes);
+        let by_name = kind_from_name(name);
+        let text = match source::decode(bytes) {
+            Ok(text) => text,
+            // cmd.exe reads bytes in the console code page: a batch file that
+            // is not UTF-8 is still checked (its non-ASCII bytes are reported).
+            Err(_) if forced.or(by_name) == Some(Kind::Batch) && bom.is_none() => {
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(bytes)
+                    .0
+                    .into_owned()
+            }
+            Err(source) => {
+                return Err(InputError::Decode {
+                    path: name.to_owned(),
+                    source,
+                })
+            }
+        };
+        let kind = forced
+            .or(by_name)
+            .map(|k| refine_xml_kind(k, &text))
+            .or_else(|| kind_from_content(&text))
+            .ok_or_else(|| InputError::UnknownKind {
+                path: name.to_owned(),
+            })?;
+        Ok(Input {
+            path,
+            file: SourceFile::new(name, text),
+            kind,
+            bom,
+        })
+    }
+}
+
+fn kind_from_name(name: &str) -> Option<Kind> {
+    let lower = name.to_ascii_lowercase();
+    let base = lower.rsplit(['/', '\\']).next().unwrap_or(&lower);
+    if base.ends_with(".cmd") || base.ends_with(".bat") {
+        Some(Kind::Batch)
+    } else if base.ends_with(".ps1") {
+        Some(Kind::PowerShell)
+    } else if base.contains("applicationhost") {
+        Some(Kind::AppHost)
+    } else if base.ends_with(".config") {
+        Some(Kind::WebConfig)
+    } else {
+        None
+    }
+}
+
+/// An applicationHost file without `<configSections>` is a fragment.
+fn refine_xml_kind(kind: Kind, text: &str) -> Kind {
+    if kind == Kind::AppHost && !text.contains("<configSections") {
+        Kind::Fragment
+    } else {
+        kind
+    }
+}
+
+fn kind_from_content(text: &str) -> Option<Kind> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('<') {
+        let after_decl = match trimmed.strip_prefix("<?xml") {
+            Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r),
+            None => trimmed,
+        };
+        let mut rest = after_decl.trim_start();
+        while let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment
+                .split_once("-->")
+                .map_or("", |(_, r)| r)
+                .trim_start();
+        }
+        return Some(if rest.starts_with("<configuration") {
+            if text.contains("<configSections") {
+                Kind::AppHost
+            } else if text.contains("<system.applicationHost") {
+                Kind::Fragment
+            } else {
+                Kind::WebConfig
+            }
+        } else {
+            Kind::Fragment
+        });
+    }
+    let lower = text.to_ascii_lowercase();
+    let batch = [
+        "@echo off",
+        "setlocal",
+        "%~dp0",
+        "\nrem ",
+        "goto :",
+        "errorlevel",
+    ]
+    .iter()
+    .filter(|m| lower.contains(*m))
+    .count();
+    let ps = [
+        "$erroractionpreference",
+        "import-module",
+        "param(",
+        "$lastexitcode",
+        "write-host",
+        "-eq ",
+    ]
+    .iter()
+    .filter(|m| lower.contains(*m))
+    .count();
+    match batch.cmp(&ps) {
+        std::cmp::Ordering::Greater => Some(Kind::Batch),
+        std::cmp::Ordering::Less => Some(Kind::PowerShell),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// The outcome of a check run.
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Findings silenced by `omero-iis: allow` comments.
+    pub suppressed: usize,
+}
+
+/// Checks the files, alone and together. `apphost` is the target server's
+/// applicationHost.config (`--apphost`), if given.
+pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
+    let schema = Schema::global();
+    let mut diagnostics = Vec::new();
+    let mut server = config::Server {
+        schema,
+        apphost: None,
+        fragments: Vec::new(),
+    };
+    if let Some(a) = apphost {
+        let checked = config::check(&a.file, Kind::AppHost, &server);
+        server.apphost = Some(checked.server);
+    }
+    // First pass: what the applicationHost files among the inputs say (their unlocks count for the web.config files).
+    for input in inputs
+        .iter()
+        .filter(|i| matches!(i.kind, Kind::AppHost | Kind::Fragment))
+    {
+        let checked = config::check(&input.file, input.kind, &server);
+        server.fragments.push(checked.server);
+    }
+    let mut deployment = cross::Deployment::default();
+    let mut suppressed = 0;
+    for input in inputs {
+        let mut found = match input.kind {
+            Kind::WebConfig | Kind::AppHost | Kind::Fragment => {
+                let checked = config::check(&input.file, input.kind, &server);
+                if input.kind == Kind::WebConfig {
+                    deployment
+                        .web_configs
+                        .push((input.path.clone(), checked.web));
+                } else {
+                    deployment.server.push(checked.server);
+                }
+                checked.diagnostics
+            }
+            Kind::Batch => {
+                let checked = batch::check(&input.file, input.bom, schema);
+                deployment
+                    .scripts
+                    .push((input.path.clone(), checked.commands));
+                checked.diagnostics
+            }
+            Kind::PowerShell => powershell::check(&input.file, input.bom),
+        };
+        suppressed += suppress(&input.file, &mut found);
+        diagnostics.extend(found);
+    }
+    let mut cross = cross::check(&deployment);
+    let before = cross.len();
+    cross.retain(|d| {
+        let Some(span) = &d.span else { return true };
+        let mut one = vec![d.clone()];
+        suppress(&span.file, &mut one);
+        !one.is_empty()
+    });
+    suppressed += before - cross.len();
+    diagnostics.extend(cross);
+    diagnostic::sort(&mut diagnostics);
+    Report {
+        diagnostics,
+        suppressed,
+    }
+}
+
+/// The marker of an inline suppression: `omero-iis: allow OW405` (this line and
+/// the next) or `omero-iis: allow-file OW405` (the whole file), in a comment.
+const MARKER: &str = "omero-iis: allow";
+
+/// Drops findings silenced by comments in their file; returns how many.
+fn suppress(file: &Arc<SourceFile>, diagnostics: &mut Vec<Diagnostic>) -> usize {
+    let mut rules: Vec<(Option<usize>, Code)> = Vec::new();
+    for (n, line) in file.text.lines().enumerate() {
+        let Some(at) = line.find(MARKER) else {
+            continue;
+        };
+        let before = line[..at].to_ascii_lowercase();
+        let in_comment = ["<!--", "rem", "::", "#"]
+            .iter()
+            .any(|c| before.contains(c));
+        if !in_comment {
+            continue;
+        }
+        let rest = &line[at + MARKER.len()..];
+        let (whole_file, list) = match rest.strip_prefix("-file") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        for word in list
+            .split([' ', ',', '\t'])
+            .map(|w| w.trim_end_matches("-->"))
+            .filter(|w| !w.is_empty())
+        {
+            match Code::parse(word) {
+                Some(code) => rules.push(((!whole_file).then_some(n + 1), code)),
+                None => break,
+            }
+        }
+    }
+    if rules.is_empty() {
+        return 0;
+    }
+    let before = diagnostics.len();
+    diagnostics.retain(|d| {
+        let Some(span) = &d.span else { return true };
+        if !Arc::ptr_eq(&span.file, file) {
+            return true;
+        }
+        let line = span.start().line;
+        !rules
+            .iter()
+            .any(|(at, code)| *code == d.code && at.is_none_or(|l| line == l || line == l + 1))
+    });
+    before - diagnostics.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_from_names_and_content() {
+        let kind = |name: &str, text: &str| {
+            Input::new(name.into(), name, text.as_bytes(), None)
+                .map(|i| i.kind)
+                .ok()
+        };
+        assert_eq!(
+            kind("x/web.config", "<configuration/>"),
+            Some(Kind::WebConfig)
+        );
+        assert_eq!(kind("install.CMD", "@echo off"), Some(Kind::Batch));
+        assert_eq!(kind("a.ps1", ""), Some(Kind::PowerShell));
+        assert_eq!(
+            kind(
+                "applicationHost.config",
+                "<configuration><configSections/></configuration>"
+            ),
+            Some(Kind::AppHost)
+        );
+        assert_eq!(
+            kind("applicationHost.fragment.xml", "<configuration/>"),
+            Some(Kind::Fragment)
+        );
+        assert_eq!(kind("-", "<?xml version=\"1.0\"?><!-- x --><configuration><system.webServer/></configuration>"), Some(Kind::WebConfig));
+        assert_eq!(kind("-", "<location path=\"a\"/>"), Some(Kind::Fragment));
+        assert_eq!(kind("-", "@echo off\r\nsetlocal\r\n"), Some(Kind::Batch));
+        assert_eq!(
+            kind("-", "$ErrorActionPreference = 'Stop'"),
+            Some(Kind::PowerShell)
+        );
+        assert_eq!(kind("-", "hello"), None);
+    }
+
+    #[test]
+    fn suppression_comments() {
+        let file = SourceFile::new(
+            "t.cmd",
+            "setlocal\r\nrem omero-iis: allow OW405\r\nicacls x\r\necho\r\n",
+        );
+        let input = Input {
+            path: "t.cmd".into(),
+            file,
+            kind: Kind::Batch,
+            bom: None,
+        };
+        let report = check(&[input], None);
+        assert!(report.diagnostics.is_empty());
+        assert_eq!(report.suppressed, 1);
+    }
+}

@@ -1,0 +1,439 @@
+//! The IIS configuration tables (`schemas/iis/sections.toml`): which sections
+//! exist, where they may appear, and the elements, attributes and collections
+//! of the sections the checker covers.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+const SECTIONS_TOML: &str = include_str!("../../schemas/iis/sections.toml");
+
+/// `allowDefinition`: which configuration files may hold a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Definition {
+    Everywhere,
+    MachineOnly,
+    MachineToWebRoot,
+    MachineToApplication,
+    AppHostOnly,
+}
+
+/// `overrideModeDefault`: whether files below applicationHost.config may set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OverrideMode {
+    Allow,
+    Deny,
+}
+
+/// The type of an attribute value, as IIS parses it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueType {
+    Bool,
+    Uint,
+    Int,
+    Int64,
+    String,
+    TimeSpan,
+    Enum(Vec<String>),
+    Flags(Vec<String>),
+}
+
+/// The name validators of the IIS schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameRule {
+    PoolName,
+    SiteName,
+    ApplicationPath,
+    VirtualDirectoryPath,
+}
+
+/// One attribute of an element.
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    pub value_type: ValueType,
+    pub required: bool,
+    pub key: bool,
+    pub combined_key: bool,
+    pub case_sensitive: bool,
+    pub non_empty: bool,
+    pub trimmed: bool,
+    /// Inclusive range (numbers; seconds for timespans) and whether the value must lie outside it.
+    pub range: Option<(i64, i64, bool)>,
+    /// Timespan granularity in seconds.
+    pub granularity: Option<i64>,
+    pub name_rule: Option<NameRule>,
+}
+
+/// An element: its attributes, child elements and optional collection.
+#[derive(Debug, Clone, Default)]
+pub struct Element {
+    pub attributes: BTreeMap<String, Attribute>,
+    pub elements: BTreeMap<String, Element>,
+    pub collection: Option<Box<Collection>>,
+    /// Child elements IIS has but the tables do not describe.
+    pub unchecked: Vec<String>,
+}
+
+/// A collection: the names of its directives and the schema of its items.
+#[derive(Debug, Clone)]
+pub struct Collection {
+    pub add: String,
+    pub remove: Option<String>,
+    pub clear: Option<String>,
+    /// A sibling element with the item's attributes, none required (`applicationPoolDefaults`).
+    pub defaults: Option<String>,
+    pub item: Element,
+}
+
+impl Collection {
+    /// The attributes that identify an item: each `key` on its own, and the `ckey` ones together.
+    pub fn key_sets(&self) -> Vec<Vec<&str>> {
+        let mut sets: Vec<Vec<&str>> = self
+            .item
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.key)
+            .map(|(n, _)| vec![n.as_str()])
+            .collect();
+        let combined: Vec<&str> = self
+            .item
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.combined_key)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !combined.is_empty() {
+            sets.push(combined);
+        }
+        sets
+    }
+
+    /// All attributes that make up some key.
+    pub fn key_attributes(&self) -> Vec<&str> {
+        self.key_sets().into_iter().flatten().collect()
+    }
+}
+
+/// A section: where it may be defined and, when covered, its schema.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub name: String,
+    pub definition: Definition,
+    pub override_default: OverrideMode,
+    /// `None` for sections that are declared but not described by the tables.
+    pub schema: Option<Element>,
+}
+
+/// All sections, by full name (`system.webServer/handlers`).
+#[derive(Debug)]
+pub struct Schema {
+    pub sections: BTreeMap<String, Section>,
+}
+
+impl Schema {
+    /// The tables shipped with the tool (parsed once).
+    pub fn global() -> &'static Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
+            Schema::parse(SECTIONS_TOML).expect("schemas/iis/sections.toml is valid (unit-tested)")
+        })
+    }
+
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.get(name).or_else(|| {
+            self.sections
+                .values()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Section names that are groups of other sections (`system.webServer`, `system.webServer/security`).
+    pub fn is_group(&self, path: &str) -> bool {
+        let prefix = format!("{path}/");
+        self.sections.keys().any(|k| k.starts_with(&prefix))
+    }
+
+    /// The section a short name (`handlers`, `asp`) means, when exactly one matches.
+    pub fn by_short_name(&self, short: &str) -> Option<&Section> {
+        let mut found = self.sections.values().filter(|s| {
+            s.name
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.eq_ignore_ascii_case(short))
+        });
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
+    pub fn parse(text: &str) -> Result<Schema, String> {
+        let file: FileSpec = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut sections = BTreeMap::new();
+        for (name, spec) in &file.section {
+            let base = match &spec.same_as {
+                Some(other) => file
+                    .section
+                    .get(other)
+                    .ok_or_else(|| format!("{name}: same_as `{other}` is not a section"))?,
+                None => spec,
+            };
+            let schema = build_element(&base.element).map_err(|e| format!("{name}: {e}"))?;
+            sections.insert(
+                name.clone(),
+                Section {
+                    name: name.clone(),
+                    definition: spec.definition.unwrap_or(Definition::Everywhere),
+                    override_default: spec.r#override.unwrap_or(OverrideMode::Allow),
+                    schema: Some(schema),
+                },
+            );
+        }
+        for (name, spec) in &file.declared {
+            let (definition, override_default) = parse_declaration(spec).ok_or_else(|| {
+                format!("{name}: expected \"Definition OverrideMode\", found `{spec}`")
+            })?;
+            sections.insert(
+                name.clone(),
+                Section {
+                    name: name.clone(),
+                    definition,
+                    override_default,
+                    schema: None,
+                },
+            );
+        }
+        Ok(Schema { sections })
+    }
+}
+
+/// `"AppHostOnly Deny"`.
+fn parse_declaration(text: &str) -> Option<(Definition, OverrideMode)> {
+    let mut words = text.split_whitespace();
+    let definition = Definition::parse(words.next()?)?;
+    let mode = OverrideMode::parse(words.next()?)?;
+    words.next().is_none().then_some((definition, mode))
+}
+
+impl Definition {
+    /// The value of an `allowDefinition` attribute (case-insensitive, as IIS reads it).
+    pub fn parse(text: &str) -> Option<Definition> {
+        [
+            ("Everywhere", Definition::Everywhere),
+            ("MachineOnly", Definition::MachineOnly),
+            ("MachineToWebRoot", Definition::MachineToWebRoot),
+            ("MachineToApplication", Definition::MachineToApplication),
+            ("AppHostOnly", Definition::AppHostOnly),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(text))
+        .map(|(_, d)| d)
+    }
+}
+
+impl OverrideMode {
+    /// The value of `overrideModeDefault` / `overrideMode` (`Inherit` is `None`).
+    pub fn parse(text: &str) -> Option<OverrideMode> {
+        if text.eq_ignore_ascii_case("Allow") {
+            Some(OverrideMode::Allow)
+        } else if text.eq_ignore_ascii_case("Deny") {
+            Some(OverrideMode::Deny)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    section: BTreeMap<String, SectionSpec>,
+    declared: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SectionSpec {
+    definition: Option<Definition>,
+    r#override: Option<OverrideMode>,
+    same_as: Option<String>,
+    #[serde(flatten)]
+    element: ElementSpec,
+}
+
+#[derive(Deserialize, Default)]
+struct ElementSpec {
+    #[serde(default)]
+    attrs: BTreeMap<String, String>,
+    #[serde(default)]
+    elements: BTreeMap<String, ElementSpec>,
+    collection: Option<Box<CollectionSpec>>,
+    #[serde(default)]
+    unchecked: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CollectionSpec {
+    add: String,
+    remove: Option<String>,
+    clear: Option<String>,
+    defaults: Option<String>,
+    #[serde(flatten)]
+    item: ElementSpec,
+}
+
+fn build_element(spec: &ElementSpec) -> Result<Element, String> {
+    let mut element = Element {
+        unchecked: spec.unchecked.clone(),
+        ..Element::default()
+    };
+    for (name, text) in &spec.attrs {
+        element.attributes.insert(
+            name.clone(),
+            parse_attribute(text).map_err(|e| format!("attribute {name}: {e}"))?,
+        );
+    }
+    for (name, child) in &spec.elements {
+        element.elements.insert(
+            name.clone(),
+            build_element(child).map_err(|e| format!("{name}: {e}"))?,
+        );
+    }
+    if let Some(c) = &spec.collection {
+        let item = build_element(&c.item).map_err(|e| format!("{}: {e}", c.add))?;
+        if let Some(defaults) = &c.defaults {
+            let mut relaxed = item.clone();
+            for a in relaxed.attributes.values_mut() {
+                a.required = false;
+            }
+            relaxed.collection = None;
+            element.elements.insert(defaults.clone(), relaxed);
+        }
+        element.collection = Some(Box::new(Collection {
+            add: c.add.clone(),
+            remove: c.remove.clone(),
+            clear: c.clear.clone(),
+            defaults: c.defaults.clone(),
+            item,
+        }));
+    }
+    Ok(element)
+}
+
+/// Parses one attribute spec string (see the header of sections.toml).
+fn parse_attribute(text: &str) -> Result<Attribute, String> {
+    let mut words = text.split_whitespace();
+    let type_word = words.next().ok_or("empty spec")?;
+    let names = |list: &str| list.split('|').map(str::to_owned).collect::<Vec<_>>();
+    let value_type = match type_word {
+        "bool" => ValueType::Bool,
+        "uint" => ValueType::Uint,
+        "int" => ValueType::Int,
+        "int64" => ValueType::Int64,
+        "string" => ValueType::String,
+        "timespan" => ValueType::TimeSpan,
+        t if t.starts_with("enum=") => ValueType::Enum(names(&t[5..])),
+        t if t.starts_with("flags=") => ValueType::Flags(names(&t[6..])),
+        t => return Err(format!("unknown type `{t}`")),
+    };
+    let mut attribute = Attribute {
+        value_type,
+        required: false,
+        key: false,
+        combined_key: false,
+        case_sensitive: false,
+        non_empty: false,
+        trimmed: false,
+        range: None,
+        granularity: None,
+        name_rule: None,
+    };
+    for word in words {
+        match word {
+            "required" => attribute.required = true,
+            "key" => attribute.key = true,
+            "ckey" => attribute.combined_key = true,
+            "cs" => attribute.case_sensitive = true,
+            "nonempty" => attribute.non_empty = true,
+            "trimmed" => attribute.trimmed = true,
+            "pool-name" => attribute.name_rule = Some(NameRule::PoolName),
+            "site-name" => attribute.name_rule = Some(NameRule::SiteName),
+            "app-path" => attribute.name_rule = Some(NameRule::ApplicationPath),
+            "vdir-path" => attribute.name_rule = Some(NameRule::VirtualDirectoryPath),
+            w if w.contains("..") => {
+                let (exclude, w) = match w.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, w),
+                };
+                let (range, granularity) = match w.split_once('/') {
+                    Some((r, g)) => (r, Some(g.parse::<i64>().map_err(|e| e.to_string())?)),
+                    None => (w, None),
+                };
+                let (lo, hi) = range.split_once("..").ok_or("bad range")?;
+                attribute.range = Some((
+                    lo.parse().map_err(|_| format!("bad range start `{lo}`"))?,
+                    hi.parse().map_err(|_| format!("bad range end `{hi}`"))?,
+                    exclude,
+                ));
+                attribute.granularity = granularity;
+            }
+            w => return Err(format!("unknown modifier `{w}`")),
+        }
+    }
+    Ok(attribute)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_tables_parse_and_cover_the_sections_both_modes_use() {
+        let schema = Schema::parse(SECTIONS_TOML).unwrap();
+        for name in [
+            "system.webServer/handlers",
+            "system.webServer/isapiFilters",
+            "system.webServer/security/isapiCgiRestriction",
+            "system.webServer/httpProtocol",
+            "system.webServer/staticContent",
+            "system.webServer/security/requestFiltering",
+            "system.webServer/defaultDocument",
+            "system.webServer/directoryBrowse",
+            "system.webServer/httpErrors",
+            "system.webServer/rewrite/rules",
+            "system.webServer/rewrite/outboundRules",
+            "system.webServer/rewrite/allowedServerVariables",
+            "system.webServer/proxy",
+            "system.webServer/httpPlatform",
+            "system.webServer/fastCgi",
+            "system.applicationHost/applicationPools",
+            "system.applicationHost/sites",
+        ] {
+            assert!(
+                schema.sections[name].schema.is_some(),
+                "{name} is not described"
+            );
+        }
+        let pools = schema.sections["system.applicationHost/applicationPools"]
+            .schema
+            .as_ref()
+            .unwrap();
+        let idle = &pools.collection.as_ref().unwrap().item.elements["processModel"].attributes
+            ["idleTimeout"];
+        assert_eq!(idle.granularity, Some(60));
+        assert!(pools.elements.contains_key("applicationPoolDefaults"));
+        assert!(schema.is_group("system.webServer/security"));
+        assert_eq!(
+            schema.by_short_name("handlers").unwrap().name,
+            "system.webServer/handlers"
+        );
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        assert!(parse_attribute("float").is_err());
+        assert!(parse_attribute("uint 1..x").is_err());
+        assert!(parse_attribute("uint sometimes").is_err());
+        let a = parse_attribute("uint !300..307").unwrap();
+        assert_eq!(a.range, Some((300, 307, true)));
+    }
+}
