@@ -436,7 +436,7 @@ fn check_files(args: CheckArgs, color: bool) -> Outcome {
     );
     if report.suppressed > 0 {
         summary.push_str(&format!(
-            " ({} finding(s) silenced by omero-iis: allow comments)",
+            "; {} silenced by `omero-iis: allow` comments",
             report.suppressed
         ));
     }
@@ -445,7 +445,7 @@ fn check_files(args: CheckArgs, color: bool) -> Outcome {
             .iter()
             .any(|i| i.kind == crate::check::Kind::WebConfig)
     {
-        summary.push_str(" (no --apphost: section locks of a default IIS 10 server assumed)");
+        summary.push_str("; no --apphost: section locks of a default IIS 10 server assumed");
     }
     print_stdout(&report::render(
         args.format,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::iis::appcmd::{self, Invocation};
-use crate::iis::schema::Schema;
+use crate::iis::schema::{OverrideMode, Schema};
 use crate::source::{SourceFile, Span};
 
 /// A batch command the script runs, for the cross-file checks.
@@ -18,6 +18,49 @@ pub struct ScriptCommand {
     pub program: String,
     pub arguments: Vec<appcmd::Argument>,
     pub span: Span,
+}
+
+/// The sections a script unlocks with `appcmd unlock config PATH -section:NAME`.
+pub fn unlocks(commands: &[ScriptCommand], schema: &Schema) -> super::config::ServerFacts {
+    let mut facts = super::config::ServerFacts::default();
+    for c in commands {
+        let Some(inv) = &c.invocation else { continue };
+        let verb = inv.verb.text.to_ascii_lowercase();
+        if !matches!(verb.as_str(), "unlock" | "lock")
+            || !inv
+                .object
+                .as_ref()
+                .is_some_and(|o| o.text.eq_ignore_ascii_case("config"))
+        {
+            continue;
+        }
+        let Some(section) = inv.parameter("section").and_then(|p| p.value.clone()) else {
+            continue;
+        };
+        let Some(section) = schema
+            .section(&section)
+            .or_else(|| schema.by_short_name(&section))
+        else {
+            continue;
+        };
+        let mode = if verb == "unlock" {
+            OverrideMode::Allow
+        } else {
+            OverrideMode::Deny
+        };
+        let path = inv
+            .identifier
+            .as_ref()
+            .map(|i| i.text.trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        facts.unlocks.push((
+            path,
+            section.name.to_ascii_lowercase(),
+            mode,
+            c.span.clone(),
+        ));
+    }
+    facts
 }
 
 /// Commands built into cmd.exe that never need an error check.
@@ -486,11 +529,18 @@ impl BatchChecker<'_> {
             .into_iter()
             .filter(|a| !is_redirection(&text[a.range.clone()]))
             .collect();
+        let args: Vec<appcmd::Argument> = args
+            .into_iter()
+            .map(|a| appcmd::Argument {
+                text: self.resolve(&a.text),
+                range: a.range,
+            })
+            .collect();
         let Some((program, rest)) = args.split_first() else {
             return;
         };
-        let resolved = self.resolve(&program.text);
-        let base = resolved
+        let base = program
+            .text
             .rsplit(['\\', '/'])
             .next()
             .unwrap_or("")
@@ -544,18 +594,31 @@ impl BatchChecker<'_> {
         }
     }
 
-    /// The text of `%VAR%` when the script set VAR to a literal.
+    /// `text` with every `%VAR%` the script sets replaced by its (last) value;
+    /// other references are kept as written.
     fn resolve(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for _ in 0..3 {
-            let Some(start) = out.find('%') else { break };
-            let Some(len) = out[start + 1..].find('%') else {
+        let mut out = String::new();
+        let mut rest = text;
+        let mut depth = 0;
+        while let Some(start) = rest.find('%') {
+            let Some(len) = rest[start + 1..].find('%') else {
                 break;
             };
-            let name = out[start + 1..start + 1 + len].to_ascii_lowercase();
-            let value = self.variables.get(&name).cloned().unwrap_or_default();
-            out.replace_range(start..start + len + 2, &value);
+            let name = rest[start + 1..start + 1 + len].to_ascii_lowercase();
+            match self.variables.get(&name) {
+                Some(value) if depth < 16 => {
+                    out.push_str(&rest[..start]);
+                    out.push_str(value);
+                    rest = &rest[start + len + 2..];
+                    depth += 1;
+                }
+                _ => {
+                    out.push_str(&rest[..start + 1]);
+                    rest = &rest[start + 1..];
+                }
+            }
         }
+        out.push_str(rest);
         out
     }
 }

@@ -14,7 +14,10 @@ use crate::source::Span;
 /// What the files of one run said.
 #[derive(Default)]
 pub struct Deployment {
+    /// applicationHost fragments of this deployment: their applications are compared with the scripts'.
     pub server: Vec<ServerFacts>,
+    /// Complete applicationHost.config files (inputs or `--apphost`): they define pools and ISAPI entries only.
+    pub servers: Vec<ServerFacts>,
     pub web_configs: Vec<(PathBuf, WebConfigFacts)>,
     pub scripts: Vec<(PathBuf, Vec<ScriptCommand>)>,
 }
@@ -210,6 +213,7 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
     let defined: Vec<String> = deployment
         .server
         .iter()
+        .chain(&deployment.servers)
         .flat_map(|s| s.pools.iter().map(|p| p.0.clone()))
         .chain(created)
         .collect();
@@ -234,6 +238,7 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
     let allowed: Vec<String> = deployment
         .server
         .iter()
+        .chain(&deployment.servers)
         .flat_map(|s| s.allowed_isapi.iter().map(|a| a.0.clone()))
         .chain(script_isapi(deployment))
         .collect();
@@ -276,6 +281,8 @@ fn static_swallowed(
             .iter()
             .filter_map(|a| Some((a.path.clone(), a.physical_path.clone()?))),
     );
+    apps.sort_by_key(|(path, folder)| (path.to_ascii_lowercase(), folder.to_ascii_lowercase()));
+    apps.dedup_by(|a, b| same(&a.0, &b.0) && same(&a.1, &b.1));
     let copies = copied_to(deployment);
     let app_of = |file: &Path| -> Option<String> {
         let folder = copies

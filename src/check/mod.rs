@@ -239,31 +239,44 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
         let checked = config::check(&a.file, Kind::AppHost, &server);
         server.apphost = Some(checked.server);
     }
-    // First pass: what the applicationHost files among the inputs say (their unlocks count for the web.config files).
-    for input in inputs
-        .iter()
-        .filter(|i| matches!(i.kind, Kind::AppHost | Kind::Fragment))
-    {
-        let checked = config::check(&input.file, input.kind, &server);
-        server.fragments.push(checked.server);
+    // First pass: what the applicationHost files and the scripts among the
+    // inputs unlock (their unlocks count for the web.config files).
+    let mut scripts = Vec::new();
+    for input in inputs {
+        match input.kind {
+            Kind::AppHost | Kind::Fragment => {
+                let checked = config::check(&input.file, input.kind, &server);
+                server.fragments.push(checked.server);
+            }
+            Kind::Batch => {
+                let checked = batch::check(&input.file, input.bom, schema);
+                server
+                    .fragments
+                    .push(batch::unlocks(&checked.commands, schema));
+                scripts.push(checked);
+            }
+            _ => {}
+        }
     }
+    let mut scripts = scripts.into_iter();
     let mut deployment = cross::Deployment::default();
+    deployment.servers.extend(server.apphost.clone());
     let mut suppressed = 0;
     for input in inputs {
         let mut found = match input.kind {
             Kind::WebConfig | Kind::AppHost | Kind::Fragment => {
                 let checked = config::check(&input.file, input.kind, &server);
-                if input.kind == Kind::WebConfig {
-                    deployment
+                match input.kind {
+                    Kind::WebConfig => deployment
                         .web_configs
-                        .push((input.path.clone(), checked.web));
-                } else {
-                    deployment.server.push(checked.server);
+                        .push((input.path.clone(), checked.web)),
+                    Kind::Fragment => deployment.server.push(checked.server),
+                    _ => deployment.servers.push(checked.server),
                 }
                 checked.diagnostics
             }
             Kind::Batch => {
-                let checked = batch::check(&input.file, input.bom, schema);
+                let checked = scripts.next().expect("one result per batch input");
                 deployment
                     .scripts
                     .push((input.path.clone(), checked.commands));

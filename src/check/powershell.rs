@@ -181,7 +181,7 @@ fn tokenize(file: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) -> Code_ {
                             Diagnostic::new(Code::PsQuoting, format!("the typographic quote `{q}` ends this string in PowerShell"))
                                 .at(Some(&Span::new(file, chars[j].0..chars[j].0 + q.len_utf8())))
                                 .label("string ends here")
-                                .help(format!("double it (`{q}{q}`) to keep it in the string, or use a plain apostrophe"))
+                                .help(format!("double it (`{q}{q}`) to keep it in the string, or write the plain apostrophe doubled ('')"))
                                 .note("PowerShell treats U+2018-U+201B like ' and U+201C-U+201E like \" when it reads strings"),
                         );
                     }
@@ -244,7 +244,6 @@ fn native_commands(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnosti
         let original = file.text[range.clone()].trim();
         let first = masked
             .trim_start_matches('&')
-            
             .split_whitespace()
             .next()
             .unwrap_or("")

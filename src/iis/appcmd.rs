@@ -133,7 +133,8 @@ pub struct Invocation {
     pub object: Option<Argument>,
     pub identifier: Option<Argument>,
     pub parameters: Vec<Parameter>,
-    /// Bare arguments after the identifier: appcmd refuses them.
+    /// Bare arguments after the identifier or after a parameter (the rest of a
+    /// value split at a space): appcmd refuses them.
     pub extra: Vec<Argument>,
 }
 
@@ -153,7 +154,7 @@ impl Invocation {
                 invocation.parameters.push(p);
             } else if invocation.object.is_none() {
                 invocation.object = Some(arg.clone());
-            } else if invocation.identifier.is_none() {
+            } else if invocation.identifier.is_none() && invocation.parameters.is_empty() {
                 invocation.identifier = Some(arg.clone());
             } else {
                 invocation.extra.push(arg.clone());

@@ -1,0 +1,325 @@
+//! `omero-iis check`: the real binary on the fixtures in tests/fixtures/check
+//! (one failing and one passing input per rule), on hand-written realistic
+//! files, and on everything `gen` writes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use omero_iis::diagnostic::Code;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
+    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
+    cmd
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Extra arguments kept beside a fixture (`NAME.args`), one per line.
+fn args_for(path: &Path) -> Vec<String> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".args");
+    std::fs::read_to_string(name)
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn transcript(output: &std::process::Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs `check` from the check fixtures folder (stable names in the output).
+fn check(path: &Path, extra: &[&str]) -> std::process::Output {
+    let dir = fixtures().join("check");
+    let relative = path.strip_prefix(&dir).unwrap_or(path);
+    bin()
+        .current_dir(&dir)
+        .arg("check")
+        .arg(relative)
+        .args(args_for(path))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn codes(output: &std::process::Output) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", transcript(output)));
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn is_fixture(path: &Path) -> bool {
+    let name = path.file_name().unwrap().to_string_lossy();
+    name.starts_with("OW") && !name.ends_with(".args")
+}
+
+/// Every fixture: `OWxxx-fail*` reports OWxxx, `OWxxx-pass*` reports nothing
+/// and exits 0. Text and JSON output are snapshots.
+#[test]
+fn check_fixtures() {
+    insta::glob!("fixtures/check/OW*", |path| {
+        if !is_fixture(path) {
+            return;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let code = &name[..5];
+        let text = check(path, &[]);
+        let json = check(path, &["--format", "json"]);
+        let found = codes(&json);
+        if name[5..].starts_with("-fail") {
+            assert!(
+                found.iter().any(|c| c == code),
+                "{name} does not report {code}: {found:?}"
+            );
+        } else {
+            assert!(found.is_empty(), "{name} reports {found:?}");
+            assert_eq!(text.status.code(), Some(0), "{name}");
+        }
+        insta::assert_snapshot!(format!(
+            "{}\n--- json\n{}",
+            transcript(&text),
+            String::from_utf8_lossy(&json.stdout)
+        ));
+    });
+}
+
+#[test]
+fn every_check_rule_has_a_failing_and_a_passing_fixture() {
+    let names: BTreeSet<String> = std::fs::read_dir(fixtures().join("check"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for code in Code::ALL.iter().filter(|c| c.id() >= "OW300") {
+        for kind in ["fail", "pass"] {
+            let prefix = format!("{}-{kind}", code.id());
+            assert!(
+                names.iter().any(|n| n.starts_with(&prefix)),
+                "no fixture {prefix}* in tests/fixtures/check"
+            );
+        }
+    }
+}
+
+/// Findings fail the run at the --deny level; notes never do.
+#[test]
+fn exit_codes_follow_the_deny_level() {
+    let dir = fixtures().join("check");
+    let error = check(&dir.join("OW304-fail.web.config"), &[]);
+    assert_eq!(error.status.code(), Some(1));
+    let warning = check(&dir.join("OW406-fail.cmd"), &[]);
+    assert_eq!(warning.status.code(), Some(0));
+    let denied = check(&dir.join("OW406-fail.cmd"), &["--deny", "warnings"]);
+    assert_eq!(denied.status.code(), Some(1));
+    let note = check(&dir.join("OW313-fail.web.config"), &["--deny", "warnings"]);
+    assert_eq!(note.status.code(), Some(0));
+    let allowed = check(
+        &dir.join("OW304-fail.web.config"),
+        &["--allow", "unknown-attribute"],
+    );
+    assert_eq!(allowed.status.code(), Some(0), "{}", transcript(&allowed));
+    let unknown = check(&dir.join("OW304-fail.web.config"), &["--allow", "OW999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// What `gen all` writes passes `check` without a single finding.
+#[test]
+fn gen_output_is_clean() {
+    for entry in std::fs::read_dir(fixtures().join("gen")).unwrap() {
+        let dir = entry.unwrap().path();
+        let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let out = tempfile::tempdir().unwrap();
+        let gen = |target: &str| {
+            bin()
+                .current_dir(&dir)
+                .args(["gen", target, "settings.omero", "--force", "-o"])
+                .arg(out.path())
+                .args(&args[1..])
+                .output()
+                .unwrap()
+        };
+        // Sets whose values scripts cannot carry (non-ASCII) still get both XML targets.
+        if gen("all").status.code() != Some(0) {
+            for target in ["web.config", "apphost"] {
+                let output = gen(target);
+                assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+            }
+        }
+        let checked = bin()
+            .arg("check")
+            .arg(out.path())
+            .args(["--format", "json", "--deny", "warnings"])
+            .output()
+            .unwrap();
+        assert_eq!(codes(&checked), Vec::<String>::new(), "{}", dir.display());
+        assert_eq!(checked.status.code(), Some(0));
+    }
+}
+
+/// Hand-written files as found on real servers: no false errors or warnings
+/// (notes say what was not checked).
+#[test]
+fn realistic_files_have_no_false_findings() {
+    let dir = fixtures().join("check-realistic");
+    let output = bin()
+        .current_dir(&dir)
+        .args([
+            "check",
+            "django-fastcgi.web.config",
+            "reverse-proxy.web.config",
+            "server.applicationHost.config",
+            "provision.cmd",
+        ])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(transcript(&output));
+    assert_eq!(output.status.code(), Some(0));
+    let with_server = bin()
+        .current_dir(&dir)
+        .args([
+            "check",
+            "django-fastcgi.web.config",
+            "reverse-proxy.web.config",
+        ])
+        .args([
+            "--apphost",
+            "server.applicationHost.config",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(codes(&with_server).iter().all(|c| c == "OW313"));
+}
+
+#[test]
+fn sarif_and_github_formats() {
+    let dir = fixtures().join("check");
+    let sarif = check(&dir.join("OW412-fail.cmd"), &["--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "omero-iis");
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "OW412");
+    assert_eq!(result["level"], "error");
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run["tool"]["driver"]["rules"][index]["id"], "OW412");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "OW412-fail.cmd");
+    assert_eq!(location["region"]["startLine"], 4);
+
+    let github = check(&dir.join("OW412-fail.cmd"), &["--format", "github"]);
+    let text = String::from_utf8(github.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("::error file=OW412-fail.cmd,line=4,col="),
+        "{first}"
+    );
+    assert!(
+        first.contains("title=OW412 appcmd-malformed-indexer::"),
+        "{first}"
+    );
+    assert_eq!(github.status.code(), Some(1));
+}
+
+#[test]
+fn standard_input_and_forced_kinds() {
+    let config = std::fs::read(fixtures().join("check/OW304-fail.web.config")).unwrap();
+    let output = bin()
+        .args(["check", "-", "--format", "json"])
+        .write_stdin(config.clone())
+        .output()
+        .unwrap();
+    assert_eq!(codes(&output), ["OW304"]);
+    // The same text forced to be a fragment: still an unknown attribute.
+    let output = bin()
+        .args(["check", "-", "--kind", "fragment", "--format", "json"])
+        .write_stdin(config)
+        .output()
+        .unwrap();
+    assert_eq!(codes(&output), ["OW304"]);
+    let unknown = bin()
+        .args(["check", "-"])
+        .write_stdin("hello\n")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--kind"));
+}
+
+#[test]
+fn encodings_and_unreadable_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "<configuration><system.webServer><directoryBrowse enabled=\"maybe\" /></system.webServer></configuration>";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let with_bom = dir.path().join("with-bom.web.config");
+    std::fs::write(&with_bom, [&[0xFF, 0xFE][..], &utf16].concat()).unwrap();
+    let output = bin()
+        .arg("check")
+        .arg(&with_bom)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(codes(&output), ["OW305"]);
+    let no_bom = dir.path().join("no-bom.web.config");
+    std::fs::write(&no_bom, &utf16).unwrap();
+    let output = bin().arg("check").arg(&no_bom).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("offset 1"),
+        "{}",
+        transcript(&output)
+    );
+    let missing = bin()
+        .args(["check", "no/such/web.config"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/web.config"));
+}
+
+#[test]
+fn inline_comments_silence_one_rule_on_the_next_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("web.config");
+    std::fs::write(
+        &config,
+        "<configuration>\n  <system.webServer>\n    <!-- omero-iis: allow OW304 -->\n    <directoryBrowse enable=\"false\" />\n    <defaultDocument enable=\"false\" />\n  </system.webServer>\n</configuration>\n",
+    )
+    .unwrap();
+    let output = bin()
+        .arg("check")
+        .arg(&config)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lines: Vec<u64> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["location"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [5], "only the unsilenced line is reported");
+    assert!(report["summary"]["checked"]
+        .as_str()
+        .unwrap()
+        .contains("1 silenced"));
+}
