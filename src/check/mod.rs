@@ -393,6 +393,38 @@ mod tests {
         assert_eq!(kind("-", "hello"), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any text, as any kind of file, gives findings, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "(\\PC|[<>\"'%^&|\r\n\u{2019}/\\[\\]=:-]){0,200}", kind in 0usize..5) {
+            let kind = [Kind::WebConfig, Kind::AppHost, Kind::Fragment, Kind::Batch, Kind::PowerShell][kind];
+            let input = Input { path: "x".into(), file: SourceFile::new("x", text), kind, bom: None };
+            let _ = check(&[input], None);
+        }
+
+        /// appcmd lines with arbitrary parameters and indexers.
+        #[test]
+        fn arbitrary_appcmd_never_panics(verb in "(add|set|list|delete|unlock|x)", object in "(app|apppool|site|vdir|config|backup|y)", rest in "(\\PC|[\"'\\[\\]/:.,=@+-]){0,80}") {
+            let text = format!("setlocal\r\n\"%windir%\\system32\\inetsrv\\appcmd.exe\" {verb} {object} {rest}\r\n");
+            let input = Input { path: "x.cmd".into(), file: SourceFile::new("x.cmd", text), kind: Kind::Batch, bom: None };
+            let _ = check(&[input], None);
+        }
+
+        /// Mutations of a real configuration (the structure is kept, values change).
+        #[test]
+        fn mutated_configuration_never_panics(value in "\\PC{0,20}", name in "[a-zA-Z]{1,12}") {
+            let text = format!(
+                "<configuration><system.webServer><{name} {name}=\"{v}\"><add name=\"{v}\" path=\"*\" verb=\"*\" /></{name}><handlers><add name=\"a\" path=\"{v}\" verb=\"*\" /><remove name=\"a\" /></handlers></system.webServer><location path=\"{v}\" overrideMode=\"{v}\"><system.webServer><staticContent><mimeMap fileExtension=\"{v}\" mimeType=\"{v}\" /></staticContent></system.webServer></location></configuration>",
+                v = crate::render::escape::xml(&value).map(|v| v.into_owned()).unwrap_or_default()
+            );
+            for kind in [Kind::WebConfig, Kind::AppHost, Kind::Fragment] {
+                let input = Input { path: "x".into(), file: SourceFile::new("x", text.clone()), kind, bom: None };
+                let _ = check(&[input], None);
+            }
+        }
+    }
+
     #[test]
     fn suppression_comments() {
         let file = SourceFile::new(
