@@ -17,7 +17,7 @@ use crate::report;
 use crate::settings::sources::{self, SourceError};
 use crate::settings::{self, Catalogue, Settings, Value};
 use crate::source::SourceFile;
-use crate::validate;
+use crate::validate::{self, FrontEnd};
 
 /// Operational failures (exit code 2). Findings are never errors.
 #[derive(Debug, Error)]
@@ -137,13 +137,17 @@ fn check(
 ) -> Result<Checked, AppError> {
     let (settings, mut diagnostics, sources) = load_settings(settings_args)?;
     let catalogue = Catalogue::global();
-    diagnostics.extend(validate::validate(&settings, catalogue, deploy_args.mode));
-    let (plan, plan_diagnostics) = deploy::plan(
-        &settings,
-        &deploy_options(deploy_args)?,
-        deploy_args.mode,
-        targets,
-    );
+    let options = deploy_options(deploy_args)?;
+    let front = FrontEnd {
+        mode: deploy_args.mode,
+        // An unreadable value is reported by the plan; validate as plain HTTP.
+        https: options
+            .https
+            .as_ref()
+            .is_some_and(|o| o.value.trim().eq_ignore_ascii_case("true")),
+    };
+    diagnostics.extend(validate::validate(&settings, catalogue, front));
+    let (plan, plan_diagnostics) = deploy::plan(&settings, &options, deploy_args.mode, targets);
     diagnostics.extend(plan_diagnostics);
     diagnostic::sort(&mut diagnostics);
     let summary = if sources == 0 {

@@ -143,6 +143,12 @@ pub struct DeployArgs {
     /// Largest upload: bytes, or with k/m/g; 0 = IIS maximum [default: 0]
     #[arg(long)]
     pub max_body_size: Option<String>,
+    /// reverse-proxy: Gunicorn's address as IIS reaches it, HOST:PORT [default: omero.web.application_server.host:port]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub backend: Option<String>,
+    /// reverse-proxy: IIS serves HTTPS; adds an HTTP to HTTPS redirect and checks the HTTPS settings
+    #[arg(long)]
+    pub https: bool,
 }
 
 impl DeployArgs {
@@ -160,10 +166,16 @@ impl DeployArgs {
             ("acl-principal", &self.acl_principal),
             ("bitness", &self.bitness),
             ("max-body-size", &self.max_body_size),
+            ("backend", &self.backend),
         ];
-        all.into_iter()
+        let mut flags: Vec<(&'static str, &str)> = all
+            .into_iter()
             .filter_map(|(name, v)| v.as_deref().map(|v| (name, v)))
-            .collect()
+            .collect();
+        if self.https {
+            flags.push(("https", "true"));
+        }
+        flags
     }
 }
 

@@ -40,10 +40,12 @@ pub struct DeployOptions {
     pub acl_principal: Option<OptionValue>,
     pub bitness: Option<OptionValue>,
     pub max_body_size: Option<OptionValue>,
+    pub backend: Option<OptionValue>,
+    pub https: Option<OptionValue>,
 }
 
 /// The option names, as flags (`--site`) and TOML keys (`site`).
-pub const OPTION_NAMES: [&str; 11] = [
+pub const OPTION_NAMES: [&str; 13] = [
     "site",
     "pool",
     "omero-home",
@@ -55,6 +57,8 @@ pub const OPTION_NAMES: [&str; 11] = [
     "acl-principal",
     "bitness",
     "max-body-size",
+    "backend",
+    "https",
 ];
 
 impl DeployOptions {
@@ -71,6 +75,8 @@ impl DeployOptions {
             "acl-principal" => &mut self.acl_principal,
             "bitness" => &mut self.bitness,
             "max-body-size" => &mut self.max_body_size,
+            "backend" => &mut self.backend,
+            "https" => &mut self.https,
             _ => return None,
         })
     }
@@ -116,12 +122,13 @@ impl DeployOptions {
             let text = match value {
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
                 other => {
                     return Err(DeployFileError::at(
                         file,
                         value_span.start,
                         format!(
-                            "`{key}` must be a string or an integer, not {}",
+                            "`{key}` must be a string, an integer or a boolean, not {}",
                             other.type_str()
                         ),
                     ))
@@ -177,10 +184,13 @@ impl DeployFileError {
 /// An IIS application the plan creates.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Application {
-    /// URL path, `/omero`.
+    /// URL path, `/omero` (`/` for the site root).
     pub path: String,
-    /// appcmd identifier and `<location path>`: `Default Web Site/omero`.
+    /// `<location path>` in applicationHost.config: `Default Web Site/omero`
+    /// (`Default Web Site` for the root application).
     pub location: String,
+    /// appcmd's APP identifier: `Default Web Site/omero` (`Default Web Site/` for the root).
+    pub appcmd_id: String,
     /// Folder the application's root virtual directory points at.
     pub physical_path: String,
     /// Folder of this artifact set that holds its web.config (`web`, `static`).
@@ -217,6 +227,35 @@ pub struct Plan {
     pub unset_properties: Vec<&'static str>,
     /// Windows optional features the install script enables (DISM names).
     pub windows_features: Vec<&'static str>,
+    /// OMERO.web is the site's root application (reverse-proxy without a prefix).
+    pub app_is_root: bool,
+    /// The install script creates `pool` (not for the site's root application,
+    /// which keeps the site's own pool).
+    pub creates_pool: bool,
+    /// Reverse-proxy mode: where requests go and how.
+    pub proxy: Option<ProxyPlan>,
+}
+
+/// What the IIS reverse proxy forwards to (reverse-proxy mode).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyPlan {
+    /// `host:port` (IPv6 hosts in brackets).
+    pub backend: String,
+    /// `http://host:port`: the rewrite target before `{UNENCODED_URL}`.
+    pub backend_url: String,
+    /// IIS serves HTTPS: redirect HTTP to HTTPS.
+    pub https: bool,
+    /// ARR's `proxy/@timeout`, `hh:mm:ss`: at least `omero.web.wsgi_timeout`.
+    pub timeout: String,
+    /// The page IIS shows on 502 (backend down), in the application's folder.
+    pub maintenance_page: &'static str,
+    /// Request headers the rewrite rule sets, as URL Rewrite server variables.
+    pub server_variables: Vec<&'static str>,
+    /// The static application's path relative to the proxied application
+    /// (`static/`), as a regular expression, when it lies inside it.
+    pub static_pattern: Option<String>,
+    /// Where `omero.web.static_root` is on the OMERO.web host (collectstatic output).
+    pub static_source: String,
 }
 
 /// Which artifacts will be written; decides which safety rules apply.
@@ -233,7 +272,7 @@ pub fn plan(
     targets: Targets,
 ) -> (Plan, Vec<Diagnostic>) {
     let mut found = Vec::new();
-    let layout = UrlLayout::from_settings(settings);
+    let layout = UrlLayout::from_settings(settings, mode);
     let mut checker = Checker {
         found: &mut found,
         scripts: targets.scripts,
@@ -258,37 +297,48 @@ pub fn plan(
     let isapi_loader = checker
         .path("isapi-loader", options.isapi_loader.as_ref())
         .unwrap_or_else(|| format!(r"{python_dir}\Lib\site-packages\isapi\PyISAPI_loader.dll"));
-    let app_dir = checker
-        .path("app-dir", options.app_dir.as_ref())
-        .unwrap_or_else(|| format!(r"C:\inetpub\{pool}"));
-    let static_root = static_root(&mut checker, settings, options, &omero_home);
+    let app_dir = app_dir(&mut checker, options, mode, &layout, &site, &pool);
+    let static_root = match mode {
+        Mode::IsapiWsgi => static_root(&mut checker, settings, options, &omero_home),
+        // The settings' static_root is a folder on the OMERO.web host, not on IIS.
+        Mode::ReverseProxy => checker
+            .path("static-root", options.static_root.as_ref())
+            .unwrap_or_else(|| format!(r"{}\static", app_dir.trim_end_matches('\\'))),
+    };
     let principal = checker.principal(options.acl_principal.as_ref());
     let acl_principal = principal
         .clone()
         .unwrap_or_else(|| format!(r"IIS AppPool\{pool}"));
     let enable_32bit = checker.bitness(options.bitness.as_ref()) == 32;
     let max_body_size = checker.body_size(options.max_body_size.as_ref());
+    let https = checker.flag("https", options.https.as_ref());
+    let proxy = (mode == Mode::ReverseProxy)
+        .then(|| proxy_plan(&mut checker, settings, options, &layout, https));
     // Names derived from settings go into scripts too.
     for derived in [&layout.app_path, &static_root] {
         checker.script_text(None, "derived value", derived);
     }
 
-    let location = |path: &str| format!("{site}{path}");
+    let application = |path: &str, physical_path: String, config_folder: &str| Application {
+        path: path.to_owned(),
+        location: if path == "/" {
+            site.clone()
+        } else {
+            format!("{site}{path}")
+        },
+        appcmd_id: format!("{site}{path}"),
+        physical_path,
+        config_folder: config_folder.to_owned(),
+    };
+    let app_is_root = layout.app_is_root();
     let plan = Plan {
         mode,
         tool_version: env!("CARGO_PKG_VERSION"),
-        app: Application {
-            path: layout.app_path.clone(),
-            location: location(&layout.app_path),
-            physical_path: app_dir,
-            config_folder: "web".to_owned(),
-        },
-        static_app: layout.static_path.as_ref().map(|path| Application {
-            path: path.clone(),
-            location: location(path),
-            physical_path: static_root.clone(),
-            config_folder: "static".to_owned(),
-        }),
+        app: application(&layout.app_path, app_dir, "web"),
+        static_app: layout
+            .static_path
+            .as_ref()
+            .map(|path| application(path, static_root.clone(), "static")),
         static_nested: layout.static_is_nested(),
         prefix_is_set: layout.prefix_is_set,
         omero_cli: format!(r"{omero_home}\bin\omero"),
@@ -308,20 +358,136 @@ pub fn plan(
             "bitness64"
         },
         max_body_size,
-        unset_properties: vec!["omero.web.session_engine", "omero.web.caches"],
-        // DISM names of the features the OMERO IIS documentation asks for:
-        // ISAPI extensions, ISAPI filters, IIS 6 management compatibility (+ its
-        // metabase part, which pywin32's installer needed).
-        windows_features: vec![
-            "IIS-ISAPIExtensions",
-            "IIS-ISAPIFilter",
-            "IIS-IIS6ManagementCompatibility",
-            "IIS-Metabase",
-        ],
+        unset_properties: match mode {
+            Mode::IsapiWsgi => vec!["omero.web.session_engine", "omero.web.caches"],
+            Mode::ReverseProxy => Vec::new(),
+        },
+        windows_features: match mode {
+            // DISM names of the features the OMERO IIS documentation asks for:
+            // ISAPI extensions, ISAPI filters, IIS 6 management compatibility (+ its
+            // metabase part, which pywin32's installer needed).
+            Mode::IsapiWsgi => vec![
+                "IIS-ISAPIExtensions",
+                "IIS-ISAPIFilter",
+                "IIS-IIS6ManagementCompatibility",
+                "IIS-Metabase",
+            ],
+            // URL Rewrite and ARR are separate installers, not Windows features:
+            // the scripts check for their modules instead.
+            Mode::ReverseProxy => Vec::new(),
+        },
+        app_is_root,
+        creates_pool: !app_is_root,
+        proxy,
         site,
         pool,
     };
     (plan, found)
+}
+
+/// The folder that holds the application's web.config. The site root's folder
+/// is the site's own: only `Default Web Site` has a well-known one.
+fn app_dir(
+    checker: &mut Checker,
+    options: &DeployOptions,
+    mode: Mode,
+    layout: &UrlLayout,
+    site: &str,
+    pool: &str,
+) -> String {
+    if let Some(dir) = checker.path("app-dir", options.app_dir.as_ref()) {
+        return dir;
+    }
+    if mode == Mode::ReverseProxy && layout.app_is_root() {
+        if site != "Default Web Site" && options.app_dir.is_none() {
+            let d = Diagnostic::new(
+                Code::InvalidOptionValue,
+                format!("OMERO.web is the root of site `{site}`: give the site's folder with --app-dir"),
+            )
+            .label("without omero.web.prefix, the web.config goes into the site's own root folder")
+            .help("--app-dir D:\\sites\\omero (the site's physical path in IIS Manager), or set omero.web.prefix");
+            checker.push(match &options.site {
+                Some(o) => d.at(Some(&o.span)),
+                None => d.subject("app-dir"),
+            });
+        }
+        return r"C:\inetpub\wwwroot".to_owned();
+    }
+    format!(r"C:\inetpub\{pool}")
+}
+
+/// Upper bound of ARR's `proxy/@timeout` (iis-facts §1.3: 1..86400 s).
+const ARR_MAX_TIMEOUT: u64 = 86_400;
+/// ARR's default proxy timeout (2 minutes), kept when Gunicorn's is shorter.
+const ARR_DEFAULT_TIMEOUT: u64 = 120;
+
+fn proxy_plan(
+    checker: &mut Checker,
+    settings: &Settings,
+    options: &DeployOptions,
+    layout: &UrlLayout,
+    https: bool,
+) -> ProxyPlan {
+    let backend = checker
+        .backend(settings, options.backend.as_ref())
+        .unwrap_or_else(|| "127.0.0.1:4080".to_owned());
+    let wsgi_timeout = settings
+        .get("omero.web.wsgi_timeout")
+        .and_then(|s| Some((s, s.text()?.trim().parse::<u64>().ok()?)));
+    let seconds = match wsgi_timeout {
+        Some((setting, t)) if t > ARR_MAX_TIMEOUT => {
+            checker.push(
+                Diagnostic::new(
+                    Code::InvalidOptionValue,
+                    format!("`omero.web.wsgi_timeout` = {t} s is longer than ARR's longest proxy timeout (86400 s)"),
+                )
+                .at(Some(&setting.value_span))
+                .label("IIS would cut requests off before Gunicorn does")
+                .help("omero config set omero.web.wsgi_timeout 86400"),
+            );
+            ARR_MAX_TIMEOUT
+        }
+        Some((_, t)) => t.max(ARR_DEFAULT_TIMEOUT),
+        None => ARR_DEFAULT_TIMEOUT,
+    };
+    let static_pattern = layout
+        .static_is_nested()
+        .then_some(layout.static_path.as_deref())
+        .flatten()
+        .map(|s| {
+            let relative = s[layout.app_path.trim_end_matches('/').len()..].trim_start_matches('/');
+            format!("^{}/", regex_escape(relative))
+        });
+    ProxyPlan {
+        backend_url: format!("http://{backend}"),
+        backend,
+        https,
+        timeout: format!(
+            "{:02}:{:02}:{:02}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        ),
+        maintenance_page: "omero-maintenance.html",
+        server_variables: vec!["HTTP_X_FORWARDED_PROTO"],
+        static_pattern,
+        static_source: settings
+            .text("omero.web.static_root")
+            .unwrap_or("$OMERODIR/var/static")
+            .to_owned(),
+    }
+}
+
+/// Escapes ECMAScript regular-expression metacharacters (URL Rewrite's default syntax).
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `omeroweb_omero` for `/omero`: OMERO's own naming of per-prefix objects
@@ -549,6 +715,93 @@ impl Checker<'_> {
             .then(|| v.to_owned())
     }
 
+    /// A yes/no option: `--https` on the command line, `https = true` in TOML.
+    fn flag(&mut self, name: &str, option: Option<&OptionValue>) -> bool {
+        let Some(o) = option else { return false };
+        match o.value.trim().to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidOptionValue,
+                        format!("`{name}` must be true or false, not `{other}`"),
+                    )
+                    .at(Some(&o.span))
+                    .help(format!(
+                        "write `{name} = true` in the --deploy file, or pass --{name}"
+                    )),
+                );
+                false
+            }
+        }
+    }
+
+    /// The Gunicorn address IIS proxies to: `--backend HOST:PORT`, else
+    /// `omero.web.application_server.host` and `.port` (as `omero web config nginx`).
+    fn backend(&mut self, settings: &Settings, option: Option<&OptionValue>) -> Option<String> {
+        let (host, port, span, subject) = match option {
+            Some(o) => {
+                let (host, port) = split_host_port(o.value.trim());
+                (
+                    host.to_owned(),
+                    port.map(str::to_owned),
+                    Some(o.span.clone()),
+                    "backend",
+                )
+            }
+            None => {
+                let host_setting = settings.get("omero.web.application_server.host");
+                let host = host_setting.and_then(|s| s.text()).unwrap_or("127.0.0.1");
+                let port = settings
+                    .text("omero.web.application_server.port")
+                    .unwrap_or("4080")
+                    .trim();
+                (
+                    host.trim().to_owned(),
+                    Some(port.to_owned()),
+                    host_setting.map(|s| s.value_span.clone()),
+                    "omero.web.application_server.host",
+                )
+            }
+        };
+        let located = |d: Diagnostic| match &span {
+            Some(s) => d.at(Some(s)),
+            None => d.subject(subject),
+        };
+        let help =
+            "give the address IIS can reach Gunicorn at: --backend omeroweb.example.org:4080";
+        let problem = backend_problem(&host, port.as_deref());
+        if let Some(problem) = problem {
+            self.push(located(
+                Diagnostic::new(Code::InvalidBackend, format!("backend `{host}` {problem}"))
+                    .label("IIS cannot forward requests to this address")
+                    .help(help),
+            ));
+            return None;
+        }
+        let port = port.expect("checked by backend_problem");
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        if is_loopback(&host) {
+            self.push(located(
+                Diagnostic::new(
+                    Code::LoopbackBackend,
+                    format!("backend `{host}:{port}` is the IIS server itself"),
+                )
+                .label("current OMERO.web runs under Gunicorn on Linux, not on the Windows server")
+                .note(
+                    "this is right only if a WSL 2 or container port forward listens on this port",
+                )
+                .help(help),
+            ));
+        }
+        Some(format!("{host}:{port}"))
+    }
+
     fn bitness(&mut self, option: Option<&OptionValue>) -> u8 {
         match option.map(|o| (o, o.value.trim())) {
             None | Some((_, "64")) => 64,
@@ -587,6 +840,56 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// `host:port`, `[v6]:port`; the port is `None` when missing.
+fn split_host_port(text: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = text.strip_prefix('[') {
+        if let Some((host, tail)) = rest.split_once(']') {
+            return (host, tail.strip_prefix(':'));
+        }
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => (host, Some(port)),
+        _ => (text, None),
+    }
+}
+
+/// Why IIS cannot proxy to `host:port`, if it cannot.
+fn backend_problem(host: &str, port: Option<&str>) -> Option<String> {
+    if host.contains("://") || host.contains('/') {
+        return Some(
+            "is a URL; give HOST:PORT (IIS always talks plain HTTP to Gunicorn)".to_owned(),
+        );
+    }
+    if host.is_empty() {
+        return Some("has no host".to_owned());
+    }
+    let host_ok = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-.:".contains(c));
+    if !host_ok {
+        return Some("is not a host name or IP address".to_owned());
+    }
+    if matches!(host, "0.0.0.0" | "::" | "[::]") {
+        return Some(
+            "is a listen-on-all address: Gunicorn binds to it, but nobody can connect to it"
+                .to_owned(),
+        );
+    }
+    match port.map(|p| p.parse::<u16>()) {
+        None => Some("has no port (HOST:PORT)".to_owned()),
+        Some(Ok(p)) if p > 0 => None,
+        Some(_) => Some(format!(
+            "has port `{}`; give 1 to 65535",
+            port.unwrap_or_default()
+        )),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1"
 }
 
 /// `2g`, `500M`, `1048576`, like nginx's `client_max_body_size` (1024-based).

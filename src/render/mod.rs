@@ -16,7 +16,6 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use thiserror::Error;
 
 use crate::deploy::Plan;
-use crate::validate::Mode;
 
 /// What `gen` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -195,12 +194,6 @@ pub fn render(
         .collect()
 }
 
-fn mode_dir(mode: Mode) -> &'static str {
-    match mode {
-        Mode::IsapiWsgi => "isapi-wsgi",
-    }
-}
-
 fn render_one(
     env: &Environment<'_>,
     plan: &Plan,
@@ -210,7 +203,7 @@ fn render_one(
         artifact: kind.path.to_owned(),
         message,
     };
-    let name = format!("{}/{}", mode_dir(plan.mode), kind.template);
+    let name = format!("{}/{}", plan.mode.name(), kind.template);
     let template = env
         .get_template(&name)
         .map_err(|e| fail(format!("{e:#}")))?;

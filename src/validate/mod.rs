@@ -23,15 +23,35 @@ pub enum Mode {
     /// OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment).
     #[default]
     IsapiWsgi,
+    /// IIS as a reverse proxy (URL Rewrite + ARR) in front of OMERO.web under Gunicorn on
+    /// another host: the IIS twin of `omero web config nginx` (current OMERO).
+    ReverseProxy,
+}
+
+impl Mode {
+    /// The name used on the command line and for template folders.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::IsapiWsgi => "isapi-wsgi",
+            Mode::ReverseProxy => "reverse-proxy",
+        }
+    }
+}
+
+/// The IIS front end being prepared: the mode, and whether IIS serves HTTPS (`--https`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrontEnd {
+    pub mode: Mode,
+    pub https: bool,
 }
 
 /// Runs every rule.
-pub fn validate(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diagnostic> {
+pub fn validate(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     found.extend(properties::check(settings, catalogue));
-    found.extend(urls::check(settings, mode));
-    found.extend(sessions::check(settings, catalogue, mode));
-    found.extend(mode::check(settings, mode));
+    found.extend(urls::check(settings, front.mode));
+    found.extend(sessions::check(settings, catalogue, front.mode));
+    found.extend(mode::check(settings, catalogue, front));
     diagnostic::sort(&mut found);
     found
 }

@@ -1,12 +1,14 @@
 //! What each deployment mode requires of the OMERO settings.
 
-use super::{config_set_command, Mode};
+use super::{config_set_command, effective, FrontEnd, Mode};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::settings::Settings;
+use crate::settings::Catalogue;
+use crate::settings::{Setting, Settings};
 
-pub fn check(settings: &Settings, mode: Mode) -> Vec<Diagnostic> {
-    match mode {
+pub fn check(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
+    match front.mode {
         Mode::IsapiWsgi => isapi_wsgi(settings),
+        Mode::ReverseProxy => reverse_proxy(settings, catalogue, front.https),
     }
 }
 
@@ -32,4 +34,195 @@ fn isapi_wsgi(settings: &Settings) -> Vec<Diagnostic> {
             )
         })
         .collect()
+}
+
+const SSL_HEADER: &str = "omero.web.secure_proxy_ssl_header";
+const SSL_HEADER_VALUE: &str = r#"["HTTP_X_FORWARDED_PROTO", "https"]"#;
+const TRUSTED_ORIGINS: &str = "omero.web.csrf_trusted_origins";
+
+/// IIS in front of Gunicorn, as OMERO's nginx template (omero-web-facts §2.5, §2.7, §4.1).
+fn reverse_proxy(settings: &Settings, catalogue: &Catalogue, https: bool) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    found.extend(application_server(settings, catalogue));
+    found.extend(forwarded_host(settings));
+    let ssl_header_ok = match ssl_header(settings) {
+        SslHeader::Unset => {
+            if https {
+                found.push(
+                    Diagnostic::new(
+                        Code::ProxySslHeader,
+                        format!("IIS serves HTTPS (--https) but `{SSL_HEADER}` is not set"),
+                    )
+                    .subject(SSL_HEADER)
+                    .label("Django sees every request as plain HTTP: absolute URLs and redirects use http://")
+                    .note("Gunicorn trusts X-Forwarded-Proto only from forwarded_allow_ips (127.0.0.1), not from an IIS server on another host")
+                    .help(config_set_command(SSL_HEADER, Some(SSL_HEADER_VALUE))),
+                );
+            }
+            false
+        }
+        SslHeader::XForwardedProto => true,
+        SslHeader::Other(setting) => {
+            found.push(
+                Diagnostic::new(
+                    Code::ProxySslHeader,
+                    format!("`{SSL_HEADER}` names a header or value that IIS does not send"),
+                )
+                .at(Some(&setting.value_span))
+                .label("the generated rewrite rule sets X-Forwarded-Proto to `http` or `https`, nothing else")
+                .note("a header the proxy does not overwrite can be sent by any client, who then decides whether Django treats the request as secure")
+                .help(config_set_command(SSL_HEADER, Some(SSL_HEADER_VALUE))),
+            );
+            false
+        }
+        SslHeader::Unreadable => true,
+    };
+    found.extend(trusted_origins(settings, https, ssl_header_ok));
+    found.extend(secure_cookies(settings, https));
+    found
+}
+
+fn application_server(settings: &Settings, catalogue: &Catalogue) -> Option<Diagnostic> {
+    let key = "omero.web.application_server";
+    let (value, span) = effective(settings, catalogue, key)?;
+    if value == "wsgi-tcp" {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::ProxyApplicationServer,
+            format!("the reverse proxy needs `{key}` = `wsgi-tcp`, not `{value}`"),
+        )
+        .at(span)
+        .label("IIS forwards requests to Gunicorn on application_server.host:port; only wsgi-tcp runs it")
+        .note("`omero web config nginx` refuses other values too (\"configuration mismatch\", exit 680)")
+        .help(config_set_command(key, Some("wsgi-tcp"))),
+    )
+}
+
+fn forwarded_host(settings: &Settings) -> Option<Diagnostic> {
+    let setting = settings.get("omero.web.use_x_forwarded_host")?;
+    if !is_true(setting.text()?) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::ProxyForwardedHost,
+            "`omero.web.use_x_forwarded_host` is true behind IIS",
+        )
+        .at(Some(&setting.value_span))
+        .label("Django then builds URLs from X-Forwarded-Host, which IIS passes on from the client unchanged")
+        .note("the generated proxy keeps the client's Host header (preserveHostHeader), so Django needs no X-Forwarded-Host")
+        .help(config_set_command("omero.web.use_x_forwarded_host", None)),
+    )
+}
+
+enum SslHeader<'a> {
+    Unset,
+    XForwardedProto,
+    Other(&'a Setting),
+    /// Not valid JSON or not a list: the property rules report it.
+    Unreadable,
+}
+
+fn ssl_header(settings: &Settings) -> SslHeader<'_> {
+    let Some(setting) = settings.get(SSL_HEADER) else {
+        return SslHeader::Unset;
+    };
+    let Some(text) = setting.text() else {
+        return SslHeader::Unset;
+    };
+    match serde_json::from_str::<Vec<String>>(text) {
+        Ok(list) if list.is_empty() => SslHeader::Unset,
+        Ok(list) if list == ["HTTP_X_FORWARDED_PROTO", "https"] => SslHeader::XForwardedProto,
+        Ok(list) if list.len() == 2 => SslHeader::Other(setting),
+        _ => SslHeader::Unreadable,
+    }
+}
+
+/// Django 4+ checks the Origin header of POSTs: behind an HTTPS proxy, logins
+/// fail unless Django sees the request as secure or trusts the origin
+/// (omero-web-facts §2.7, ome/omero-web PR #477).
+fn trusted_origins(settings: &Settings, https: bool, ssl_header_ok: bool) -> Vec<Diagnostic> {
+    let setting = settings.get(TRUSTED_ORIGINS);
+    let origins: Vec<String> = setting
+        .and_then(Setting::text)
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    if https && origins.is_empty() && !ssl_header_ok {
+        found.push(
+            Diagnostic::new(
+                Code::ProxyCsrfOrigins,
+                "logins will fail with \"CSRF verification failed: Origin checking failed\"",
+            )
+            .subject(TRUSTED_ORIGINS)
+            .label("the browser sends Origin: https://..., Django sees the request as http and refuses the POST")
+            .help(format!(
+                "set the header that tells Django the request is secure: {}",
+                config_set_command(SSL_HEADER, Some(SSL_HEADER_VALUE))
+            ))
+            .note(format!(
+                "or trust the front end's origin: {}",
+                config_set_command(TRUSTED_ORIGINS, Some(r#"["https://omero.example.org"]"#))
+            )),
+        );
+    }
+    let scheme = if https { "https://" } else { "http://" };
+    if let Some(setting) = setting {
+        for origin in origins.iter().filter(|o| !o.starts_with(scheme)) {
+            found.push(
+                Diagnostic::new(
+                    Code::ProxyCsrfOrigins,
+                    format!(
+                        "`{TRUSTED_ORIGINS}` trusts `{origin}`, but IIS serves {}",
+                        scheme.trim_end_matches("://")
+                    ),
+                )
+                .at(Some(&setting.value_span))
+                .label("an origin matches only with the scheme browsers really use")
+                .help(if https {
+                    format!(
+                        "list the https:// origin, e.g. {}",
+                        origin.replacen("http://", "https://", 1)
+                    )
+                } else {
+                    "give --https if IIS terminates TLS, or list the http:// origin".to_owned()
+                }),
+            );
+        }
+    }
+    found
+}
+
+fn secure_cookies(settings: &Settings, https: bool) -> Vec<Diagnostic> {
+    if https {
+        return Vec::new();
+    }
+    [
+        "omero.web.session_cookie_secure",
+        "omero.web.csrf_cookie_secure",
+    ]
+    .into_iter()
+    .filter_map(|key| {
+        let setting = settings.get(key)?;
+        is_true(setting.text()?).then(|| {
+            Diagnostic::new(
+                Code::SecureCookieOverHttp,
+                format!("`{key}` is true, but IIS serves plain HTTP"),
+            )
+            .at(Some(&setting.value_span))
+            .label("browsers never send a secure cookie over http://: nobody can log in")
+            .help(format!(
+                "give --https when IIS has an HTTPS binding, or {}",
+                config_set_command(key, None)
+            ))
+        })
+    })
+    .collect()
+}
+
+/// OMERO's `parse_boolean`: true, 1 and t (any case) are true.
+fn is_true(text: &str) -> bool {
+    matches!(text.trim().to_lowercase().as_str(), "true" | "1" | "t")
 }

@@ -21,14 +21,20 @@ pub struct UrlLayout {
 }
 
 impl UrlLayout {
-    pub fn from_settings(settings: &Settings) -> UrlLayout {
+    /// The layout for a mode: with the prefix unset, isapi-wsgi uses `/omero`
+    /// (as `omero web iis` did) and reverse-proxy the site root (as OMERO's nginx template).
+    pub fn from_settings(settings: &Settings, mode: Mode) -> UrlLayout {
         let prefix = effective_prefix(settings).map(|(p, _)| p.trim_end_matches('/').to_owned());
         let static_url = settings.text("omero.web.static_url").unwrap_or("/static/");
+        let unset = match mode {
+            Mode::IsapiWsgi => FALLBACK_APP_PATH,
+            Mode::ReverseProxy => "/",
+        };
         UrlLayout {
             prefix_is_set: prefix.is_some(),
             app_path: prefix
                 .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| FALLBACK_APP_PATH.to_owned()),
+                .unwrap_or_else(|| unset.to_owned()),
             static_path: match static_location(static_url) {
                 StaticLocation::Path(p) => Some(p),
                 StaticLocation::Elsewhere => None,
@@ -38,9 +44,15 @@ impl UrlLayout {
 
     /// True when the static application lies inside the OMERO.web application.
     pub fn static_is_nested(&self) -> bool {
+        let app = self.app_path.trim_end_matches('/');
         self.static_path
             .as_deref()
-            .is_some_and(|s| s.starts_with(&format!("{}/", self.app_path)))
+            .is_some_and(|s| s.len() > app.len() + 1 && s.starts_with(&format!("{app}/")))
+    }
+
+    /// True when OMERO.web is served at the site root.
+    pub fn app_is_root(&self) -> bool {
+        self.app_path == "/"
     }
 }
 
@@ -75,7 +87,7 @@ fn effective_prefix(settings: &Settings) -> Option<(&str, &Span)> {
         .and_then(|s| s.text().map(|t| (t, &s.value_span)))
 }
 
-pub fn check(settings: &Settings, _mode: Mode) -> Vec<Diagnostic> {
+pub fn check(settings: &Settings, mode: Mode) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let prefix_key = if settings.is_set("omero.web.prefix") {
         "omero.web.prefix"
@@ -85,7 +97,7 @@ pub fn check(settings: &Settings, _mode: Mode) -> Vec<Diagnostic> {
     if let Some((prefix, span)) = effective_prefix(settings) {
         found.extend(check_prefix(prefix_key, prefix, span));
     }
-    found.extend(check_static_url(settings));
+    found.extend(check_static_url(settings, mode));
     found
 }
 
@@ -132,7 +144,7 @@ fn check_prefix(key: &str, prefix: &str, span: &Span) -> Vec<Diagnostic> {
     found
 }
 
-fn check_static_url(settings: &Settings) -> Vec<Diagnostic> {
+fn check_static_url(settings: &Settings, mode: Mode) -> Vec<Diagnostic> {
     let key = "omero.web.static_url";
     let (url, span) = match settings.get(key) {
         Some(s) => match s.text() {
@@ -141,8 +153,8 @@ fn check_static_url(settings: &Settings) -> Vec<Diagnostic> {
         },
         None => ("/static/", None),
     };
-    let layout = UrlLayout::from_settings(settings);
-    let suggested = format!("{}/static/", layout.app_path);
+    let layout = UrlLayout::from_settings(settings, mode);
+    let suggested = format!("{}/static/", layout.app_path.trim_end_matches('/'));
     let fix = config_set_command(key, Some(&suggested));
     let at = |d: Diagnostic| match span {
         Some(s) => d.at(Some(s)),
@@ -167,7 +179,7 @@ fn check_static_url(settings: &Settings) -> Vec<Diagnostic> {
         .map(|s| check_path_characters(key, url, s))
         .unwrap_or_default();
     let path = url.trim_end_matches('/');
-    if path.is_empty() || path == layout.app_path {
+    if path.is_empty() || path == layout.app_path.trim_end_matches('/') {
         found.push(at(Diagnostic::new(
             Code::StaticUrlConflict,
             format!(
@@ -232,7 +244,7 @@ mod tests {
         s.apply(
             read_set_arguments(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>()).assignments,
         );
-        UrlLayout::from_settings(&s)
+        UrlLayout::from_settings(&s, Mode::IsapiWsgi)
     }
 
     #[test]
