@@ -241,6 +241,8 @@ pub struct Plan {
 pub struct ProxyPlan {
     /// `host:port` (IPv6 hosts in brackets).
     pub backend: String,
+    /// The port alone, for the admin's firewall rule.
+    pub backend_port: String,
     /// `http://host:port`: the rewrite target before `{UNENCODED_URL}`.
     pub backend_url: String,
     /// IIS serves HTTPS: redirect HTTP to HTTPS.
@@ -249,6 +251,10 @@ pub struct ProxyPlan {
     pub timeout: String,
     /// The page IIS shows on 502 (backend down), in the application's folder.
     pub maintenance_page: &'static str,
+    /// Its URL (`/omero/omero-maintenance.html`), for `httpErrors` ExecuteURL.
+    pub maintenance_url: String,
+    /// Its path relative to the application, as a rewrite-rule pattern.
+    pub maintenance_pattern: String,
     /// Request headers the rewrite rule sets, as URL Rewrite server variables.
     pub server_variables: Vec<&'static str>,
     /// The static application's path relative to the proxied application
@@ -416,6 +422,10 @@ fn app_dir(
     format!(r"C:\inetpub\{pool}")
 }
 
+/// OMERO's nginx template serves `etc/templates/error/maintainance.html` on
+/// 502; OMERO.web's host is not IIS, so the proxy carries its own page.
+const MAINTENANCE_PAGE: &str = "omero-maintenance.html";
+
 /// Upper bound of ARR's `proxy/@timeout` (iis-facts §1.3: 1..86400 s).
 const ARR_MAX_TIMEOUT: u64 = 86_400;
 /// ARR's default proxy timeout (2 minutes), kept when Gunicorn's is shorter.
@@ -460,6 +470,7 @@ fn proxy_plan(
         });
     ProxyPlan {
         backend_url: format!("http://{backend}"),
+        backend_port: backend.rsplit_once(':').map_or("", |(_, p)| p).to_owned(),
         backend,
         https,
         timeout: format!(
@@ -468,7 +479,12 @@ fn proxy_plan(
             seconds / 60 % 60,
             seconds % 60
         ),
-        maintenance_page: "omero-maintenance.html",
+        maintenance_page: MAINTENANCE_PAGE,
+        maintenance_url: format!(
+            "{}/{MAINTENANCE_PAGE}",
+            layout.app_path.trim_end_matches('/')
+        ),
+        maintenance_pattern: format!("^{}$", regex_escape(MAINTENANCE_PAGE)),
         server_variables: vec!["HTTP_X_FORWARDED_PROTO"],
         static_pattern,
         static_source: settings

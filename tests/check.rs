@@ -137,9 +137,10 @@ fn exit_codes_follow_the_deny_level() {
 /// What `gen all` writes passes `check` without a single finding.
 #[test]
 fn gen_output_is_clean() {
-    for entry in std::fs::read_dir(fixtures().join("gen")).unwrap() {
-        let dir = entry.unwrap().path();
-        let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
+    let sets = std::fs::read_dir(fixtures().join("gen")).unwrap();
+    let modes = ["args", "args.reverse-proxy"];
+    for (dir, args_name) in sets.flat_map(|e| modes.map(|m| (e.as_ref().unwrap().path(), m))) {
+        let args: Vec<String> = std::fs::read_to_string(dir.join(args_name))
             .unwrap()
             .lines()
             .map(str::to_owned)
@@ -167,7 +168,12 @@ fn gen_output_is_clean() {
             .args(["--format", "json", "--deny", "warnings"])
             .output()
             .unwrap();
-        assert_eq!(codes(&checked), Vec::<String>::new(), "{}", dir.display());
+        assert_eq!(
+            codes(&checked),
+            Vec::<String>::new(),
+            "{}/{args_name}",
+            dir.display()
+        );
         assert_eq!(checked.status.code(), Some(0));
     }
 }

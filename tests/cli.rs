@@ -53,7 +53,8 @@ fn validate_fixtures() {
 
 #[test]
 fn gen_sets() {
-    insta::glob!("fixtures/gen/*/args", |path| {
+    // `args` runs the default mode, `args.reverse-proxy` the reverse-proxy mode.
+    insta::glob!("fixtures/gen/*/args*", |path| {
         let dir = path.parent().unwrap();
         let args = args_file(path);
         let output = in_fixtures(bin().args(["gen", &args[0], "settings.omero", "--stdout"]))

@@ -55,6 +55,7 @@ struct ArtifactKind {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Syntax {
     Xml,
+    Html,
     Batch,
     Text,
 }
@@ -83,6 +84,11 @@ const UNINSTALL: ArtifactKind = ArtifactKind {
     path: "uninstall.cmd",
     template: "uninstall.cmd.jinja",
     syntax: Syntax::Batch,
+};
+const MAINTENANCE_PAGE: ArtifactKind = ArtifactKind {
+    path: "web/omero-maintenance.html",
+    template: "maintenance.html.jinja",
+    syntax: Syntax::Html,
 };
 const README: ArtifactKind = ArtifactKind {
     path: "README.txt",
@@ -115,6 +121,34 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "isapi-wsgi/README.txt.jinja",
         include_str!("../../templates/isapi-wsgi/README.txt.jinja"),
+    ),
+    (
+        "reverse-proxy/web.config.jinja",
+        include_str!("../../templates/reverse-proxy/web.config.jinja"),
+    ),
+    (
+        "reverse-proxy/static.web.config.jinja",
+        include_str!("../../templates/reverse-proxy/static.web.config.jinja"),
+    ),
+    (
+        "reverse-proxy/applicationHost.fragment.xml.jinja",
+        include_str!("../../templates/reverse-proxy/applicationHost.fragment.xml.jinja"),
+    ),
+    (
+        "reverse-proxy/install.cmd.jinja",
+        include_str!("../../templates/reverse-proxy/install.cmd.jinja"),
+    ),
+    (
+        "reverse-proxy/uninstall.cmd.jinja",
+        include_str!("../../templates/reverse-proxy/uninstall.cmd.jinja"),
+    ),
+    (
+        "reverse-proxy/README.txt.jinja",
+        include_str!("../../templates/reverse-proxy/README.txt.jinja"),
+    ),
+    (
+        "reverse-proxy/maintenance.html.jinja",
+        include_str!("../../templates/reverse-proxy/maintenance.html.jinja"),
     ),
 ];
 
@@ -177,6 +211,9 @@ pub fn render(
     let mut kinds = Vec::new();
     if matches!(target, Target::WebConfig | Target::All) {
         kinds.push(&WEB_CONFIG);
+        if plan.proxy.is_some() {
+            kinds.push(&MAINTENANCE_PAGE);
+        }
         if plan.static_app.is_some() {
             kinds.push(&STATIC_WEB_CONFIG);
         }
@@ -236,7 +273,10 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     let templates = templates.clone();
     env.set_loader(move |name| Ok(templates.source(name)));
     env.set_auto_escape_callback(|name| {
-        if name.ends_with(".config.jinja") || name.ends_with(".xml.jinja") {
+        if name.ends_with(".config.jinja")
+            || name.ends_with(".xml.jinja")
+            || name.ends_with(".html.jinja")
+        {
             AutoEscape::Custom("xml".into())
         } else if name.ends_with(".cmd.jinja") {
             AutoEscape::Custom("cmd".into())
