@@ -168,7 +168,14 @@ fn check(
 }
 
 fn validate_settings(args: ValidateArgs, color: bool) -> Outcome {
-    let checked = check(&args.settings, &args.deploy, Targets { scripts: true })?;
+    let checked = check(
+        &args.settings,
+        &args.deploy,
+        Targets {
+            cmd_scripts: true,
+            ps_scripts: true,
+        },
+    )?;
     print_stdout(&report::render(
         args.format,
         &checked.diagnostics,
@@ -187,7 +194,8 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
         None => TemplateSet::default(),
     };
     let targets = Targets {
-        scripts: args.target.includes_scripts(),
+        cmd_scripts: args.target.includes_scripts() && args.shell.cmd(),
+        ps_scripts: args.target.includes_scripts() && args.shell.powershell(),
     };
     let checked = check(&args.settings, &args.deploy, targets)?;
     if !checked.diagnostics.is_empty() {
@@ -200,7 +208,7 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
         eprintln!("nothing was written: fix the findings above first");
         return Ok(1);
     }
-    let artifacts = render::render(&checked.plan, args.target, &templates)?;
+    let artifacts = render::render(&checked.plan, args.target, args.shell, &templates)?;
     if args.stdout {
         let mut out = Vec::new();
         let several = artifacts.len() > 1;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::DenyLevel;
-use crate::render::Target;
+use crate::render::{Shell, Target};
 use crate::report::Format;
 use crate::settings::sources::InputFormat;
 use crate::validate::Mode;
@@ -211,6 +211,9 @@ pub struct GenArgs {
     /// Print the files to standard output instead (several files are separated by `==> path <==` lines)
     #[arg(long, conflicts_with_all = ["output", "force"])]
     pub stdout: bool,
+    /// Which install/uninstall scripts to write: cmd (appcmd), powershell (WebAdministration) or both
+    #[arg(long, value_enum, default_value_t = Shell::Both)]
+    pub shell: Shell,
     /// Folder with template overrides (e.g. isapi-wsgi/install.cmd.jinja)
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

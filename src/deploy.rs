@@ -267,7 +267,10 @@ pub struct ProxyPlan {
 /// Which artifacts will be written; decides which safety rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Targets {
-    pub scripts: bool,
+    /// install.cmd / uninstall.cmd: ASCII only, no `"`, appcmd syntax.
+    pub cmd_scripts: bool,
+    /// install.ps1 / uninstall.ps1: any Unicode (UTF-8 with BOM), no `"` for native commands.
+    pub ps_scripts: bool,
 }
 
 /// Builds the plan, or explains why it cannot be built.
@@ -281,7 +284,7 @@ pub fn plan(
     let layout = UrlLayout::from_settings(settings, mode);
     let mut checker = Checker {
         found: &mut found,
-        scripts: targets.scripts,
+        targets,
     };
 
     let site = checker
@@ -553,7 +556,7 @@ fn static_root(
 /// Checks option values and records findings.
 struct Checker<'a> {
     found: &'a mut Vec<Diagnostic>,
-    scripts: bool,
+    targets: Targets,
 }
 
 const POOL_FORBIDDEN: &str = "&/\\:*?|\"<>[]+=;,@";
@@ -592,20 +595,23 @@ impl Checker<'_> {
             ));
             return false;
         }
-        if !self.scripts {
+        if !self.targets.cmd_scripts && !self.targets.ps_scripts {
             return true;
         }
         if value.contains('"') {
             self.push(subject(Diagnostic::new(Code::UnsafeForScript, format!("`{name}` contains `\"`"))
-                .label("cmd.exe and appcmd cannot receive a double quote inside an argument")
+                .label("cmd.exe, appcmd and native commands called from PowerShell cannot receive a double quote inside an argument")
                 .help("remove the double quote (Windows paths and IIS names cannot contain it anyway)")));
             return false;
+        }
+        if !self.targets.cmd_scripts {
+            return true;
         }
         if let Some(c) = value.chars().find(|c| !c.is_ascii()) {
             self.push(subject(Diagnostic::new(Code::NonAsciiForScript, format!("`{name}` contains `{c}`, which install.cmd cannot carry"))
                 .label("cmd.exe reads batch files in the console code page; non-ASCII text is mangled")
                 .note("web.config and the applicationHost fragment can hold it: `omero-iis gen web.config` and `gen apphost` still work")
-                .help("use an ASCII name, or a short 8.3 path (`dir /x`) for folders")));
+                .help("use an ASCII name, or a short 8.3 path (`dir /x`) for folders; or generate PowerShell scripts only: --shell powershell")));
             return false;
         }
         true
@@ -614,7 +620,7 @@ impl Checker<'_> {
     /// appcmd collection values are written `[key='value']`; `]` might end the
     /// indexer early (appcmd's parser is undocumented), so it is refused.
     fn indexer_value(&mut self, name: &str, option: Option<&OptionValue>, value: &str) {
-        if self.scripts && value.contains(']') {
+        if self.targets.cmd_scripts && value.contains(']') {
             let d = Diagnostic::new(Code::UnsafeForScript, format!("`{name}` contains `]`"))
                 .label("this value is written inside an appcmd collection indexer [path='...']")
                 .help("move the file to a folder whose path has no `]`");

@@ -137,10 +137,20 @@ fn exit_codes_follow_the_deny_level() {
 /// What `gen all` writes passes `check` without a single finding.
 #[test]
 fn gen_output_is_clean() {
-    let sets = std::fs::read_dir(fixtures().join("gen")).unwrap();
-    let modes = ["args", "args.reverse-proxy"];
-    for (dir, args_name) in sets.flat_map(|e| modes.map(|m| (e.as_ref().unwrap().path(), m))) {
-        let args: Vec<String> = std::fs::read_to_string(dir.join(args_name))
+    // Every `args*` file of every set: each mode and shell the snapshots cover.
+    let mut runs = Vec::new();
+    for set in std::fs::read_dir(fixtures().join("gen")).unwrap() {
+        for file in std::fs::read_dir(set.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name.starts_with("args") {
+                runs.push((path.parent().unwrap().to_owned(), name));
+            }
+        }
+    }
+    assert!(runs.len() >= 13, "gen sets are missing: {runs:?}");
+    for (dir, args_name) in runs {
+        let args: Vec<String> = std::fs::read_to_string(dir.join(&args_name))
             .unwrap()
             .lines()
             .map(str::to_owned)

@@ -283,6 +283,9 @@ fn parameters(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnostic>) {
     let masked = &code.masked;
     let mut current: Option<&Vec<String>> = None;
     let mut current_name = String::new();
+    // The command around each open parenthesis: `(Test-Path x) -and ...` ends
+    // Test-Path at `)`, and `New-X -Value (Get-Date) -Force` resumes New-X.
+    let mut enclosing: Vec<(Option<&Vec<String>>, String)> = Vec::new();
     let mut start = None;
     let bytes = masked.as_bytes();
     let mut i = 0;
@@ -338,6 +341,12 @@ fn parameters(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnostic>) {
                     }
                 }
             }
+            if i < bytes.len() && bytes[i] == b'(' {
+                enclosing.push((current.take(), std::mem::take(&mut current_name)));
+            }
+            if i < bytes.len() && bytes[i] == b')' {
+                (current, current_name) = enclosing.pop().unwrap_or((None, String::new()));
+            }
             if i < bytes.len() && matches!(bytes[i], b'\n' | b'|' | b';' | b'{' | b'}') {
                 // A new statement starts; a backtick continuation keeps the command.
                 let continued =
@@ -356,6 +365,14 @@ fn parameters(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parentheses_end_and_resume_commands() {
+        let ok = "$ErrorActionPreference = 'Stop'\nif ((Test-Path -LiteralPath $p) -and $x) { }\nNew-WebAppPool -Name (Get-Name -Whatever) -Force\n";
+        assert_eq!(codes(ok, None), Vec::<&str>::new());
+        let bad = "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -Name (Get-Name) -Bogus\n";
+        assert_eq!(codes(bad, None), vec!["OW505"]);
+    }
 
     fn codes(text: &str, bom: Option<&str>) -> Vec<&'static str> {
         let file = SourceFile::new("t.ps1", text);

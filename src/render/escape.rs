@@ -105,6 +105,49 @@ pub fn appcmd_item(value: &str) -> Result<String, Unsafe> {
     Ok(value.replace('\'', "''").replace('%', "%%"))
 }
 
+/// PowerShell's single-quote characters: `'` and U+2018–U+201B, which its
+/// tokenizer treats alike (iis-facts §4.3, PowerShell `CharTraits`).
+pub fn is_ps_single_quote(c: char) -> bool {
+    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
+}
+
+/// A PowerShell single-quoted (verbatim) string literal: `'...'`, with every
+/// single-quote character doubled, as PowerShell's own
+/// `CodeGeneration.EscapeSingleQuotedStringContent` does. Nothing else is
+/// special inside it (`$`, backtick, `"` are literal). Control characters are
+/// refused: a line break would change what a reviewer sees on one line.
+pub fn ps_literal(value: &str) -> Result<String, Unsafe> {
+    if value.chars().any(char::is_control) {
+        return Err(refuse(
+            value,
+            "a PowerShell string",
+            "control characters do not belong in a one-line literal",
+        ));
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        if is_ps_single_quote(c) {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    Ok(out)
+}
+
+/// Text inside a PowerShell `<# ... #>` block comment: `#>` would end it.
+pub fn ps_comment(value: &str) -> Result<String, Unsafe> {
+    if value.chars().any(char::is_control) || value.contains("#>") {
+        return Err(refuse(
+            value,
+            "a PowerShell comment",
+            "line breaks and `#>` end the comment",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -176,6 +219,56 @@ pub(crate) mod tests {
         assert!(cmd_argument("café").is_err());
         assert!(appcmd_item("a]b").is_err());
         assert!(xml("a\u{1}").is_err());
+    }
+
+    /// Reads one PowerShell single-quoted string from the start of `text`, as
+    /// PowerShell's tokenizer does (a quote followed by another quote is one
+    /// literal quote; any of the five quote characters opens and closes).
+    /// Returns the value and the rest of the text.
+    pub fn ps_read_single_quoted(text: &str) -> Option<(String, &str)> {
+        let mut chars = text.char_indices().peekable();
+        let (_, open) = chars.next()?;
+        if !is_ps_single_quote(open) {
+            return None;
+        }
+        let mut value = String::new();
+        while let Some((i, c)) = chars.next() {
+            if is_ps_single_quote(c) {
+                match chars.peek() {
+                    Some(&(_, next)) if is_ps_single_quote(next) => {
+                        chars.next();
+                        value.push(next);
+                    }
+                    _ => return Some((value, &text[i + c.len_utf8()..])),
+                }
+            } else {
+                value.push(c);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn ps_literal_examples() {
+        assert_eq!(ps_literal("O'Brien").unwrap(), "'O''Brien'");
+        assert_eq!(
+            ps_literal("Lab\u{2019}s $x `n").unwrap(),
+            "'Lab\u{2019}\u{2019}s $x `n'"
+        );
+        assert_eq!(ps_literal("").unwrap(), "''");
+        assert!(ps_literal("a\nb").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        #[test]
+        fn ps_literal_round_trips(value in "(\\PC|['\u{2018}-\u{201E}\"$`])*") {
+            let literal = ps_literal(&value).unwrap();
+            let line = format!("{literal} -Force");
+            let (read, rest) = ps_read_single_quoted(&line).unwrap();
+            prop_assert_eq!(read, value);
+            prop_assert_eq!(rest, " -Force");
+        }
     }
 
     proptest! {

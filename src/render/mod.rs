@@ -4,7 +4,9 @@
 //!
 //! Safety: XML templates auto-escape every value for XML; batch templates
 //! refuse any value that did not go through a cmd filter (`cmd`, `cmd_echo`,
-//! `cmd_comment`, `appcmd_item`), so a template cannot forget to escape.
+//! `cmd_comment`, `appcmd_item`), and PowerShell templates any value that did
+//! not go through `ps` (a single-quoted literal), so a template cannot forget
+//! to escape.
 
 pub mod escape;
 
@@ -37,6 +39,28 @@ impl Target {
     }
 }
 
+/// Which install and uninstall scripts `gen scripts` (and `gen all`) writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Shell {
+    /// `install.cmd` and `uninstall.cmd` (appcmd).
+    Cmd,
+    /// `install.ps1` and `uninstall.ps1` (WebAdministration module).
+    Powershell,
+    /// Both pairs.
+    #[default]
+    Both,
+}
+
+impl Shell {
+    pub fn cmd(self) -> bool {
+        matches!(self, Shell::Cmd | Shell::Both)
+    }
+
+    pub fn powershell(self) -> bool {
+        matches!(self, Shell::Powershell | Shell::Both)
+    }
+}
+
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
@@ -57,6 +81,7 @@ enum Syntax {
     Xml,
     Html,
     Batch,
+    PowerShell,
     Text,
 }
 
@@ -89,6 +114,16 @@ const MAINTENANCE_PAGE: ArtifactKind = ArtifactKind {
     path: "web/omero-maintenance.html",
     template: "maintenance.html.jinja",
     syntax: Syntax::Html,
+};
+const INSTALL_PS: ArtifactKind = ArtifactKind {
+    path: "install.ps1",
+    template: "install.ps1.jinja",
+    syntax: Syntax::PowerShell,
+};
+const UNINSTALL_PS: ArtifactKind = ArtifactKind {
+    path: "uninstall.ps1",
+    template: "uninstall.ps1.jinja",
+    syntax: Syntax::PowerShell,
 };
 const README: ArtifactKind = ArtifactKind {
     path: "README.txt",
@@ -150,6 +185,22 @@ const EMBEDDED: &[(&str, &str)] = &[
         "reverse-proxy/maintenance.html.jinja",
         include_str!("../../templates/reverse-proxy/maintenance.html.jinja"),
     ),
+    (
+        "isapi-wsgi/install.ps1.jinja",
+        include_str!("../../templates/isapi-wsgi/install.ps1.jinja"),
+    ),
+    (
+        "isapi-wsgi/uninstall.ps1.jinja",
+        include_str!("../../templates/isapi-wsgi/uninstall.ps1.jinja"),
+    ),
+    (
+        "reverse-proxy/install.ps1.jinja",
+        include_str!("../../templates/reverse-proxy/install.ps1.jinja"),
+    ),
+    (
+        "reverse-proxy/uninstall.ps1.jinja",
+        include_str!("../../templates/reverse-proxy/uninstall.ps1.jinja"),
+    ),
 ];
 
 /// The templates to render with: the embedded ones, with overrides read from disk.
@@ -206,6 +257,7 @@ pub struct RenderError {
 pub fn render(
     plan: &Plan,
     target: Target,
+    shell: Shell,
     templates: &TemplateSet,
 ) -> Result<Vec<Artifact>, RenderError> {
     let mut kinds = Vec::new();
@@ -222,7 +274,13 @@ pub fn render(
         kinds.push(&APPHOST);
     }
     if target.includes_scripts() {
-        kinds.extend([&INSTALL, &UNINSTALL, &README]);
+        if shell.cmd() {
+            kinds.extend([&INSTALL, &UNINSTALL]);
+        }
+        if shell.powershell() {
+            kinds.extend([&INSTALL_PS, &UNINSTALL_PS]);
+        }
+        kinds.push(&README);
     }
     let env = environment(templates);
     kinds
@@ -254,9 +312,16 @@ fn render_one(
             "batch output must be ASCII (a template contains non-ASCII text)".to_owned(),
         ));
     }
+    let mut bytes = Vec::with_capacity(text.len() + 3);
+    // Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page
+    // (iis-facts §4.4): non-ASCII text needs the UTF-8 BOM.
+    if kind.syntax == Syntax::PowerShell && !text.is_ascii() {
+        bytes.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    bytes.extend_from_slice(text.as_bytes());
     Ok(Artifact {
         path: kind.path.to_owned(),
-        bytes: text.into_bytes(),
+        bytes,
     })
 }
 
@@ -280,6 +345,8 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
             AutoEscape::Custom("xml".into())
         } else if name.ends_with(".cmd.jinja") {
             AutoEscape::Custom("cmd".into())
+        } else if name.ends_with(".ps1.jinja") {
+            AutoEscape::Custom("ps".into())
         } else {
             AutoEscape::None
         }
@@ -296,6 +363,12 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
                     format!("value {value:?} must go through a cmd filter (cmd, cmd_echo, cmd_comment, appcmd_item)"),
                 ))
             }
+            AutoEscape::Custom(name) if name == "ps" && !value.is_safe() && !value.is_number() => {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("value {value:?} must go through a PowerShell filter (ps, ps_comment)"),
+                ))
+            }
             _ => value.to_string(),
         };
         out.write_str(&escaped).map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "write failed"))
@@ -309,6 +382,8 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     env.add_filter("cmd_echo", filter(escape::cmd_echo));
     env.add_filter("cmd_comment", filter(escape::cmd_comment));
     env.add_filter("appcmd_item", filter(escape::appcmd_item));
+    env.add_filter("ps", filter(escape::ps_literal));
+    env.add_filter("ps_comment", filter(escape::ps_comment));
     env
 }
 
