@@ -285,13 +285,14 @@ pub fn render(
     let env = environment(templates);
     kinds
         .into_iter()
-        .map(|kind| render_one(&env, plan, kind))
+        .map(|kind| render_one(&env, plan, shell, kind))
         .collect()
 }
 
 fn render_one(
     env: &Environment<'_>,
     plan: &Plan,
+    shell: Shell,
     kind: &ArtifactKind,
 ) -> Result<Artifact, RenderError> {
     let fail = |message: String| RenderError {
@@ -303,7 +304,13 @@ fn render_one(
         .get_template(&name)
         .map_err(|e| fail(format!("{e:#}")))?;
     let text = template
-        .render(minijinja::context! { plan => Value::from(minijinja::value::Serde(plan)), artifact => kind.path })
+        .render(minijinja::context! {
+            plan => Value::from(minijinja::value::Serde(plan)),
+            artifact => kind.path,
+            // Which script pairs exist, for the README.
+            cmd_scripts => shell.cmd(),
+            ps_scripts => shell.powershell(),
+        })
         .map_err(|e| fail(format!("{e:#}")))?;
     // Windows tools expect CRLF; batch files need it (labels fail with LF).
     let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
