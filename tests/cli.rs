@@ -405,3 +405,78 @@ fn deploy_file_options_are_read_and_flags_win() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("server.toml:2:1: unknown deployment option `colour`"));
 }
+
+#[test]
+fn powershell_scripts_carry_non_ascii_with_a_bom_and_crlf() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = |site: &str, shell: &str| {
+        bin()
+            .args(["gen", "scripts", "--shell", shell, "--site", site, "-o"])
+            .arg(dir.path())
+            .arg("--force")
+            .arg(fixture("validate/good-config.xml"))
+            .output()
+            .unwrap()
+    };
+    // Batch files cannot carry `é`: refused for cmd, written for PowerShell.
+    assert_eq!(gen("Café", "both").status.code(), Some(1));
+    assert_eq!(gen("Café", "powershell").status.code(), Some(0));
+    assert!(!dir.path().join("install.cmd").exists());
+    for name in ["install.ps1", "uninstall.ps1"] {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{name} has a UTF-8 BOM");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert!(text.contains("$Site = 'Café'"));
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "bare LF in {name}"
+        );
+    }
+    assert_eq!(gen("Imaging", "powershell").status.code(), Some(0));
+    let bytes = std::fs::read(dir.path().join("install.ps1")).unwrap();
+    assert!(bytes.is_ascii(), "no BOM when the script is ASCII");
+}
+
+#[test]
+fn deploy_file_sets_https_and_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("server.toml");
+    std::fs::write(&toml, "https = true\nbackend = \"omeroweb.lab:4080\"\n").unwrap();
+    let out = bin()
+        .args([
+            "validate",
+            "settings",
+            "--mode",
+            "reverse-proxy",
+            "--format",
+            "json",
+        ])
+        .arg("--deploy")
+        .arg(&toml)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    // --https read from the file: the HTTPS checks run; the backend is not loopback.
+    assert!(codes.contains(&"OW112"), "{codes:?}");
+    assert!(!codes.contains(&"OW209"), "{codes:?}");
+    std::fs::write(&toml, "https = \"maybe\"\n").unwrap();
+    let out = bin()
+        .args([
+            "validate",
+            "settings",
+            "--mode",
+            "reverse-proxy",
+            "--deploy",
+        ])
+        .arg(&toml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("`https` must be true or false"));
+}
