@@ -195,6 +195,9 @@ pub struct Application {
     pub physical_path: String,
     /// Folder of this artifact set that holds its web.config (`web`, `static`).
     pub config_folder: String,
+    /// The folder is a drive root (`E:\`): it exists with the drive and
+    /// cannot be created, so scripts do not try.
+    pub physical_path_is_drive_root: bool,
 }
 
 /// Everything the artifacts say, decided and checked.
@@ -329,6 +332,7 @@ pub fn plan(
     }
 
     let application = |path: &str, physical_path: String, config_folder: &str| Application {
+        physical_path_is_drive_root: physical_path.len() == 3 && physical_path.ends_with(":\\"),
         path: path.to_owned(),
         location: if path == "/" {
             site.clone()
@@ -929,6 +933,11 @@ pub fn parse_size(text: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(factor)
 }
 
+/// `folder\name`, without doubling the separator after a drive root (`E:\`).
+pub fn join_windows_path(folder: &str, name: &str) -> String {
+    format!("{}\\{name}", folder.trim_end_matches('\\'))
+}
+
 /// Normalises an absolute Windows path (`C:\x`, `C:/x`, `\\server\share\x`),
 /// or returns `None`.
 pub fn windows_path(text: &str) -> Option<String> {
@@ -967,6 +976,12 @@ mod tests {
         assert_eq!(windows_path("/opt/omero/var/static"), None);
         assert_eq!(windows_path(r"C:\a\..\b"), None);
         assert_eq!(windows_path("relative"), None);
+    }
+
+    #[test]
+    fn joined_paths_have_one_separator() {
+        assert_eq!(join_windows_path(r"E:\", "web.config"), r"E:\web.config");
+        assert_eq!(join_windows_path(r"C:\a", "b"), r"C:\a\b");
     }
 
     #[test]

@@ -390,6 +390,9 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     env.add_filter("cmd_comment", filter(escape::cmd_comment));
     env.add_filter("appcmd_item", filter(escape::appcmd_item));
     env.add_filter("ps", filter(escape::ps_literal));
+    env.add_filter("winjoin", |folder: String, name: String| -> String {
+        crate::deploy::join_windows_path(&folder, &name)
+    });
     env.add_filter("ps_comment", filter(escape::ps_comment));
     env
 }

@@ -1,0 +1,793 @@
+//! The generated batch scripts, run for real by Wine's cmd.exe with stub
+//! programs (`tests/wine/stub.c`) standing in for appcmd, icacls, dism, net,
+//! powershell and python. The stubs log the argv they receive (split by the C
+//! runtime's rules, as the real programs split it), so these tests prove what
+//! the scripts would pass to each program on a Windows server:
+//!
+//! - the exact sequence of commands and arguments equals the intended plan,
+//!   for ordinary and hostile values (`&`, `%`, `'`, `^`, `!`, parentheses,
+//!   spaces);
+//! - a program failing at step k stops the script at step k, with the
+//!   script's own message and a non-zero exit code;
+//! - a re-run after a partial failure completes, and a run against a server
+//!   where everything exists adds nothing.
+//!
+//! Needs `wine` and `x86_64-w64-mingw32-gcc` (Debian: wine wine64
+//! gcc-mingw-w64-x86-64); `.ci/run` installs them. Without them these tests
+//! fail and say so: they are never skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use assert_cmd::Command;
+
+/// Exit codes of a first run on a server without OMERO: the site and the URL
+/// Rewrite/ARR sections exist; pools and applications do not (appcmd 1168);
+/// collection entries to remove are missing (4312).
+const FIRST_RUN: &str =
+    "0\tlist site \n0\tlist config\n1168\tlist apppool \n1168\tlist app \n4312\t/-\"[\n";
+/// Everything exists already.
+const EVERYTHING_EXISTS: &str = "0\tlist \n";
+
+struct Wine {
+    prefix: PathBuf,
+    e_drive: PathBuf,
+}
+
+static WINE: OnceLock<Wine> = OnceLock::new();
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn require(program: &str, package: &str) {
+    let found = Process::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{program}` is missing: install it (Debian: apt-get install {package}); \
+         these tests run the generated scripts under Wine and are never skipped"
+    );
+}
+
+/// Builds the stub, boots a private Wine prefix and installs the stubs where
+/// the scripts look for the programs. Once per test run.
+fn wine() -> &'static Wine {
+    WINE.get_or_init(|| {
+        require("wine", "wine wine64");
+        require("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64");
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wine");
+        std::fs::create_dir_all(&base).unwrap();
+        let stub = base.join("stub.exe");
+        let built = Process::new("x86_64-w64-mingw32-gcc")
+            .args(["-O2", "-o"])
+            .arg(&stub)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wine/stub.c"))
+            .arg("-lshell32")
+            .status()
+            .unwrap();
+        assert!(built.success(), "building the stub failed");
+        let prefix = base.join("prefix");
+        if !prefix.join("drive_c/windows").exists() {
+            let booted = Process::new("wineboot")
+                .arg("-i")
+                .env("WINEPREFIX", &prefix)
+                .env("WINEDEBUG", "-all")
+                .output()
+                .unwrap();
+            assert!(booted.status.success(), "wineboot failed: {booted:?}");
+        }
+        let e_drive = base.join("e-drive");
+        std::fs::create_dir_all(&e_drive).unwrap();
+        let link = prefix.join("dosdevices/e:");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&e_drive, &link).unwrap();
+        let wine = Wine { prefix, e_drive };
+        for program in [
+            r"C:\stubs\net.exe",
+            r"C:\stubs\dism.exe",
+            r"C:\stubs\icacls.exe",
+            r"C:\stubs\powershell.exe",
+            r"C:\windows\system32\inetsrv\appcmd.exe",
+            r"C:\Python27\python.exe",
+            r"C:\Py thon\python.exe",
+        ] {
+            let path = wine.unix(program);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::copy(&stub, &path).unwrap();
+        }
+        wine
+    })
+}
+
+impl Wine {
+    /// Where a Windows path of the prefix is on this machine.
+    fn unix(&self, windows: &str) -> PathBuf {
+        let (drive, rest) = windows.split_at(2);
+        let root = match drive.to_ascii_uppercase().as_str() {
+            "C:" => self.prefix.join("drive_c"),
+            "E:" => self.e_drive.clone(),
+            other => panic!("no drive {other} in the test prefix"),
+        };
+        rest.split('\\')
+            .filter(|s| !s.is_empty())
+            .fold(root, |p, s| p.join(s))
+    }
+
+    /// Empties drive E: (the hostile sets install to `E:\`).
+    fn clean_e_drive(&self) {
+        let _ = std::fs::remove_dir_all(&self.e_drive);
+        std::fs::create_dir_all(&self.e_drive).unwrap();
+    }
+
+    fn touch(&self, windows: &str) {
+        let path = self.unix(windows);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"stand-in").unwrap();
+    }
+}
+
+/// One program run the stubs saw: the program and its arguments.
+type Invocation = Vec<String>;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    invocations: Vec<Invocation>,
+}
+
+/// A generated deployment inside the prefix.
+struct Deployment {
+    name: String,
+}
+
+fn generate(wine: &Wine, name: &str, set: &str, extra: &[&str]) -> Deployment {
+    let out = wine.unix(&format!(r"C:\deploy\{name}"));
+    let _ = std::fs::remove_dir_all(&out);
+    let set_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gen")
+        .join(set);
+    let args: Vec<String> = std::fs::read_to_string(set_dir.join("args"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let output = Command::cargo_bin("omero-iis")
+        .unwrap()
+        .current_dir(&set_dir)
+        .args(["gen", "all", "settings.omero", "--shell", "cmd", "-o"])
+        .arg(&out)
+        .args(&args)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Deployment { name: name.into() }
+}
+
+fn run(
+    wine: &Wine,
+    deployment: &Deployment,
+    script: &str,
+    rules: &str,
+    fail_at: Option<usize>,
+) -> Run {
+    let log = wine.unix(r"C:\oiis-stub.log");
+    let _ = std::fs::remove_file(&log);
+    std::fs::write(wine.unix(r"C:\oiis-rules.txt"), rules).unwrap();
+    let mut command = Process::new("wine");
+    command
+        .args(["cmd", "/c"])
+        .arg(format!(r"C:\deploy\{}\{script}", deployment.name))
+        .env("WINEPREFIX", &wine.prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEPATH", r"C:\stubs")
+        .env("OIIS_STUB_LOG", r"C:\oiis-stub.log")
+        .env("OIIS_STUB_RULES", r"C:\oiis-rules.txt")
+        .env("OIIS_STUB_FAIL_CODE", "7");
+    if let Some(k) = fail_at {
+        command.env("OIIS_STUB_FAIL_AT", k.to_string());
+    }
+    let output = command.output().unwrap();
+    let invocations = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split('\u{1f}').map(str::to_owned).collect();
+            fields.remove(1); // the raw command line; argv is what programs use
+            fields
+        })
+        .collect();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
+        invocations,
+    }
+}
+
+fn lock() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn argv(program: &str, args: &[&str]) -> Invocation {
+    std::iter::once(program)
+        .chain(args.iter().copied())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The values one isapi-wsgi deployment is made of.
+struct Isapi<'a> {
+    site: &'a str,
+    pool: &'a str,
+    app: &'a str,
+    app_dir: &'a str,
+    static_path: &'a str,
+    static_dir: &'a str,
+    dll: &'a str,
+    log_dir: &'a str,
+    config_xml: &'a str,
+    principal: &'a str,
+    python: &'a str,
+    omero: &'a str,
+}
+
+/// What install.cmd must run, in order, on a server without OMERO.web (the plan of
+/// README "What the generated files do (isapi-wsgi)").
+fn isapi_install_plan(v: &Isapi) -> Vec<Invocation> {
+    let app_id = format!("{}{}", v.site, v.app);
+    let static_id = format!("{}{}", v.site, v.static_path);
+    let a = "appcmd.exe";
+    vec![
+        argv("net.exe", &["session"]),
+        argv(a, &["list", "site", v.site]),
+        argv(
+            "dism.exe",
+            &[
+                "/online",
+                "/enable-feature",
+                "/featurename:IIS-ISAPIExtensions",
+                "/featurename:IIS-ISAPIFilter",
+                "/featurename:IIS-IIS6ManagementCompatibility",
+                "/featurename:IIS-Metabase",
+                "/all",
+                "/norestart",
+            ],
+        ),
+        argv(
+            "powershell.exe",
+            &["-NoProfile", "-NonInteractive", "-Command", "Get-Date -Format yyyyMMdd-HHmmss"],
+        ),
+        argv(a, &["add", "backup", "omero-iis-install-20261125-120000"]),
+        argv(a, &["list", "apppool", v.pool]),
+        argv(a, &["add", "apppool", &format!("/name:{}", v.pool)]),
+        argv(
+            a,
+            &[
+                "set",
+                "apppool",
+                v.pool,
+                "/managedRuntimeVersion:",
+                "/managedPipelineMode:Integrated",
+                "/enable32BitAppOnWin64:false",
+                "/processModel.idleTimeout:00:00:00",
+            ],
+        ),
+        argv(a, &["list", "app", &app_id]),
+        argv(
+            a,
+            &[
+                "add",
+                "app",
+                &format!("/site.name:{}", v.site),
+                &format!("/path:{}", v.app),
+                &format!("/physicalPath:{}", v.app_dir),
+            ],
+        ),
+        argv(a, &["set", "app", &app_id, &format!("/applicationPool:{}", v.pool)]),
+        argv(
+            a,
+            &["set", "vdir", &format!("{app_id}/"), &format!("/physicalPath:{}", v.app_dir)],
+        ),
+        argv(a, &["list", "app", &static_id]),
+        argv(
+            a,
+            &[
+                "add",
+                "app",
+                &format!("/site.name:{}", v.site),
+                &format!("/path:{}", v.static_path),
+                &format!("/physicalPath:{}", v.static_dir),
+            ],
+        ),
+        argv(a, &["set", "app", &static_id, &format!("/applicationPool:{}", v.pool)]),
+        argv(
+            a,
+            &["set", "vdir", &format!("{static_id}/"), &format!("/physicalPath:{}", v.static_dir)],
+        ),
+        argv(a, &["unlock", "config", &app_id, "-section:system.webServer/handlers"]),
+        argv(a, &["unlock", "config", &static_id, "-section:system.webServer/handlers"]),
+        argv(
+            a,
+            &[
+                "set",
+                "config",
+                "-section:system.webServer/security/isapiCgiRestriction",
+                &format!("/-[path='{}']", v.dll.replace('\'', "''")),
+                "/commit:apphost",
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "config",
+                "-section:system.webServer/security/isapiCgiRestriction",
+                &format!(
+                    "/+[path='{}',allowed='True',groupId='OMERO.web',description='OMERO.web ISAPI-WSGI']",
+                    v.dll.replace('\'', "''")
+                ),
+                "/commit:apphost",
+            ],
+        ),
+        argv("icacls.exe", &[v.log_dir, "/grant", &format!("{}:(OI)(CI)M", v.principal)]),
+        argv("icacls.exe", &[v.config_xml, "/grant", &format!("{}:M", v.principal)]),
+        argv("python.exe", &[v.omero, "config", "set", "omero.web.session_engine"]),
+        argv("python.exe", &[v.omero, "config", "set", "omero.web.caches"]),
+        argv("python.exe", &[v.omero, "web", "syncmedia"]),
+    ]
+}
+
+const DEFAULT_ISAPI: Isapi = Isapi {
+    site: "Default Web Site",
+    pool: "omeroweb_omero",
+    app: "/omero",
+    app_dir: r"C:\inetpub\omeroweb_omero",
+    static_path: "/static",
+    static_dir: r"C:\OMERO.server\lib\python\omeroweb\static",
+    dll: r"C:\OMERO.server\lib\python\_omero_web_iis.dll",
+    log_dir: r"C:\OMERO.server\var\log",
+    config_xml: r"C:\OMERO.server\etc\grid\config.xml",
+    principal: r"IIS AppPool\omeroweb_omero",
+    python: r"C:\Python27\python.exe",
+    omero: r"C:\OMERO.server\bin\omero",
+};
+
+const HOME: &str = r"C:\OMERO & Co\100%\O'Reilly (x86)";
+
+fn hostile_isapi() -> Isapi<'static> {
+    Isapi {
+        site: "Lab & Co's 100% (test) ^!",
+        pool: "OMERO lab (test) 100% ^!'",
+        app: "/omero-lab_1.0~x",
+        app_dir: r"E:\",
+        static_path: "/omero-lab_1.0~x/static",
+        static_dir: r"C:\OMERO & Co\100%\O'Reilly (x86)\lib\python\omeroweb\static",
+        dll: r"C:\OMERO & Co\100%\O'Reilly (x86)\lib\python\_omero_web_iis.dll",
+        log_dir: r"C:\OMERO & Co\100%\O'Reilly (x86)\var\log",
+        config_xml: r"C:\OMERO & Co\100%\O'Reilly (x86)\etc\grid\config.xml",
+        principal: r"LAB\omero svc's",
+        python: r"C:\Py thon\python.exe",
+        omero: r"C:\OMERO & Co\100%\O'Reilly (x86)\bin\omero",
+    }
+}
+
+/// The files the isapi-wsgi preconditions look for on the server.
+fn isapi_server_files(wine: &Wine, home: &str) {
+    wine.touch(&format!(r"{home}\lib\python\omero_web_iis.py"));
+    wine.touch(r"C:\Python27\Lib\site-packages\isapi\PyISAPI_loader.dll");
+    let dll = wine.unix(&format!(r"{home}\lib\python\_omero_web_iis.dll"));
+    let _ = std::fs::remove_file(dll);
+}
+
+#[test]
+fn isapi_install_runs_the_plan_with_ordinary_and_hostile_values() {
+    let _serial = lock();
+    let wine = wine();
+    wine.clean_e_drive();
+    for (name, set, values, home) in [
+        (
+            "isapi-default",
+            "default",
+            DEFAULT_ISAPI,
+            r"C:\OMERO.server",
+        ),
+        ("isapi-hostile", "hostile", hostile_isapi(), HOME),
+    ] {
+        let deployment = generate(wine, name, set, &[]);
+        isapi_server_files(wine, home);
+        let run = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+        assert_eq!(run.code, 0, "{name}: {}", run.stdout);
+        assert_eq!(run.invocations, isapi_install_plan(&values), "{name}");
+        // The files the script copies for real: the web.config files and the DLL.
+        assert!(wine
+            .unix(&format!(r"{}\web.config", values.app_dir))
+            .exists());
+        assert!(wine
+            .unix(&format!(r"{}\web.config", values.static_dir))
+            .exists());
+        assert!(wine.unix(values.dll).exists(), "{name}: DLL copied");
+        assert!(run
+            .stdout
+            .contains("Done. Configuration backup: omero-iis-install-20261125-120000"));
+        assert!(
+            run.invocations.iter().any(|i| i[0] == "python.exe"),
+            "{name}: {} runs",
+            values.python
+        );
+    }
+}
+
+/// Runs install.cmd once per program call, making the k-th call fail, and checks
+/// that the script stops right there with its own message and a non-zero code.
+fn failure_stops_at_each_step(wine: &Wine, deployment: &Deployment, clean_run: &[Invocation]) {
+    let backup = clean_run
+        .iter()
+        .position(|i| {
+            i.get(1).is_some_and(|v| v == "add") && i.get(2).is_some_and(|o| o == "backup")
+        })
+        .expect("the script backs up first")
+        + 1;
+    for k in 1..=clean_run.len() {
+        let run = run(wine, deployment, "install.cmd", FIRST_RUN, Some(k));
+        let failed = &run.invocations[k - 1];
+        let probe = failed.get(1).is_some_and(|v| {
+            v == "list" && failed.get(2).is_some_and(|o| o != "site" && o != "config")
+        }) || failed[0] == "powershell.exe";
+        if probe {
+            // `list` answers "absent" either way, and the time stamp is read from
+            // the output: the script goes on.
+            assert_eq!(run.code, 0, "k={k}: {}", run.stdout);
+            continue;
+        }
+        assert_eq!(
+            run.invocations.len(),
+            k,
+            "k={k}: the script went on after {failed:?} failed"
+        );
+        assert_ne!(run.code, 0, "k={k}");
+        if failed[0] == "net.exe" {
+            assert!(run
+                .stdout
+                .contains("run this script from an elevated command prompt"));
+        } else if failed[1..3] == ["list", "site"] {
+            assert!(run.stdout.contains("does not exist. Check the site name"));
+        } else if failed[1..3] == ["list", "config"] {
+            assert!(
+                run.stdout.contains("is not installed"),
+                "k={k}: {}",
+                run.stdout
+            );
+        } else {
+            assert_eq!(run.code, 7, "k={k}: the program's exit code is passed on");
+            assert!(
+                run.stdout
+                    .contains("failed with exit code 7. Later steps were not run."),
+                "k={k}: {}",
+                run.stdout
+            );
+            if k > backup {
+                assert!(run
+                    .stdout
+                    .contains("restore backup \"omero-iis-install-20261125-120000\""));
+            }
+        }
+        // A re-run after the failure completes.
+        let again = self::run(wine, deployment, "install.cmd", FIRST_RUN, None);
+        assert_eq!(again.code, 0, "k={k}: re-run: {}", again.stdout);
+    }
+}
+
+#[test]
+fn isapi_install_stops_at_the_failing_step_and_reruns() {
+    let _serial = lock();
+    let wine = wine();
+    let deployment = generate(wine, "isapi-fail", "default", &[]);
+    isapi_server_files(wine, r"C:\OMERO.server");
+    let clean = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(clean.code, 0);
+    isapi_server_files(wine, r"C:\OMERO.server");
+    failure_stops_at_each_step(wine, &deployment, &clean.invocations);
+}
+
+#[test]
+fn second_runs_add_nothing() {
+    let _serial = lock();
+    let wine = wine();
+    for (name, set, extra) in [
+        ("again-isapi", "default", &[][..]),
+        (
+            "again-proxy",
+            "custom-prefix",
+            &["--mode", "reverse-proxy", "--backend", "omeroweb:4080"][..],
+        ),
+    ] {
+        let deployment = generate(wine, name, set, extra);
+        isapi_server_files(wine, r"C:\OMERO.server");
+        let run = run(wine, &deployment, "install.cmd", EVERYTHING_EXISTS, None);
+        assert_eq!(run.code, 0, "{name}: {}", run.stdout);
+        let adds: Vec<_> = run
+            .invocations
+            .iter()
+            .filter(|i| i[0] == "appcmd.exe" && i[1] == "add" && i[2] != "backup")
+            .collect();
+        assert_eq!(
+            adds,
+            Vec::<&Invocation>::new(),
+            "{name}: nothing is created twice"
+        );
+    }
+}
+
+/// The values of one reverse-proxy deployment.
+struct Proxy<'a> {
+    site: &'a str,
+    pool: &'a str,
+    app: &'a str,
+    app_dir: &'a str,
+    static_path: &'a str,
+    static_dir: &'a str,
+    timeout: &'a str,
+}
+
+fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
+    let app_id = format!("{}{}", v.site, v.app);
+    let static_id = format!("{}{}", v.site, v.static_path);
+    let a = "appcmd.exe";
+    let variables = "-section:system.webServer/rewrite/allowedServerVariables";
+    vec![
+        argv("net.exe", &["session"]),
+        argv(a, &["list", "site", v.site]),
+        argv(
+            a,
+            &["list", "config", "-section:system.webServer/rewrite/rules"],
+        ),
+        argv(a, &["list", "config", "-section:system.webServer/proxy"]),
+        argv(
+            "powershell.exe",
+            &[
+                "-NoProfile",
+                "-NonInteractive",
+                "-Command",
+                "Get-Date -Format yyyyMMdd-HHmmss",
+            ],
+        ),
+        argv(a, &["add", "backup", "omero-iis-install-20261125-120000"]),
+        argv(a, &["list", "apppool", v.pool]),
+        argv(a, &["add", "apppool", &format!("/name:{}", v.pool)]),
+        argv(
+            a,
+            &[
+                "set",
+                "apppool",
+                v.pool,
+                "/managedRuntimeVersion:",
+                "/managedPipelineMode:Integrated",
+            ],
+        ),
+        argv(a, &["list", "app", &app_id]),
+        argv(
+            a,
+            &[
+                "add",
+                "app",
+                &format!("/site.name:{}", v.site),
+                &format!("/path:{}", v.app),
+                &format!("/physicalPath:{}", v.app_dir),
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "app",
+                &app_id,
+                &format!("/applicationPool:{}", v.pool),
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "vdir",
+                &format!("{app_id}/"),
+                &format!("/physicalPath:{}", v.app_dir),
+            ],
+        ),
+        argv(a, &["list", "app", &static_id]),
+        argv(
+            a,
+            &[
+                "add",
+                "app",
+                &format!("/site.name:{}", v.site),
+                &format!("/path:{}", v.static_path),
+                &format!("/physicalPath:{}", v.static_dir),
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "app",
+                &static_id,
+                &format!("/applicationPool:{}", v.pool),
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "vdir",
+                &format!("{static_id}/"),
+                &format!("/physicalPath:{}", v.static_dir),
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "config",
+                "-section:system.webServer/proxy",
+                "/enabled:true",
+                "/preserveHostHeader:true",
+                "/reverseRewriteHostInResponseHeaders:false",
+                "/includePortInXForwardedFor:false",
+                "/responseBufferLimit:0",
+                &format!("/timeout:{}", v.timeout),
+                "/commit:apphost",
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "config",
+                &app_id,
+                variables,
+                "/-[name='HTTP_X_FORWARDED_PROTO']",
+                "/commit:apphost",
+            ],
+        ),
+        argv(
+            a,
+            &[
+                "set",
+                "config",
+                &app_id,
+                variables,
+                "/+[name='HTTP_X_FORWARDED_PROTO']",
+                "/commit:apphost",
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn proxy_install_runs_the_plan_with_ordinary_and_hostile_values() {
+    let _serial = lock();
+    let wine = wine();
+    let custom = Proxy {
+        site: "Imaging",
+        pool: "omeroweb_imagingomero",
+        app: "/imaging/omero",
+        app_dir: r"C:\inetpub\omeroweb_imagingomero",
+        static_path: "/imaging/omero/static",
+        static_dir: r"C:\inetpub\omeroweb_imagingomero\static",
+        timeout: "00:02:00",
+    };
+    let hostile = Proxy {
+        site: "Lab & Co's 100% (test) ^!",
+        pool: "OMERO lab (test) 100% ^!'",
+        app: "/omero-lab_1.0~x",
+        app_dir: r"E:\",
+        static_path: "/omero-lab_1.0~x/static",
+        static_dir: r"E:\static",
+        timeout: "00:02:00",
+    };
+    wine.clean_e_drive();
+    for (name, set, values) in [
+        ("proxy-custom", "custom-prefix", custom),
+        ("proxy-hostile", "hostile", hostile),
+    ] {
+        let deployment = generate(
+            wine,
+            name,
+            set,
+            &[
+                "--mode",
+                "reverse-proxy",
+                "--backend",
+                "omeroweb.example.org:4080",
+                "--static-root",
+                values.static_dir,
+            ],
+        );
+        let run = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+        assert_eq!(run.code, 0, "{name}: {}", run.stdout);
+        assert_eq!(run.invocations, proxy_install_plan(&values), "{name}");
+        assert!(wine
+            .unix(&format!(r"{}\web.config", values.app_dir))
+            .exists());
+        assert!(wine
+            .unix(&format!(r"{}\omero-maintenance.html", values.app_dir))
+            .exists());
+        assert!(wine
+            .unix(&format!(r"{}\web.config", values.static_dir))
+            .exists());
+        assert!(
+            run.stdout.contains("NOTE: copy the static files"),
+            "{name}: empty static folder noticed"
+        );
+    }
+}
+
+#[test]
+fn proxy_install_stops_at_the_failing_step_and_reruns() {
+    let _serial = lock();
+    let wine = wine();
+    let deployment = generate(
+        wine,
+        "proxy-fail",
+        "default",
+        &["--mode", "reverse-proxy", "--backend", "omeroweb:4080"],
+    );
+    let clean = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+    failure_stops_at_each_step(wine, &deployment, &clean.invocations);
+}
+
+#[test]
+fn uninstall_removes_what_install_added() {
+    let _serial = lock();
+    let wine = wine();
+    let deployment = generate(
+        wine,
+        "uninstall-proxy",
+        "hostile",
+        &["--mode", "reverse-proxy", "--backend", "omeroweb:4080"],
+    );
+    wine.clean_e_drive();
+    // The folder already has a web.config: install keeps it, uninstall puts it back.
+    std::fs::write(wine.unix(r"E:\web.config"), "the admin's own").unwrap();
+    let install = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(install.code, 0, "{}", install.stdout);
+    let uninstall = run(wine, &deployment, "uninstall.cmd", EVERYTHING_EXISTS, None);
+    assert_eq!(uninstall.code, 0, "{}", uninstall.stdout);
+    let site = "Lab & Co's 100% (test) ^!";
+    let deleted: Vec<Invocation> = uninstall
+        .invocations
+        .iter()
+        .filter(|i| i[0] == "appcmd.exe" && i[1] == "delete")
+        .cloned()
+        .collect();
+    assert_eq!(
+        deleted,
+        vec![
+            argv(
+                "appcmd.exe",
+                &["delete", "app", &format!("{site}/omero-lab_1.0~x/static")]
+            ),
+            argv(
+                "appcmd.exe",
+                &["delete", "app", &format!("{site}/omero-lab_1.0~x")]
+            ),
+            argv(
+                "appcmd.exe",
+                &["delete", "apppool", "OMERO lab (test) 100% ^!'"]
+            ),
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(wine.unix(r"E:\web.config")).unwrap(),
+        "the admin's own",
+        "the generated web.config is removed and the original restored"
+    );
+    assert!(!wine.unix(r"E:\web.config.before-omero-iis").exists());
+    assert!(!wine.unix(r"E:\omero-maintenance.html").exists());
+}

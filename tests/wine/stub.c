@@ -1,0 +1,97 @@
+/*
+ * A stand-in for the Windows programs the generated scripts call (appcmd,
+ * icacls, dism, net, powershell, python), for tests/wine.rs.
+ *
+ * Each run appends one line to the file named by OIIS_STUB_LOG:
+ *   program \x1f command line \x1f argv[1] \x1f argv[2] ...   (UTF-8)
+ * where argv is what CommandLineToArgvW (the C runtime's rules) makes of
+ * GetCommandLineW(). The exit code is chosen by the test:
+ *   OIIS_STUB_FAIL_AT=N, OIIS_STUB_FAIL_CODE=C  the N-th logged run exits with C;
+ *   OIIS_STUB_RULES=FILE  lines "CODE<TAB>text": the first rule whose text is in
+ *                         the command line (case-insensitive) gives the exit code;
+ *   otherwise 0. A `powershell ... Get-Date` run prints a fixed time stamp.
+ */
+#include <windows.h>
+#include <shellapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+static char *utf8(const wchar_t *w) {
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+    char *s = malloc(n > 0 ? n : 1);
+    if (n <= 0) { s[0] = 0; return s; }
+    WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL);
+    return s;
+}
+
+static int count_lines(const wchar_t *path) {
+    FILE *f = _wfopen(path, L"rb");
+    int c, lines = 0;
+    if (!f) return 0;
+    while ((c = fgetc(f)) != EOF) if (c == '\n') lines++;
+    fclose(f);
+    return lines;
+}
+
+static int rule_code(const wchar_t *rules, const wchar_t *line) {
+    FILE *f = _wfopen(rules, L"rb");
+    char buf[4096];
+    char *cmd = utf8(line);
+    int code = 0;
+    for (char *p = cmd; *p; p++) if (*p >= 'A' && *p <= 'Z') *p += 32;
+    if (!f) { free(cmd); return 0; }
+    while (fgets(buf, sizeof buf, f)) {
+        char *tab = strchr(buf, '\t');
+        size_t len;
+        if (!tab) continue;
+        *tab = 0;
+        len = strlen(tab + 1);
+        while (len && (tab[1 + len - 1] == '\n' || tab[1 + len - 1] == '\r')) tab[1 + --len] = 0;
+        for (char *p = tab + 1; *p; p++) if (*p >= 'A' && *p <= 'Z') *p += 32;
+        if (len && strstr(cmd, tab + 1)) { code = atoi(buf); break; }
+    }
+    fclose(f);
+    free(cmd);
+    return code;
+}
+
+int main(void) {
+    const wchar_t *line = GetCommandLineW();
+    int argc = 0, code = 0;
+    wchar_t **argv = CommandLineToArgvW(line, &argc);
+    wchar_t module[MAX_PATH];
+    const wchar_t *log = _wgetenv(L"OIIS_STUB_LOG");
+    const wchar_t *fail_at = _wgetenv(L"OIIS_STUB_FAIL_AT");
+    const wchar_t *fail_code = _wgetenv(L"OIIS_STUB_FAIL_CODE");
+    const wchar_t *rules = _wgetenv(L"OIIS_STUB_RULES");
+    wchar_t *name;
+    int index;
+    FILE *f;
+
+    GetModuleFileNameW(NULL, module, MAX_PATH);
+    name = wcsrchr(module, L'\\');
+    name = name ? name + 1 : module;
+    if (!log) { fprintf(stderr, "stub: OIIS_STUB_LOG is not set\n"); return 99; }
+    index = count_lines(log) + 1;
+    f = _wfopen(log, L"ab");
+    if (!f) { fprintf(stderr, "stub: cannot open the log\n"); return 98; }
+    {
+        char *s = utf8(name);
+        fputs(s, f); free(s);
+        s = utf8(line);
+        fputc(0x1f, f); fputs(s, f); free(s);
+        for (int i = 1; i < argc; i++) {
+            s = utf8(argv[i]);
+            fputc(0x1f, f); fputs(s, f); free(s);
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+
+    if (rules) code = rule_code(rules, line);
+    if (fail_at && _wtoi(fail_at) == index) code = fail_code ? _wtoi(fail_code) : 1;
+    if (wcsstr(line, L"Get-Date")) printf("20261125-120000\r\n");
+    return code;
+}
