@@ -713,9 +713,8 @@ fn split_if(body: &str) -> (bool, Option<&str>) {
                     rest = rest[l..].trim_start();
                     let (_, l2) = take_word(rest);
                     rest = &rest[l2..];
-                } else {
-                    rest = &rest[len.min(rest.len())..];
                 }
+                // Otherwise `rest` already starts after the first word.
             }
         }
     }

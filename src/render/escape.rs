@@ -272,6 +272,40 @@ pub(crate) mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// Every escaper refuses a value, naming why, or returns text; never panics.
+        #[test]
+        fn escapers_refuse_or_escape_any_string(value in "\\PC*|.*") {
+            for (name, result) in [
+                ("cmd_argument", cmd_argument(&value)),
+                ("cmd_echo", cmd_echo(&value)),
+                ("cmd_comment", cmd_comment(&value)),
+                ("appcmd_item", appcmd_item(&value)),
+                ("ps_literal", ps_literal(&value)),
+                ("ps_comment", ps_comment(&value)),
+                ("xml", xml(&value).map(|c| c.into_owned())),
+            ] {
+                if let Err(e) = result {
+                    prop_assert!(!e.reason.is_empty(), "{name} refused without a reason");
+                    prop_assert_eq!(&e.value, &value);
+                }
+            }
+        }
+
+        /// `echo "<value>"` prints exactly `"value"` after cmd's `%%` phase, and no
+        /// character outside the quotes can start a new command.
+        #[test]
+        fn cmd_echo_round_trips(value in "[ -!#-~]{0,40}") {
+            let echoed = cmd_echo(&value).unwrap();
+            prop_assert_eq!(cmd_percent_phase(&echoed), format!("\"{value}\""));
+        }
+
+        #[test]
+        fn cmd_comment_round_trips(value in "[ -!#-~]{0,40}") {
+            prop_assert_eq!(cmd_percent_phase(&cmd_comment(&value).unwrap()), value);
+        }
+
         #[test]
         fn cmd_argument_round_trips(value in "[ -!#-~]{0,40}") {
             let quoted = cmd_argument(&value).unwrap();

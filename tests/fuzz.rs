@@ -1,0 +1,224 @@
+//! A fuzzing harness on stable Rust: every parser that reads user files gets
+//! random bytes and mutations of the real fixture files (byte flips, cuts,
+//! duplicated ranges, inserted syntax characters), and must answer with
+//! findings or a typed error — never a panic. The whole pipeline runs on what
+//! parses: settings → validate (both modes) → plan → render, and `check` on
+//! every file kind.
+//!
+//! Cases per run: `OMERO_IIS_FUZZ_CASES` (default 3000; CI uses the default).
+//! A crash is shrunk by proptest and should become a fixture under
+//! `tests/fixtures/fuzz-regressions/`, which this harness replays first.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use omero_iis::check::{self, Input, Kind};
+use omero_iis::deploy::{self, DeployOptions, Targets};
+use omero_iis::render::{self, Shell, Target, TemplateSet};
+use omero_iis::settings::sources::{self, InputFormat};
+use omero_iis::settings::{Catalogue, Settings};
+use omero_iis::source::SourceFile;
+use omero_iis::validate::{self, FrontEnd, Mode};
+use proptest::prelude::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Every fixture file's bytes: the seeds of the mutations.
+fn seeds() -> &'static Vec<Vec<u8>> {
+    static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let mut files = Vec::new();
+        let mut stack = vec![fixtures()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        assert!(files.len() > 50, "fixtures are missing");
+        files
+    })
+}
+
+/// Runs every parser and the pipeline behind it on one input.
+fn exercise(bytes: &[u8]) {
+    if let Ok(file) = SourceFile::from_bytes("fuzz", bytes) {
+        for format in [
+            InputFormat::ConfigXml,
+            InputFormat::Properties,
+            InputFormat::Json,
+        ] {
+            if let Ok(loaded) = sources::read_text(&file, format, None) {
+                pipeline(loaded.assignments);
+            }
+        }
+    }
+    let kinds = [
+        Kind::WebConfig,
+        Kind::AppHost,
+        Kind::Fragment,
+        Kind::Batch,
+        Kind::PowerShell,
+    ];
+    let inputs: Vec<Input> = kinds
+        .into_iter()
+        .filter_map(|kind| Input::new("fuzz".into(), "fuzz", bytes, Some(kind)).ok())
+        .collect();
+    let _ = check::check(&inputs, None);
+    if let Ok(detected) = Input::new("fuzz".into(), "fuzz", bytes, None) {
+        let _ = check::check(&[detected], None);
+    }
+}
+
+fn pipeline(assignments: Vec<omero_iis::settings::Assignment>) {
+    let mut settings = Settings::default();
+    settings.apply(assignments);
+    let catalogue = Catalogue::global();
+    for mode in [Mode::IsapiWsgi, Mode::ReverseProxy] {
+        let mut found = Vec::new();
+        for https in [false, true] {
+            found.extend(validate::validate(
+                &settings,
+                catalogue,
+                FrontEnd { mode, https },
+            ));
+        }
+        let targets = Targets {
+            cmd_scripts: true,
+            ps_scripts: true,
+        };
+        let (plan, plan_found) = deploy::plan(&settings, &DeployOptions::default(), mode, targets);
+        found.extend(plan_found);
+        let rendered = render::render(&plan, Target::All, Shell::Both, &TemplateSet::default());
+        // What `gen` would accept (no errors) always renders: the checks cover every value.
+        let errors = found
+            .iter()
+            .any(|d| d.severity == omero_iis::diagnostic::Severity::Error);
+        if !errors {
+            assert!(rendered.is_ok(), "{:?}", rendered.err());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Cut(usize, usize),
+    Duplicate(usize, usize),
+    Insert(usize, &'static [u8]),
+    Truncate(usize),
+}
+
+const SYNTAX: &[&[u8]] = &[
+    b"<",
+    b">",
+    b"\"",
+    b"'",
+    b"&",
+    b"%",
+    b"^",
+    b"=",
+    b"\\",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\0",
+    b"\xff",
+    b"\r",
+    b"\n",
+    b"<!DOCTYPE x [<!ENTITY a \"b\">]>",
+    b"<![CDATA[",
+    b"-->",
+    b"&#0;",
+    b"&#x110000;",
+    b"\xef\xbb\xbf",
+    b"\xe2\x80\x99",
+    b"\"@",
+    b"@'",
+    b"`",
+    b"$(",
+    b"#>",
+    b"::",
+    b":label",
+    b"goto :eof",
+    b"%~dp0",
+    b"/+\"[",
+    b"']",
+    b"/commit:",
+];
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
+        (any::<usize>(), 0usize..64).prop_map(|(i, n)| Mutation::Cut(i, n)),
+        (any::<usize>(), 0usize..64).prop_map(|(i, n)| Mutation::Duplicate(i, n)),
+        (any::<usize>(), proptest::sample::select(SYNTAX))
+            .prop_map(|(i, s)| Mutation::Insert(i, s)),
+        any::<usize>().prop_map(Mutation::Truncate),
+    ]
+}
+
+fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let len = bytes.len().max(1);
+        match *m {
+            Mutation::Flip(i, b) if !bytes.is_empty() => bytes[i % len] ^= b | 1,
+            Mutation::Cut(i, n) if !bytes.is_empty() => {
+                let start = i % len;
+                let end = (start + n).min(bytes.len());
+                bytes.drain(start..end);
+            }
+            Mutation::Duplicate(i, n) if !bytes.is_empty() => {
+                let start = i % len;
+                let end = (start + n).min(bytes.len());
+                let copy = bytes[start..end].to_vec();
+                bytes.splice(end..end, copy);
+            }
+            Mutation::Insert(i, s) => {
+                let at = i % (bytes.len() + 1);
+                bytes.splice(at..at, s.iter().copied());
+            }
+            Mutation::Truncate(i) => bytes.truncate(i % len),
+            _ => {}
+        }
+    }
+    bytes
+}
+
+fn cases() -> u32 {
+    std::env::var("OMERO_IIS_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
+}
+
+#[test]
+fn regressions_replay() {
+    let dir = fixtures().join("fuzz-regressions");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        exercise(&std::fs::read(entry.unwrap().path()).unwrap());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_fixtures_never_panic(seed in any::<prop::sample::Index>(), mutations in prop::collection::vec(mutation(), 1..6)) {
+        let seeds = seeds();
+        let bytes = mutate(seed.get(seeds).clone(), &mutations);
+        exercise(&bytes);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        exercise(&bytes);
+    }
+}
