@@ -108,10 +108,11 @@ fn load_settings(args: &SettingsArgs) -> Result<(Settings, Vec<Diagnostic>, usiz
 fn deploy_options(args: &DeployArgs) -> Result<DeployOptions, AppError> {
     let from_file = match &args.deploy {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|source| AppError::Read {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let bytes = crate::source::read_input_bytes(path, crate::source::SETTINGS_INPUT_LIMIT)
+                .map_err(|source| AppError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
             let file =
                 SourceFile::from_bytes(&path.display().to_string(), &bytes).map_err(|source| {
                     SourceError::Decode {
@@ -394,21 +395,12 @@ fn read_check_input(
     kind: Option<crate::check::Kind>,
 ) -> Result<crate::check::Input, AppError> {
     let name = path.display().to_string();
-    let bytes = if name == "-" {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|source| {
-            AppError::Read {
-                path: name.clone(),
-                source,
-            }
-        })?;
-        bytes
-    } else {
-        std::fs::read(path).map_err(|source| AppError::Read {
+    let bytes = crate::source::read_input_bytes(path, crate::source::CHECK_INPUT_LIMIT).map_err(
+        |source| AppError::Read {
             path: name.clone(),
             source,
-        })?
-    };
+        },
+    )?;
     Ok(crate::check::Input::new(
         path.to_path_buf(),
         &name,

@@ -327,8 +327,11 @@ pub fn plan(
     let proxy = (mode == Mode::ReverseProxy)
         .then(|| proxy_plan(&mut checker, settings, options, &layout, https));
     // Names derived from settings go into scripts too.
+    // (Control characters in them are reported on the property itself, OW016.)
     for derived in [&layout.app_path, &static_root] {
-        checker.script_text(None, "derived value", derived);
+        if !derived.chars().any(char::is_control) {
+            checker.script_text(None, "derived value", derived);
+        }
     }
 
     let application = |path: &str, physical_path: String, config_folder: &str| Application {

@@ -1,7 +1,9 @@
 //! Source text: decoding files as Windows and OMERO tools write them, and
 //! turning byte offsets into `line:column` positions for diagnostics.
 
+use std::io::Read;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -149,7 +151,12 @@ pub fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
             }),
         };
     }
-    if let Some(offset) = bytes.iter().take(512).position(|&b| b == 0) {
+    // UTF-16 text of mostly ASCII characters has a NUL in every other byte; a
+    // stray NUL in UTF-8 text is left to the rules (a control character finding).
+    let head = &bytes[..bytes.len().min(512)];
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    if nuls * 4 >= head.len() && nuls > 0 {
+        let offset = head.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(DecodeError::Utf16WithoutBom { offset });
     }
     utf8(bytes).map_err(|offset| DecodeError::Invalid {
@@ -241,4 +248,48 @@ mod tests {
             })
         );
     }
+}
+
+/// Largest settings input (config.xml, `omero config` text, JSON, deployment
+/// TOML) read: real ones are kilobytes.
+pub const SETTINGS_INPUT_LIMIT: u64 = 16 << 20;
+/// Largest file `check` reads (it builds a tree of the whole file).
+pub const CHECK_INPUT_LIMIT: u64 = 128 << 20;
+
+/// Reads a whole input file (`-` = standard input), refusing folders and files
+/// over `limit` bytes before reading them, so a huge or endless input fails
+/// fast with a message instead of exhausting memory.
+pub fn read_input_bytes(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let too_big = |size: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the input is {size} bytes; the limit is {limit} bytes"),
+        )
+    };
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().take(limit + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > limit {
+            return Err(too_big(format!("more than {limit}")));
+        }
+        return Ok(bytes);
+    }
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is a folder, not a file",
+        ));
+    }
+    if metadata.len() > limit {
+        return Err(too_big(metadata.len().to_string()));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(format!("more than {limit}")));
+    }
+    Ok(bytes)
 }

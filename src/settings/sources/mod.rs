@@ -8,7 +8,6 @@ mod environment;
 mod json;
 mod properties;
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -77,21 +76,11 @@ pub fn read_input(
     profile: Option<&str>,
 ) -> Result<Loaded, SourceError> {
     let name = path.display().to_string();
-    let bytes = if name == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|source| SourceError::Io {
-                path: name.clone(),
-                source,
-            })?;
-        bytes
-    } else {
-        std::fs::read(path).map_err(|source| SourceError::Io {
+    let bytes = crate::source::read_input_bytes(path, crate::source::SETTINGS_INPUT_LIMIT)
+        .map_err(|source| SourceError::Io {
             path: name.clone(),
             source,
-        })?
-    };
+        })?;
     let display = if name == "-" {
         "<stdin>".to_owned()
     } else {
