@@ -192,6 +192,50 @@ fn first_bad_utf16_unit(body: &[u8], little_endian: bool) -> usize {
     pending_high.map_or(body.len(), |h| h * 2)
 }
 
+/// Largest settings input (config.xml, `omero config` text, JSON, deployment
+/// TOML) read: real ones are kilobytes.
+pub const SETTINGS_INPUT_LIMIT: u64 = 16 << 20;
+/// Largest file `check` reads (it builds a tree of the whole file).
+pub const CHECK_INPUT_LIMIT: u64 = 128 << 20;
+
+/// Reads a whole input file (`-` = standard input), refusing folders and files
+/// over `limit` bytes before reading them, so a huge or endless input fails
+/// fast with a message instead of exhausting memory.
+pub fn read_input_bytes(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let too_big = |size: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the input is {size} bytes; the limit is {limit} bytes"),
+        )
+    };
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().take(limit + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > limit {
+            return Err(too_big(format!("more than {limit}")));
+        }
+        return Ok(bytes);
+    }
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is a folder, not a file",
+        ));
+    }
+    if metadata.len() > limit {
+        return Err(too_big(metadata.len().to_string()));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(format!("more than {limit}")));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,48 +292,4 @@ mod tests {
             })
         );
     }
-}
-
-/// Largest settings input (config.xml, `omero config` text, JSON, deployment
-/// TOML) read: real ones are kilobytes.
-pub const SETTINGS_INPUT_LIMIT: u64 = 16 << 20;
-/// Largest file `check` reads (it builds a tree of the whole file).
-pub const CHECK_INPUT_LIMIT: u64 = 128 << 20;
-
-/// Reads a whole input file (`-` = standard input), refusing folders and files
-/// over `limit` bytes before reading them, so a huge or endless input fails
-/// fast with a message instead of exhausting memory.
-pub fn read_input_bytes(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let too_big = |size: String| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("the input is {size} bytes; the limit is {limit} bytes"),
-        )
-    };
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().take(limit + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > limit {
-            return Err(too_big(format!("more than {limit}")));
-        }
-        return Ok(bytes);
-    }
-    let metadata = std::fs::metadata(path)?;
-    if metadata.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "is a folder, not a file",
-        ));
-    }
-    if metadata.len() > limit {
-        return Err(too_big(metadata.len().to_string()));
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    std::fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_big(format!("more than {limit}")));
-    }
-    Ok(bytes)
 }
