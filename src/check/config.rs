@@ -180,6 +180,14 @@ fn syntax_error(file: &Arc<SourceFile>, e: &roxmltree::Error) -> Diagnostic {
         .label("DTD here")
         .help("delete the <!DOCTYPE ...> block; entities in it are never expanded by omero-iis")
         .note("DTDs can declare entities that expand to huge text (\"billion laughs\")"),
+        // The file ends inside an element: point at the end, where text is missing.
+        roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
+            let end = file.text.len();
+            Diagnostic::new(Code::XmlSyntax, format!("not well-formed XML: {e}"))
+                .at(Some(&Span::new(file, end..end)))
+                .label("the file ends here, inside an element")
+                .help("the file looks cut off: copy it again, or close the open elements")
+        }
         _ => Diagnostic::new(Code::XmlSyntax, format!("not well-formed XML: {e}"))
             .at(Some(&span))
             .label("parsing stopped here")
