@@ -314,11 +314,20 @@ fn show(args: ShowArgs) -> Outcome {
                 } else {
                     ""
                 };
-                out.push_str(&format!(
-                    "# {}{note}\n{}={value}\n",
-                    s.value_span.display(),
-                    s.key
-                ));
+                let line = match crate::render::escape::omero_config_line(&s.key, &value) {
+                    Ok(line) => line,
+                    Err(e) => {
+                        // Never print a line that `omero config load` would read differently.
+                        eprintln!(
+                            "warning: {}: {} cannot be shown as a load line: {}",
+                            s.value_span.display(),
+                            s.key,
+                            e.reason
+                        );
+                        format!("# {}= (not shown: {}; see --format json)", s.key, e.reason)
+                    }
+                };
+                out.push_str(&format!("# {}{note}\n{line}\n", s.value_span.display()));
             }
             for p in &defaults {
                 match &p.default {

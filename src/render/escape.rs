@@ -148,6 +148,36 @@ pub fn ps_comment(value: &str) -> Result<String, Unsafe> {
     Ok(value.to_owned())
 }
 
+/// One `key=value` line of the `omero config load` format, which has no
+/// escapes at all (omero-web-facts §3.3): OMERO strips each line, joins a line
+/// ending in `\` to the next, and splits at the first `=`. A value that one of
+/// those rules would change cannot be written and is refused.
+pub fn omero_config_line(key: &str, value: &str) -> Result<String, Unsafe> {
+    let target = "an omero config load line";
+    if value.chars().any(char::is_control) {
+        return Err(refuse(
+            value,
+            target,
+            "a line break or control character would split or corrupt the line",
+        ));
+    }
+    if value.ends_with(char::is_whitespace) {
+        return Err(refuse(
+            value,
+            target,
+            "OMERO strips trailing whitespace from each line",
+        ));
+    }
+    if value.ends_with('\\') {
+        return Err(refuse(
+            value,
+            target,
+            "a trailing `\\` joins the next line to this one",
+        ));
+    }
+    Ok(format!("{key}={value}"))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -304,6 +334,28 @@ pub(crate) mod tests {
         #[test]
         fn cmd_comment_round_trips(value in "[ -!#-~]{0,40}") {
             prop_assert_eq!(cmd_percent_phase(&cmd_comment(&value).unwrap()), value);
+        }
+
+        /// The load format, read back by omero-iis's reader of OMERO's rules.
+        #[test]
+        fn omero_config_line_round_trips(value in "(\\PC|[ \t\\\\=#\u{a0}])*") {
+            if let Ok(line) = omero_config_line("omero.web.x", &value) {
+                let text = format!("# comment\n{line}\nomero.web.y=after\n");
+                let file = crate::source::SourceFile::new("t", text);
+                let loaded = crate::settings::sources::properties::read(&file);
+                let values: Vec<(String, String)> = loaded
+                    .assignments
+                    .iter()
+                    .map(|a| match a {
+                        crate::settings::Assignment::Set(s) => (s.key.clone(), s.text().unwrap_or_default().to_owned()),
+                        crate::settings::Assignment::Unset { key, .. } => (key.clone(), "<unset>".to_owned()),
+                    })
+                    .collect();
+                prop_assert_eq!(values, vec![
+                    ("omero.web.x".to_owned(), value.clone()),
+                    ("omero.web.y".to_owned(), "after".to_owned()),
+                ]);
+            }
         }
 
         #[test]

@@ -6,7 +6,7 @@ mod command_line;
 mod config_xml;
 mod environment;
 mod json;
-mod properties;
+pub(crate) mod properties;
 
 use std::path::Path;
 use std::sync::Arc;
