@@ -33,6 +33,7 @@ const EVERYTHING_EXISTS: &str = "0\tlist \n";
 struct Wine {
     prefix: PathBuf,
     e_drive: PathBuf,
+    d_drive: PathBuf,
 }
 
 static WINE: OnceLock<Wine> = OnceLock::new();
@@ -77,12 +78,20 @@ fn wine() -> &'static Wine {
                 .unwrap();
             assert!(booted.status.success(), "wineboot failed: {booted:?}");
         }
-        let e_drive = base.join("e-drive");
-        std::fs::create_dir_all(&e_drive).unwrap();
-        let link = prefix.join("dosdevices/e:");
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&e_drive, &link).unwrap();
-        let wine = Wine { prefix, e_drive };
+        // Drives D: and E: for the sets that install there.
+        let drive = |letter: &str| {
+            let dir = base.join(format!("{letter}-drive"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let link = prefix.join(format!("dosdevices/{letter}:"));
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&dir, &link).unwrap();
+            dir
+        };
+        let wine = Wine {
+            d_drive: drive("d"),
+            e_drive: drive("e"),
+            prefix,
+        };
         for program in [
             r"C:\stubs\net.exe",
             r"C:\stubs\dism.exe",
@@ -106,6 +115,7 @@ impl Wine {
         let (drive, rest) = windows.split_at(2);
         let root = match drive.to_ascii_uppercase().as_str() {
             "C:" => self.prefix.join("drive_c"),
+            "D:" => self.d_drive.clone(),
             "E:" => self.e_drive.clone(),
             other => panic!("no drive {other} in the test prefix"),
         };
@@ -235,6 +245,7 @@ struct Isapi<'a> {
     principal: &'a str,
     python: &'a str,
     omero: &'a str,
+    enable_32bit: bool,
 }
 
 /// What install.cmd must run, in order, on a server without OMERO.web (the plan of
@@ -274,7 +285,11 @@ fn isapi_install_plan(v: &Isapi) -> Vec<Invocation> {
                 v.pool,
                 "/managedRuntimeVersion:",
                 "/managedPipelineMode:Integrated",
-                "/enable32BitAppOnWin64:false",
+                if v.enable_32bit {
+                    "/enable32BitAppOnWin64:true"
+                } else {
+                    "/enable32BitAppOnWin64:false"
+                },
                 "/processModel.idleTimeout:00:00:00",
             ],
         ),
@@ -356,6 +371,23 @@ const DEFAULT_ISAPI: Isapi = Isapi {
     principal: r"IIS AppPool\omeroweb_omero",
     python: r"C:\Python27\python.exe",
     omero: r"C:\OMERO.server\bin\omero",
+    enable_32bit: false,
+};
+
+const CUSTOM_ISAPI: Isapi = Isapi {
+    site: "Imaging",
+    pool: "omeroweb_imagingomero",
+    app: "/imaging/omero",
+    app_dir: r"C:\inetpub\omeroweb_imagingomero",
+    static_path: "/imaging/omero/static",
+    static_dir: r"D:\OMERO\web-static",
+    dll: r"D:\OMERO.server\lib\python\_omero_web_iis.dll",
+    log_dir: r"D:\OMERO.server\var\log",
+    config_xml: r"D:\OMERO.server\etc\grid\config.xml",
+    principal: r"IIS AppPool\omeroweb_imagingomero",
+    python: r"C:\Python27\python.exe",
+    omero: r"D:\OMERO.server\bin\omero",
+    enable_32bit: true,
 };
 
 const HOME: &str = r"C:\OMERO & Co\100%\O'Reilly (x86)";
@@ -374,6 +406,7 @@ fn hostile_isapi() -> Isapi<'static> {
         principal: r"LAB\omero svc's",
         python: r"C:\Py thon\python.exe",
         omero: r"C:\OMERO & Co\100%\O'Reilly (x86)\bin\omero",
+        enable_32bit: false,
     }
 }
 
@@ -396,6 +429,12 @@ fn isapi_install_runs_the_plan_with_ordinary_and_hostile_values() {
             "default",
             DEFAULT_ISAPI,
             r"C:\OMERO.server",
+        ),
+        (
+            "isapi-custom",
+            "custom-prefix",
+            CUSTOM_ISAPI,
+            r"D:\OMERO.server",
         ),
         ("isapi-hostile", "hostile", hostile_isapi(), HOME),
     ] {
@@ -533,14 +572,22 @@ struct Proxy<'a> {
     static_path: &'a str,
     static_dir: &'a str,
     timeout: &'a str,
+    /// OMERO.web is the site root: no pool and no application are created.
+    root: bool,
 }
 
 fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
     let app_id = format!("{}{}", v.site, v.app);
     let static_id = format!("{}{}", v.site, v.static_path);
+    // The allowed server variable goes to the application's <location>: the site for a root.
+    let location = if v.root {
+        v.site.to_owned()
+    } else {
+        app_id.clone()
+    };
     let a = "appcmd.exe";
     let variables = "-section:system.webServer/rewrite/allowedServerVariables";
-    vec![
+    let mut plan = vec![
         argv("net.exe", &["session"]),
         argv(a, &["list", "site", v.site]),
         argv(
@@ -558,47 +605,53 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
             ],
         ),
         argv(a, &["add", "backup", "omero-iis-install-20261125-120000"]),
-        argv(a, &["list", "apppool", v.pool]),
-        argv(a, &["add", "apppool", &format!("/name:{}", v.pool)]),
-        argv(
-            a,
-            &[
-                "set",
-                "apppool",
-                v.pool,
-                "/managedRuntimeVersion:",
-                "/managedPipelineMode:Integrated",
-            ],
-        ),
-        argv(a, &["list", "app", &app_id]),
-        argv(
-            a,
-            &[
-                "add",
-                "app",
-                &format!("/site.name:{}", v.site),
-                &format!("/path:{}", v.app),
-                &format!("/physicalPath:{}", v.app_dir),
-            ],
-        ),
-        argv(
-            a,
-            &[
-                "set",
-                "app",
-                &app_id,
-                &format!("/applicationPool:{}", v.pool),
-            ],
-        ),
-        argv(
-            a,
-            &[
-                "set",
-                "vdir",
-                &format!("{app_id}/"),
-                &format!("/physicalPath:{}", v.app_dir),
-            ],
-        ),
+    ];
+    if !v.root {
+        plan.extend([
+            argv(a, &["list", "apppool", v.pool]),
+            argv(a, &["add", "apppool", &format!("/name:{}", v.pool)]),
+            argv(
+                a,
+                &[
+                    "set",
+                    "apppool",
+                    v.pool,
+                    "/managedRuntimeVersion:",
+                    "/managedPipelineMode:Integrated",
+                ],
+            ),
+            argv(a, &["list", "app", &app_id]),
+            argv(
+                a,
+                &[
+                    "add",
+                    "app",
+                    &format!("/site.name:{}", v.site),
+                    &format!("/path:{}", v.app),
+                    &format!("/physicalPath:{}", v.app_dir),
+                ],
+            ),
+            argv(
+                a,
+                &[
+                    "set",
+                    "app",
+                    &app_id,
+                    &format!("/applicationPool:{}", v.pool),
+                ],
+            ),
+            argv(
+                a,
+                &[
+                    "set",
+                    "vdir",
+                    &format!("{app_id}/"),
+                    &format!("/physicalPath:{}", v.app_dir),
+                ],
+            ),
+        ]);
+    }
+    plan.extend([
         argv(a, &["list", "app", &static_id]),
         argv(
             a,
@@ -610,7 +663,9 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
                 &format!("/physicalPath:{}", v.static_dir),
             ],
         ),
-        argv(
+    ]);
+    if !v.root {
+        plan.push(argv(
             a,
             &[
                 "set",
@@ -618,7 +673,9 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
                 &static_id,
                 &format!("/applicationPool:{}", v.pool),
             ],
-        ),
+        ));
+    }
+    plan.extend([
         argv(
             a,
             &[
@@ -648,7 +705,7 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
             &[
                 "set",
                 "config",
-                &app_id,
+                &location,
                 variables,
                 "/-[name='HTTP_X_FORWARDED_PROTO']",
                 "/commit:apphost",
@@ -659,13 +716,14 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
             &[
                 "set",
                 "config",
-                &app_id,
+                &location,
                 variables,
                 "/+[name='HTTP_X_FORWARDED_PROTO']",
                 "/commit:apphost",
             ],
         ),
-    ]
+    ]);
+    plan
 }
 
 #[test]
@@ -680,6 +738,17 @@ fn proxy_install_runs_the_plan_with_ordinary_and_hostile_values() {
         static_path: "/imaging/omero/static",
         static_dir: r"C:\inetpub\omeroweb_imagingomero\static",
         timeout: "00:02:00",
+        root: false,
+    };
+    let root = Proxy {
+        site: "Default Web Site",
+        pool: "",
+        app: "/",
+        app_dir: r"C:\inetpub\wwwroot",
+        static_path: "/static",
+        static_dir: r"C:\inetpub\wwwroot\static",
+        timeout: "00:02:00",
+        root: true,
     };
     let hostile = Proxy {
         site: "Lab & Co's 100% (test) ^!",
@@ -689,9 +758,11 @@ fn proxy_install_runs_the_plan_with_ordinary_and_hostile_values() {
         static_path: "/omero-lab_1.0~x/static",
         static_dir: r"E:\static",
         timeout: "00:02:00",
+        root: false,
     };
     wine.clean_e_drive();
     for (name, set, values) in [
+        ("proxy-root", "default", root),
         ("proxy-custom", "custom-prefix", custom),
         ("proxy-hostile", "hostile", hostile),
     ] {
