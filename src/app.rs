@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::cli::{
-    CheckArgs, Cli, Color, Command, DeployArgs, ExplainArgs, GenArgs, SettingsArgs,
-    SettingsCommand, ShowArgs, ShowFormat, ValidateArgs, ValidateCommand,
+    CheckArgs, Cli, Color, Command, DeployArgs, ExplainArgs, GenArgs, ReviewArgs, ReviewFormat,
+    SettingsArgs, SettingsCommand, ShowArgs, ShowFormat, ValidateArgs, ValidateCommand,
 };
 use crate::deploy::{self, DeployFileError, DeployOptions, Targets};
 use crate::diagnostic::{self, Code, Diagnostic};
@@ -39,6 +39,15 @@ pub enum AppError {
     UnknownRule(String),
     #[error(transparent)]
     CheckInput(#[from] crate::check::InputError),
+    #[error("{path}:{line}:{column}: cannot load the configuration: {message}")]
+    Apphost {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl AppError {
@@ -46,6 +55,9 @@ impl AppError {
         match self {
             AppError::Source(e) => e.help(),
             AppError::CheckInput(e) => Some(e.help()),
+            AppError::Apphost { .. } => Some(
+                "give the server's own %windir%\\System32\\inetsrv\\config\\applicationHost.config; `omero-iis check` shows what is wrong with it",
+            ),
             AppError::Output { .. } => {
                 Some("pass --force to replace existing files, or choose another folder with -o")
             }
@@ -69,6 +81,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Settings(SettingsCommand::Show(args)) => show(args),
         Command::Explain(args) => explain(args),
         Command::Check(args) => check_files(args, color),
+        Command::Review(args) => review(args, color),
     }
 }
 
@@ -477,4 +490,96 @@ fn print_stdout(text: &str) {
 fn write_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
+}
+
+fn review(args: ReviewArgs, color: bool) -> Outcome {
+    use crate::review::{self, Server};
+    let (mut server, bom) = match &args.apphost {
+        Some(path) => {
+            let input = read_check_input(path, Some(crate::check::Kind::AppHost))?;
+            let server = Server::load(&input.file.name, &input.file.text).map_err(|e| {
+                let pos = input.file.position(e.offset);
+                AppError::Apphost {
+                    path: input.file.name.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                    message: e.message.clone(),
+                }
+            })?;
+            (server, input.bom)
+        }
+        None => (Server::default_iis(), None),
+    };
+    for mapping in &args.site_root {
+        let (windows, local) = match mapping.split_once('=') {
+            Some((w, l)) if w.contains(['\\', ':']) => (w.to_owned(), l.to_owned()),
+            _ => {
+                let root = server.physical_path("Default Web Site").ok_or_else(|| {
+                    AppError::Usage(format!(
+                        "--site-root {mapping}: this server has no Default Web Site; write WINDOWS-FOLDER=LOCAL-FOLDER"
+                    ))
+                })?;
+                (root, mapping.clone())
+            }
+        };
+        if !Path::new(&local).is_dir() {
+            return Err(AppError::Usage(format!(
+                "--site-root {mapping}: `{local}` is not a folder"
+            )));
+        }
+        server.disk.mount(&windows, PathBuf::from(local));
+    }
+    for path in &args.missing {
+        server.disk.declare_missing(path);
+    }
+    let mut scripts = Vec::new();
+    for path in &args.scripts {
+        let input = read_check_input(path, Some(crate::check::Kind::Batch))?;
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        server.disk.mount(&args.script_folder, folder.to_path_buf());
+        scripts.push(review::script(input.file, &args.script_folder));
+    }
+    let result = review::review(&scripts, server);
+    if let Some(output) = &args.output {
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| AppError::Usage(format!("-o {}: not a file name", output.display())))?;
+        let dir = output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let artifact = Artifact {
+            path: name,
+            bytes: encode_like_input(&result.apphost_after(), bom),
+        };
+        write_artifacts(dir, &[artifact], args.force)?;
+    }
+    match args.format {
+        ReviewFormat::Text => print_stdout(&result.text(color)),
+        ReviewFormat::Diff => print_stdout(&result.unified_diff()),
+        ReviewFormat::Json => print_stdout(
+            &(serde_json::to_string_pretty(&result.json()).expect("JSON values serialise") + "\n"),
+        ),
+    }
+    Ok(u8::from(args.deny.fails(&result.diagnostics)))
+}
+
+/// Text in the encoding (and with the byte order mark) the input had.
+fn encode_like_input(text: &str, bom: Option<&str>) -> Vec<u8> {
+    match bom {
+        Some("UTF-8") => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        Some("UTF-16LE") => std::iter::once(0xFEFFu16)
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect(),
+        Some("UTF-16BE") => std::iter::once(0xFEFFu16)
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_be_bytes)
+            .collect(),
+        _ => text.as_bytes().to_vec(),
+    }
 }

@@ -51,6 +51,13 @@ pub enum Command {
         omero-iis check install.cmd --format sarif > check.sarif\n  \
         type web.config | omero-iis check - --kind web.config")]
     Check(CheckArgs),
+    /// Show what install scripts would do to a server: steps, failures, a diff (no Windows needed)
+    #[command(after_help = "Examples:\n  \
+        omero-iis review omero-iis-out/install.cmd\n  \
+        omero-iis review install.cmd --apphost applicationHost.config --format diff\n  \
+        omero-iis review install.cmd uninstall.cmd --apphost applicationHost.config -o after.config\n  \
+        omero-iis review install.cmd --site-root 'C:\\inetpub\\wwwroot=./wwwroot' --missing 'C:\\OMERO.server'")]
+    Review(ReviewArgs),
     /// Show the effective OMERO properties with where each value came from
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -242,6 +249,49 @@ pub struct CheckArgs {
     /// Do not report this rule (code or name); repeatable
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Batch scripts (.cmd/.bat), run one after the other on the same server
+    #[arg(value_name = "SCRIPT", required = true)]
+    pub scripts: Vec<PathBuf>,
+    /// The server's applicationHost.config (default: a built-in IIS 10 default configuration)
+    #[arg(long, value_name = "FILE")]
+    pub apphost: Option<PathBuf>,
+    /// A local copy of a server folder, `WINDOWS-FOLDER=LOCAL-FOLDER` (web.config files below it
+    /// are read and changed); a LOCAL-FOLDER alone stands for the Default Web Site's root folder
+    #[arg(long, value_name = "[WINDOWS=]DIR")]
+    pub site_root: Vec<String>,
+    /// A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)
+    #[arg(long, value_name = "PATH")]
+    pub missing: Vec<String>,
+    /// The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it
+    #[arg(long, value_name = "PATH", default_value = "C:\\omero-iis-out")]
+    pub script_folder: String,
+    /// Output: the steps in plain words with findings, a unified diff of the changed files, or JSON
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
+    /// Write applicationHost.config as the scripts leave it to FILE
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+    /// Fail (exit 1) when a script fails (errors), or on warnings too
+    #[arg(long, value_enum, default_value_t = DenyLevel::Errors)]
+    pub deny: DenyLevel,
+}
+
+/// `review --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    /// Conflicts, each step with what it changes, where a script stops, findings.
+    Text,
+    /// A unified diff of applicationHost.config and every other changed file.
+    Diff,
+    /// Every step with its arguments, exit code and changed paths; the findings.
+    Json,
 }
 
 #[derive(Debug, Args)]

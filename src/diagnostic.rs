@@ -111,6 +111,12 @@ codes! {
     PsUnknownParameter = ("OW505", "ps-unknown-parameter", Error, "WebAdministration cmdlet parameter that does not exist"),
     CrossFileMismatch = ("OW601", "cross-file-mismatch", Error, "files of one deployment that disagree with each other"),
     StaticSwallowed = ("OW602", "static-swallowed", Error, "static application reached by the application's wildcard handler"),
+    ReviewScriptFails = ("OW701", "review-script-fails", Error, "script that would stop with a non-zero exit code"),
+    ReviewIgnoredFailure = ("OW702", "review-ignored-failure", Warning, "command that would fail while the script carries on"),
+    ReviewConflict = ("OW703", "review-conflict", Warning, "script that changes a setting the server already has with another value"),
+    ReviewAssumedPath = ("OW704", "review-assumed-path", Warning, "file or folder the review cannot see, assumed to exist"),
+    ReviewNotSimulated = ("OW705", "review-not-simulated", Warning, "command or construct the review does not simulate"),
+    ReviewExternal = ("OW706", "review-external", Note, "program other than appcmd: recorded with its arguments, not run"),
 }
 
 impl std::fmt::Display for Code {

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod iis;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod settings;
 pub mod source;

@@ -102,7 +102,10 @@ fn every_check_rule_has_a_failing_and_a_passing_fixture() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    for code in Code::ALL.iter().filter(|c| c.id() >= "OW300") {
+    for code in Code::ALL
+        .iter()
+        .filter(|c| c.id() >= "OW300" && c.id() < "OW700")
+    {
         for kind in ["fail", "pass"] {
             let prefix = format!("{}-{kind}", code.id());
             assert!(

@@ -1,0 +1,1685 @@
+//! cmd.exe for the subset of batch language that provisioning scripts use
+//! (iis-facts.md §3.1 and §3.5): `%VAR%`/`%~dp0` expansion of each line (and
+//! of a whole parenthesised block at once, as cmd does), `set`, `setlocal`,
+//! `if errorlevel|exist|defined|==|EQU…`, `goto`/labels, `call :label`,
+//! `exit /b`, `&`, `&&`, `||`, `for /f`, `rem`/`::`, and the file commands
+//! (`mkdir`, `copy`, `move`, `del`, `rmdir`). appcmd runs in the simulation;
+//! every other program is recorded with its arguments and assumed to succeed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::appcmd::{self, Change};
+use super::server::{path_key, Entry, Knowledge, Server, APPCMD_PATH, WINDOWS_ENVIRONMENT};
+use crate::iis::appcmd::split_arguments;
+use crate::source::{SourceFile, Span};
+
+/// The longest a script may run, in executed lines: a `goto` loop that never
+/// ends is reported instead of hanging the review.
+const STEP_LIMIT: usize = 100_000;
+
+/// What kind of thing a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// appcmd.exe, simulated.
+    Appcmd,
+    /// Another program: recorded, not run.
+    External,
+    /// A cmd.exe file command (mkdir, copy, move, del, rmdir).
+    File,
+}
+
+/// One command the script ran.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub span: Span,
+    pub kind: StepKind,
+    /// The command as cmd.exe runs it (after `%` expansion).
+    pub command: String,
+    pub program: String,
+    /// The arguments as the program receives them.
+    pub arguments: Vec<String>,
+    pub exit_code: i32,
+    /// What appcmd prints, or what the simulation says about the step.
+    pub output: String,
+    pub changes: Vec<Change>,
+    /// What the simulation could not know.
+    pub assumptions: Vec<String>,
+    /// The script did not look at this step's failure before going on.
+    pub failure_ignored: bool,
+}
+
+/// How a script run ended.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub script: String,
+    pub steps: Vec<Step>,
+    pub exit_code: i32,
+    /// Where the script ended (`exit /b`, a failed `goto`, or the last line).
+    pub end: Span,
+    /// The label the script jumped to last before ending (`:failed`).
+    pub last_label: Option<String>,
+    /// Constructs the simulation did not model, with where they are.
+    pub unsupported: Vec<(Span, String)>,
+    /// Paths assumed to exist, with where they were first asked about.
+    pub assumed_paths: Vec<(Span, String)>,
+}
+
+/// A batch script to run.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub file: Arc<SourceFile>,
+    /// The Windows folder the script is run from (what `%~dp0` gives), with a trailing `\`.
+    pub windows_folder: String,
+    pub file_name: String,
+}
+
+/// Runs `script` against `server`.
+pub fn run(script: &Script, server: &mut Server) -> Run {
+    let mut interpreter = Interpreter::new(script, server);
+    interpreter.run_script();
+    interpreter.finish()
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    range: std::ops::Range<usize>,
+    text: String,
+}
+
+enum Flow {
+    Next,
+    Goto(String),
+    /// `goto :eof` or `exit /b`: leave the script or the `call`ed label.
+    Return,
+    /// `exit` without `/b`, or a fatal error: the whole run ends.
+    Terminate,
+}
+
+struct Interpreter<'a> {
+    script: &'a Script,
+    server: &'a mut Server,
+    lines: Vec<Line>,
+    env: BTreeMap<String, (String, String)>,
+    saved_env: Vec<BTreeMap<String, (String, String)>>,
+    errorlevel: i32,
+    steps: Vec<Step>,
+    current_line: usize,
+    /// Last line of the logical line being run (blocks span lines).
+    current_end: usize,
+    end_line: usize,
+    last_label: Option<String>,
+    unsupported: Vec<(Span, String)>,
+    assumed: BTreeMap<String, (Span, String)>,
+    /// A step that failed and whose exit code nobody has looked at yet.
+    unexamined_failure: Option<usize>,
+    executed: usize,
+    cwd: Option<String>,
+}
+
+impl<'a> Interpreter<'a> {
+    fn new(script: &'a Script, server: &'a mut Server) -> Interpreter<'a> {
+        let text = &script.file.text;
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for piece in text.split_inclusive('\n') {
+            let body = piece.trim_end_matches(['\n', '\r']);
+            lines.push(Line {
+                range: start..start + body.len(),
+                text: body.to_owned(),
+            });
+            start += piece.len();
+        }
+        let mut env = BTreeMap::new();
+        for (name, value) in WINDOWS_ENVIRONMENT {
+            env.insert(
+                name.to_uppercase(),
+                ((*name).to_owned(), (*value).to_owned()),
+            );
+        }
+        Interpreter {
+            script,
+            server,
+            lines,
+            env,
+            saved_env: Vec::new(),
+            errorlevel: 0,
+            steps: Vec::new(),
+            current_line: 0,
+            current_end: 0,
+            end_line: 0,
+            last_label: None,
+            unsupported: Vec::new(),
+            assumed: BTreeMap::new(),
+            unexamined_failure: None,
+            executed: 0,
+            cwd: None,
+        }
+    }
+
+    fn finish(self) -> Run {
+        let end_line = self.end_line.min(self.lines.len().saturating_sub(1));
+        let end = self.lines.get(end_line).map_or(0..0, |l| l.range.clone());
+        Run {
+            script: self.script.file.name.clone(),
+            steps: self.steps,
+            exit_code: self.errorlevel,
+            end: Span::new(&self.script.file, end),
+            last_label: self.last_label,
+            unsupported: self.unsupported,
+            assumed_paths: self.assumed.into_values().collect(),
+        }
+    }
+
+    fn span(&self) -> Span {
+        let start = self
+            .lines
+            .get(self.current_line)
+            .map_or(0, |l| l.range.start);
+        let end = self
+            .lines
+            .get(self.current_end.max(self.current_line))
+            .map_or(start, |l| l.range.end);
+        Span::new(&self.script.file, start..end)
+    }
+
+    fn unsupported(&mut self, what: String) {
+        let span = self.span();
+        self.unsupported.push((span, what));
+    }
+
+    fn run_script(&mut self) {
+        match self.run_from(0) {
+            Flow::Terminate | Flow::Return | Flow::Next | Flow::Goto(_) => {}
+        }
+    }
+
+    /// Runs lines from `start` until the script (or a `call`ed label) returns.
+    fn run_from(&mut self, start: usize) -> Flow {
+        let mut pc = start;
+        while pc < self.lines.len() {
+            self.executed += 1;
+            if self.executed > STEP_LIMIT {
+                self.current_line = pc;
+                self.current_end = pc;
+                self.unsupported(format!(
+                    "the script ran more than {STEP_LIMIT} lines (an endless `goto` loop?); the simulation stopped here"
+                ));
+                self.end_line = pc;
+                return Flow::Terminate;
+            }
+            let raw = self.lines[pc].text.trim_start();
+            if raw.starts_with(':') || raw.is_empty() {
+                pc += 1;
+                continue;
+            }
+            self.current_line = pc;
+            let mut text = self.expand(&self.lines[pc].text.clone());
+            let mut end = pc;
+            let parsed = loop {
+                match parse(&text) {
+                    Parsed::Done(cmd) => break Some(cmd),
+                    Parsed::NeedMore if end + 1 < self.lines.len() => {
+                        end += 1;
+                        let next = self.expand(&self.lines[end].text.clone());
+                        text.push('\n');
+                        text.push_str(&next);
+                    }
+                    Parsed::NeedMore => break None,
+                }
+            };
+            self.current_end = end;
+            self.end_line = end;
+            let Some(cmd) = parsed else {
+                self.unsupported(
+                    "a `(` block that is never closed: cmd.exe stops reading the script here"
+                        .to_owned(),
+                );
+                return Flow::Terminate;
+            };
+            match self.execute(&cmd) {
+                Flow::Next => pc = end + 1,
+                Flow::Goto(label) => {
+                    if label.eq_ignore_ascii_case(":eof") || label.eq_ignore_ascii_case("eof") {
+                        return Flow::Return;
+                    }
+                    match self.find_label(&label, end) {
+                        Some(target) => {
+                            self.last_label = Some(label.trim_start_matches(':').to_owned());
+                            pc = target + 1;
+                        }
+                        None => {
+                            // cmd.exe: "The system cannot find the batch label specified"
+                            // ends the batch file with ERRORLEVEL 1.
+                            self.errorlevel = 1;
+                            self.unsupported(format!(
+                                "`goto {label}`: the script has no label `{label}`; cmd.exe stops the script with exit code 1"
+                            ));
+                            return Flow::Terminate;
+                        }
+                    }
+                }
+                Flow::Return => return Flow::Return,
+                Flow::Terminate => return Flow::Terminate,
+            }
+        }
+        self.end_line = self.lines.len().saturating_sub(1);
+        Flow::Return
+    }
+
+    /// cmd.exe searches for a label from the current line down, then from the top.
+    fn find_label(&self, label: &str, from: usize) -> Option<usize> {
+        let wanted = label.trim_start_matches(':').to_lowercase();
+        let is_label = |l: &Line| {
+            let t = l.text.trim_start();
+            t.strip_prefix(':').is_some_and(|rest| {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| {
+                        !c.is_whitespace() && !matches!(c, '+' | ':' | '&' | '|' | '<' | '>')
+                    })
+                    .collect();
+                name.to_lowercase() == wanted
+            })
+        };
+        (from..self.lines.len())
+            .chain(0..from)
+            .find(|&i| is_label(&self.lines[i]))
+    }
+
+    // ------------------------------------------------------------ expansion
+
+    fn var(&self, name: &str) -> Option<String> {
+        let upper = name.to_uppercase();
+        if let Some((_, v)) = self.env.get(&upper) {
+            return Some(v.clone());
+        }
+        match upper.as_str() {
+            "ERRORLEVEL" => Some(self.errorlevel.to_string()),
+            "CD" => {
+                Some(self.cwd.clone().unwrap_or_else(|| {
+                    self.script.windows_folder.trim_end_matches('\\').to_owned()
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Phase 1 of cmd.exe for a batch file: `%%`, `%0`-`%9` with `~`
+    /// modifiers, `%*`, `%NAME%` (undefined = empty), `%NAME:a=b%`, `%NAME:~n,m%`.
+    fn expand(&mut self, line: &str) -> String {
+        let chars: Vec<char> = line.chars().collect();
+        let mut out = String::with_capacity(line.len());
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != '%' {
+                out.push(chars[i]);
+                i += 1;
+                continue;
+            }
+            match chars.get(i + 1) {
+                Some('%') => {
+                    out.push('%');
+                    i += 2;
+                }
+                Some('*') => i += 2,
+                Some(c) if c.is_ascii_digit() => {
+                    if *c == '0' {
+                        out.push_str(&self.script_path());
+                    }
+                    i += 2;
+                }
+                Some('~') => {
+                    let mut k = i + 2;
+                    let mut modifiers = String::new();
+                    while k < chars.len() && chars[k].is_ascii_alphabetic() {
+                        modifiers.push(chars[k]);
+                        k += 1;
+                    }
+                    if chars.get(k).is_some_and(char::is_ascii_digit) {
+                        if chars[k] == '0' {
+                            out.push_str(&self.argument_zero(&modifiers));
+                        }
+                        i = k + 1;
+                    } else {
+                        // Not an argument reference: cmd drops the `%`.
+                        i += 1;
+                    }
+                }
+                _ => {
+                    let rest: String = chars[i + 1..].iter().collect();
+                    match rest.find('%') {
+                        Some(end) if !rest[..end].contains(['\n']) => {
+                            let body = &rest[..end];
+                            if body.to_uppercase() == "ERRORLEVEL"
+                                && !self.env.contains_key("ERRORLEVEL")
+                            {
+                                self.unexamined_failure = None;
+                            }
+                            out.push_str(&self.expand_variable(body));
+                            i += 1 + body.chars().count() + 1;
+                        }
+                        // A lone `%` is dropped in a batch file.
+                        _ => i += 1,
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn expand_variable(&mut self, body: &str) -> String {
+        let Some((name, edit)) = body.split_once(':') else {
+            return self.var(body).unwrap_or_default();
+        };
+        let Some(value) = self.var(name) else {
+            return String::new();
+        };
+        if let Some(range) = edit.strip_prefix('~') {
+            let mut parts = range.split(',');
+            let start: i64 = parts
+                .next()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
+            let len: Option<i64> = parts.next().and_then(|s| s.trim().parse().ok());
+            let chars: Vec<char> = value.chars().collect();
+            let n = chars.len() as i64;
+            let from = if start < 0 {
+                (n + start).max(0)
+            } else {
+                start.min(n)
+            };
+            let to = match len {
+                None => n,
+                Some(l) if l < 0 => (n + l).max(from),
+                Some(l) => (from + l).min(n),
+            };
+            return chars[from as usize..to as usize].iter().collect();
+        }
+        if let Some((from, to)) = edit.split_once('=') {
+            if from.is_empty() {
+                return value;
+            }
+            return replace_case_insensitive(&value, from, to);
+        }
+        value
+    }
+
+    fn script_path(&self) -> String {
+        format!("{}{}", self.script.windows_folder, self.script.file_name)
+    }
+
+    fn argument_zero(&self, modifiers: &str) -> String {
+        let folder = &self.script.windows_folder;
+        let name = &self.script.file_name;
+        if modifiers.is_empty() || modifiers.contains('f') {
+            return self.script_path();
+        }
+        let mut out = String::new();
+        if modifiers.contains('d') {
+            out.push_str(&folder[..2.min(folder.len())]);
+        }
+        if modifiers.contains('p') {
+            out.push_str(folder.get(2..).unwrap_or(""));
+        }
+        let (stem, ext) = name
+            .rsplit_once('.')
+            .map_or((name.as_str(), ""), |(s, e)| (s, e));
+        if modifiers.contains('n') {
+            out.push_str(stem);
+        }
+        if modifiers.contains('x') && !ext.is_empty() {
+            out.push('.');
+            out.push_str(ext);
+        }
+        out
+    }
+
+    // ------------------------------------------------------------ execution
+
+    fn execute(&mut self, cmd: &Cmd) -> Flow {
+        match cmd {
+            Cmd::Simple(text) => self.simple(text),
+            Cmd::Block(cmds) => {
+                for c in cmds {
+                    match self.execute(c) {
+                        Flow::Next => {}
+                        other => return other,
+                    }
+                }
+                Flow::Next
+            }
+            Cmd::Sequence(left, op, right) => {
+                let flow = self.execute(left);
+                if !matches!(flow, Flow::Next) {
+                    return flow;
+                }
+                let go = match op {
+                    Op::Then => true,
+                    Op::And => {
+                        self.unexamined_failure = None;
+                        self.errorlevel == 0
+                    }
+                    Op::Or => {
+                        self.unexamined_failure = None;
+                        self.errorlevel != 0
+                    }
+                };
+                if go {
+                    self.execute(right)
+                } else {
+                    Flow::Next
+                }
+            }
+            Cmd::If {
+                negate,
+                ignore_case,
+                condition,
+                then,
+                otherwise,
+            } => {
+                let truth = self.condition(condition, *ignore_case) != *negate;
+                if truth {
+                    self.execute(then)
+                } else if let Some(other) = otherwise {
+                    self.execute(other)
+                } else {
+                    Flow::Next
+                }
+            }
+            Cmd::For(f) => self.run_for(f),
+        }
+    }
+
+    fn condition(&mut self, condition: &Condition, ignore_case: bool) -> bool {
+        match condition {
+            Condition::ErrorLevel(n) => {
+                self.unexamined_failure = None;
+                self.errorlevel >= *n
+            }
+            Condition::Exist(path) => {
+                let path = unquote(path);
+                let full = self.absolute(&path);
+                !matches!(self.lookup(&full), Entry::Missing)
+            }
+            Condition::Defined(name) => {
+                self.var(name).is_some() && self.env.contains_key(&name.to_uppercase())
+                    || matches!(name.to_uppercase().as_str(), "ERRORLEVEL" | "CD")
+            }
+            Condition::Compare(a, op, b) => {
+                let (a, b) = if ignore_case {
+                    (a.to_lowercase(), b.to_lowercase())
+                } else {
+                    (a.clone(), b.clone())
+                };
+                let numbers = (parse_number(&a), parse_number(&b));
+                let ordering = match numbers {
+                    (Some(x), Some(y)) if *op != CompareOp::Text => x.cmp(&y),
+                    _ => a.cmp(&b),
+                };
+                use std::cmp::Ordering::*;
+                match op {
+                    CompareOp::Text | CompareOp::Equ => {
+                        if *op == CompareOp::Text {
+                            a == b
+                        } else {
+                            ordering == Equal
+                        }
+                    }
+                    CompareOp::Neq => ordering != Equal,
+                    CompareOp::Lss => ordering == Less,
+                    CompareOp::Leq => ordering != Greater,
+                    CompareOp::Gtr => ordering == Greater,
+                    CompareOp::Geq => ordering != Less,
+                }
+            }
+        }
+    }
+
+    /// What the server has at `path`; assumptions are remembered once per path.
+    fn lookup(&mut self, path: &str) -> Entry {
+        let (entry, knowledge) = self.server.disk.get(path);
+        if knowledge == Knowledge::Assumed {
+            let key = path_key(path);
+            if !self.assumed.contains_key(&key) {
+                let span = self.span();
+                self.assumed.insert(key, (span, path.to_owned()));
+            }
+        }
+        entry
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        let p = path.replace('/', "\\");
+        let is_absolute = p.len() >= 2 && p.as_bytes()[1] == b':' || p.starts_with("\\\\");
+        if is_absolute {
+            p
+        } else {
+            let base = self
+                .cwd
+                .clone()
+                .unwrap_or_else(|| self.script.windows_folder.trim_end_matches('\\').to_owned());
+            format!("{base}\\{p}")
+        }
+    }
+
+    fn simple(&mut self, text: &str) -> Flow {
+        let text = text.trim().trim_start_matches('@').trim_start();
+        if text.is_empty() {
+            return Flow::Next;
+        }
+        let (program, rest) = split_program(text);
+        let word = program.to_lowercase();
+        let dot_echo = word.starts_with("echo") && word[4..].starts_with(['.', ':', '(', '/']);
+        if dot_echo {
+            return Flow::Next;
+        }
+        let cmd_file = self.script.file_name.to_lowercase().ends_with(".cmd");
+        match word.as_str() {
+            "rem" | "echo" | "title" | "cls" | "color" | "type" | "ver" | "prompt" => Flow::Next,
+            "verify" => {
+                self.errorlevel = 0;
+                Flow::Next
+            }
+            "setlocal" => {
+                self.saved_env.push(self.env.clone());
+                Flow::Next
+            }
+            "endlocal" => {
+                if let Some(env) = self.saved_env.pop() {
+                    self.env = env;
+                }
+                Flow::Next
+            }
+            "set" => {
+                self.set(rest);
+                if cmd_file {
+                    // In a .cmd file a successful `set` clears ERRORLEVEL.
+                    self.errorlevel = 0;
+                }
+                Flow::Next
+            }
+            "goto" => {
+                let label = rest.split_whitespace().next().unwrap_or("").to_owned();
+                Flow::Goto(label)
+            }
+            "exit" => {
+                let mut words = rest.split_whitespace();
+                let first = words.next().unwrap_or("");
+                let (is_b, code) = if first.eq_ignore_ascii_case("/b") {
+                    (true, words.next())
+                } else {
+                    (false, Some(first).filter(|s| !s.is_empty()))
+                };
+                if let Some(code) = code {
+                    self.errorlevel = parse_number(code).unwrap_or(0) as i32;
+                }
+                if is_b {
+                    Flow::Return
+                } else {
+                    self.unsupported("`exit` without `/b` closes the whole console window (and a calling script), not just this script".to_owned());
+                    Flow::Terminate
+                }
+            }
+            "call" => self.call(rest),
+            "mkdir" | "md" => self.mkdir(rest),
+            "copy" => self.copy(rest, false),
+            "move" => self.copy(rest, true),
+            "del" | "erase" => self.delete(rest),
+            "rmdir" | "rd" => self.rmdir(rest),
+            "cd" | "chdir" | "pushd" => {
+                let target = rest
+                    .trim()
+                    .trim_start_matches("/d")
+                    .trim_start_matches("/D")
+                    .trim();
+                if !target.is_empty() {
+                    self.cwd = Some(
+                        self.absolute(&unquote(target))
+                            .trim_end_matches('\\')
+                            .to_owned(),
+                    );
+                }
+                Flow::Next
+            }
+            "popd" => {
+                self.cwd = None;
+                Flow::Next
+            }
+            "pause" => {
+                self.unsupported(
+                    "`pause` waits for a key press: an unattended run hangs here".to_owned(),
+                );
+                Flow::Next
+            }
+            "chcp" => {
+                self.unsupported("`chcp` changes how cmd.exe reads the rest of the script; the simulation reads it unchanged".to_owned());
+                Flow::Next
+            }
+            "start" | "shift" | "pipe" => {
+                self.unsupported(format!("`{word}` is not simulated"));
+                Flow::Next
+            }
+            _ => self.program(&program, rest, text),
+        }
+    }
+
+    fn set(&mut self, rest: &str) {
+        let rest = rest.trim_start();
+        let lower = rest.to_lowercase();
+        if lower.starts_with("/a") {
+            let expr = rest[2..].trim();
+            let expr = unquote(expr);
+            match expr.split_once('=') {
+                Some((name, value)) => match eval_arithmetic(value, |n| self.var(n)) {
+                    Some(v) => {
+                        let name = name.trim().to_owned();
+                        self.env.insert(name.to_uppercase(), (name, v.to_string()));
+                    }
+                    None => self.unsupported(format!("`set /a {expr}` is not simulated")),
+                },
+                None => self.unsupported(format!("`set /a {expr}` is not simulated")),
+            }
+            return;
+        }
+        if lower.starts_with("/p") {
+            self.unsupported(
+                "`set /p` asks the admin for input: the simulation answers with nothing".to_owned(),
+            );
+            return;
+        }
+        // `set "NAME=value"` (quotes removed, text after the last quote dropped) or `set NAME=value`.
+        let body = if let Some(inner) = rest.strip_prefix('"') {
+            match inner.rfind('"') {
+                Some(end) => inner[..end].to_owned(),
+                None => inner.to_owned(),
+            }
+        } else {
+            rest.to_owned()
+        };
+        let Some((name, value)) = body.split_once('=') else {
+            return;
+        };
+        if name.is_empty() {
+            return;
+        }
+        let key = name.to_uppercase();
+        if value.is_empty() {
+            self.env.remove(&key);
+        } else {
+            self.env.insert(key, (name.to_owned(), value.to_owned()));
+        }
+    }
+
+    fn call(&mut self, rest: &str) -> Flow {
+        let rest = rest.trim();
+        if let Some(label) = rest.strip_prefix(':') {
+            let label = label.split_whitespace().next().unwrap_or("");
+            let Some(target) = self.find_label(label, self.current_end) else {
+                self.errorlevel = 1;
+                self.unsupported(format!(
+                    "`call :{label}`: the script has no label `{label}`"
+                ));
+                return Flow::Next;
+            };
+            let (line, end) = (self.current_line, self.current_end);
+            match self.run_from(target + 1) {
+                Flow::Terminate => return Flow::Terminate,
+                _ => {
+                    self.current_line = line;
+                    self.current_end = end;
+                }
+            }
+            return Flow::Next;
+        }
+        // `call program ...` runs the program (cmd expands `%` a second time).
+        let again = self.expand(rest);
+        let (program, args) = split_program(&again);
+        self.program(&program, args, &again)
+    }
+
+    fn record(
+        &mut self,
+        kind: StepKind,
+        command: &str,
+        program: &str,
+        arguments: Vec<String>,
+    ) -> usize {
+        if let Some(i) = self.unexamined_failure.take() {
+            self.steps[i].failure_ignored = true;
+        }
+        let span = self.span();
+        self.steps.push(Step {
+            span,
+            kind,
+            command: command.to_owned(),
+            program: program.to_owned(),
+            arguments,
+            exit_code: 0,
+            output: String::new(),
+            changes: Vec::new(),
+            assumptions: Vec::new(),
+            failure_ignored: false,
+        });
+        self.steps.len() - 1
+    }
+
+    fn finish_step(&mut self, index: usize, code: i32) {
+        self.steps[index].exit_code = code;
+        self.errorlevel = code;
+        if code != 0 {
+            self.unexamined_failure = Some(index);
+        }
+    }
+
+    fn program(&mut self, program: &str, rest: &str, command: &str) -> Flow {
+        let name = unquote(program);
+        let base = name
+            .rsplit(['\\', '/'])
+            .next()
+            .unwrap_or(&name)
+            .to_lowercase();
+        let arguments: Vec<String> = split_arguments(rest, 0, false)
+            .into_iter()
+            .map(|a| a.text)
+            .collect();
+        if base == "appcmd" || base == "appcmd.exe" {
+            let found = name.contains('\\')
+                || self
+                    .var("PATH")
+                    .is_some_and(|p| p.to_lowercase().contains("inetsrv"))
+                || self
+                    .cwd
+                    .as_deref()
+                    .is_some_and(|c| c.to_lowercase().ends_with("inetsrv"));
+            let index = self.record(StepKind::Appcmd, command, &name, arguments);
+            if !found {
+                self.steps[index].output = format!(
+                    "'{name}' is not recognized as an internal or external command, operable program or batch file."
+                );
+                self.finish_step(index, 9009);
+                return Flow::Next;
+            }
+            if name.contains('\\') && !name.eq_ignore_ascii_case(APPCMD_PATH) {
+                self.steps[index].assumptions.push(format!(
+                    "`{name}` is not where IIS installs appcmd.exe ({APPCMD_PATH}); simulated as appcmd anyway"
+                ));
+            }
+            let outcome = appcmd::run(self.server, rest);
+            let step = &mut self.steps[index];
+            step.output = outcome.output;
+            step.changes = outcome.changes;
+            step.assumptions.extend(outcome.assumptions);
+            self.finish_step(index, outcome.code);
+            return Flow::Next;
+        }
+        let index = self.record(StepKind::External, command, &name, arguments);
+        if name.contains('\\') {
+            let full = self.absolute(&name);
+            if matches!(self.lookup(&full), Entry::Missing) {
+                self.steps[index].output = "The system cannot find the path specified.".to_owned();
+                self.finish_step(index, 3);
+                return Flow::Next;
+            }
+        }
+        self.steps[index].output = "recorded, not run: assumed to succeed (exit code 0)".to_owned();
+        self.finish_step(index, 0);
+        Flow::Next
+    }
+
+    // ------------------------------------------------------------ files
+
+    fn file_arguments(&self, rest: &str) -> Vec<String> {
+        split_arguments(rest, 0, false)
+            .into_iter()
+            .map(|a| a.text)
+            .filter(|a| !a.starts_with('/'))
+            .collect()
+    }
+
+    fn mkdir(&mut self, rest: &str) -> Flow {
+        let targets = self.file_arguments(rest);
+        let index = self.record(
+            StepKind::File,
+            &format!("mkdir {rest}"),
+            "mkdir",
+            targets.clone(),
+        );
+        let mut code = 0;
+        for target in targets {
+            let full = self.absolute(&target);
+            let (entry, knowledge) = self.server.disk.get(&full);
+            if knowledge == Knowledge::Known && entry != Entry::Missing {
+                self.steps[index].output =
+                    format!("A subdirectory or file {target} already exists.");
+                code = 1;
+                continue;
+            }
+            self.server.disk.set(&full, Entry::Folder);
+            self.steps[index].output = format!("creates folder {full}");
+        }
+        self.finish_step(index, code);
+        Flow::Next
+    }
+
+    fn copy(&mut self, rest: &str, is_move: bool) -> Flow {
+        let args = self.file_arguments(rest);
+        let verb = if is_move { "move" } else { "copy" };
+        let index = self.record(
+            StepKind::File,
+            &format!("{verb} {rest}"),
+            verb,
+            args.clone(),
+        );
+        let [source, target] = args.as_slice() else {
+            self.steps[index].output = "The syntax of the command is incorrect.".to_owned();
+            self.finish_step(index, 1);
+            return Flow::Next;
+        };
+        let source = self.absolute(source);
+        let mut target = self.absolute(target);
+        let content = match self.lookup(&source) {
+            Entry::Missing => {
+                self.steps[index].output = "The system cannot find the file specified.".to_owned();
+                self.finish_step(index, 1);
+                return Flow::Next;
+            }
+            Entry::Folder => None,
+            Entry::File(content) => content,
+        };
+        if let (Entry::Folder, Knowledge::Known) = self.server.disk.get(&target) {
+            let name = source.rsplit('\\').next().unwrap_or("").to_owned();
+            target = format!("{}\\{name}", target.trim_end_matches('\\'));
+        }
+        self.server.disk.set(&target, Entry::File(content));
+        if is_move {
+            self.server.disk.set(&source, Entry::Missing);
+        }
+        let past = if is_move { "moves" } else { "copies" };
+        self.steps[index].output = format!("{past} {source} to {target}");
+        self.finish_step(index, 0);
+        Flow::Next
+    }
+
+    fn delete(&mut self, rest: &str) -> Flow {
+        let targets = self.file_arguments(rest);
+        let index = self.record(
+            StepKind::File,
+            &format!("del {rest}"),
+            "del",
+            targets.clone(),
+        );
+        for target in targets {
+            let full = self.absolute(&target);
+            match self.lookup(&full) {
+                // `del` of a missing file prints "Could Not Find" and still exits 0.
+                Entry::Missing => self.steps[index].output = format!("Could Not Find {full}"),
+                _ => {
+                    self.server.disk.set(&full, Entry::Missing);
+                    self.steps[index].output = format!("deletes {full}");
+                }
+            }
+        }
+        self.finish_step(index, 0);
+        Flow::Next
+    }
+
+    fn rmdir(&mut self, rest: &str) -> Flow {
+        let recursive = rest.to_lowercase().contains("/s");
+        let targets = self.file_arguments(rest);
+        let index = self.record(
+            StepKind::File,
+            &format!("rmdir {rest}"),
+            "rmdir",
+            targets.clone(),
+        );
+        let mut code = 0;
+        for target in targets {
+            let full = self.absolute(&target);
+            match self.lookup(&full) {
+                Entry::Missing => {
+                    self.steps[index].output =
+                        "The system cannot find the file specified.".to_owned();
+                    code = 2;
+                }
+                _ if !recursive && self.server.disk.has_children(&full) => {
+                    self.steps[index].output = "The directory is not empty.".to_owned();
+                    code = 145;
+                }
+                _ => {
+                    self.server.disk.set(&full, Entry::Missing);
+                    self.steps[index].output = format!("removes folder {full}");
+                }
+            }
+        }
+        self.finish_step(index, code);
+        Flow::Next
+    }
+
+    // ------------------------------------------------------------ for
+
+    fn run_for(&mut self, f: &ForLoop) -> Flow {
+        let lines: Vec<String> = match &f.source {
+            ForSource::Command(command) => {
+                let (program, rest) = split_program(command);
+                let index = self.record(
+                    StepKind::External,
+                    command,
+                    &unquote(&program),
+                    split_arguments(rest, 0, false)
+                        .into_iter()
+                        .map(|a| a.text)
+                        .collect(),
+                );
+                self.server.outputs_simulated += 1;
+                let output = format!("{SIMULATED_OUTPUT}{}", self.server.outputs_simulated);
+                self.steps[index].output = "recorded, not run: its output is not known".to_owned();
+                self.steps[index].assumptions.push(format!(
+                    "the output of `{command}` is not known; the simulation takes it as the one line `{output}`"
+                ));
+                self.finish_step(index, 0);
+                vec![output]
+            }
+            ForSource::Text(text) => vec![text.clone()],
+            ForSource::Words(words) => {
+                if words.iter().any(|w| w.contains(['*', '?'])) {
+                    self.unsupported(
+                        "`for` over a file pattern is not simulated: no files are assumed to match"
+                            .to_owned(),
+                    );
+                    Vec::new()
+                } else {
+                    words.clone()
+                }
+            }
+            ForSource::File(path) => {
+                self.unsupported(format!(
+                    "`for /f` reading `{path}` is not simulated: the file is taken as empty"
+                ));
+                Vec::new()
+            }
+        };
+        for line in lines {
+            let value = if f.whole_line {
+                line
+            } else {
+                line.split_whitespace().next().unwrap_or("").to_owned()
+            };
+            let body = f.body.replace(&format!("%{}", f.variable), &value);
+            match parse(&body) {
+                Parsed::Done(cmd) => match self.execute(&cmd) {
+                    Flow::Next => {}
+                    other => return other,
+                },
+                Parsed::NeedMore => {
+                    self.unsupported("the body of this `for` is not closed".to_owned());
+                    return Flow::Terminate;
+                }
+            }
+        }
+        Flow::Next
+    }
+}
+
+/// What the simulation takes as the output of a program it does not run
+/// (numbered, so that each run differs as a timestamp would).
+pub const SIMULATED_OUTPUT: &str = "SIMULATED";
+
+impl super::server::Disk {
+    /// Whether the simulation knows of something inside the folder `path`.
+    pub fn has_children(&self, path: &str) -> bool {
+        let prefix = format!("{}\\", path_key(path));
+        self.known_paths()
+            .any(|(k, e)| k.starts_with(&prefix) && *e != Entry::Missing)
+    }
+}
+
+// ---------------------------------------------------------------- parsing
+
+#[derive(Debug, Clone, PartialEq)]
+enum Cmd {
+    Simple(String),
+    Block(Vec<Cmd>),
+    Sequence(Box<Cmd>, Op, Box<Cmd>),
+    If {
+        negate: bool,
+        ignore_case: bool,
+        condition: Condition,
+        then: Box<Cmd>,
+        otherwise: Option<Box<Cmd>>,
+    },
+    For(ForLoop),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Then,
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Condition {
+    ErrorLevel(i32),
+    Exist(String),
+    Defined(String),
+    Compare(String, CompareOp, String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CompareOp {
+    Text,
+    Equ,
+    Neq,
+    Lss,
+    Leq,
+    Gtr,
+    Geq,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ForLoop {
+    variable: String,
+    source: ForSource,
+    whole_line: bool,
+    body: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ForSource {
+    Command(String),
+    Text(String),
+    Words(Vec<String>),
+    File(String),
+}
+
+enum Parsed {
+    Done(Cmd),
+    /// A `(` block is still open: the next line belongs to it.
+    NeedMore,
+}
+
+fn parse(text: &str) -> Parsed {
+    let mut p = Parser {
+        chars: text.chars().collect(),
+        i: 0,
+        depth: 0,
+        incomplete: false,
+    };
+    let cmd = p.sequence();
+    if p.incomplete {
+        Parsed::NeedMore
+    } else {
+        Parsed::Done(cmd)
+    }
+}
+
+struct Parser {
+    chars: Vec<char>,
+    i: usize,
+    depth: usize,
+    incomplete: bool,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.i).copied()
+    }
+
+    fn at(&self, s: &str) -> bool {
+        let n = s.chars().count();
+        self.chars.len() >= self.i + n
+            && self.chars[self.i..self.i + n]
+                .iter()
+                .zip(s.chars())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+    }
+
+    fn skip_blanks(&mut self, newlines: bool) {
+        while let Some(c) = self.peek() {
+            if c == ' ' || c == '\t' || c == ';' || c == ',' || (newlines && c == '\n') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// A word ends at a blank or a special character.
+    fn word_at(&self) -> String {
+        self.chars[self.i..]
+            .iter()
+            .take_while(|c| {
+                !c.is_whitespace() && !matches!(c, '(' | ')' | '&' | '|' | '<' | '>' | '"')
+            })
+            .collect()
+    }
+
+    fn sequence(&mut self) -> Cmd {
+        let mut left = self.command();
+        loop {
+            self.skip_blanks(false);
+            let op = if self.at("&&") {
+                self.i += 2;
+                Op::And
+            } else if self.at("||") {
+                self.i += 2;
+                Op::Or
+            } else if self.at("&") || self.peek() == Some('\n') {
+                // `&`, and a line break inside a block, run the next command after this one.
+                self.i += 1;
+                Op::Then
+            } else {
+                return left;
+            };
+            self.skip_blanks(self.depth > 0);
+            if self.peek().is_none() || (self.peek() == Some(')') && self.depth > 0) {
+                return left;
+            }
+            let right = self.command();
+            left = Cmd::Sequence(Box::new(left), op, Box::new(right));
+        }
+    }
+
+    fn command(&mut self) -> Cmd {
+        self.skip_blanks(self.depth > 0);
+        while self.peek() == Some('@') {
+            self.i += 1;
+        }
+        if self.peek() == Some('(') {
+            self.i += 1;
+            self.depth += 1;
+            let mut cmds = Vec::new();
+            loop {
+                self.skip_blanks(true);
+                match self.peek() {
+                    None => {
+                        self.incomplete = true;
+                        break;
+                    }
+                    Some(')') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => cmds.push(self.sequence()),
+                }
+            }
+            self.depth -= 1;
+            self.skip_redirections();
+            return Cmd::Block(cmds);
+        }
+        let word = self.word_at().to_lowercase();
+        match word.as_str() {
+            "if" => self.if_command(),
+            "for" => self.for_command(),
+            "rem" => {
+                let start = self.i;
+                while self.peek().is_some_and(|c| c != '\n') {
+                    self.i += 1;
+                }
+                Cmd::Simple(self.chars[start..self.i].iter().collect())
+            }
+            _ => self.simple(),
+        }
+    }
+
+    fn skip_redirections(&mut self) {
+        loop {
+            self.skip_blanks(false);
+            let digit_redirect = self.peek().is_some_and(|c| c.is_ascii_digit())
+                && self.chars.get(self.i + 1) == Some(&'>');
+            if self.peek() == Some('>') || self.peek() == Some('<') || digit_redirect {
+                self.redirection();
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// Consumes `>file`, `>>file`, `2>&1`, `<file`; the target is not modelled.
+    fn redirection(&mut self) {
+        if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        while matches!(self.peek(), Some('>') | Some('<')) {
+            self.i += 1;
+        }
+        if self.peek() == Some('&') {
+            self.i += 1;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+            return;
+        }
+        self.skip_blanks(false);
+        let mut quoted = false;
+        while let Some(c) = self.peek() {
+            if c == '"' {
+                quoted = !quoted;
+            } else if !quoted && (c.is_whitespace() || matches!(c, '&' | '|' | ')' | '<' | '>')) {
+                break;
+            }
+            self.i += 1;
+        }
+    }
+
+    /// A simple command: up to an unquoted `&`, `|`, line end, or `)` closing a block.
+    fn simple(&mut self) -> Cmd {
+        let mut text = String::new();
+        let mut quoted = false;
+        while let Some(c) = self.peek() {
+            if c == '\n' {
+                break;
+            }
+            if quoted {
+                if c == '"' {
+                    quoted = false;
+                }
+                text.push(c);
+                self.i += 1;
+                continue;
+            }
+            match c {
+                '"' => {
+                    quoted = true;
+                    text.push(c);
+                    self.i += 1;
+                }
+                '^' => {
+                    if let Some(next) = self.chars.get(self.i + 1) {
+                        if *next != '\n' {
+                            text.push(*next);
+                        }
+                        self.i += 2;
+                    } else {
+                        self.i += 1;
+                    }
+                }
+                '&' | '|' => break,
+                ')' if self.depth > 0 => break,
+                '>' | '<' => self.redirection(),
+                d if d.is_ascii_digit()
+                    && self.chars.get(self.i + 1) == Some(&'>')
+                    && text.ends_with(|p: char| p.is_whitespace()) =>
+                {
+                    self.redirection()
+                }
+                _ => {
+                    text.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+        Cmd::Simple(text.trim_end().to_owned())
+    }
+
+    /// A token of an `if` condition: a quoted string with what sticks to it, or a word.
+    fn if_token(&mut self) -> String {
+        self.skip_blanks(false);
+        let mut out = String::new();
+        let mut quoted = false;
+        while let Some(c) = self.peek() {
+            if !quoted && (c.is_whitespace() || self.at("==")) {
+                break;
+            }
+            if c == '"' {
+                quoted = !quoted;
+            }
+            if c == '\n' {
+                break;
+            }
+            out.push(c);
+            self.i += 1;
+        }
+        out
+    }
+
+    fn if_command(&mut self) -> Cmd {
+        self.i += 2;
+        let mut negate = false;
+        let mut ignore_case = false;
+        loop {
+            self.skip_blanks(false);
+            let w = self.word_at().to_lowercase();
+            if w == "/i" {
+                ignore_case = true;
+                self.i += 2;
+            } else if w == "not" {
+                negate = true;
+                self.i += 3;
+            } else {
+                break;
+            }
+        }
+        self.skip_blanks(false);
+        let keyword = self.word_at().to_lowercase();
+        let condition = match keyword.as_str() {
+            "errorlevel" => {
+                self.i += keyword.len();
+                let n = self.if_token();
+                Condition::ErrorLevel(parse_number(&n).unwrap_or(0) as i32)
+            }
+            "exist" => {
+                self.i += keyword.len();
+                Condition::Exist(self.if_token())
+            }
+            "defined" => {
+                self.i += keyword.len();
+                Condition::Defined(self.if_token())
+            }
+            _ => {
+                let left = self.if_token();
+                self.skip_blanks(false);
+                let op = if self.at("==") {
+                    self.i += 2;
+                    CompareOp::Text
+                } else {
+                    let w = self.word_at().to_lowercase();
+                    self.i += w.chars().count();
+                    match w.as_str() {
+                        "equ" => CompareOp::Equ,
+                        "neq" => CompareOp::Neq,
+                        "lss" => CompareOp::Lss,
+                        "leq" => CompareOp::Leq,
+                        "gtr" => CompareOp::Gtr,
+                        "geq" => CompareOp::Geq,
+                        _ => CompareOp::Text,
+                    }
+                };
+                let right = self.if_token();
+                Condition::Compare(left, op, right)
+            }
+        };
+        self.skip_blanks(false);
+        let then_is_block = self.peek() == Some('(');
+        // Without a block the rest of the line (with `&`, `&&`, `||`) belongs to the `if`.
+        let then = if then_is_block {
+            self.command()
+        } else {
+            self.sequence()
+        };
+        let mut otherwise = None;
+        if then_is_block {
+            let save = self.i;
+            self.skip_blanks(false);
+            if self.word_at().eq_ignore_ascii_case("else") {
+                self.i += 4;
+                self.skip_blanks(false);
+                otherwise = Some(Box::new(if self.peek() == Some('(') {
+                    self.command()
+                } else {
+                    self.sequence()
+                }));
+            } else {
+                self.i = save;
+            }
+        }
+        Cmd::If {
+            negate,
+            ignore_case,
+            condition,
+            then: Box::new(then),
+            otherwise,
+        }
+    }
+
+    fn for_command(&mut self) -> Cmd {
+        self.i += 3;
+        let mut switch = String::new();
+        let mut options = String::new();
+        loop {
+            self.skip_blanks(false);
+            if self.peek() == Some('/') {
+                switch = self.word_at().to_lowercase();
+                self.i += switch.chars().count();
+                self.skip_blanks(false);
+                if switch == "/f" && self.peek() == Some('"') {
+                    let start = self.i + 1;
+                    self.i += 1;
+                    while self.peek().is_some_and(|c| c != '"') {
+                        self.i += 1;
+                    }
+                    options = self.chars[start..self.i].iter().collect();
+                    self.i += 1;
+                }
+            } else {
+                break;
+            }
+        }
+        self.skip_blanks(false);
+        let variable: String = self.chars[self.i..].iter().take(2).collect();
+        self.i += 2;
+        self.skip_blanks(false);
+        if self.word_at().eq_ignore_ascii_case("in") {
+            self.i += 2;
+        }
+        self.skip_blanks(false);
+        let mut set = String::new();
+        if self.peek() == Some('(') {
+            self.i += 1;
+            let mut quoted = None;
+            while let Some(c) = self.peek() {
+                match (quoted, c) {
+                    (None, ')') => break,
+                    (None, '"' | '\'' | '`') => quoted = Some(c),
+                    (Some(q), c) if c == q => quoted = None,
+                    _ => {}
+                }
+                set.push(c);
+                self.i += 1;
+            }
+            if self.peek().is_none() {
+                self.incomplete = true;
+                return Cmd::Simple(String::new());
+            }
+            self.i += 1;
+        }
+        self.skip_blanks(false);
+        if self.word_at().eq_ignore_ascii_case("do") {
+            self.i += 2;
+        }
+        self.skip_blanks(false);
+        let body_start = self.i;
+        // The body: a block, or the rest of the line.
+        let mut depth = 0usize;
+        let mut quoted = false;
+        while let Some(c) = self.peek() {
+            match c {
+                '"' => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted && depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.i += 1;
+                        break;
+                    }
+                }
+                ')' if !quoted && self.depth > 0 => break,
+                '\n' if depth == 0 => break,
+                _ => {}
+            }
+            self.i += 1;
+        }
+        if depth > 0 {
+            self.incomplete = true;
+        }
+        let body: String = self.chars[body_start..self.i].iter().collect();
+        let usebackq = options.to_lowercase().contains("usebackq");
+        let whole_line = options.to_lowercase().contains("delims=") && {
+            let after = options.to_lowercase();
+            let d = after.split("delims=").nth(1).unwrap_or("");
+            d.is_empty() || d.starts_with(' ') && d.trim().is_empty()
+        };
+        let set_trimmed = set.trim();
+        let source = if switch == "/f" {
+            if usebackq && set_trimmed.starts_with('`') {
+                ForSource::Command(set_trimmed.trim_matches('`').to_owned())
+            } else if !usebackq && set_trimmed.starts_with('\'') {
+                ForSource::Command(set_trimmed.trim_matches('\'').to_owned())
+            } else if !usebackq && set_trimmed.starts_with('"') {
+                ForSource::Text(set_trimmed.trim_matches('"').to_owned())
+            } else if usebackq && set_trimmed.starts_with('\'') {
+                ForSource::Text(set_trimmed.trim_matches('\'').to_owned())
+            } else {
+                ForSource::File(set_trimmed.trim_matches('"').to_owned())
+            }
+        } else {
+            ForSource::Words(
+                split_arguments(set_trimmed, 0, false)
+                    .into_iter()
+                    .map(|a| a.text)
+                    .collect(),
+            )
+        };
+        Cmd::For(ForLoop {
+            variable: variable.trim_start_matches('%').to_owned(),
+            source,
+            whole_line: switch != "/f" || whole_line,
+            body,
+        })
+    }
+}
+
+/// The program (first word, quotes kept) and the rest of the command text.
+fn split_program(text: &str) -> (String, &str) {
+    let text = text.trim_start();
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && (c == ' ' || c == '\t') {
+            return (text[..i].to_owned(), &text[i + 1..]);
+        }
+    }
+    (text.to_owned(), "")
+}
+
+fn unquote(text: &str) -> String {
+    text.trim().replace('"', "")
+}
+
+fn parse_number(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i64::from_str_radix(hex, 16).ok();
+    }
+    t.parse().ok()
+}
+
+fn replace_case_insensitive(value: &str, from: &str, to: &str) -> String {
+    let lower = value.to_lowercase();
+    let needle = from.to_lowercase();
+    if lower.len() != value.len() {
+        return value.replace(from, to);
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(at) = lower[i..].find(&needle) {
+        out.push_str(&value[i..i + at]);
+        out.push_str(to);
+        i += at + needle.len();
+    }
+    out.push_str(&value[i..]);
+    out
+}
+
+/// `set /a` for sums and products of numbers and variables.
+fn eval_arithmetic(expr: &str, var: impl Fn(&str) -> Option<String>) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut sign = 1;
+    for token in expr
+        .replace('+', " + ")
+        .replace('-', " - ")
+        .split_whitespace()
+    {
+        match token {
+            "+" => sign = 1,
+            "-" => sign = -1,
+            t => {
+                let n = parse_number(t)
+                    .or_else(|| var(t).and_then(|v| parse_number(&v)))
+                    .or_else(|| {
+                        (t.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(0)
+                    })?;
+                total = total.checked_add(sign * n)?;
+            }
+        }
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn simple(s: &str) -> Cmd {
+        Cmd::Simple(s.to_owned())
+    }
+
+    fn parsed(text: &str) -> Cmd {
+        match parse(text) {
+            Parsed::Done(c) => c,
+            Parsed::NeedMore => panic!("incomplete: {text}"),
+        }
+    }
+
+    #[test]
+    fn redirections_and_operators_split_commands() {
+        assert_eq!(
+            parsed(r#""C:\a b\appcmd.exe" list site "X" >nul 2>&1"#),
+            simple(r#""C:\a b\appcmd.exe" list site "X""#)
+        );
+        assert_eq!(
+            parsed("rmdir \"C:\\x\" 2>nul || echo kept"),
+            Cmd::Sequence(
+                Box::new(simple("rmdir \"C:\\x\"")),
+                Op::Or,
+                Box::new(simple("echo kept"))
+            )
+        );
+        assert_eq!(parsed("echo a ^& b"), simple("echo a & b"));
+        assert_eq!(parsed("echo \"a & b\""), simple("echo \"a & b\""));
+    }
+
+    #[test]
+    fn if_takes_the_rest_of_the_line_and_else_follows_a_block() {
+        let Cmd::If { then, .. } = parsed("if errorlevel 1 echo a & echo b") else {
+            panic!()
+        };
+        assert!(matches!(*then, Cmd::Sequence(..)));
+        let Cmd::If {
+            otherwise,
+            condition,
+            ..
+        } = parsed("if \"%X%\"==\"1\" (echo a) else (echo b)")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            condition,
+            Condition::Compare("\"%X%\"".into(), CompareOp::Text, "\"1\"".into())
+        );
+        assert!(otherwise.is_some());
+        assert!(matches!(parse("if exist x (\n echo a"), Parsed::NeedMore));
+    }
+
+    #[test]
+    fn for_f_with_a_backquoted_command() {
+        let Cmd::For(f) = parsed("for /f \"usebackq delims=\" %T in (`powershell -Command \"Get-Date\"`) do set \"S=%T\"") else {
+            panic!()
+        };
+        assert_eq!(
+            f.source,
+            ForSource::Command("powershell -Command \"Get-Date\"".into())
+        );
+        assert_eq!(f.variable, "T");
+        assert!(f.whole_line);
+        assert_eq!(f.body, "set \"S=%T\"");
+    }
+
+    #[test]
+    fn arithmetic() {
+        assert_eq!(eval_arithmetic("1 + 2 - X", |_| Some("1".into())), Some(2));
+    }
+}

@@ -1,0 +1,607 @@
+//! An XML configuration file that can be edited and written back with every
+//! byte it had kept: comments, whitespace, attribute quoting and order, and
+//! unknown sections. An element that was not touched is written as the exact
+//! text it was read from; an edited one keeps the text of its untouched parts.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use roxmltree::{Node, NodeType, ParsingOptions};
+
+/// Why a configuration file could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct LoadError {
+    /// Byte offset of the problem in the text.
+    pub offset: usize,
+    pub message: String,
+}
+
+/// A loaded (or new) configuration file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    source: Arc<str>,
+    /// Text before the root element (declaration, comments) and after it.
+    before_root: Range<usize>,
+    after_root: Range<usize>,
+    pub root: Element,
+    style: Style,
+}
+
+/// How the file lays out new lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Style {
+    /// One level of indentation as the file uses it (IIS writes four spaces).
+    pub unit: String,
+    /// `\r\n` (what Windows tools write) or `\n`.
+    pub newline: &'static str,
+}
+
+/// One element: its name, attributes and children.
+#[derive(Debug, Clone)]
+pub struct Element {
+    pub name: String,
+    attributes: Vec<Attribute>,
+    children: Vec<Child>,
+    /// Where the element was read from; `None` for elements the simulation made.
+    origin: Option<Origin>,
+    /// Something in this element or below it changed since loading.
+    changed: bool,
+    /// The attributes changed (so the start tag is written anew).
+    attributes_changed: bool,
+    /// The whitespace before the element on its line.
+    indent: String,
+}
+
+#[derive(Debug, Clone)]
+struct Attribute {
+    name: String,
+    value: String,
+    /// The `name="value"` text as read; `None` once set by the simulation.
+    raw: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone)]
+enum Child {
+    Element(Element),
+    /// Text, comments and processing instructions between elements, as read.
+    Raw(Range<usize>),
+    /// Whitespace the simulation wrote.
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+struct Origin {
+    whole: Range<usize>,
+    /// The start tag, `<name ...>` or `<name .../>`.
+    start_tag: Range<usize>,
+    self_closing: bool,
+}
+
+impl Document {
+    /// Parses `text`; DTDs are refused (they could expand entities without bound).
+    pub fn parse(text: &str) -> Result<Document, LoadError> {
+        let source: Arc<str> = Arc::from(text);
+        let options = ParsingOptions {
+            allow_dtd: false,
+            ..Default::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(&source, options).map_err(|e| {
+            let pos = e.pos();
+            LoadError {
+                offset: offset_of(&source, pos.row as usize, pos.col as usize),
+                message: e.to_string(),
+            }
+        })?;
+        let root_node = doc.root_element();
+        let whole = root_node.range();
+        let root = Element::from_node(&source, root_node, "");
+        let style = Style {
+            unit: detect_indent(&root).unwrap_or_else(|| "    ".to_owned()),
+            newline: if text.contains("\r\n") || !text.contains('\n') {
+                "\r\n"
+            } else {
+                "\n"
+            },
+        };
+        Ok(Document {
+            before_root: 0..whole.start,
+            after_root: whole.end..source.len(),
+            source: source.clone(),
+            root,
+            style,
+        })
+    }
+
+    /// A new, empty `<configuration>` file (a web.config the simulation creates).
+    pub fn new_configuration(style: Style) -> Document {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n";
+        Document {
+            source: Arc::from(text),
+            before_root: 0..text.len(),
+            after_root: text.len()..text.len(),
+            root: Element::new("configuration", &[]),
+            style,
+        }
+    }
+
+    /// Whether anything was edited since loading.
+    pub fn changed(&self) -> bool {
+        self.root.changed
+    }
+
+    /// Writes the file: byte for byte the loaded text where nothing changed.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(self.source.len() + 256);
+        out.push_str(&self.source[self.before_root.clone()]);
+        self.write_element(&self.root, &mut out);
+        out.push_str(&self.source[self.after_root.clone()]);
+        out
+    }
+
+    fn write_element(&self, element: &Element, out: &mut String) {
+        if let (false, Some(origin)) = (element.changed, &element.origin) {
+            out.push_str(&self.source[origin.whole.clone()]);
+            return;
+        }
+        let has_children = !element.children.is_empty();
+        match &element.origin {
+            Some(origin) if !element.attributes_changed => {
+                let tag = &self.source[origin.start_tag.clone()];
+                if origin.self_closing && has_children {
+                    out.push_str(tag.trim_end_matches("/>").trim_end());
+                    out.push('>');
+                } else if !origin.self_closing && !has_children {
+                    out.push_str(tag.trim_end_matches('>').trim_end());
+                    out.push_str(" />");
+                } else {
+                    out.push_str(tag);
+                }
+            }
+            _ => {
+                out.push('<');
+                out.push_str(&element.name);
+                for attribute in &element.attributes {
+                    out.push(' ');
+                    match &attribute.raw {
+                        Some(raw) => out.push_str(&self.source[raw.clone()]),
+                        None => {
+                            out.push_str(&attribute.name);
+                            out.push_str("=\"");
+                            out.push_str(&escape_attribute(&attribute.value));
+                            out.push('"');
+                        }
+                    }
+                }
+                out.push_str(if has_children { ">" } else { " />" });
+            }
+        }
+        if !has_children {
+            return;
+        }
+        for child in &element.children {
+            match child {
+                Child::Element(e) => self.write_element(e, out),
+                Child::Raw(range) => out.push_str(&self.source[range.clone()]),
+                Child::Text(text) => out.push_str(text),
+            }
+        }
+        out.push_str("</");
+        out.push_str(&element.name);
+        out.push('>');
+    }
+
+    pub fn style(&self) -> &Style {
+        &self.style
+    }
+
+    /// The element at `path` (child indexes among element children).
+    pub fn element(&self, path: &[usize]) -> &Element {
+        let mut e = &self.root;
+        for &i in path {
+            e = e.element_child(i);
+        }
+        e
+    }
+
+    /// The element at `path`, if the path leads to one.
+    pub fn get(&self, path: &[usize]) -> Option<&Element> {
+        let mut e = &self.root;
+        for &i in path {
+            e = e.elements().nth(i)?;
+        }
+        Some(e)
+    }
+
+    /// The element at `path`, marked (with its ancestors) as changed.
+    pub fn element_mut(&mut self, path: &[usize]) -> &mut Element {
+        let mut e = &mut self.root;
+        e.changed = true;
+        for &i in path {
+            e = e.element_child_mut(i);
+            e.changed = true;
+        }
+        e
+    }
+
+    /// Adds `child` under the element at `parent`: after the last element of
+    /// the same name when there is one (collection entries stay together),
+    /// else first (`first`) or last. Returns the new child's index.
+    pub fn insert(&mut self, parent: &[usize], mut child: Element, first: bool) -> usize {
+        let style = self.style.clone();
+        let parent_element = self.element_mut(parent);
+        parent_element.insert(&mut child, &style, first)
+    }
+
+    /// Removes the element child `index` of `parent` with the line it stood on.
+    /// Elements the simulation made that are left empty (no attributes, no
+    /// children; a `<location>` without children) go too, upwards.
+    pub fn remove(&mut self, parent: &[usize], index: usize) -> Element {
+        let removed = self.element_mut(parent).remove_element(index);
+        let mut path = parent.to_vec();
+        while let Some(last) = path.pop() {
+            let e = self.element(&path).element_child(last);
+            // A <location> says nothing without its sections.
+            let empty = e.element_count() == 0 && (e.attributes.is_empty() || e.name == "location");
+            if e.origin.is_none() && empty {
+                self.element_mut(&path).remove_element(last);
+            } else {
+                break;
+            }
+        }
+        removed
+    }
+
+    /// The loaded text, for reports.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl Element {
+    /// A new element made by the simulation.
+    pub fn new(name: &str, attributes: &[(&str, &str)]) -> Element {
+        Element {
+            name: name.to_owned(),
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| Attribute {
+                    name: (*n).to_owned(),
+                    value: (*v).to_owned(),
+                    raw: None,
+                })
+                .collect(),
+            children: Vec::new(),
+            origin: None,
+            changed: true,
+            attributes_changed: true,
+            indent: String::new(),
+        }
+    }
+
+    fn from_node(source: &str, node: Node, indent: &str) -> Element {
+        let whole = node.range();
+        let attributes: Vec<Attribute> = node
+            .attributes()
+            .map(|a| Attribute {
+                name: qualified_name(source, a.range_qname()),
+                value: a.value().to_owned(),
+                raw: Some(a.range()),
+            })
+            .collect();
+        let tag_scan_from = node
+            .attributes()
+            .map(|a| a.range().end)
+            .max()
+            .unwrap_or(whole.start + 1);
+        let tag_end = source[tag_scan_from..whole.end]
+            .find('>')
+            .map_or(whole.end, |i| tag_scan_from + i + 1);
+        let self_closing = source[..tag_end].ends_with("/>");
+        let mut children = Vec::new();
+        if !self_closing {
+            let content_end = source[..whole.end].rfind("</").unwrap_or(whole.end);
+            let mut cursor = tag_end;
+            for child in node.children() {
+                if child.node_type() != NodeType::Element {
+                    continue;
+                }
+                let range = child.range();
+                if range.start > cursor {
+                    children.push(between(source, cursor..range.start));
+                }
+                let child_indent = line_indent(source, range.start);
+                children.push(Child::Element(Element::from_node(
+                    source,
+                    child,
+                    &child_indent,
+                )));
+                cursor = range.end;
+            }
+            if content_end > cursor {
+                children.push(between(source, cursor..content_end));
+            }
+        }
+        Element {
+            name: qualified_name(
+                source,
+                whole.start + 1..whole.start + 1 + tag_name_len(source, whole.start + 1),
+            ),
+            attributes,
+            children,
+            origin: Some(Origin {
+                whole: whole.clone(),
+                start_tag: whole.start..tag_end,
+                self_closing,
+            }),
+            changed: false,
+            attributes_changed: false,
+            indent: indent.to_owned(),
+        }
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Attribute names and values, in file order.
+    pub fn attributes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.value.as_str()))
+    }
+
+    /// Sets an attribute (added last when new). Returns the old value.
+    /// Call through [`Document::element_mut`] so the change is seen.
+    pub fn set_attribute(&mut self, name: &str, value: &str) -> Option<String> {
+        if let Some(a) = self.attributes.iter_mut().find(|a| a.name == name) {
+            if a.value == value {
+                return Some(a.value.clone());
+            }
+            let old = std::mem::replace(&mut a.value, value.to_owned());
+            a.raw = None;
+            self.attributes_changed = true;
+            return Some(old);
+        }
+        self.attributes.push(Attribute {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            raw: None,
+        });
+        self.attributes_changed = true;
+        None
+    }
+
+    pub fn remove_attribute(&mut self, name: &str) -> Option<String> {
+        let i = self.attributes.iter().position(|a| a.name == name)?;
+        self.attributes_changed = true;
+        Some(self.attributes.remove(i).value)
+    }
+
+    /// Whether the element existed in the loaded file.
+    pub fn was_loaded(&self) -> bool {
+        self.origin.is_some()
+    }
+
+    /// The element children, in order.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|c| match c {
+            Child::Element(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn element_count(&self) -> usize {
+        self.elements().count()
+    }
+
+    /// Index (among element children) of the first child named `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.elements().position(|e| e.name == name)
+    }
+
+    /// Index of the first child named `name` whose attributes match all of `keys`.
+    pub fn find_with(&self, name: &str, matches: impl Fn(&Element) -> bool) -> Option<usize> {
+        self.elements().position(|e| e.name == name && matches(e))
+    }
+
+    pub fn element_child(&self, index: usize) -> &Element {
+        self.elements().nth(index).expect("element index in range")
+    }
+
+    fn element_child_mut(&mut self, index: usize) -> &mut Element {
+        self.children
+            .iter_mut()
+            .filter_map(|c| match c {
+                Child::Element(e) => Some(e),
+                _ => None,
+            })
+            .nth(index)
+            .expect("element index in range")
+    }
+
+    /// Adds a child element with its own line (see [`Document::insert`]).
+    /// `child` may have children of its own; they are indented below it.
+    fn insert(&mut self, child: &mut Element, style: &Style, first: bool) -> usize {
+        let (unit, nl) = (style.unit.as_str(), style.newline);
+        self.changed = true;
+        let sibling_indent = self
+            .elements()
+            .next()
+            .map(|e| e.indent.clone())
+            .unwrap_or_else(|| format!("{}{unit}", self.indent));
+        reindent(child, &sibling_indent, style);
+        let same_name_last = self
+            .children
+            .iter()
+            .rposition(|c| matches!(c, Child::Element(e) if e.name == child.name));
+        let element_positions: Vec<usize> = self
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Child::Element(_)))
+            .map(|(i, _)| i)
+            .collect();
+        let newline = Child::Text(format!("{nl}{sibling_indent}"));
+        let element = Child::Element(std::mem::replace(child, Element::new("", &[])));
+        let (at, items) = match (same_name_last, element_positions.first(), first) {
+            // After the last sibling of the same name: newline, element.
+            (Some(i), _, _) => (i + 1, vec![newline, element]),
+            // First among existing elements: element, newline before the old first.
+            (None, Some(&i), true) => (i, vec![element, newline]),
+            // Last: after the last element.
+            (None, Some(_), false) => (
+                element_positions.last().map_or(0, |l| l + 1),
+                vec![newline, element],
+            ),
+            // The first element of all: surrounded by line breaks.
+            (None, None, _) => {
+                let closing = Child::Text(format!("{nl}{}", self.indent));
+                self.children.retain(|c| !is_blank(c));
+                (0, vec![newline, element, closing])
+            }
+        };
+        let inserted_at = at + usize::from(matches!(items[0], Child::Text(_)));
+        self.children.splice(at..at, items);
+        self.children[..inserted_at]
+            .iter()
+            .filter(|c| matches!(c, Child::Element(_)))
+            .count()
+    }
+
+    fn remove_element(&mut self, index: usize) -> Element {
+        self.changed = true;
+        let at = self
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Child::Element(_)))
+            .nth(index)
+            .map(|(i, _)| i)
+            .expect("element index in range");
+        let Child::Element(removed) = self.children.remove(at) else {
+            unreachable!("position of an element child")
+        };
+        // The line break and indentation before it go with it.
+        if at > 0 && self.is_blank_at(at - 1) {
+            self.children.remove(at - 1);
+        } else if at < self.children.len() && self.is_blank_at(at) && self.element_count() > 0 {
+            self.children.remove(at);
+        }
+        if self.element_count() == 0 && self.children.iter().all(is_blank) {
+            self.children.clear();
+        }
+        removed
+    }
+
+    fn is_blank_at(&self, i: usize) -> bool {
+        is_blank(&self.children[i])
+    }
+}
+
+fn is_blank(c: &Child) -> bool {
+    matches!(c, Child::Text(t) if t.trim().is_empty())
+}
+
+/// Gives a new element (and its new descendants) the indentation of its line.
+fn reindent(element: &mut Element, indent: &str, style: &Style) {
+    element.indent = indent.to_owned();
+    if element.origin.is_some() {
+        return;
+    }
+    let nl = style.newline;
+    let inner = format!("{indent}{}", style.unit);
+    let mut children = Vec::new();
+    for child in std::mem::take(&mut element.children) {
+        if let Child::Element(mut e) = child {
+            reindent(&mut e, &inner, style);
+            children.push(Child::Text(format!("{nl}{inner}")));
+            children.push(Child::Element(e));
+        }
+    }
+    if !children.is_empty() {
+        children.push(Child::Text(format!("{nl}{indent}")));
+    }
+    element.children = children;
+}
+
+impl Element {
+    /// Adds a child to a new element being built (before it is inserted).
+    pub fn with_child(mut self, child: Element) -> Element {
+        self.children.push(Child::Element(child));
+        self
+    }
+}
+
+/// Whitespace between elements is kept as text (removable with its element);
+/// anything else (comments, text) as a range of the source.
+fn between(source: &str, range: Range<usize>) -> Child {
+    let text = &source[range.clone()];
+    if text.trim().is_empty() {
+        Child::Text(text.to_owned())
+    } else {
+        Child::Raw(range)
+    }
+}
+
+fn qualified_name(source: &str, range: Range<usize>) -> String {
+    source[range].to_owned()
+}
+
+fn tag_name_len(source: &str, from: usize) -> usize {
+    source[from..]
+        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .unwrap_or(source.len() - from)
+}
+
+fn line_indent(source: &str, at: usize) -> String {
+    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let before = &source[line_start..at];
+    if before.chars().all(|c| c == ' ' || c == '\t') {
+        before.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn detect_indent(root: &Element) -> Option<String> {
+    root.elements()
+        .map(|e| e.indent.clone())
+        .find(|i| !i.is_empty())
+}
+
+fn offset_of(text: &str, row: usize, col: usize) -> usize {
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == row {
+            return offset
+                + line
+                    .char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(line.len(), |c| c.0);
+        }
+        offset += line.len();
+    }
+    text.len()
+}
+
+/// Escapes an attribute value for a double-quoted XML attribute.
+pub fn escape_attribute(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#xD;"),
+            '\n' => out.push_str("&#xA;"),
+            '\t' => out.push_str("&#x9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

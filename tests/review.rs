@@ -1,0 +1,481 @@
+//! `omero-iis review`: the real binary runs generated and hand-written scripts
+//! against the built-in IIS 10 configuration and the fixtures in
+//! tests/fixtures/review; the resulting applicationHost.config is parsed back
+//! and compared with what the scripts are meant to do.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use omero_iis::review::document::Document;
+use omero_iis::review::server::DEFAULT_APPHOST;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
+    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
+    cmd
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn transcript(output: &std::process::Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `gen all` of a settings set into a fresh folder.
+fn generate(set: &str, extra: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let set_dir = fixtures().join("gen").join(set);
+    let args: Vec<String> = std::fs::read_to_string(set_dir.join("args"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .filter(|a| a != "all")
+        .collect();
+    let output = bin()
+        .arg("gen")
+        .arg("all")
+        .arg(set_dir.join("settings.omero"))
+        .args(&args)
+        .args(extra)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    dir
+}
+
+fn review(args: &[&Path], extra: &[&str]) -> std::process::Output {
+    bin().arg("review").args(args).args(extra).output().unwrap()
+}
+
+fn json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", transcript(output)))
+}
+
+fn codes(report: &serde_json::Value) -> BTreeSet<String> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// One element as a comparable value: name, sorted attributes, children.
+fn shape(node: roxmltree::Node) -> String {
+    let mut attrs: Vec<String> = node
+        .attributes()
+        .map(|a| format!("{}={:?}", a.name(), a.value()))
+        .collect();
+    attrs.sort();
+    let children: Vec<String> = node
+        .children()
+        .filter(|c| c.is_element())
+        .map(shape)
+        .collect();
+    format!(
+        "<{} {}>[{}]",
+        node.tag_name().name(),
+        attrs.join(" "),
+        children.join(",")
+    )
+}
+
+/// Whether `expected` (from the fragment) is in `actual` (the reviewed
+/// configuration): the same element with the same attributes and, for
+/// leaves of the fragment, the same children.
+fn contains(actual: roxmltree::Node, expected: roxmltree::Node) -> bool {
+    actual
+        .children()
+        .filter(|c| c.is_element())
+        .any(|candidate| {
+            candidate.tag_name() == expected.tag_name()
+                && expected
+                    .attributes()
+                    .all(|a| candidate.attribute(a.name()) == Some(a.value()))
+                && (expected.children().all(|c| !c.is_element())
+                    || expected
+                        .children()
+                        .filter(|c| c.is_element())
+                        .all(|child| contains(candidate, child)))
+        })
+}
+
+#[test]
+fn generated_install_on_a_default_server_gives_what_the_fragment_describes() {
+    for (set, mode) in [
+        ("default", None),
+        ("custom-prefix", None),
+        ("hostile", None),
+        ("default", Some("reverse-proxy")),
+    ] {
+        let extra: Vec<&str> = mode.map_or(vec![], |m| vec!["--mode", m]);
+        let dir = generate(set, &extra);
+        let out = dir.path().join("out");
+        let result = dir.path().join("after.config");
+        // IIS with URL Rewrite and ARR, and the sites the sets name.
+        let apphost = fixtures().join("review/sites-applicationHost.config");
+        let args = [
+            "--format",
+            "json",
+            "-o",
+            result.to_str().unwrap(),
+            "--apphost",
+            apphost.to_str().unwrap(),
+        ];
+        let output = review(&[&out.join("install.cmd")], &args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{set}: {}",
+            transcript(&output)
+        );
+        let report = json(&output);
+        assert_eq!(report["runs"][0]["exit_code"], 0, "{set}");
+        let after = std::fs::read_to_string(&result).unwrap();
+        let after = roxmltree::Document::parse(&after).unwrap();
+        let fragment = std::fs::read_to_string(out.join("applicationHost.fragment.xml")).unwrap();
+        let fragment = roxmltree::Document::parse(&fragment).unwrap();
+        // Every pool, application, restriction entry and location block of the fragment.
+        fn walk(actual: roxmltree::Node, expected: roxmltree::Node, set: &str) {
+            for child in expected.children().filter(|c| c.is_element()) {
+                let name = child.tag_name().name();
+                let is_item = matches!(name, "add" | "application" | "location");
+                if is_item {
+                    assert!(
+                        contains(actual, child),
+                        "{set}: the reviewed configuration lacks {}",
+                        shape(child)
+                    );
+                } else if name == "site" {
+                    let site = actual
+                        .children()
+                        .find(|s| s.attribute("name") == child.attribute("name"))
+                        .unwrap_or_else(|| panic!("{set}: no site {:?}", child.attribute("name")));
+                    walk(site, child, set);
+                } else {
+                    let inner = actual
+                        .children()
+                        .find(|c| c.tag_name().name() == name)
+                        .unwrap_or_else(|| panic!("{set}: no <{name}> in the result"));
+                    walk(inner, child, set);
+                }
+            }
+        }
+        walk(after.root_element(), fragment.root_element(), set);
+        // And nothing else: the number of changes equals what the fragment adds.
+        assert!(report["runs"][0]["steps"].as_array().unwrap().len() > 5);
+    }
+}
+
+/// The second run leaves the configuration exactly as the first did: the
+/// only steps that touch it again are the remove-then-add of
+/// collection entries (isapiCgiRestriction, allowedServerVariables), which
+/// converges on one entry by design.
+#[test]
+fn a_second_run_changes_nothing_and_fails_nowhere() {
+    for mode in [None, Some("reverse-proxy")] {
+        let extra: Vec<&str> = mode.map_or(vec![], |m| vec!["--mode", m]);
+        let dir = generate("default", &extra);
+        let install = dir.path().join("out/install.cmd");
+        let apphost = fixtures().join("review/arr-applicationHost.config");
+        let once = dir.path().join("once.config");
+        let twice = dir.path().join("twice.config");
+        let run = |scripts: &[&Path], out: &Path| {
+            review(
+                scripts,
+                &[
+                    "--format",
+                    "json",
+                    "--apphost",
+                    apphost.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                ],
+            )
+        };
+        assert_eq!(run(&[&install], &once).status.code(), Some(0));
+        let output = run(&[&install, &install], &twice);
+        assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+        assert_eq!(
+            std::fs::read_to_string(&once).unwrap(),
+            std::fs::read_to_string(&twice).unwrap(),
+            "{mode:?}: the second run changed the configuration"
+        );
+        let report = json(&output);
+        let second = &report["runs"][1];
+        assert_eq!(second["exit_code"], 0);
+        for step in second["steps"].as_array().unwrap() {
+            assert!(!step["failure_ignored"].as_bool().unwrap(), "{step}");
+            let changes = step["changes"].as_array().unwrap();
+            // Remove-then-add of a collection entry (isapiCgiRestriction, allowedServerVariables).
+            let command = step["command"].as_str().unwrap();
+            let reconverges = command.contains("/-\"[") || command.contains("/+\"[");
+            assert!(
+                changes.is_empty() || reconverges,
+                "{mode:?} changes again: {step}"
+            );
+        }
+    }
+}
+
+#[test]
+fn install_then_uninstall_leaves_the_configuration_as_it_was() {
+    let dir = generate("default", &[]);
+    let out = dir.path().join("out");
+    let result = dir.path().join("after.config");
+    let output = review(
+        &[&out.join("install.cmd"), &out.join("uninstall.cmd")],
+        &["-o", result.to_str().unwrap(), "--format", "diff"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("applicationHost.config"),
+        "{}",
+        transcript(&output)
+    );
+    assert_eq!(std::fs::read_to_string(&result).unwrap(), DEFAULT_APPHOST);
+
+    // Reverse proxy: uninstall keeps ARR's server-wide <proxy> settings on
+    // purpose (other sites may use them); that is the only difference.
+    let dir = generate("default", &["--mode", "reverse-proxy"]);
+    let out = dir.path().join("out");
+    let apphost = fixtures().join("review/arr-applicationHost.config");
+    let output = review(
+        &[&out.join("install.cmd"), &out.join("uninstall.cmd")],
+        &["--apphost", apphost.to_str().unwrap(), "--format", "diff"],
+    );
+    let diff = String::from_utf8_lossy(&output.stdout).into_owned();
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(changed.len(), 1, "{diff}");
+    assert!(
+        changed[0]
+            .trim_start_matches('+')
+            .trim()
+            .starts_with("<proxy enabled=\"true\""),
+        "{diff}"
+    );
+}
+
+#[test]
+fn an_existing_application_with_other_settings_is_reported_before_the_steps() {
+    let dir = generate("default", &[]);
+    let apphost = fixtures().join("review/existing-omero-applicationHost.config");
+    let output = review(
+        &[&dir.path().join("out/install.cmd")],
+        &["--apphost", apphost.to_str().unwrap()],
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let conflicts = text
+        .find("Conflicts with the configuration before the script runs")
+        .expect(&text);
+    let first_step = text.find("install.cmd:\n").expect(&text);
+    assert!(conflicts < first_step, "{text}");
+    assert!(
+        text.contains("applicationPool=\"DefaultAppPool\""),
+        "{text}"
+    );
+    assert!(text.contains("physicalPath=\"D:\\old-omero\""), "{text}");
+    let output = review(
+        &[&dir.path().join("out/install.cmd")],
+        &["--apphost", apphost.to_str().unwrap(), "--format", "json"],
+    );
+    assert!(codes(&json(&output)).contains("OW703"));
+}
+
+#[test]
+fn reverse_proxy_install_stops_where_url_rewrite_is_missing() {
+    let dir = generate("default", &["--mode", "reverse-proxy"]);
+    let output = review(
+        &[&dir.path().join("out/install.cmd")],
+        &["--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
+    let report = json(&output);
+    assert_eq!(report["runs"][0]["exit_code"], 1);
+    assert_eq!(report["runs"][0]["ended_after_label"], "no_rewrite");
+    assert!(codes(&report).contains("OW701"));
+    assert!(report["changed_files"].as_array().unwrap().is_empty());
+}
+
+/// Hand-written scripts with typical mistakes: the failure a server would show.
+#[test]
+fn hand_written_scripts() {
+    let expected: &[(&str, &str, i64)] = &[
+        ("apphost-only.cmd", "OW701", 33),
+        ("broken-quoting.cmd", "OW701", 1),
+        ("locked-handlers.cmd", "OW701", 33),
+        ("not-on-path.cmd", "OW701", 1),
+        ("site-web-config.cmd", "", 0),
+        ("unchecked.cmd", "OW702", 0),
+        ("wrong-section.cmd", "OW701", 87),
+    ];
+    let dir = fixtures().join("review");
+    let found: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".cmd"))
+        .collect();
+    let listed: BTreeSet<String> = expected.iter().map(|e| e.0.to_owned()).collect();
+    assert_eq!(found, listed, "every fixture script has an expectation");
+    for (name, code, exit) in expected {
+        let run = |format: &str| {
+            bin()
+                .current_dir(&dir)
+                .args(["review", name, "--site-root", "wwwroot", "--format", format])
+                .output()
+                .unwrap()
+        };
+        let report = json(&run("json"));
+        assert_eq!(report["runs"][0]["exit_code"], *exit, "{name}");
+        let codes = codes(&report);
+        if code.is_empty() {
+            assert!(
+                codes.iter().all(|c| c != "OW701" && c != "OW702"),
+                "{name}: {codes:?}"
+            );
+        } else {
+            assert!(codes.contains(*code), "{name}: {codes:?}");
+        }
+        insta::assert_snapshot!(
+            format!("hand-written-{name}"),
+            format!(
+                "{}\n--- diff\n{}",
+                transcript(&run("text")),
+                String::from_utf8_lossy(&run("diff").stdout)
+            )
+        );
+    }
+}
+
+#[test]
+fn every_review_rule_is_triggered() {
+    let dir = generate("default", &[]);
+    let install = dir.path().join("out/install.cmd");
+    let existing = fixtures().join("review/existing-omero-applicationHost.config");
+    let mut seen = BTreeSet::new();
+    for output in [
+        review(
+            &[&install],
+            &["--format", "json", "--apphost", existing.to_str().unwrap()],
+        ),
+        review(
+            &[&fixtures().join("review/unchecked.cmd")],
+            &["--format", "json"],
+        ),
+        review(
+            &[&fixtures().join("review/wrong-section.cmd")],
+            &["--format", "json"],
+        ),
+    ] {
+        seen.extend(codes(&json(&output)));
+    }
+    for code in omero_iis::diagnostic::Code::ALL
+        .iter()
+        .filter(|c| c.id() >= "OW700")
+    {
+        assert!(
+            seen.contains(code.id()),
+            "no review test triggers {}",
+            code.id()
+        );
+    }
+}
+
+#[test]
+fn missing_paths_take_the_other_branch() {
+    let dir = generate("default", &[]);
+    let output = review(
+        &[&dir.path().join("out/install.cmd")],
+        &[
+            "--missing",
+            "C:\\OMERO.server\\lib\\python\\omero_web_iis.py",
+            "--format",
+            "json",
+        ],
+    );
+    let report = json(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(report["runs"][0]["ended_after_label"], "no_isapi_script");
+}
+
+#[test]
+fn output_file_is_not_replaced_without_force_and_bad_apphost_is_an_error() {
+    let dir = generate("default", &[]);
+    let install = dir.path().join("out/install.cmd");
+    let existing = dir.path().join("keep.config");
+    std::fs::write(&existing, "keep").unwrap();
+    let output = review(&[&install], &["-o", existing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", transcript(&output));
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep");
+    let output = review(&[&install], &["-o", existing.to_str().unwrap(), "--force"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&existing)
+        .unwrap()
+        .contains("omeroweb_omero"));
+
+    let broken = dir.path().join("applicationHost.config");
+    std::fs::write(
+        &broken,
+        "<configuration>\n  <system.applicationHost>\n</configuration>\n",
+    )
+    .unwrap();
+    let output = review(&[&install], &["--apphost", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("applicationHost.config:3:"), "{stderr}");
+}
+
+/// Loading and writing back without changes gives the same bytes, for every
+/// configuration file among the fixtures.
+#[test]
+fn configuration_files_round_trip_byte_for_byte() {
+    let mut files = vec![];
+    fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                collect(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "config" || e == "xml")
+            {
+                out.push(path);
+            }
+        }
+    }
+    collect(&fixtures(), &mut files);
+    let mut parsed = 0;
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Ok(doc) = Document::parse(&text) else {
+            continue;
+        };
+        assert_eq!(doc.to_text(), text, "{}", path.display());
+        parsed += 1;
+    }
+    assert!(parsed > 20, "only {parsed} files parsed");
+    assert_eq!(
+        Document::parse(DEFAULT_APPHOST).unwrap().to_text(),
+        DEFAULT_APPHOST
+    );
+}
