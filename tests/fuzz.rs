@@ -71,10 +71,46 @@ fn exercise(bytes: &[u8]) {
         .filter_map(|kind| Input::new("fuzz".into(), "fuzz", bytes, Some(kind)).ok())
         .collect();
     let _ = check::check(&inputs, None);
+    review(bytes);
     if let Ok(detected) = Input::new("fuzz".into(), "fuzz", bytes, None) {
         let _ = check::check(&[detected], None);
     }
 }
+
+/// `review`: the input as a script on the default server, and as a server's
+/// applicationHost.config (byte-for-byte round trip, then edited by a script).
+fn review(bytes: &[u8]) {
+    use omero_iis::review::{self, document::Document, Server};
+    let Ok(file) = SourceFile::from_bytes("fuzz.cmd", bytes) else {
+        return;
+    };
+    let script = review::script(file.clone(), "C:\\fuzz");
+    let _ = review::review(&[script], Server::default_iis());
+    if let Ok(doc) = Document::parse(&file.text) {
+        assert_eq!(doc.to_text(), file.text, "a loaded document writes back unchanged");
+    }
+    if let Ok(server) = Server::load("fuzz.config", &file.text) {
+        let edits = SourceFile::new("edits.cmd", EDITS);
+        let result = review::review(&[review::script(edits, "C:\\fuzz")], server);
+        let after = result.apphost_after();
+        assert!(Document::parse(&after).is_ok(), "an edited document stays well-formed:\n{after}");
+    }
+}
+
+/// appcmd commands of every kind the simulation edits with.
+const EDITS: &str = "@echo off\r\n\
+set A=%windir%\\system32\\inetsrv\\appcmd.exe\r\n\
+%A% add apppool /name:p /processModel.idleTimeout:00:00:00\r\n\
+%A% add site /name:s /bindings:http/*:81: /physicalPath:C:\\s\r\n\
+%A% add app /site.name:s /path:/a /physicalPath:C:\\a\r\n\
+%A% set app s/a /applicationPool:p\r\n\
+%A% unlock config s/a -section:system.webServer/handlers\r\n\
+%A% set config -section:system.webServer/security/isapiCgiRestriction /+[path='x',allowed='true'] /commit:apphost\r\n\
+%A% set config s -section:system.webServer/rewrite/allowedServerVariables /+[name='X'] /commit:apphost\r\n\
+%A% set config s -section:system.webServer/rewrite/allowedServerVariables /-[name='X'] /commit:apphost\r\n\
+%A% lock config s/a -section:system.webServer/handlers\r\n\
+%A% delete app s/a\r\n\
+%A% delete apppool p\r\n";
 
 fn pipeline(assignments: Vec<omero_iis::settings::Assignment>) {
     let mut settings = Settings::default();
