@@ -87,13 +87,20 @@ fn review(bytes: &[u8]) {
     let script = review::script(file.clone(), "C:\\fuzz");
     let _ = review::review(&[script], Server::default_iis());
     if let Ok(doc) = Document::parse(&file.text) {
-        assert_eq!(doc.to_text(), file.text, "a loaded document writes back unchanged");
+        assert_eq!(
+            doc.to_text(),
+            file.text,
+            "a loaded document writes back unchanged"
+        );
     }
     if let Ok(server) = Server::load("fuzz.config", &file.text) {
         let edits = SourceFile::new("edits.cmd", EDITS);
         let result = review::review(&[review::script(edits, "C:\\fuzz")], server);
         let after = result.apphost_after();
-        assert!(Document::parse(&after).is_ok(), "an edited document stays well-formed:\n{after}");
+        assert!(
+            Document::parse(&after).is_ok(),
+            "an edited document stays well-formed:\n{after}"
+        );
     }
 }
 

@@ -719,16 +719,17 @@ impl Walker<'_> {
                 }
             }
         }
-        let mut entries: Vec<(Vec<String>, Span, bool)> = Vec::new();
-        if let Some(collection) = &spec.collection {
+        let mut entries = spec.collection.as_deref().map(EntrySet::new);
+        if let Some(entries) = &mut entries {
             if self.kind == Kind::WebConfig {
                 for facts in self.server.apphost.iter() {
                     if let Some(inherited) = facts.global_entries.get(path) {
-                        entries.extend(inherited.iter().map(|(k, s)| (k.clone(), s.clone(), true)));
+                        for (k, s) in inherited {
+                            entries.insert(k.clone(), s.clone(), true);
+                        }
                     }
                 }
             }
-            let _ = collection;
         }
         for child in node.children().filter(Node::is_element) {
             let name = child.tag_name().name();
@@ -741,7 +742,9 @@ impl Walker<'_> {
                         false,
                         true,
                     );
-                    self.add_entry(child, collection, &mut entries, path, global);
+                    if let Some(entries) = &mut entries {
+                        self.add_entry(child, collection, entries, path, global);
+                    }
                     continue;
                 }
                 if collection.remove.as_deref() == Some(name) {
@@ -751,8 +754,9 @@ impl Walker<'_> {
                             self.unknown_attribute(&attr, &keys);
                         }
                     }
-                    if let Some(key) = entry_key(child, collection) {
-                        entries.retain(|(k, _, _)| !keys_equal(k, &key, collection));
+                    if let (Some(key), Some(entries)) = (entry_key(child, collection), &mut entries)
+                    {
+                        entries.remove_matching(&key);
                     }
                     continue;
                 }
@@ -760,7 +764,9 @@ impl Walker<'_> {
                     for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
                         self.unknown_attribute(&attr, &[]);
                     }
-                    entries.clear();
+                    if let Some(entries) = &mut entries {
+                        entries.clear();
+                    }
                     continue;
                 }
             }
@@ -794,7 +800,7 @@ impl Walker<'_> {
         &mut self,
         node: Node,
         collection: &crate::iis::schema::Collection,
-        entries: &mut Vec<(Vec<String>, Span, bool)>,
+        entries: &mut EntrySet,
         path: &str,
         global: bool,
     ) {
@@ -802,10 +808,7 @@ impl Walker<'_> {
             return;
         };
         let span = self.name_span(node);
-        if let Some((_, first, inherited)) = entries
-            .iter()
-            .find(|(k, _, _)| keys_equal(k, &key, collection))
-        {
+        if let Some((_, first, inherited)) = entries.find(&key) {
             let shown = key
                 .iter()
                 .filter(|k| !k.is_empty())
@@ -838,7 +841,7 @@ impl Walker<'_> {
                 d.note("IIS answers with HTTP 500.19 (\"Cannot add duplicate collection entry\")"),
             );
         } else {
-            entries.push((key.clone(), span.clone(), false));
+            entries.insert(key.clone(), span.clone(), false);
             if global && self.kind != Kind::WebConfig {
                 self.facts
                     .global_entries
@@ -864,27 +867,101 @@ fn entry_key(node: Node, collection: &crate::iis::schema::Collection) -> Option<
     )
 }
 
-/// Two entries clash when any single `key` matches, or all `ckey` values match.
-fn keys_equal(a: &[String], b: &[String], collection: &crate::iis::schema::Collection) -> bool {
-    let names = collection.key_attributes();
-    let eq = |i: usize| {
-        let attribute = &collection.item.attributes[names[i]];
-        if attribute.case_sensitive {
-            a[i] == b[i]
-        } else {
-            a[i].eq_ignore_ascii_case(&b[i])
+/// The entries of one collection element, indexed by every key set, so that
+/// each new entry is checked in constant time (a hosting server's
+/// applicationHost.config has tens of thousands). Two entries clash when any
+/// single `key` matches, or all `ckey` values match (not all empty).
+struct EntrySet {
+    /// Each key set as indexes into the collection's key attributes.
+    sets: Vec<Vec<usize>>,
+    case_sensitive: Vec<bool>,
+    entries: Vec<Option<(Vec<String>, Span, bool)>>,
+    index: std::collections::HashMap<(usize, String), usize>,
+}
+
+impl EntrySet {
+    fn new(collection: &crate::iis::schema::Collection) -> EntrySet {
+        let names = collection.key_attributes();
+        let mut sets = Vec::new();
+        let mut at = 0;
+        for set in collection.key_sets() {
+            sets.push((at..at + set.len()).collect());
+            at += set.len();
         }
-    };
-    let mut index = 0;
-    for set in collection.key_sets() {
-        let range = index..index + set.len();
-        index += set.len();
-        let all = range.clone().all(eq);
-        if all && !range.clone().all(|i| a[i].is_empty()) {
-            return true;
+        EntrySet {
+            sets,
+            case_sensitive: names
+                .iter()
+                .map(|n| collection.item.attributes[*n].case_sensitive)
+                .collect(),
+            entries: Vec::new(),
+            index: std::collections::HashMap::new(),
         }
     }
-    false
+
+    /// The comparable value of one key set, `None` when all its values are empty.
+    fn normal(&self, set: usize, key: &[String]) -> Option<(usize, String)> {
+        let indexes = &self.sets[set];
+        if indexes.iter().all(|&i| key[i].is_empty()) {
+            return None;
+        }
+        let parts: Vec<String> = indexes
+            .iter()
+            .map(|&i| {
+                if self.case_sensitive[i] {
+                    key[i].clone()
+                } else {
+                    key[i].to_ascii_lowercase()
+                }
+            })
+            .collect();
+        Some((set, parts.join("\u{0}")))
+    }
+
+    fn position(&self, key: &[String]) -> Option<usize> {
+        (0..self.sets.len())
+            .filter_map(|s| self.normal(s, key))
+            .find_map(|k| self.index.get(&k).copied())
+    }
+
+    fn find(&self, key: &[String]) -> Option<&(Vec<String>, Span, bool)> {
+        self.position(key).and_then(|i| self.entries[i].as_ref())
+    }
+
+    fn insert(&mut self, key: Vec<String>, span: Span, inherited: bool) {
+        let at = self.entries.len();
+        for s in 0..self.sets.len() {
+            if let Some(k) = self.normal(s, &key) {
+                self.index.entry(k).or_insert(at);
+            }
+        }
+        self.entries.push(Some((key, span, inherited)));
+    }
+
+    /// `<remove>`: every entry that clashes with `key` goes.
+    fn remove_matching(&mut self, key: &[String]) {
+        // Each round removes one index key, so this ends.
+        while let Some((k, i)) = (0..self.sets.len())
+            .filter_map(|s| self.normal(s, key))
+            .find_map(|k| self.index.get(&k).map(|&i| (k, i)))
+        {
+            self.index.remove(&k);
+            if let Some((old, _, _)) = self.entries[i].take() {
+                for s in 0..self.sets.len() {
+                    if let Some(k) = self.normal(s, &old) {
+                        if self.index.get(&k) == Some(&i) {
+                            self.index.remove(&k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+    }
 }
 
 fn suggestion(name: &str, known: &[&str]) -> String {

@@ -658,7 +658,9 @@ impl Simulation<'_> {
                 if self.server.backups.contains_key(&key) {
                     return Err(duplicate("backup", "name", &name));
                 }
-                self.server.backups.insert(key, self.server.apphost.clone());
+                self.server
+                    .backups
+                    .insert(key, self.server.apphost.to_text());
                 self.print(format!("BACKUP object \"{name}\" added"));
                 Ok(())
             }
@@ -671,7 +673,8 @@ impl Simulation<'_> {
             ("restore", Some(name)) => match self.server.backups.get(&name.to_lowercase()).cloned()
             {
                 Some(backup) => {
-                    self.server.apphost = backup;
+                    self.server.apphost = Document::parse(&backup)
+                        .expect("a backup is a text the simulation wrote from a parsed document");
                     self.out.changes.push(Change {
                         file: self.server.apphost_name.clone(),
                         path: "/configuration".to_owned(),

@@ -66,6 +66,8 @@ enum Child {
     Element(Element),
     /// Text, comments and processing instructions between elements, as read.
     Raw(Range<usize>),
+    /// Whitespace between elements, as read (goes with its element when removed).
+    Blank(Range<usize>),
     /// Whitespace the simulation wrote.
     Text(String),
 }
@@ -182,7 +184,9 @@ impl Document {
         for child in &element.children {
             match child {
                 Child::Element(e) => self.write_element(e, out),
-                Child::Raw(range) => out.push_str(&self.source[range.clone()]),
+                Child::Raw(range) | Child::Blank(range) => {
+                    out.push_str(&self.source[range.clone()])
+                }
                 Child::Text(text) => out.push_str(text),
             }
         }
@@ -503,7 +507,11 @@ impl Element {
 }
 
 fn is_blank(c: &Child) -> bool {
-    matches!(c, Child::Text(t) if t.trim().is_empty())
+    match c {
+        Child::Blank(_) => true,
+        Child::Text(t) => t.trim().is_empty(),
+        _ => false,
+    }
 }
 
 /// Gives a new element (and its new descendants) the indentation of its line.
@@ -539,9 +547,8 @@ impl Element {
 /// Whitespace between elements is kept as text (removable with its element);
 /// anything else (comments, text) as a range of the source.
 fn between(source: &str, range: Range<usize>) -> Child {
-    let text = &source[range.clone()];
-    if text.trim().is_empty() {
-        Child::Text(text.to_owned())
+    if source[range.clone()].trim().is_empty() {
+        Child::Blank(range)
     } else {
         Child::Raw(range)
     }

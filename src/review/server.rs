@@ -202,8 +202,9 @@ pub struct Server {
     pub apphost: Document,
     pub declarations: BTreeMap<String, Declaration>,
     pub disk: Disk,
-    /// Backups made during the simulation (`appcmd add backup`).
-    pub backups: BTreeMap<String, Document>,
+    /// Backups made during the simulation (`appcmd add backup`): the text of
+    /// applicationHost.config when each was made.
+    pub backups: BTreeMap<String, String>,
     /// How many program outputs the simulation has made up so far.
     pub outputs_simulated: usize,
 }
