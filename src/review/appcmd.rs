@@ -1123,15 +1123,20 @@ enum Level {
 }
 
 fn same_location(a: &str, b: &str) -> bool {
-    let norm = |p: &str| {
+    fn trim(p: &str) -> &str {
         let p = p.trim_matches('/');
         if p == "." {
-            String::new()
+            ""
         } else {
-            p.to_lowercase()
+            p
         }
-    };
-    norm(a) == norm(b)
+    }
+    let (a, b) = (trim(a), trim(b));
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
 }
 
 /// The `<location path>` a `/commit:apphost` write for `path` goes into:

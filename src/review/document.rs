@@ -63,7 +63,8 @@ struct Attribute {
 
 #[derive(Debug, Clone)]
 enum Child {
-    Element(Element),
+    /// Boxed: a site list holds tens of thousands, moved on every insert.
+    Element(Box<Element>),
     /// Text, comments and processing instructions between elements, as read.
     Raw(Range<usize>),
     /// Whitespace between elements, as read (goes with its element when removed).
@@ -83,7 +84,12 @@ struct Origin {
 impl Document {
     /// Parses `text`; DTDs are refused (they could expand entities without bound).
     pub fn parse(text: &str) -> Result<Document, LoadError> {
-        let source: Arc<str> = Arc::from(text);
+        Document::parse_shared(Arc::from(text))
+    }
+
+    /// [`Document::parse`] of text the caller keeps too (no copy).
+    pub fn parse_shared(source: Arc<str>) -> Result<Document, LoadError> {
+        let text: &str = &source;
         let options = ParsingOptions {
             allow_dtd: false,
             ..Default::default()
@@ -315,11 +321,11 @@ impl Element {
                     children.push(between(source, cursor..range.start));
                 }
                 let child_indent = line_indent(source, range.start);
-                children.push(Child::Element(Element::from_node(
+                children.push(Child::Element(Box::new(Element::from_node(
                     source,
                     child,
                     &child_indent,
-                )));
+                ))));
                 cursor = range.end;
             }
             if content_end > cursor {
@@ -393,7 +399,7 @@ impl Element {
     /// The element children, in order.
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|c| match c {
-            Child::Element(e) => Some(e),
+            Child::Element(e) => Some(&**e),
             _ => None,
         })
     }
@@ -442,25 +448,23 @@ impl Element {
             .children
             .iter()
             .rposition(|c| matches!(c, Child::Element(e) if e.name == child.name));
-        let element_positions: Vec<usize> = self
+        let first_element = self
             .children
             .iter()
-            .enumerate()
-            .filter(|(_, c)| matches!(c, Child::Element(_)))
-            .map(|(i, _)| i)
-            .collect();
+            .position(|c| matches!(c, Child::Element(_)));
+        let last_element = self
+            .children
+            .iter()
+            .rposition(|c| matches!(c, Child::Element(_)));
         let newline = Child::Text(format!("{nl}{sibling_indent}"));
-        let element = Child::Element(std::mem::replace(child, Element::new("", &[])));
-        let (at, items) = match (same_name_last, element_positions.first(), first) {
+        let element = Child::Element(Box::new(std::mem::replace(child, Element::new("", &[]))));
+        let (at, items) = match (same_name_last, first_element, first) {
             // After the last sibling of the same name: newline, element.
             (Some(i), _, _) => (i + 1, vec![newline, element]),
             // First among existing elements: element, newline before the old first.
-            (None, Some(&i), true) => (i, vec![element, newline]),
+            (None, Some(i), true) => (i, vec![element, newline]),
             // Last: after the last element.
-            (None, Some(_), false) => (
-                element_positions.last().map_or(0, |l| l + 1),
-                vec![newline, element],
-            ),
+            (None, Some(_), false) => (last_element.map_or(0, |l| l + 1), vec![newline, element]),
             // The first element of all: surrounded by line breaks.
             (None, None, _) => {
                 let closing = Child::Text(format!("{nl}{}", self.indent));
@@ -489,6 +493,7 @@ impl Element {
         let Child::Element(removed) = self.children.remove(at) else {
             unreachable!("position of an element child")
         };
+        let removed = *removed;
         // The line break and indentation before it go with it.
         if at > 0 && self.is_blank_at(at - 1) {
             self.children.remove(at - 1);
@@ -539,7 +544,7 @@ fn reindent(element: &mut Element, indent: &str, style: &Style) {
 impl Element {
     /// Adds a child to a new element being built (before it is inserted).
     pub fn with_child(mut self, child: Element) -> Element {
-        self.children.push(Child::Element(child));
+        self.children.push(Child::Element(Box::new(child)));
         self
     }
 }

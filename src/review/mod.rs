@@ -209,10 +209,10 @@ impl Review {
     pub fn changed_files(&self) -> Vec<ChangedFile> {
         let mut out = Vec::new();
         let after = self.apphost_after();
-        if after != self.server.apphost_original {
+        if *after != *self.server.apphost_original {
             out.push(ChangedFile {
                 name: self.server.apphost_name.clone(),
-                before: Some(self.server.apphost_original.clone()),
+                before: Some(self.server.apphost_original.to_string()),
                 after: Some(after),
                 how: "changed",
             });

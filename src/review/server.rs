@@ -198,7 +198,8 @@ impl Disk {
 #[derive(Debug, Clone)]
 pub struct Server {
     pub apphost_name: String,
-    pub apphost_original: String,
+    /// The text the review started from (shared with the document, not copied).
+    pub apphost_original: std::sync::Arc<str>,
     pub apphost: Document,
     pub declarations: BTreeMap<String, Declaration>,
     pub disk: Disk,
@@ -212,7 +213,8 @@ pub struct Server {
 impl Server {
     /// Loads a server from its applicationHost.config text.
     pub fn load(name: &str, text: &str) -> Result<Server, LoadError> {
-        let apphost = Document::parse(text)?;
+        let original: std::sync::Arc<str> = std::sync::Arc::from(text);
+        let apphost = Document::parse_shared(original.clone())?;
         if apphost.root.name != "configuration" {
             return Err(LoadError {
                 offset: 0,
@@ -228,7 +230,7 @@ impl Server {
         disk.declare(APPCMD_PATH, Entry::File(None));
         Ok(Server {
             apphost_name: name.to_owned(),
-            apphost_original: text.to_owned(),
+            apphost_original: original,
             apphost,
             declarations,
             disk,

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of omero-iis beside the well-formedness checks admins
+# use today (xmllint --stream, xmllint, Python's ElementTree), on the same
+# files in the same run. Prints Markdown tables for BENCHMARKS.md.
+#
+# Needs: hyperfine, xmllint (libxml2-utils), python3, GNU time (/usr/bin/time).
+#   sudo apt-get install -y hyperfine libxml2-utils time
+# Usage: benches/compare.sh [SIZES_MB...]   (default: 1 10 50 100)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in hyperfine xmllint python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: sudo apt-get install -y hyperfine libxml2-utils time" >&2; exit 2; }
+done
+sizes=("${@:-1 10 50 100}")
+[ $# -eq 0 ] && sizes=(1 10 50 100)
+work=target/bench
+mkdir -p "$work"
+cargo build --release --quiet
+bin=$PWD/target/release/omero-iis
+
+echo "### Machine"
+echo
+echo "- $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
+echo "- $(uname -sr); $("$bin" --version); $(xmllint --version 2>&1 | head -1); $(python3 --version)"
+echo
+
+python3 benches/all_properties.py "$work/config.xml" 2>/dev/null
+for mb in "${sizes[@]}"; do
+    [ -f "$work/applicationHost-$mb.config" ] || python3 benches/gen_apphost.py "$mb" "$work/applicationHost-$mb.config" 2>/dev/null
+done
+rm -rf "$work/out" && "$bin" gen all examples/config.xml -o "$work/out" >/dev/null 2>&1
+python3 benches/gen_script.py "$work/bench.cmd" 1000 2>/dev/null
+
+run() { # name, command: mean and sd in ms, and peak memory in MB
+    hyperfine -N -i --warmup 2 --min-runs 5 --style none --export-json "$work/h.json" "$2" >/dev/null 2>&1 || true
+    local stats mem
+    stats=$(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print(f\"{r['mean']*1000:.1f} ± {r['stddev']*1000:.1f}\")")
+    /usr/bin/time -f '%M' -o "$work/mem" sh -c "exec $2" >/dev/null 2>&1 || true
+    mem=$(tail -1 "$work/mem")
+    echo "| $1 | $stats | $(python3 -c "print(f'{$mem/1024:.1f}')") |"
+}
+
+echo "### Commands"
+echo
+echo "| run | wall ms (mean ± sd) | peak MB |"
+echo "|---|---|---|"
+run "\`omero-iis --version\`" "$bin --version"
+run "\`gen all\` (example config.xml, 7 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen --force"
+run "\`gen all --stdout\` (the same, printed)" "$bin gen all examples/config.xml --stdout"
+run "\`validate settings\` (config.xml, all 122 properties)" "$bin validate settings $work/config.xml"
+run "\`check\` on the \`gen all\` output (7 files)" "$bin check $work/out"
+run "\`review\` of the generated install.cmd (built-in IIS 10)" "$bin review $work/out/install.cmd"
+if [ -f "$work/applicationHost-50.config" ]; then
+    run "\`review\` of 1,000 appcmd commands against the 50 MB file" "$bin review $work/bench.cmd --apphost $work/applicationHost-50.config --format json"
+fi
+echo
+
+echo "### check on applicationHost.config, beside the baselines"
+echo
+echo "| MB | tool | wall ms (mean ± sd) | ms per MB | peak MB |"
+echo "|---|---|---|---|---|"
+for mb in "${sizes[@]}"; do
+    f="$work/applicationHost-$mb.config"
+    for pair in \
+        "omero-iis check|$bin check $f" \
+        "xmllint --noout --stream|xmllint --noout --stream $f" \
+        "xmllint --noout|xmllint --noout $f" \
+        "python3 ElementTree.parse|python3 -c \"import xml.etree.ElementTree as E; E.parse('$f')\""; do
+        name=${pair%%|*}; cmd=${pair#*|}
+        line=$(run "$name" "$cmd")
+        mean=$(echo "$line" | cut -d'|' -f3 | awk '{print $1}')
+        mem=$(echo "$line" | cut -d'|' -f4 | tr -d ' ')
+        per=$(python3 -c "print(f'{$mean/$mb:.1f}')")
+        echo "| $mb | $name | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
+    done
+done
