@@ -288,14 +288,10 @@ impl Walker<'_> {
             match child.tag_name().name() {
                 "sectionGroup" => self.config_sections(child, &full),
                 "section" => {
-                    let definition = child
-                        .attribute("allowDefinition")
-                        .and_then(Definition::parse)
-                        .unwrap_or(Definition::Everywhere);
-                    let mode = child
-                        .attribute("overrideModeDefault")
-                        .and_then(OverrideMode::parse)
-                        .unwrap_or(OverrideMode::Allow);
+                    let (definition, mode) = crate::iis::schema::declaration(
+                        child.attribute("allowDefinition"),
+                        child.attribute("overrideModeDefault"),
+                    );
                     self.facts
                         .declared
                         .insert(full.to_ascii_lowercase(), (full, definition, mode));

@@ -214,6 +214,22 @@ fn parse_declaration(text: &str) -> Option<(Definition, OverrideMode)> {
     words.next().is_none().then_some((definition, mode))
 }
 
+/// A `<section>` declaration's `allowDefinition` and `overrideModeDefault`,
+/// with IIS's defaults (`Everywhere`, `Allow`) for absent or unknown values.
+pub fn declaration(
+    allow_definition: Option<&str>,
+    override_mode_default: Option<&str>,
+) -> (Definition, OverrideMode) {
+    (
+        allow_definition
+            .and_then(Definition::parse)
+            .unwrap_or(Definition::Everywhere),
+        override_mode_default
+            .and_then(OverrideMode::parse)
+            .unwrap_or(OverrideMode::Allow),
+    )
+}
+
 impl Definition {
     /// The value of an `allowDefinition` attribute (case-insensitive, as IIS reads it).
     pub fn parse(text: &str) -> Option<Definition> {

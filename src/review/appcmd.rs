@@ -202,12 +202,7 @@ impl Simulation<'_> {
                 None => Ok(()),
             },
             "add" => {
-                let name = param(inv, "name").ok_or_else(|| {
-                    (
-                        exit::INVALID_PARAMETER,
-                        "Missing required attribute \"name\"".to_owned(),
-                    )
-                })?;
+                let name = required(inv, "name")?;
                 if self.server.pool(&name).is_some() {
                     return Err(duplicate("add", "name", &name));
                 }
@@ -336,12 +331,7 @@ impl Simulation<'_> {
         inv: &Invocation,
         spec: Option<&schema::Element>,
     ) -> Result<(), Failure> {
-        let name = param(inv, "name").ok_or_else(|| {
-            (
-                exit::INVALID_PARAMETER,
-                "Missing required attribute \"name\"".to_owned(),
-            )
-        })?;
+        let name = required(inv, "name")?;
         if self.server.site(&name).is_some() {
             return Err(duplicate("site", "name", &name));
         }
@@ -469,18 +459,8 @@ impl Simulation<'_> {
     }
 
     fn add_app(&mut self, inv: &Invocation, spec: Option<&schema::Element>) -> Result<(), Failure> {
-        let site_name = param(inv, "site.name").ok_or_else(|| {
-            (
-                exit::INVALID_PARAMETER,
-                "Missing required attribute \"site.name\"".to_owned(),
-            )
-        })?;
-        let path = param(inv, "path").ok_or_else(|| {
-            (
-                exit::INVALID_PARAMETER,
-                "Missing required attribute \"path\"".to_owned(),
-            )
-        })?;
+        let site_name = required(inv, "site.name")?;
+        let path = required(inv, "path")?;
         let site = self
             .server
             .site(&site_name)
@@ -535,18 +515,8 @@ impl Simulation<'_> {
                 None => Ok(()),
             },
             "add" => {
-                let app_id = param(inv, "app.name").ok_or_else(|| {
-                    (
-                        exit::INVALID_PARAMETER,
-                        "Missing required attribute \"app.name\"".to_owned(),
-                    )
-                })?;
-                let path = param(inv, "path").ok_or_else(|| {
-                    (
-                        exit::INVALID_PARAMETER,
-                        "Missing required attribute \"path\"".to_owned(),
-                    )
-                })?;
+                let app_id = required(inv, "app.name")?;
+                let path = required(inv, "path")?;
                 let app = self.find_app(&app_id)?;
                 let exists = self
                     .server
@@ -1426,6 +1396,16 @@ fn normalise(spec: Option<&schema::Element>, attribute: &str, value: &str) -> St
 fn expand_nothing(value: &str) -> String {
     let _ = expand_environment;
     value.to_owned()
+}
+
+/// A parameter the command cannot do without (`/name:` of `add apppool`).
+fn required(inv: &Invocation, name: &str) -> Result<String, Failure> {
+    param(inv, name).ok_or_else(|| {
+        (
+            exit::INVALID_PARAMETER,
+            format!("Missing required attribute \"{name}\""),
+        )
+    })
 }
 
 fn param(inv: &Invocation, name: &str) -> Option<String> {

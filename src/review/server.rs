@@ -468,14 +468,10 @@ fn collect_declarations(group: &Element, prefix: &str, out: &mut BTreeMap<String
         match child.name.as_str() {
             "sectionGroup" => collect_declarations(child, &full, out),
             "section" => {
-                let definition = child
-                    .attribute("allowDefinition")
-                    .and_then(Definition::parse)
-                    .unwrap_or(Definition::Everywhere);
-                let override_default = child
-                    .attribute("overrideModeDefault")
-                    .and_then(OverrideMode::parse)
-                    .unwrap_or(OverrideMode::Allow);
+                let (definition, override_default) = crate::iis::schema::declaration(
+                    child.attribute("allowDefinition"),
+                    child.attribute("overrideModeDefault"),
+                );
                 out.insert(
                     full,
                     Declaration {
