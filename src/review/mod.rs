@@ -324,6 +324,7 @@ impl Review {
             .collect();
         serde_json::json!({
             "apphost": self.server.apphost_name,
+            "apphost_built_in": self.server.built_in,
             "runs": runs,
             "changed_files": files,
             "diagnostics": crate::report::json_report(&self.diagnostics, "review")["diagnostics"],
@@ -344,7 +345,13 @@ impl Review {
                     .map(move |c| (s, c))
             })
             .collect();
-        out.push_str(&format!("Review against {}\n\n", self.server.apphost_name));
+        if self.server.built_in {
+            out.push_str(
+                "Review against the built-in IIS 10 default configuration (no --apphost)\n\n",
+            );
+        } else {
+            out.push_str(&format!("Review against {}\n\n", self.server.apphost_name));
+        }
         if !conflicts.is_empty() {
             out.push_str("Conflicts with the configuration before the script runs:\n");
             for (step, change) in &conflicts {

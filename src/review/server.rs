@@ -208,6 +208,8 @@ pub struct Server {
     pub backups: BTreeMap<String, String>,
     /// How many program outputs the simulation has made up so far.
     pub outputs_simulated: usize,
+    /// The configuration is the built-in IIS 10 default, not a server's own.
+    pub built_in: bool,
 }
 
 impl Server {
@@ -236,16 +238,16 @@ impl Server {
             disk,
             backups: BTreeMap::new(),
             outputs_simulated: 0,
+            built_in: false,
         })
     }
 
     /// The built-in default IIS 10 server.
     pub fn default_iis() -> Server {
-        Server::load(
-            "applicationHost.config (built-in IIS 10 default)",
-            DEFAULT_APPHOST,
-        )
-        .expect("the built-in applicationHost.config parses (unit-tested)")
+        let mut server = Server::load("applicationHost.config", DEFAULT_APPHOST)
+            .expect("the built-in applicationHost.config parses (unit-tested)");
+        server.built_in = true;
+        server
     }
 
     /// The declaration of a section; `None` when this server does not have it
