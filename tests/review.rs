@@ -321,6 +321,7 @@ fn hand_written_scripts() {
     let expected: &[(&str, &str, i64)] = &[
         ("apphost-only.cmd", "OW701", 33),
         ("broken-quoting.cmd", "OW701", 1),
+        ("inherited-entries.cmd", "OW701", 183),
         ("locked-handlers.cmd", "OW701", 33),
         ("not-on-path.cmd", "OW701", 1),
         ("site-web-config.cmd", "", 0),

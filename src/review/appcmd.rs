@@ -978,13 +978,46 @@ impl Simulation<'_> {
                 )
             }
         };
-        let base = match (&level, base.is_empty()) {
-            (Level::AppHost(Some(p)), _) if base == [usize::MAX] => {
+        let new_location = base == [usize::MAX];
+        let base = match &level {
+            Level::AppHost(Some(p)) if new_location => {
                 vec![doc.insert(&[], Element::new("location", &[("path", p)]), false)]
             }
             _ => base,
         };
-        let result = edit(&mut doc, &base, &names, spec, clear, inv, &label);
+        let inherited = match level {
+            Level::AppHost(Some(p)) => inherited_entries(&doc, p, &names, spec, false),
+            Level::AppHost(None) => Vec::new(),
+            Level::WebConfig { config_path, .. } => {
+                inherited_entries(&self.server.apphost, config_path, &names, spec, true)
+            }
+        };
+        let context = SectionEdit {
+            names: &names,
+            spec,
+            label: &label,
+            inherited,
+        };
+        // appcmd saves a command's changes all together or not at all: keep
+        // the top-level element this command edits, to put it back on failure.
+        let top = base.first().copied().or_else(|| doc.root.find(names[0]));
+        let snapshot = top
+            .filter(|_| !new_location)
+            .map(|i| (i, doc.element(&[i]).clone()));
+        let result = edit(&mut doc, &base, &context, clear, inv);
+        if result.is_err() {
+            match snapshot {
+                Some((i, element)) => doc.restore(&[i], element),
+                // The top-level element (a <location>, a section group) was
+                // made by this command: it goes.
+                None => {
+                    let made = base.first().copied().or_else(|| doc.root.find(names[0]));
+                    if let Some(i) = made {
+                        doc.remove(&[], i);
+                    }
+                }
+            }
+        }
         let file_name = file
             .clone()
             .unwrap_or_else(|| self.server.apphost_name.clone());
@@ -1162,15 +1195,26 @@ fn remove_with_empty_parents(doc: &mut Document, path: &[usize]) {
 type Edit = (String, String, Option<String>);
 
 /// Applies `/attr:value`, `/+[...]`, `/-[...]` to a section at `base`.
+/// What an edit of one section at one level needs to know.
+struct SectionEdit<'a> {
+    names: &'a [&'a str],
+    spec: Option<&'static schema::Element>,
+    /// Where, in words (`the server level`, `` `Default Web Site` ``).
+    label: &'a str,
+    /// The section's top-level collection entries this level inherits
+    /// (attributes of each), from applicationHost.config's server level and
+    /// the `<location>` blocks of parent paths.
+    inherited: Vec<Vec<(String, String)>>,
+}
+
 fn edit(
     doc: &mut Document,
     base: &[usize],
-    names: &[&str],
-    spec: Option<&schema::Element>,
+    context: &SectionEdit,
     clear: bool,
     inv: &Invocation,
-    label: &str,
 ) -> Result<Vec<Edit>, Failure> {
+    let (names, label) = (context.names, context.label);
     let section_name = names.join("/");
     let mut changes = Vec::new();
     if clear {
@@ -1191,7 +1235,7 @@ fn edit(
         {
             continue;
         }
-        changes.extend(apply(doc, &section, spec, p, &section_name, label)?);
+        changes.extend(apply(doc, &section, context, p)?);
     }
     Ok(changes)
 }
@@ -1199,11 +1243,12 @@ fn edit(
 fn apply(
     doc: &mut Document,
     section: &[usize],
-    spec: Option<&schema::Element>,
+    context: &SectionEdit,
     p: &Parameter,
-    section_name: &str,
-    label: &str,
 ) -> Result<Vec<Edit>, Failure> {
+    let (spec, label) = (context.spec, context.label);
+    let section_name = context.names.join("/");
+    let section_name = section_name.as_str();
     let segments = parser::parse_path(&p.path).map_err(|(_, m)| {
         (
             exit::INVALID_DATA,
@@ -1277,13 +1322,17 @@ fn apply(
                 .filter(|(k, _)| keys.iter().any(|key| key.eq_ignore_ascii_case(k)))
                 .cloned()
                 .collect();
-            if let Some(index) = find_item(doc.element(&path), &item, &key_pairs) {
-                let existing = doc.element(&push(&path, index));
-                let shown: Vec<String> = key_pairs
-                    .iter()
-                    .map(|(k, v)| format!("{k}='{v}'"))
-                    .collect();
-                let _ = existing;
+            let top_level = walk.is_empty();
+            let here = find_item(doc.element(&path), &item, &key_pairs).is_some();
+            let inherited = top_level
+                && inherited_here(
+                    doc.element(&path),
+                    collection.map(|c| &**c),
+                    &context.inherited,
+                    &key_pairs,
+                );
+            if here || inherited {
+                let shown: Vec<String> = key_pairs.iter().map(|(_, v)| v.clone()).collect();
                 return Err((
                     exit::ALREADY_EXISTS,
                     format!("Cannot add duplicate collection entry of type '{item}' with unique key attribute '{}' set to '{}'", keys.join("', '"), shown.join(", ")),
@@ -1314,12 +1363,41 @@ fn apply(
         }
         (Operation::Remove, Segment::Indexer { pairs, .. }) => {
             let item = item_name(spec_here);
-            let index = find_item(doc.element(&path), &item, pairs).ok_or_else(|| {
-                (
-                    exit::OBJECT_NOT_FOUND,
-                    "Cannot find requested collection element.".to_owned(),
-                )
-            })?;
+            let collection = spec_here.and_then(|s| s.collection.as_ref());
+            let Some(index) = find_item(doc.element(&path), &item, pairs) else {
+                // An entry this level inherits is taken out with <remove>.
+                let inherited = walk.is_empty()
+                    && inherited_here(
+                        doc.element(&path),
+                        collection.map(|c| &**c),
+                        &context.inherited,
+                        pairs,
+                    );
+                let remove_name = collection.and_then(|c| c.remove.clone());
+                return match (inherited, remove_name) {
+                    (true, Some(remove)) => {
+                        let refs: Vec<(&str, &str)> = pairs
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect();
+                        let index = doc.insert(&path, Element::new(&remove, &refs), false);
+                        let shown: Vec<String> =
+                            pairs.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
+                        Ok(vec![(
+                            xpath(doc, &push(&path, index)),
+                            format!(
+                                "adds <{remove}> [{}] to {section_name} at {label}: the entry is inherited from a parent level",
+                                shown.join(",")
+                            ),
+                            None,
+                        )])
+                    }
+                    _ => Err((
+                        exit::OBJECT_NOT_FOUND,
+                        "Cannot find requested collection element.".to_owned(),
+                    )),
+                };
+            };
             let shown: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
             let loaded = doc.element(&push(&path, index)).was_loaded();
             let description = format!(
@@ -1341,6 +1419,105 @@ fn apply(
             format!("Invalid parameter \"{}\"", p.argument.text),
         )),
     }
+}
+
+/// Whether `pairs` names an entry this level inherits and has not taken out
+/// itself (with `<remove>` or `<clear>`).
+fn inherited_here(
+    section: &Element,
+    collection: Option<&schema::Collection>,
+    inherited: &[Vec<(String, String)>],
+    pairs: &[(String, String)],
+) -> bool {
+    let matches = |attrs: &[(String, String)]| {
+        !pairs.is_empty()
+            && pairs.iter().all(|(k, v)| {
+                attrs
+                    .iter()
+                    .any(|(ak, av)| ak.eq_ignore_ascii_case(k) && av.eq_ignore_ascii_case(v))
+            })
+    };
+    if !inherited.iter().any(|attrs| matches(attrs)) {
+        return false;
+    }
+    let remove = collection.and_then(|c| c.remove.as_deref());
+    let clear = collection.and_then(|c| c.clear.as_deref());
+    !section.elements().any(|e| {
+        Some(e.name.as_str()) == clear
+            || (Some(e.name.as_str()) == remove
+                && matches(
+                    &e.attributes()
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .collect::<Vec<_>>(),
+                ))
+    })
+}
+
+/// The entries of a section's top-level collection in applicationHost.config
+/// that a configuration path inherits: the server level, then each
+/// `<location>` whose path contains `path`, shortest first (`own_location`:
+/// also the `<location>` of `path` itself, which comes before a web.config).
+fn inherited_entries(
+    apphost: &Document,
+    path: &str,
+    names: &[&str],
+    spec: Option<&schema::Element>,
+    own_location: bool,
+) -> Vec<Vec<(String, String)>> {
+    let Some(collection) = spec.and_then(|s| s.collection.as_ref()) else {
+        return Vec::new();
+    };
+    let mut levels: Vec<(usize, Vec<usize>)> = Vec::new();
+    if let Some(p) = child_path(apphost, &[], names) {
+        levels.push((0, p));
+    }
+    let lower = path.to_lowercase();
+    for (i, l) in apphost.root.elements().enumerate() {
+        if l.name != "location" {
+            continue;
+        }
+        let lpath = l.attribute("path").unwrap_or("").trim_matches('/');
+        let lpath = if lpath == "." { "" } else { lpath };
+        let llower = lpath.to_lowercase();
+        let parent = llower.is_empty() || lower.starts_with(&format!("{llower}/"));
+        let same = llower == lower;
+        if !(parent && !same || own_location && same) {
+            continue;
+        }
+        if let Some(p) = child_path(apphost, &[i], names) {
+            levels.push((lpath.len() + 1, p));
+        }
+    }
+    levels.sort_by_key(|(len, _)| *len);
+    let mut entries: Vec<Vec<(String, String)>> = Vec::new();
+    let keys = collection.key_attributes();
+    let key_of = |attrs: &[(String, String)]| -> Vec<String> {
+        keys.iter()
+            .map(|k| {
+                attrs
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                    .map_or(String::new(), |(_, v)| v.to_lowercase())
+            })
+            .collect()
+    };
+    for (_, level) in levels {
+        for e in apphost.element(&level).elements() {
+            let attrs: Vec<(String, String)> = e
+                .attributes()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            if e.name == collection.add {
+                entries.push(attrs);
+            } else if Some(e.name.as_str()) == collection.remove.as_deref() {
+                let key = key_of(&attrs);
+                entries.retain(|a| key_of(a) != key);
+            } else if Some(e.name.as_str()) == collection.clear.as_deref() {
+                entries.clear();
+            }
+        }
+    }
+    entries
 }
 
 fn item_name(spec: Option<&schema::Element>) -> String {

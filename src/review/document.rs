@@ -243,6 +243,12 @@ impl Document {
         parent_element.insert(&mut child, &style, first)
     }
 
+    /// Puts `element` back at `path` (undoing edits below it: a clone taken
+    /// before them keeps their original text).
+    pub fn restore(&mut self, path: &[usize], element: Element) {
+        *self.element_mut(path) = element;
+    }
+
     /// Removes the element child `index` of `parent` with the line it stood on.
     /// Elements the simulation made that are left empty (no attributes, no
     /// children; a `<location>` without children) go too, upwards.
