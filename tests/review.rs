@@ -480,3 +480,35 @@ fn configuration_files_round_trip_byte_for_byte() {
         DEFAULT_APPHOST
     );
 }
+
+/// A UTF-16 applicationHost.config (what some Windows tools write) is read,
+/// and `-o` writes the result in the same encoding with its byte order mark.
+#[test]
+fn utf16_configuration_keeps_its_encoding() {
+    let dir = generate("default", &[]);
+    let apphost = dir.path().join("applicationHost.config");
+    let utf16: Vec<u8> = std::iter::once(0xFEFFu16)
+        .chain(DEFAULT_APPHOST.encode_utf16())
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    std::fs::write(&apphost, utf16).unwrap();
+    let result = dir.path().join("after.config");
+    let output = review(
+        &[&dir.path().join("out/install.cmd")],
+        &[
+            "--apphost",
+            apphost.to_str().unwrap(),
+            "-o",
+            result.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    let bytes = std::fs::read(&result).unwrap();
+    assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let text = String::from_utf16(&units).unwrap();
+    assert!(text.contains("<add name=\"omeroweb_omero\""), "{text}");
+}
