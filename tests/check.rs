@@ -2,21 +2,13 @@
 //! (one failing and one passing input per rule), on hand-written realistic
 //! files, and on everything `gen` writes.
 
+mod common;
+use common::{bin, fixtures, transcript};
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use omero_iis::diagnostic::Code;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
-    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
-    cmd
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 /// Extra arguments kept beside a fixture (`NAME.args`), one per line.
 fn args_for(path: &Path) -> Vec<String> {
@@ -25,15 +17,6 @@ fn args_for(path: &Path) -> Vec<String> {
     std::fs::read_to_string(name)
         .map(|t| t.lines().map(str::to_owned).collect())
         .unwrap_or_default()
-}
-
-fn transcript(output: &std::process::Output) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// Runs `check` from the check fixtures folder (stable names in the output).

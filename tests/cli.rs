@@ -1,31 +1,19 @@
 //! CLI tests: the real binary on real files in tests/fixtures/.
 
+mod common;
+use common::{bin, transcript};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use omero_iis::diagnostic::Code;
 
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
-    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
-    cmd
-}
-
 /// Extra arguments kept beside a fixture (`name.args` or `args`), one per line.
 fn args_file(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .map(|t| t.lines().map(str::to_owned).collect())
         .unwrap_or_default()
-}
-
-fn transcript(output: &std::process::Output) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn fixture(path: &str) -> PathBuf {

@@ -3,31 +3,14 @@
 //! tests/fixtures/review; the resulting applicationHost.config is parsed back
 //! and compared with what the scripts are meant to do.
 
+mod common;
+use common::{bin, fixtures, transcript};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use omero_iis::review::document::Document;
 use omero_iis::review::server::DEFAULT_APPHOST;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
-    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
-    cmd
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn transcript(output: &std::process::Output) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// `gen all` of a settings set into a fresh folder.
 fn generate(set: &str, extra: &[&str]) -> tempfile::TempDir {

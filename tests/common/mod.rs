@@ -1,0 +1,30 @@
+//! Helpers the integration tests share: the binary, the fixtures folder and
+//! a readable transcript of a run.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The real `omero-iis` binary, without colour.
+pub fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
+    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
+    cmd
+}
+
+/// `tests/fixtures`.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Exit code, stdout and stderr of a run, for assertion messages and snapshots.
+pub fn transcript(output: &std::process::Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
