@@ -534,13 +534,24 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
     }
     let mut scripts = Vec::new();
     for path in &args.scripts {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ps1"))
+        {
+            return Err(AppError::Usage(format!(
+                "{}: review simulates batch scripts (.cmd, .bat) only; review the install.cmd that gen writes beside it, or read the .ps1 itself (omero-iis check checks it)",
+                path.display()
+            )));
+        }
         let input = read_check_input(path, Some(crate::check::Kind::Batch))?;
         let folder = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        server.disk.mount(&args.script_folder, folder.to_path_buf());
-        scripts.push(review::script(input.file, &args.script_folder));
+        // Each script sees its own folder as %~dp0 while it runs.
+        scripts.push(
+            review::script(input.file, &args.script_folder).with_local_folder(folder.to_path_buf()),
+        );
     }
     let result = review::review(&scripts, server);
     if let Some(output) = &args.output {

@@ -156,8 +156,35 @@ fn generated_install_on_a_default_server_gives_what_the_fragment_describes() {
             }
         }
         walk(after.root_element(), fragment.root_element(), set);
-        // And nothing else: the number of changes equals what the fragment adds.
-        assert!(report["runs"][0]["steps"].as_array().unwrap().len() > 5);
+        // And nothing else: every pool, application, restriction entry and
+        // location block the script added is one the fragment describes.
+        let before = std::fs::read_to_string(&apphost).unwrap();
+        let before = roxmltree::Document::parse(&before).unwrap();
+        let items = |doc: &roxmltree::Document| -> Vec<String> {
+            doc.descendants()
+                .filter(|n| {
+                    matches!(n.tag_name().name(), "application" | "location")
+                        || (n.tag_name().name() == "add"
+                            && matches!(
+                                n.parent_element().map(|p| p.tag_name().name()),
+                                Some(
+                                    "applicationPools"
+                                        | "isapiCgiRestriction"
+                                        | "allowedServerVariables"
+                                )
+                            ))
+                })
+                .map(shape)
+                .collect()
+        };
+        let (old, new, described) = (items(&before), items(&after), items(&fragment));
+        for added in new.iter().filter(|n| !old.contains(n)) {
+            assert!(
+                described.contains(added),
+                "{set}: the script added {added}, which the fragment does not describe"
+            );
+        }
+        assert!(new.len() > old.len(), "{set}: nothing was added");
     }
 }
 
@@ -494,4 +521,61 @@ fn utf16_configuration_keeps_its_encoding() {
         .collect();
     let text = String::from_utf16(&units).unwrap();
     assert!(text.contains("<add name=\"omeroweb_omero\""), "{text}");
+}
+
+/// Scripts from different folders each see their own folder as `%~dp0`.
+#[test]
+fn each_script_sees_its_own_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut scripts = Vec::new();
+    for name in ["first", "second"] {
+        let folder = dir.path().join(name);
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("note.txt"), format!("from {name}\r\n")).unwrap();
+        let script = folder.join("copy.cmd");
+        std::fs::write(
+            &script,
+            format!("@echo off\r\ncopy /y \"%~dp0note.txt\" \"C:\\notes\\{name}.txt\"\r\nif errorlevel 1 exit /b 1\r\n"),
+        )
+        .unwrap();
+        scripts.push(script);
+    }
+    let paths: Vec<&Path> = scripts.iter().map(PathBuf::as_path).collect();
+    let output = review(&paths, &["--format", "diff"]);
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    let diff = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        diff.contains("+++ b/C:\\notes\\first.txt\n@@ -0,0 +1 @@\n+from first"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+++ b/C:\\notes\\second.txt\n@@ -0,0 +1 @@\n+from second"),
+        "{diff}"
+    );
+}
+
+/// A value no configuration file can store fails like appcmd (13) and
+/// changes nothing; a PowerShell script is refused with what to do instead.
+#[test]
+fn unstorable_values_and_powershell_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("control.cmd");
+    std::fs::write(
+        &script,
+        "@echo off\r\n\"%windir%\\system32\\inetsrv\\appcmd.exe\" add apppool /name:\"a\u{1}b\"\r\nif errorlevel 1 exit /b\r\n",
+    )
+    .unwrap();
+    let report = json(&review(&[&script], &["--format", "json"]));
+    assert_eq!(report["runs"][0]["exit_code"], 13, "{report}");
+    assert!(report["changed_files"].as_array().unwrap().is_empty());
+
+    let ps1 = dir.path().join("install.ps1");
+    std::fs::write(&ps1, "Import-Module WebAdministration\r\n").unwrap();
+    let output = review(&[&ps1], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("install.ps1: review simulates batch scripts"),
+        "{stderr}"
+    );
 }

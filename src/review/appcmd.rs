@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use super::document::{Document, Element};
 use super::server::{
-    child_path, ensure_path, expand_environment, push, same_virtual_path, split_site, Entry,
-    Knowledge, Server,
+    child_path, ensure_path, push, same_virtual_path, split_site, Entry, Knowledge, Server,
 };
 use crate::diagnostic::{Code, Severity};
 use crate::iis::appcmd::{self as parser, Invocation, Operation, Parameter, Segment};
@@ -123,6 +122,13 @@ pub fn run(server: &mut Server, command_line: &str) -> Outcome {
 
 /// The checker's findings that appcmd itself refuses, with its exit code.
 fn refused(invocation: &Invocation, file: &Arc<SourceFile>) -> Option<Failure> {
+    // XML 1.0 cannot hold control characters: IIS cannot store such a value.
+    if let Some(c) = file.text.chars().find(|c| c.is_control() && *c != '\t') {
+        return Some((
+            exit::INVALID_DATA,
+            format!("the command holds the control character U+{:04X}, which a configuration file cannot store", c as u32),
+        ));
+    }
     let findings = parser::check(invocation, file, Schema::global());
     let first = findings.iter().find(|d| {
         d.severity == Severity::Error && !matches!(d.code, Code::UnknownSection | Code::NotChecked)
@@ -751,7 +757,7 @@ impl Simulation<'_> {
                 format!("Unknown config section \"{section}\""),
             )
         })?;
-        let (site, rest) = split_site(path);
+        let (site, _) = split_site(path);
         let target = match commit {
             Some("site") => site.to_owned(),
             Some("app") => self.app_root_of(path).unwrap_or_else(|| path.to_owned()),
@@ -760,7 +766,6 @@ impl Simulation<'_> {
                 .map_or(site.to_owned(), |(p, _)| p.to_owned()),
             _ => path.to_owned(),
         };
-        let _ = rest;
         if declaration.definition == Definition::AppHostOnly {
             return Err((
                 exit::LOCK_VIOLATION,
@@ -1565,14 +1570,9 @@ fn normalise(spec: Option<&schema::Element>, attribute: &str, value: &str) -> St
         {
             value.to_ascii_lowercase()
         }
-        _ => expand_nothing(value),
+        // Strings are stored as given (physical paths keep `%SystemDrive%`).
+        _ => value.to_owned(),
     }
-}
-
-/// appcmd stores strings as given (physical paths keep `%SystemDrive%`).
-fn expand_nothing(value: &str) -> String {
-    let _ = expand_environment;
-    value.to_owned()
 }
 
 /// A parameter the command cannot do without (`/name:` of `add apppool`).

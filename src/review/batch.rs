@@ -73,12 +73,27 @@ pub struct Script {
     /// The Windows folder the script is run from (what `%~dp0` gives), with a trailing `\`.
     pub windows_folder: String,
     pub file_name: String,
+    /// The local folder that stands for `windows_folder` while this script
+    /// runs (where `gen` wrote it, with its web.config files).
+    pub local_folder: Option<std::path::PathBuf>,
+}
+
+impl Script {
+    /// The script's own local folder stands for the folder it runs from.
+    pub fn with_local_folder(mut self, folder: std::path::PathBuf) -> Script {
+        self.local_folder = Some(folder);
+        self
+    }
 }
 
 /// Runs `script` against `server`.
 pub fn run(script: &Script, server: &mut Server) -> Run {
+    if let Some(folder) = &script.local_folder {
+        server.disk.mount(&script.windows_folder, folder.clone());
+    }
     let mut interpreter = Interpreter::new(script, server);
-    interpreter.run_script();
+    // However the script ends, the run's state says how.
+    interpreter.run_from(0);
     interpreter.finish()
 }
 
@@ -187,12 +202,6 @@ impl<'a> Interpreter<'a> {
     fn unsupported(&mut self, what: String) {
         let span = self.span();
         self.unsupported.push((span, what));
-    }
-
-    fn run_script(&mut self) {
-        match self.run_from(0) {
-            Flow::Terminate | Flow::Return | Flow::Next | Flow::Goto(_) => {}
-        }
     }
 
     /// Runs lines from `start` until the script (or a `call`ed label) returns.
@@ -504,8 +513,8 @@ impl<'a> Interpreter<'a> {
                 !matches!(self.lookup(&full), Entry::Missing)
             }
             Condition::Defined(name) => {
-                self.var(name).is_some() && self.env.contains_key(&name.to_uppercase())
-                    || matches!(name.to_uppercase().as_str(), "ERRORLEVEL" | "CD")
+                let upper = name.to_uppercase();
+                self.env.contains_key(&upper) || matches!(upper.as_str(), "ERRORLEVEL" | "CD")
             }
             Condition::Compare(a, op, b) => {
                 let (a, b) = if ignore_case {
@@ -520,13 +529,7 @@ impl<'a> Interpreter<'a> {
                 };
                 use std::cmp::Ordering::*;
                 match op {
-                    CompareOp::Text | CompareOp::Equ => {
-                        if *op == CompareOp::Text {
-                            a == b
-                        } else {
-                            ordering == Equal
-                        }
-                    }
+                    CompareOp::Text | CompareOp::Equ => ordering == Equal,
                     CompareOp::Neq => ordering != Equal,
                     CompareOp::Lss => ordering == Less,
                     CompareOp::Leq => ordering != Greater,

@@ -97,7 +97,8 @@ impl Document {
         let doc = roxmltree::Document::parse_with_options(&source, options).map_err(|e| {
             let pos = e.pos();
             LoadError {
-                offset: offset_of(&source, pos.row as usize, pos.col as usize),
+                offset: crate::source::SourceFile::new("", &*source)
+                    .offset(pos.row as usize, pos.col as usize),
                 message: e.to_string(),
             }
         })?;
@@ -131,11 +132,6 @@ impl Document {
             root: Element::new("configuration", &[]),
             style,
         }
-    }
-
-    /// Whether anything was edited since loading.
-    pub fn changed(&self) -> bool {
-        self.root.changed
     }
 
     /// Writes the file: byte for byte the loaded text where nothing changed.
@@ -201,8 +197,9 @@ impl Document {
         out.push('>');
     }
 
-    pub fn style(&self) -> &Style {
-        &self.style
+    /// Where the root element starts in the loaded text (0 for a new file).
+    pub fn root_offset(&self) -> usize {
+        self.root.origin.as_ref().map_or(0, |o| o.whole.start)
     }
 
     /// The element at `path` (child indexes among element children).
@@ -266,11 +263,6 @@ impl Document {
             }
         }
         removed
-    }
-
-    /// The loaded text, for reports.
-    pub fn source(&self) -> &str {
-        &self.source
     }
 }
 
@@ -389,12 +381,6 @@ impl Element {
         });
         self.attributes_changed = true;
         None
-    }
-
-    pub fn remove_attribute(&mut self, name: &str) -> Option<String> {
-        let i = self.attributes.iter().position(|a| a.name == name)?;
-        self.attributes_changed = true;
-        Some(self.attributes.remove(i).value)
     }
 
     /// Whether the element existed in the loaded file.
@@ -591,23 +577,8 @@ fn detect_indent(root: &Element) -> Option<String> {
         .find(|i| !i.is_empty())
 }
 
-fn offset_of(text: &str, row: usize, col: usize) -> usize {
-    let mut offset = 0;
-    for (i, line) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == row {
-            return offset
-                + line
-                    .char_indices()
-                    .nth(col.saturating_sub(1))
-                    .map_or(line.len(), |c| c.0);
-        }
-        offset += line.len();
-    }
-    text.len()
-}
-
 /// Escapes an attribute value for a double-quoted XML attribute.
-pub fn escape_attribute(value: &str) -> String {
+fn escape_attribute(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -510,6 +510,7 @@ pub fn script(file: Arc<crate::source::SourceFile>, windows_folder: &str) -> Scr
         file,
         windows_folder: folder,
         file_name,
+        local_folder: None,
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Disk {
     entries: BTreeMap<String, (String, Entry)>,
     /// The first state seen of every path, for the diff.
     original: BTreeMap<String, (String, Entry)>,
+    /// Paths whose entry was read from a mounted folder and not changed since.
+    read_from_mounts: std::collections::BTreeSet<String>,
 }
 
 /// Windows paths compare case-insensitively, without a trailing `\\`.
@@ -78,8 +80,22 @@ pub fn path_key(path: &str) -> String {
 
 impl Disk {
     /// Makes the local `folder` stand for the Windows folder `windows`.
+    /// What was read from a mount earlier is forgotten (unless a script
+    /// changed it): the new folder is read instead.
     pub fn mount(&mut self, windows: &str, folder: PathBuf) {
         let key = path_key(windows);
+        let under = |k: &str| k == key || k.starts_with(&format!("{key}\\"));
+        let stale: Vec<String> = self
+            .read_from_mounts
+            .iter()
+            .filter(|k| under(k))
+            .cloned()
+            .collect();
+        for k in stale {
+            self.read_from_mounts.remove(&k);
+            self.entries.remove(&k);
+            self.original.remove(&k);
+        }
         self.mounts.retain(|m| m.0 != key);
         self.mounts
             .push((key, windows.trim_end_matches('\\').to_owned(), folder));
@@ -102,6 +118,7 @@ impl Disk {
             parent = up;
         }
         if let Some(entry) = self.read_mounted(&key) {
+            self.read_from_mounts.insert(key.clone());
             self.original
                 .insert(key.clone(), (path.to_owned(), entry.clone()));
             self.entries.insert(key, (path.to_owned(), entry.clone()));
@@ -150,6 +167,7 @@ impl Disk {
             };
             self.original.insert(key.clone(), (path.to_owned(), before));
         }
+        self.read_from_mounts.remove(&key);
         self.entries.insert(key, (path.to_owned(), entry));
     }
 
@@ -184,14 +202,6 @@ impl Disk {
             .insert(key.clone(), (path.to_owned(), entry.clone()));
         self.entries.insert(key, (path.to_owned(), entry));
     }
-
-    /// Whether a Windows path lies in a folder the simulation can see.
-    pub fn is_mounted(&self, path: &str) -> bool {
-        let key = path_key(path);
-        self.mounts
-            .iter()
-            .any(|(prefix, _, _)| key == *prefix || key.starts_with(&format!("{prefix}\\")))
-    }
 }
 
 /// The simulated server.
@@ -219,7 +229,7 @@ impl Server {
         let apphost = Document::parse_shared(original.clone())?;
         if apphost.root.name != "configuration" {
             return Err(LoadError {
-                offset: 0,
+                offset: apphost.root_offset(),
                 message: format!(
                     "the root element is <{}>, not <configuration>",
                     apphost.root.name
