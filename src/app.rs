@@ -453,7 +453,7 @@ fn check_files(args: CheckArgs, color: bool) -> Outcome {
         Some(path) => Some(read_check_input(path, Some(crate::check::Kind::AppHost))?),
         None => None,
     };
-    let mut report = crate::check::check(&inputs, apphost.as_ref());
+    let mut report = crate::check::check(&inputs, apphost.as_ref())?;
     report.diagnostics.retain(|d| !allowed.contains(&d.code));
     let mut summary = format!(
         "checked {} file{}",

@@ -1,10 +1,12 @@
 //! Source text: decoding files as Windows and OMERO tools write them, and
 //! turning byte offsets into `line:column` positions for diagnostics.
 
-use std::io::Read;
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use thiserror::Error;
 
@@ -12,13 +14,41 @@ use thiserror::Error;
 ///
 /// Every value read from it keeps a byte range into `text`, so a diagnostic can
 /// point at the exact characters and show them in context.
+///
+/// A large UTF-8 XML file that `check` reads as a stream is not held in memory:
+/// its `text` is empty, and positions and snippets are read back from the file
+/// (see [`SourceFile::streamed`]).
 #[derive(Debug)]
 pub struct SourceFile {
     /// What the user calls this input: a path as given, `--set`, `$CONFIG_...`.
     pub name: String,
-    /// The decoded text (BOM removed, line endings kept as they were).
+    /// The decoded text (BOM removed, line endings kept as they were); empty
+    /// for a streamed file.
     pub text: String,
     line_starts: Vec<usize>,
+    stream: Option<Streamed>,
+}
+
+/// A UTF-8 file read as a stream. Offsets count from after the BOM, like
+/// those of an in-memory file, so both kinds give the same positions.
+#[derive(Debug)]
+struct Streamed {
+    path: std::path::PathBuf,
+    file: Mutex<File>,
+    /// Length of the BOM before offset 0.
+    skip: u64,
+    /// `(offset of a line start, its 0-based line number)`, in order: recorded
+    /// while the file is read, so a position is found by reading at most one
+    /// read-buffer and one line back from disk.
+    marks: Mutex<Vec<(usize, usize)>>,
+}
+
+/// The lines around a span, for a snippet: `text` starts at line `first_line`
+/// (1-based) and `range` is the span within `text`.
+pub struct Excerpt<'a> {
+    pub text: Cow<'a, str>,
+    pub first_line: usize,
+    pub range: Range<usize>,
 }
 
 /// A position a person can find in an editor: 1-based line and column
@@ -64,7 +94,115 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            stream: None,
         })
+    }
+
+    /// A UTF-8 file to be read as a stream; `skip` is the length of its BOM.
+    /// The reader records line starts with [`SourceFile::mark_line`].
+    pub fn streamed(
+        name: impl Into<String>,
+        path: &Path,
+        skip: u64,
+    ) -> std::io::Result<Arc<SourceFile>> {
+        Ok(Arc::new(SourceFile {
+            name: name.into(),
+            text: String::new(),
+            line_starts: Vec::new(),
+            stream: Some(Streamed {
+                path: path.to_owned(),
+                file: Mutex::new(File::open(path)?),
+                skip,
+                marks: Mutex::new(vec![(0, 0)]),
+            }),
+        }))
+    }
+
+    /// A fresh reader of a streamed file's text (after its BOM); `None` for
+    /// an in-memory file.
+    pub fn reopen(&self) -> Option<std::io::Result<File>> {
+        self.stream.as_ref().map(|stream| {
+            let mut file = File::open(&stream.path)?;
+            file.seek(SeekFrom::Start(stream.skip))?;
+            Ok(file)
+        })
+    }
+
+    /// Bytes before offset 0 in the file (a BOM of a streamed file).
+    pub fn bom_length(&self) -> u64 {
+        self.stream.as_ref().map_or(0, |s| s.skip)
+    }
+
+    pub fn is_streamed(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Records that 0-based `line` starts at `offset` (streamed files only;
+    /// marks must come in order).
+    pub fn mark_line(&self, offset: usize, line: usize) {
+        if let Some(stream) = &self.stream {
+            let mut marks = stream.marks.lock().unwrap_or_else(PoisonError::into_inner);
+            if marks.last().is_none_or(|last| last.0 < offset) {
+                marks.push((offset, line));
+            }
+        }
+    }
+
+    /// The lines that contain `needle`, with their 0-based numbers. A
+    /// streamed file is read again (a line that cannot be read is skipped).
+    pub fn lines_containing(&self, needle: &str) -> Vec<(usize, String)> {
+        let Some(Ok(file)) = self.reopen() else {
+            return self
+                .text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.contains(needle))
+                .map(|(n, l)| (n, l.to_owned()))
+                .collect();
+        };
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut reader = std::io::BufReader::new(file);
+        let mut line = Vec::new();
+        let mut found = Vec::new();
+        for n in 0.. {
+            line.clear();
+            match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) if finder.find(&line).is_some() => {
+                    let text = String::from_utf8_lossy(&line);
+                    found.push((n, text.trim_end_matches(['\r', '\n']).to_owned()));
+                }
+                Ok(_) => {}
+            }
+        }
+        found
+    }
+
+    /// The lines that hold `range`, for a snippet.
+    pub fn excerpt(&self, range: Range<usize>) -> Excerpt<'_> {
+        let Some(stream) = &self.stream else {
+            return Excerpt {
+                text: Cow::Borrowed(&self.text),
+                first_line: 1,
+                range,
+            };
+        };
+        let (start, line) = stream.line_start(range.start);
+        // A snippet shows at most a few lines: a span reaching further is cut.
+        let end = range.end.max(range.start).min(range.start + 4096);
+        let mut bytes = stream.read(start, end).unwrap_or_default();
+        let mut rest = stream.read(end, end + 4096).unwrap_or_default();
+        if let Some(nl) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            rest.truncate(nl);
+        }
+        bytes.extend_from_slice(&rest);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let range = (range.start - start).min(text.len())..(end - start).min(text.len());
+        Excerpt {
+            text: Cow::Owned(text),
+            first_line: line + 1,
+            range,
+        }
     }
 
     /// Decodes raw bytes (see [`decode`]) into a source file.
@@ -74,6 +212,9 @@ impl SourceFile {
 
     /// The 1-based line and column of a byte offset.
     pub fn position(&self, offset: usize) -> Position {
+        if let Some(stream) = &self.stream {
+            return stream.position(offset);
+        }
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
@@ -101,6 +242,46 @@ impl SourceFile {
             .nth(column.saturating_sub(1))
             .map(|(i, _)| start + i)
             .unwrap_or(end)
+    }
+}
+
+impl Streamed {
+    /// Reads `start..end` of the text back from the file.
+    fn read(&self, start: usize, end: usize) -> std::io::Result<Vec<u8>> {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        file.seek(SeekFrom::Start(self.skip + start as u64))?;
+        let mut bytes = Vec::new();
+        (&mut *file)
+            .take(end.saturating_sub(start) as u64)
+            .read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The start and 0-based number of the line holding `offset`.
+    fn line_start(&self, offset: usize) -> (usize, usize) {
+        let (mark, line) = {
+            let marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner);
+            marks[marks.partition_point(|m| m.0 <= offset).max(1) - 1]
+        };
+        // If the file cannot be read back (it vanished or shrank), the
+        // nearest recorded line start is the best position there is.
+        let bytes = self.read(mark, offset).unwrap_or_default();
+        let newlines = memchr::memchr_iter(b'\n', &bytes).count();
+        match memchr::memrchr(b'\n', &bytes) {
+            Some(last) => (mark + last + 1, line + newlines),
+            None => (mark, line),
+        }
+    }
+
+    fn position(&self, offset: usize) -> Position {
+        let (start, line) = self.line_start(offset);
+        let bytes = self.read(start, offset).unwrap_or_default();
+        // Count characters, not bytes; a cut multi-byte character counts once.
+        let column = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
     }
 }
 

@@ -3,11 +3,11 @@
 //! collects what an applicationHost.config says about the server (declared
 //! sections, `<location overrideMode>` unlocks, inherited collection entries).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
-use roxmltree::{Document, Node, ParsingOptions};
-
+use super::xml::{Attribute, Parser, Tag, XmlError};
 use super::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::iis::schema::{Definition, Element, OverrideMode, Schema, ValueType};
@@ -123,10 +123,10 @@ pub struct Checked {
 }
 
 /// Attributes IIS accepts on any element (locking, configSource) and XML's own.
-fn is_general_attribute(attr: &roxmltree::Attribute) -> bool {
-    attr.namespace().is_some()
+fn is_general_attribute(attr: &Attribute) -> bool {
+    attr.is_namespaced()
         || matches!(
-            attr.name(),
+            attr.name,
             "lockAttributes"
                 | "lockAllAttributesExcept"
                 | "lockElements"
@@ -136,62 +136,76 @@ fn is_general_attribute(attr: &roxmltree::Attribute) -> bool {
         )
 }
 
-/// Checks one XML configuration file.
-pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Checked {
+/// Why a file could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("invalid UTF-8 at byte offset {offset}")]
+    NotUtf8 { offset: u64 },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Checks one XML configuration file, reading it as a stream.
+pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Checked, ReadError> {
+    let xml = Parser::new(file);
     let mut walker = Walker {
         file,
         kind,
         server,
         out: Vec::new(),
-        sections_seen: BTreeMap::new(),
+        sections_seen: HashMap::new(),
         not_checked: BTreeSet::new(),
         facts: ServerFacts::default(),
         web: WebConfigFacts::default(),
+        location_sections: None,
+        inherit_in_children: true,
+        section_at_root: true,
+        site: String::new(),
     };
-    let options = ParsingOptions {
-        allow_dtd: false,
-        ..ParsingOptions::default()
-    };
-    match Document::parse_with_options(&file.text, options) {
-        Ok(doc) => walker.document(&doc),
-        Err(e) => walker.out.push(syntax_error(file, &e)),
-    }
-    Checked {
-        diagnostics: walker.out,
-        server: walker.facts,
-        web: walker.web,
+    let walked = xml.and_then(|mut xml| walker.document(&mut xml));
+    match walked {
+        Ok(()) => Ok(Checked {
+            diagnostics: walker.out,
+            server: walker.facts,
+            web: walker.web,
+        }),
+        // IIS refuses a malformed file as a whole: the syntax error is the finding.
+        Err(XmlError::Io(e)) => Err(ReadError::Io(e)),
+        Err(XmlError::NotUtf8 { offset }) => Err(ReadError::NotUtf8 {
+            offset: offset as u64 + file.bom_length(),
+        }),
+        Err(e) => Ok(Checked {
+            diagnostics: vec![syntax_error(file, e)],
+            server: ServerFacts::default(),
+            web: WebConfigFacts::default(),
+        }),
     }
 }
 
-fn syntax_error(file: &Arc<SourceFile>, e: &roxmltree::Error) -> Diagnostic {
-    let pos = e.pos();
-    let at = file.offset(pos.row as usize, pos.col as usize);
-    let end = file.text[at..]
-        .chars()
-        .next()
-        .map_or(at, |c| at + c.len_utf8());
-    let span = Span::new(file, at..end);
+fn syntax_error(file: &Arc<SourceFile>, e: XmlError) -> Diagnostic {
     match e {
-        roxmltree::Error::DtdDetected => Diagnostic::new(
+        XmlError::Dtd { at } => Diagnostic::new(
             Code::XmlDtd,
             "the file has a DTD (<!DOCTYPE ...>); IIS configuration files have none",
         )
-        .at(Some(&span))
+        .at(Some(&Span::new(file, at)))
         .label("DTD here")
         .help("delete the <!DOCTYPE ...> block; entities in it are never expanded by omero-iis")
         .note("DTDs can declare entities that expand to huge text (\"billion laughs\")"),
         // The file ends inside an element: point at the end, where text is missing.
-        roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
-            let end = file.text.len();
-            Diagnostic::new(Code::XmlSyntax, format!("not well-formed XML: {e}"))
-                .at(Some(&Span::new(file, end..end)))
-                .label("the file ends here, inside an element")
+        XmlError::Truncated { at, inside } => {
+            Diagnostic::new(Code::XmlSyntax, format!("not well-formed XML: {inside}"))
+                .at(Some(&Span::new(file, at..at)))
+                .label("the file ends here")
                 .help("the file looks cut off: copy it again, or close the open elements")
         }
-        _ => Diagnostic::new(Code::XmlSyntax, format!("not well-formed XML: {e}"))
-            .at(Some(&span))
-            .label("parsing stopped here")
-            .help("fix the XML at this position; IIS answers a malformed configuration file with HTTP 500.19"),
+        XmlError::Syntax { at, message } => {
+            Diagnostic::new(Code::XmlSyntax, format!("not well-formed XML: {message}"))
+                .at(Some(&Span::new(file, at)))
+                .label("parsing stopped here")
+                .help("fix the XML at this position; IIS answers a malformed configuration file with HTTP 500.19")
+        }
+        XmlError::Io(_) | XmlError::NotUtf8 { .. } => unreachable!("read errors are not findings"),
     }
 }
 
@@ -200,83 +214,112 @@ struct Walker<'a> {
     kind: Kind,
     server: &'a Server<'a>,
     out: Vec<Diagnostic>,
-    /// (location path, section lower-case) → where first seen.
-    sections_seen: BTreeMap<(String, String), Span>,
+    /// Location path → (section lower-case, where first seen). A hosting
+    /// server has one `<location>` per site: only offsets are kept.
+    sections_seen: HashMap<Box<str>, Vec<SeenSection>>,
     not_checked: BTreeSet<String>,
     facts: ServerFacts,
     web: WebConfigFacts,
+    /// Inside a `<location>`: the sections it sets (for its overrideMode).
+    location_sections: Option<Vec<String>>,
+    /// The enclosing `<location>` lets child applications inherit.
+    inherit_in_children: bool,
+    /// The section being walked is set for the file's own level.
+    section_at_root: bool,
+    /// The `<site>` being walked (for the applications in it).
+    site: String,
 }
+
+/// A section set in a `<location>`: its lower-case name and where.
+type SeenSection = (Box<str>, Range<usize>);
 
 /// Section groups that contain sections (and the groups inside them).
 const TOP_GROUPS: &[&str] = &["system.webServer", "system.applicationHost"];
 
+/// The attributes `<location>` takes.
+const LOCATION_ATTRIBUTES: &[&str] = &[
+    "path",
+    "overrideMode",
+    "allowOverride",
+    "inheritInChildApplications",
+];
+
 impl Walker<'_> {
-    fn name_span(&self, node: Node) -> Span {
-        let start = node.range().start + 1;
-        Span::new(self.file, start..start + node.tag_name().name().len())
+    fn name_span(&self, tag: &Tag) -> Span {
+        Span::new(self.file, tag.name_range())
     }
 
-    fn attr_span(&self, attr: &roxmltree::Attribute) -> Span {
-        Span::new(self.file, attr.range_value())
+    fn attr_span(&self, attr: &Attribute) -> Span {
+        Span::new(self.file, attr.value_range())
     }
 
-    fn attr_name_span(&self, attr: &roxmltree::Attribute) -> Span {
-        let r = attr.range();
-        Span::new(self.file, r.start..r.start + attr.name().len())
+    fn attr_name_span(&self, attr: &Attribute) -> Span {
+        Span::new(self.file, attr.name_range())
     }
 
-    fn document(&mut self, doc: &Document) {
-        let root = doc.root_element();
-        match root.tag_name().name() {
-            "configuration" => self.configuration(root, ""),
-            "location" => self.location(root),
-            name if TOP_GROUPS.contains(&name) => self.group(root, name, ""),
+    fn document(&mut self, xml: &mut Parser) -> Result<(), XmlError> {
+        let root = xml.root()?;
+        match root.name() {
+            "configuration" => self.configuration(xml, &root, "")?,
+            "location" => self.location(xml, &root)?,
+            name if TOP_GROUPS.contains(&name) => self.group(xml, &root, name, "")?,
             name => {
                 // A bare section: find it by its short name.
                 match self.server.schema.by_short_name(name) {
                     Some(section) => {
                         let section = section.name.clone();
-                        self.section(root, &section, "")
+                        self.section(xml, &root, &section, "")?
                     }
                     None => self.out.push(
                         Diagnostic::new(
                             Code::UnknownElement,
                             format!("`<{name}>` is not an IIS configuration element"),
                         )
-                        .at(Some(&self.name_span(root)))
+                        .at(Some(&self.name_span(&root)))
                         .help("a configuration file starts with <configuration>; a fragment with <location>, <system.webServer> or a section"),
                     ),
                 }
             }
         }
+        xml.finish()
     }
 
-    fn configuration(&mut self, node: Node, location: &str) {
-        for child in node.children().filter(Node::is_element) {
-            let name = child.tag_name().name();
-            match name {
-                "configSections" => self.config_sections(child, ""),
-                "location" if location.is_empty() => self.location(child),
-                n if TOP_GROUPS.contains(&n) => self.group(child, n, location),
-                n => self.note_not_checked(child, n),
+    fn configuration(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        location: &str,
+    ) -> Result<(), XmlError> {
+        while let Some(child) = xml.next_child(tag)? {
+            match child.name() {
+                "configSections" => self.config_sections(xml, &child, "")?,
+                "location" if location.is_empty() => self.location(xml, &child)?,
+                n if TOP_GROUPS.contains(&n) => self.group(xml, &child, n, location)?,
+                n => self.note_not_checked(&child, n),
             }
         }
+        Ok(())
     }
 
-    fn note_not_checked(&mut self, node: Node, name: &str) {
+    fn note_not_checked(&mut self, tag: &Tag, name: &str) {
         if self.not_checked.insert(name.to_ascii_lowercase()) {
             self.out.push(
                 Diagnostic::new(
                     Code::NotChecked,
                     format!("`<{name}>` is not described by the IIS tables; it was not checked"),
                 )
-                .at(Some(&self.name_span(node))),
+                .at(Some(&self.name_span(tag))),
             );
         }
     }
 
-    fn config_sections(&mut self, node: Node, prefix: &str) {
-        for child in node.children().filter(Node::is_element) {
+    fn config_sections(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        prefix: &str,
+    ) -> Result<(), XmlError> {
+        while let Some(child) = xml.next_child(tag)? {
             let Some(name) = child.attribute("name") else {
                 continue;
             };
@@ -285,8 +328,8 @@ impl Walker<'_> {
             } else {
                 format!("{prefix}/{name}")
             };
-            match child.tag_name().name() {
-                "sectionGroup" => self.config_sections(child, &full),
+            match child.name() {
+                "sectionGroup" => self.config_sections(xml, &child, &full)?,
                 "section" => {
                     let (definition, mode) = crate::iis::schema::declaration(
                         child.attribute("allowDefinition"),
@@ -299,90 +342,75 @@ impl Walker<'_> {
                 _ => {}
             }
         }
+        Ok(())
     }
 
-    fn location(&mut self, node: Node) {
-        let path = node.attribute("path").unwrap_or("");
-        if let Some(attr) = node.attributes().find(|a| a.name() == "path") {
-            self.location_path(&attr);
-        }
-        for attr in node.attributes() {
-            if !matches!(
-                attr.name(),
-                "path" | "overrideMode" | "allowOverride" | "inheritInChildApplications"
-            ) && !is_general_attribute(&attr)
-            {
-                self.unknown_attribute(
-                    &attr,
-                    &[
-                        "path",
-                        "overrideMode",
-                        "allowOverride",
-                        "inheritInChildApplications",
-                    ],
-                );
+    fn location(&mut self, xml: &mut Parser, tag: &Tag) -> Result<(), XmlError> {
+        let path = tag.attribute("path").unwrap_or("");
+        for attr in tag.attributes() {
+            match attr.name {
+                "path" => self.location_path(&attr),
+                "overrideMode" => self.override_mode(&attr),
+                "inheritInChildApplications" => self.value(&attr, &BOOLEAN),
+                "allowOverride" => {}
+                _ if is_general_attribute(&attr) => {}
+                _ => self.unknown_attribute(&attr, LOCATION_ATTRIBUTES),
             }
         }
-        if let Some(attr) = node.attributes().find(|a| a.name() == "overrideMode") {
-            if OverrideMode::parse(attr.value()).is_none()
-                && !attr.value().eq_ignore_ascii_case("Inherit")
-            {
-                self.out.push(
-                    Diagnostic::new(Code::InvalidValue, format!("`overrideMode=\"{}\"` is not Allow, Deny or Inherit", attr.value()))
-                        .at(Some(&self.attr_span(&attr)))
-                        .help("write overrideMode=\"Allow\" to unlock the sections inside, \"Deny\" to lock them"),
-                );
-            }
-        }
-        if let Some(attr) = node
-            .attributes()
-            .find(|a| a.name() == "inheritInChildApplications")
-        {
-            self.value(
-                &attr,
-                &crate::iis::schema::Attribute {
-                    value_type: ValueType::Bool,
-                    required: false,
-                    key: false,
-                    combined_key: false,
-                    case_sensitive: false,
-                    non_empty: false,
-                    trimmed: false,
-                    range: None,
-                    granularity: None,
-                    name_rule: None,
-                },
-            );
-        }
-        let mode = node.attribute("overrideMode").and_then(OverrideMode::parse);
+        let mode = tag.attribute("overrideMode").and_then(OverrideMode::parse);
         let normalized = if path == "." { "" } else { path };
-        let before = self.facts.unlocks.len();
-        self.configuration(
-            node,
+        self.location_sections = Some(Vec::new());
+        self.inherit_in_children = !tag
+            .attribute("inheritInChildApplications")
+            .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+        let walked = self.configuration(
+            xml,
+            tag,
             if normalized.is_empty() {
                 "."
             } else {
                 normalized
             },
         );
+        let sections = self.location_sections.take().unwrap_or_default();
+        self.inherit_in_children = true;
+        walked?;
         if let Some(mode) = mode {
             // Record which sections this block sets the override mode for.
-            let mut sections = Vec::new();
-            collect_sections(node, "", self.server.schema, &mut sections);
             for section in sections {
-                self.facts.unlocks.push((
-                    normalized.to_owned(),
-                    section.to_ascii_lowercase(),
-                    mode,
-                    self.name_span(node),
-                ));
+                self.record_unlock(normalized, section.to_ascii_lowercase(), mode, tag);
             }
         }
-        let _ = before;
+        Ok(())
     }
 
-    fn location_path(&mut self, attr: &roxmltree::Attribute) {
-        let path = attr.value();
+    /// Keeps what a `<location overrideMode>` means for web.config files.
+    /// `Server::lock_state` takes the last unlock of a section that is
+    /// server-wide or `Allow`, so only that one is kept: a hosting server's
+    /// applicationHost.config has one `<location>` per site.
+    fn record_unlock(&mut self, path: &str, section: String, mode: OverrideMode, tag: &Tag) {
+        let global = path.is_empty() || path == ".";
+        if !(global || mode == OverrideMode::Allow) {
+            return;
+        }
+        let span = self.name_span(tag);
+        let unlocks = &mut self.facts.unlocks;
+        unlocks.retain(|(_, s, _, _)| *s != section);
+        unlocks.push((path.to_owned(), section, mode, span));
+    }
+
+    fn override_mode(&mut self, attr: &Attribute) {
+        if OverrideMode::parse(attr.value).is_none() && !attr.value.eq_ignore_ascii_case("Inherit")
+        {
+            self.out.push(
+                Diagnostic::new(Code::InvalidValue, format!("`overrideMode=\"{}\"` is not Allow, Deny or Inherit", attr.value))
+                    .at(Some(&self.attr_span(attr)))
+                    .help("write overrideMode=\"Allow\" to unlock the sections inside, \"Deny\" to lock them"),
+            );
+        }
+    }
+    fn location_path(&mut self, attr: &Attribute) {
+        let path = attr.value;
         let span = self.attr_span(attr);
         let apphost = self.kind != Kind::WebConfig;
         let problem = if path.is_empty() || path == "." {
@@ -446,52 +474,78 @@ impl Walker<'_> {
         }
     }
 
-    fn group(&mut self, node: Node, path: &str, location: &str) {
-        for attr in node.attributes().filter(|a| !is_general_attribute(a)) {
+    fn group(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        path: &str,
+        location: &str,
+    ) -> Result<(), XmlError> {
+        for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
             self.unknown_attribute(&attr, &[]);
         }
-        for child in node.children().filter(Node::is_element) {
-            let full = format!("{path}/{}", child.tag_name().name());
+        while let Some(child) = xml.next_child(tag)? {
+            let full = format!("{path}/{}", child.name());
             let schema = self.server.schema;
+            if schema.is_group(&full) && schema.section(&full).is_none() {
+                self.group(xml, &child, &full, location)?;
+                continue;
+            }
+            if let Some(sections) = &mut self.location_sections {
+                sections.push(full.clone());
+            }
             if let Some(section) = schema.section(&full).filter(|s| s.schema.is_some()) {
                 let name = section.name.clone();
-                self.section(child, &name, location);
-            } else if schema.is_group(&full) && schema.section(&full).is_none() {
-                self.group(child, &full, location);
+                self.section(xml, &child, &name, location)?;
             } else if self.server.is_declared(&full) || schema.section(&full).is_some() {
-                self.placement_and_locks(child, &full, location);
-                self.note_not_checked(child, &full);
+                self.placement_and_locks(&child, &full, location);
+                self.note_not_checked(&child, &full);
             } else {
-                let authoritative = self
-                    .server
-                    .apphost
-                    .as_ref()
-                    .is_some_and(|f| !f.declared.is_empty());
-                let mut d = Diagnostic::new(
-                    Code::UnknownSection,
-                    format!("no <configSections> declares `{full}`"),
-                )
-                .at(Some(&self.name_span(child)))
-                .label("unknown section")
-                .note("IIS answers an undeclared section with HTTP 500.19 (0x8007000d)");
-                if authoritative {
-                    d = d.help(
-                        "install the IIS module that provides it, or correct the element name",
-                    );
-                } else {
-                    d = d
-                        .with_severity(Severity::Warning)
-                        .help("a default IIS 10 server does not declare it: correct the name, or pass --apphost with the server's applicationHost.config if a module declares it");
-                }
-                self.out.push(d);
+                self.unknown_section(&child, &full);
+            }
+        }
+        Ok(())
+    }
+
+    fn unknown_section(&mut self, tag: &Tag, full: &str) {
+        let authoritative = self
+            .server
+            .apphost
+            .as_ref()
+            .is_some_and(|f| !f.declared.is_empty());
+        let mut d = Diagnostic::new(
+            Code::UnknownSection,
+            format!("no <configSections> declares `{full}`"),
+        )
+        .at(Some(&self.name_span(tag)))
+        .label("unknown section")
+        .note("IIS answers an undeclared section with HTTP 500.19 (0x8007000d)");
+        if authoritative {
+            d = d.help("install the IIS module that provides it, or correct the element name");
+        } else {
+            d = d
+                .with_severity(Severity::Warning)
+                .help("a default IIS 10 server does not declare it: correct the name, or pass --apphost with the server's applicationHost.config if a module declares it");
+        }
+        self.out.push(d);
+    }
+
+    /// The first time `section` was given for `location`, remembering this one.
+    fn first_seen(&mut self, location: &str, section: &str, at: Range<usize>) -> Option<Span> {
+        let seen = self.sections_seen.entry(location.into()).or_default();
+        let lower = section.to_ascii_lowercase();
+        match seen.iter().find(|(s, _)| **s == *lower) {
+            Some((_, first)) => Some(Span::new(self.file, first.clone())),
+            None => {
+                seen.push((lower.into(), at));
+                None
             }
         }
     }
 
-    fn placement_and_locks(&mut self, node: Node, section: &str, location: &str) {
-        let span = self.name_span(node);
-        let key = (location.to_owned(), section.to_ascii_lowercase());
-        if let Some(first) = self.sections_seen.get(&key) {
+    fn placement_and_locks(&mut self, tag: &Tag, section: &str, location: &str) {
+        let span = self.name_span(tag);
+        if let Some(first) = self.first_seen(location, section, tag.name_range()) {
             self.out.push(
                 Diagnostic::new(
                     Code::DuplicateSection,
@@ -502,8 +556,6 @@ impl Walker<'_> {
                 .note("IIS answers with HTTP 500.19 (0x800700b7, \"Sections must only appear once per config file\")")
                 .help("merge the two elements into one"),
             );
-        } else {
-            self.sections_seen.insert(key, span.clone());
         }
         let Some((definition, _)) = self.server.declaration(section) else {
             return;
@@ -569,98 +621,92 @@ impl Walker<'_> {
         }
     }
 
-    fn section(&mut self, node: Node, section: &str, location: &str) {
-        self.placement_and_locks(node, section, location);
+    fn section(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        section: &str,
+        location: &str,
+    ) -> Result<(), XmlError> {
+        self.placement_and_locks(tag, section, location);
         let schema = self.server.schema;
         let Some(element) = schema.section(section).and_then(|s| s.schema.as_ref()) else {
-            return;
+            return Ok(());
         };
         let global = location.is_empty() || location == ".";
+        self.section_at_root = global;
         let path = section.to_ascii_lowercase();
-        self.element(node, element, &path, global, false);
-        if section == "system.applicationHost/applicationPools" {
-            for add in node.children().filter(|c| c.has_tag_name("add")) {
-                if let Some(name) = add.attribute("name") {
-                    self.facts
-                        .pools
-                        .push((name.to_owned(), self.name_span(add)));
+        self.element(xml, tag, element, &path, global, false)
+    }
+
+    /// Notes what the cross-file checks need from a collection entry
+    /// `child` of the element at `path`: pools, allowed ISAPI DLLs, the
+    /// applications of a fragment, a web.config's handlers.
+    fn collect(&mut self, path: &str, child: &Tag) {
+        let span = || Span::new(self.file, child.name_range());
+        match (path, child.name()) {
+            ("system.applicationhost/applicationpools", "add") => {
+                if let Some(name) = child.attribute("name") {
+                    self.facts.pools.push((name.to_owned(), span()));
                 }
             }
-        }
-        if section == "system.applicationHost/sites" {
-            self.collect_applications(node);
-        }
-        if section == "system.webServer/security/isapiCgiRestriction" {
-            for add in node.children().filter(|c| c.has_tag_name("add")) {
-                if add
+            ("system.webserver/security/isapicgirestriction", "add") => {
+                let allowed = child
                     .attribute("allowed")
-                    .is_some_and(|a| a.eq_ignore_ascii_case("true"))
-                {
-                    if let Some(path) = add.attribute("path") {
-                        self.facts
-                            .allowed_isapi
-                            .push((path.to_owned(), self.name_span(add)));
+                    .is_some_and(|a| a.eq_ignore_ascii_case("true"));
+                if let (true, Some(path)) = (allowed, child.attribute("path")) {
+                    self.facts.allowed_isapi.push((path.to_owned(), span()));
+                }
+            }
+            ("system.applicationhost/sites", "site") => {
+                child
+                    .attribute("name")
+                    .unwrap_or("")
+                    .clone_into(&mut self.site);
+            }
+            // Only fragments' applications are compared with the scripts.
+            ("system.applicationhost/sites/site", "application") if self.kind == Kind::Fragment => {
+                self.facts.applications.push(AppFact {
+                    site: self.site.clone(),
+                    path: child.attribute("path").unwrap_or("").to_owned(),
+                    pool: child.attribute("applicationPool").map(str::to_owned),
+                    physical_path: None,
+                    span: span(),
+                });
+            }
+            ("system.applicationhost/sites/site/application", "virtualDirectory")
+                if self.kind == Kind::Fragment && child.attribute("path") == Some("/") =>
+            {
+                if let Some(app) = self.facts.applications.last_mut() {
+                    if app.physical_path.is_none() {
+                        app.physical_path = child.attribute("physicalPath").map(str::to_owned);
                     }
                 }
             }
-        }
-        if section == "system.webServer/handlers" && self.kind == Kind::WebConfig {
-            self.collect_handlers(node, location);
-        }
-    }
-
-    fn collect_applications(&mut self, sites: Node) {
-        for site in sites.children().filter(|c| c.has_tag_name("site")) {
-            let site_name = site.attribute("name").unwrap_or("").to_owned();
-            for app in site.children().filter(|c| c.has_tag_name("application")) {
-                let physical_path = app
-                    .children()
-                    .find(|v| {
-                        v.has_tag_name("virtualDirectory") && v.attribute("path") == Some("/")
-                    })
-                    .and_then(|v| v.attribute("physicalPath"))
-                    .map(str::to_owned);
-                self.facts.applications.push(AppFact {
-                    site: site_name.clone(),
-                    path: app.attribute("path").unwrap_or("").to_owned(),
-                    pool: app.attribute("applicationPool").map(str::to_owned),
-                    physical_path,
-                    span: self.name_span(app),
-                });
+            ("system.webserver/handlers", "clear")
+                if self.kind == Kind::WebConfig && self.section_at_root =>
+            {
+                self.web.clears_handlers = true;
             }
-        }
-    }
-
-    fn collect_handlers(&mut self, handlers: Node, location: &str) {
-        let inherited = !handlers
-            .ancestors()
-            .filter(|a| a.has_tag_name("location"))
-            .any(|l| {
-                l.attribute("inheritInChildApplications")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("false"))
-            });
-        let at_root = location.is_empty() || location == ".";
-        for child in handlers.children().filter(Node::is_element) {
-            match child.tag_name().name() {
-                "clear" if at_root => self.web.clears_handlers = true,
-                "add" => self.web.handlers.push(HandlerFact {
+            ("system.webserver/handlers", "add") if self.kind == Kind::WebConfig => {
+                self.web.handlers.push(HandlerFact {
                     path: child.attribute("path").unwrap_or("").to_owned(),
                     modules: child.attribute("modules").unwrap_or("").to_owned(),
                     script_processor: child.attribute("scriptProcessor").map(str::to_owned),
-                    inherited_by_children: inherited && at_root,
-                    span: self.name_span(child),
-                }),
-                _ => {}
+                    inherited_by_children: self.inherit_in_children && self.section_at_root,
+                    span: span(),
+                });
             }
+            _ => {}
         }
     }
 
-    fn unknown_attribute(&mut self, attr: &roxmltree::Attribute, known: &[&str]) {
-        let help = suggestion(attr.name(), known);
+    fn unknown_attribute(&mut self, attr: &Attribute, known: &[&str]) {
+        let help = suggestion(attr.name, known);
         self.out.push(
             Diagnostic::new(
                 Code::UnknownAttribute,
-                format!("IIS does not know the attribute `{}` here", attr.name()),
+                format!("IIS does not know the attribute `{}` here", attr.name),
             )
             .at(Some(&self.attr_name_span(attr)))
             .label("unknown attribute")
@@ -669,15 +715,15 @@ impl Walker<'_> {
         );
     }
 
-    fn value(&mut self, attr: &roxmltree::Attribute, spec: &crate::iis::schema::Attribute) {
-        if let Err(problem) = values::check(spec, attr.value()) {
+    fn value(&mut self, attr: &Attribute, spec: &crate::iis::schema::Attribute) {
+        if let Err(problem) = values::check(spec, attr.value) {
             let code = if spec.name_rule.is_some() {
                 Code::InvalidName
             } else {
                 Code::InvalidValue
             };
             self.out.push(
-                Diagnostic::new(code, format!("`{}`: {}", attr.name(), problem.message))
+                Diagnostic::new(code, format!("`{}`: {}", attr.name, problem.message))
                     .at(Some(&self.attr_span(attr)))
                     .help(problem.help),
             );
@@ -686,9 +732,17 @@ impl Walker<'_> {
 
     /// Checks an element's attributes and children. `path` names it for
     /// inherited collection entries (`section/child`).
-    fn element(&mut self, node: Node, spec: &Element, path: &str, global: bool, is_item: bool) {
-        for attr in node.attributes().filter(|a| !is_general_attribute(a)) {
-            match spec.attributes.get(attr.name()) {
+    fn element(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        spec: &Element,
+        path: &str,
+        global: bool,
+        is_item: bool,
+    ) -> Result<(), XmlError> {
+        for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
+            match spec.attributes.get(attr.name) {
                 Some(a) => self.value(&attr, a),
                 None => {
                     let known: Vec<&str> = spec.attributes.keys().map(String::as_str).collect();
@@ -699,16 +753,13 @@ impl Walker<'_> {
         // A fragment is merged into existing elements: what it omits may be there already.
         if is_item && self.kind != Kind::Fragment {
             for (name, a) in &spec.attributes {
-                if a.required && node.attribute(name.as_str()).is_none() {
+                if a.required && tag.attribute(name.as_str()).is_none() {
                     self.out.push(
                         Diagnostic::new(
                             Code::MissingAttribute,
-                            format!(
-                                "`<{}>` lacks the required attribute `{name}`",
-                                node.tag_name().name()
-                            ),
+                            format!("`<{}>` lacks the required attribute `{name}`", tag.name()),
                         )
-                        .at(Some(&self.name_span(node)))
+                        .at(Some(&self.name_span(tag)))
                         .help(format!("add {name}=\"...\""))
                         .note("IIS answers with HTTP 500.19"),
                     );
@@ -721,90 +772,99 @@ impl Walker<'_> {
                 for facts in self.server.apphost.iter() {
                     if let Some(inherited) = facts.global_entries.get(path) {
                         for (k, s) in inherited {
-                            entries.insert(k.clone(), s.clone(), true);
+                            entries.insert(k, s.clone(), true);
                         }
                     }
                 }
             }
         }
-        for child in node.children().filter(Node::is_element) {
-            let name = child.tag_name().name();
-            if let Some(collection) = &spec.collection {
+        while let Some(child) = xml.next_child(tag)? {
+            let name = child.name();
+            if let (Some(collection), Some(entries)) = (&spec.collection, &mut entries) {
                 if name == collection.add {
+                    self.collect(path, &child);
+                    if let Some(key) = entries.key_of(&child) {
+                        self.add_entry(&child, &key, collection, entries, path, global);
+                    }
                     self.element(
-                        child,
+                        xml,
+                        &child,
                         &collection.item,
                         &format!("{path}/{name}"),
                         false,
                         true,
-                    );
-                    if let Some(entries) = &mut entries {
-                        self.add_entry(child, collection, entries, path, global);
-                    }
+                    )?;
                     continue;
                 }
                 if collection.remove.as_deref() == Some(name) {
                     let keys = collection.key_attributes();
                     for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
-                        if !keys.contains(&attr.name()) {
+                        if !keys.contains(&attr.name) {
                             self.unknown_attribute(&attr, &keys);
                         }
                     }
-                    if let (Some(key), Some(entries)) = (entry_key(child, collection), &mut entries)
-                    {
+                    if let Some(key) = entries.key_of(&child) {
                         entries.remove_matching(&key);
                     }
                     continue;
                 }
                 if collection.clear.as_deref() == Some(name) {
+                    self.collect(path, &child);
                     for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
                         self.unknown_attribute(&attr, &[]);
                     }
-                    if let Some(entries) = &mut entries {
-                        entries.clear();
-                    }
+                    entries.clear();
                     continue;
                 }
             }
             if let Some(child_spec) = spec.elements.get(name) {
-                self.element(child, child_spec, &format!("{path}/{name}"), global, false);
-            } else if spec.unchecked.iter().any(|u| u == name) {
-                continue;
-            } else {
-                let mut known: Vec<&str> = spec.elements.keys().map(String::as_str).collect();
-                if let Some(c) = &spec.collection {
-                    known.push(&c.add);
-                    known.extend(c.remove.as_deref());
-                    known.extend(c.clear.as_deref());
-                }
-                known.extend(spec.unchecked.iter().map(String::as_str));
-                self.out.push(
-                    Diagnostic::new(
-                        Code::UnknownElement,
-                        format!("IIS does not know the element `<{name}>` here"),
-                    )
-                    .at(Some(&self.name_span(child)))
-                    .label("unknown element")
-                    .help(suggestion(name, &known))
-                    .note("IIS answers unknown elements with HTTP 500.19 (0x8007000d)"),
-                );
+                self.element(
+                    xml,
+                    &child,
+                    child_spec,
+                    &format!("{path}/{name}"),
+                    global,
+                    false,
+                )?;
+            } else if !spec.unchecked.iter().any(|u| u == name) {
+                self.unknown_element(&child, spec);
             }
         }
+        Ok(())
+    }
+
+    fn unknown_element(&mut self, tag: &Tag, spec: &Element) {
+        let name = tag.name();
+        let mut known: Vec<&str> = spec.elements.keys().map(String::as_str).collect();
+        if let Some(c) = &spec.collection {
+            known.push(&c.add);
+            known.extend(c.remove.as_deref());
+            known.extend(c.clear.as_deref());
+        }
+        known.extend(spec.unchecked.iter().map(String::as_str));
+        self.out.push(
+            Diagnostic::new(
+                Code::UnknownElement,
+                format!("IIS does not know the element `<{name}>` here"),
+            )
+            .at(Some(&self.name_span(tag)))
+            .label("unknown element")
+            .help(suggestion(name, &known))
+            .note("IIS answers unknown elements with HTTP 500.19 (0x8007000d)"),
+        );
     }
 
     fn add_entry(
         &mut self,
-        node: Node,
+        tag: &Tag,
+        key: &[String],
         collection: &crate::iis::schema::Collection,
         entries: &mut EntrySet,
         path: &str,
         global: bool,
     ) {
-        let Some(key) = entry_key(node, collection) else {
-            return;
-        };
-        let span = self.name_span(node);
-        if let Some((_, first, inherited)) = entries.find(&key) {
+        let span = self.name_span(tag);
+        if let Some((first, inherited)) = entries.find(key) {
             let shown = key
                 .iter()
                 .filter(|k| !k.is_empty())
@@ -813,14 +873,11 @@ impl Walker<'_> {
                 .join(", ");
             let mut d = Diagnostic::new(
                 Code::DuplicateKey,
-                format!(
-                    "`<{}>` adds `{shown}` a second time",
-                    node.tag_name().name()
-                ),
+                format!("`<{}>` adds `{shown}` a second time", tag.name()),
             )
             .at(Some(&span))
             .label("duplicate key");
-            d = if *inherited {
+            d = if inherited {
                 d.note(format!(
                     "already defined at server level: {}",
                     first.display()
@@ -837,119 +894,136 @@ impl Walker<'_> {
                 d.note("IIS answers with HTTP 500.19 (\"Cannot add duplicate collection entry\")"),
             );
         } else {
-            entries.insert(key.clone(), span.clone(), false);
-            if global && self.kind != Kind::WebConfig {
+            entries.insert(key, span.clone(), false);
+            // Entries a web.config inherits; applicationHost-only sections
+            // cannot be set in a web.config.
+            if global
+                && self.kind != Kind::WebConfig
+                && !path.starts_with("system.applicationhost/")
+            {
                 self.facts
                     .global_entries
                     .entry(path.to_owned())
                     .or_default()
-                    .push((key, span));
+                    .push((key.to_vec(), span));
             }
         }
     }
 }
 
-/// The key of a collection entry: the values of every key attribute, in table order.
-fn entry_key(node: Node, collection: &crate::iis::schema::Collection) -> Option<Vec<String>> {
-    let attributes = collection.key_attributes();
-    if attributes.is_empty() {
-        return None;
-    }
-    Some(
-        attributes
-            .iter()
-            .map(|a| node.attribute(*a).unwrap_or("").to_owned())
-            .collect(),
-    )
-}
+/// An `inheritInChildApplications`-style boolean.
+const BOOLEAN: crate::iis::schema::Attribute = crate::iis::schema::Attribute {
+    value_type: ValueType::Bool,
+    required: false,
+    key: false,
+    combined_key: false,
+    case_sensitive: false,
+    non_empty: false,
+    trimmed: false,
+    range: None,
+    granularity: None,
+    name_rule: None,
+};
 
 /// The entries of one collection element, indexed by every key set, so that
 /// each new entry is checked in constant time (a hosting server's
 /// applicationHost.config has tens of thousands). Two entries clash when any
-/// single `key` matches, or all `ckey` values match (not all empty).
-struct EntrySet {
-    /// Each key set as indexes into the collection's key attributes.
+/// single `key` matches, or all `ckey` values match (not all empty). Only the
+/// normalized keys and where each entry is are kept.
+struct EntrySet<'s> {
+    /// The key attributes, in table order.
+    names: Vec<&'s str>,
+    /// Each key set as indexes into `names`.
     sets: Vec<Vec<usize>>,
     case_sensitive: Vec<bool>,
-    entries: Vec<Option<(Vec<String>, Span, bool)>>,
-    index: std::collections::HashMap<(usize, String), usize>,
+    /// Where each entry is, and whether it is inherited; `None` once removed.
+    entries: Vec<Option<(Span, bool)>>,
+    /// Key set number and normalized values → entry.
+    index: HashMap<Box<str>, usize>,
 }
 
-impl EntrySet {
-    fn new(collection: &crate::iis::schema::Collection) -> EntrySet {
-        let names = collection.key_attributes();
+impl<'s> EntrySet<'s> {
+    fn new(collection: &'s crate::iis::schema::Collection) -> EntrySet<'s> {
+        let mut names = Vec::new();
         let mut sets = Vec::new();
-        let mut at = 0;
         for set in collection.key_sets() {
-            sets.push((at..at + set.len()).collect());
-            at += set.len();
+            sets.push((names.len()..names.len() + set.len()).collect());
+            names.extend(set);
         }
         EntrySet {
-            sets,
             case_sensitive: names
                 .iter()
                 .map(|n| collection.item.attributes[*n].case_sensitive)
                 .collect(),
+            names,
+            sets,
             entries: Vec::new(),
-            index: std::collections::HashMap::new(),
+            index: HashMap::new(),
         }
     }
 
+    /// The key of an entry: the values of every key attribute, in table order
+    /// (`None` for a collection without keys).
+    fn key_of(&self, tag: &Tag) -> Option<Vec<String>> {
+        if self.names.is_empty() {
+            return None;
+        }
+        Some(
+            self.names
+                .iter()
+                .map(|a| tag.attribute(a).unwrap_or("").to_owned())
+                .collect(),
+        )
+    }
+
     /// The comparable value of one key set, `None` when all its values are empty.
-    fn normal(&self, set: usize, key: &[String]) -> Option<(usize, String)> {
+    fn normal(&self, set: usize, key: &[String]) -> Option<Box<str>> {
         let indexes = &self.sets[set];
         if indexes.iter().all(|&i| key[i].is_empty()) {
             return None;
         }
-        let parts: Vec<String> = indexes
-            .iter()
-            .map(|&i| {
-                if self.case_sensitive[i] {
-                    key[i].clone()
-                } else {
-                    key[i].to_ascii_lowercase()
-                }
-            })
-            .collect();
-        Some((set, parts.join("\u{0}")))
+        let mut normal = set.to_string();
+        for &i in indexes {
+            normal.push('\u{0}');
+            if self.case_sensitive[i] {
+                normal.push_str(&key[i]);
+            } else {
+                normal.extend(key[i].chars().map(|c| c.to_ascii_lowercase()));
+            }
+        }
+        Some(normal.into())
     }
 
-    fn position(&self, key: &[String]) -> Option<usize> {
+    fn find(&self, key: &[String]) -> Option<(&Span, bool)> {
         (0..self.sets.len())
             .filter_map(|s| self.normal(s, key))
             .find_map(|k| self.index.get(&k).copied())
+            .and_then(|i| self.entries[i].as_ref())
+            .map(|(span, inherited)| (span, *inherited))
     }
 
-    fn find(&self, key: &[String]) -> Option<&(Vec<String>, Span, bool)> {
-        self.position(key).and_then(|i| self.entries[i].as_ref())
-    }
-
-    fn insert(&mut self, key: Vec<String>, span: Span, inherited: bool) {
+    fn insert(&mut self, key: &[String], span: Span, inherited: bool) {
         let at = self.entries.len();
         for s in 0..self.sets.len() {
-            if let Some(k) = self.normal(s, &key) {
+            if let Some(k) = self.normal(s, key) {
                 self.index.entry(k).or_insert(at);
             }
         }
-        self.entries.push(Some((key, span, inherited)));
+        self.entries.push(Some((span, inherited)));
     }
 
     /// `<remove>`: every entry that clashes with `key` goes.
     fn remove_matching(&mut self, key: &[String]) {
-        // Each round removes one index key, so this ends.
-        while let Some((k, i)) = (0..self.sets.len())
-            .filter_map(|s| self.normal(s, key))
-            .find_map(|k| self.index.get(&k).map(|&i| (k, i)))
-        {
-            self.index.remove(&k);
-            if let Some((old, _, _)) = self.entries[i].take() {
-                for s in 0..self.sets.len() {
-                    if let Some(k) = self.normal(s, &old) {
-                        if self.index.get(&k) == Some(&i) {
-                            self.index.remove(&k);
-                        }
-                    }
-                }
+        for s in 0..self.sets.len() {
+            let Some(k) = self.normal(s, key) else {
+                continue;
+            };
+            let Some(i) = self.index.remove(&k) else {
+                continue;
+            };
+            if self.entries[i].take().is_some() && self.sets.len() > 1 {
+                // Its other key sets point at it too.
+                self.index.retain(|_, entry| *entry != i);
             }
         }
     }
@@ -976,25 +1050,5 @@ fn suggestion(name: &str, known: &[&str]) -> String {
         }
         _ if known.is_empty() => "remove it".to_owned(),
         _ => format!("known here: {}", known.join(", ")),
-    }
-}
-
-/// The sections inside a `<location>` block (full names).
-fn collect_sections(node: Node, prefix: &str, schema: &Schema, out: &mut Vec<String>) {
-    for child in node.children().filter(Node::is_element) {
-        let name = child.tag_name().name();
-        let full = if prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if prefix.is_empty() && !TOP_GROUPS.contains(&name) {
-            continue;
-        }
-        if schema.section(&full).is_some() || (!prefix.is_empty() && !schema.is_group(&full)) {
-            out.push(full);
-        } else {
-            collect_sections(child, &full, schema, out);
-        }
     }
 }

@@ -8,6 +8,7 @@ mod batch;
 mod config;
 mod cross;
 mod powershell;
+mod xml;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,13 +68,23 @@ pub enum InputError {
     Decode { path: String, source: DecodeError },
     #[error("{path}: cannot tell what kind of file this is")]
     UnknownKind { path: String },
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: config::ReadError,
+    },
 }
 
 impl InputError {
     pub fn help(&self) -> &'static str {
         match self {
-            InputError::Decode { .. } => {
-                "save the file as UTF-8 (with or without BOM) or UTF-16 with a BOM"
+            InputError::Decode { .. }
+            | InputError::Read {
+                source: config::ReadError::NotUtf8 { .. },
+                ..
+            } => "save the file as UTF-8 (with or without BOM) or UTF-16 with a BOM",
+            InputError::Read { .. } => {
+                "check that the file is readable and was not changed while being checked"
             }
             InputError::UnknownKind { .. } => {
                 "name the kind with --kind web.config|apphost|fragment|cmd|ps1"
@@ -227,7 +238,7 @@ pub struct Report {
 
 /// Checks the files, alone and together. `apphost` is the target server's
 /// applicationHost.config (`--apphost`), if given.
-pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
+pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputError> {
     let schema = Schema::global();
     let mut diagnostics = Vec::new();
     let mut server = config::Server {
@@ -236,7 +247,7 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
         fragments: Vec::new(),
     };
     if let Some(a) = apphost {
-        let checked = config::check(&a.file, Kind::AppHost, &server);
+        let checked = check_xml(a, Kind::AppHost, &server)?;
         server.apphost = Some(checked.server);
     }
     // First pass: what the applicationHost files and the scripts among the
@@ -245,7 +256,7 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
     for input in inputs {
         match input.kind {
             Kind::AppHost | Kind::Fragment => {
-                let checked = config::check(&input.file, input.kind, &server);
+                let checked = check_xml(input, input.kind, &server)?;
                 server.fragments.push(checked.server);
             }
             Kind::Batch => {
@@ -265,7 +276,7 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
     for input in inputs {
         let mut found = match input.kind {
             Kind::WebConfig | Kind::AppHost | Kind::Fragment => {
-                let checked = config::check(&input.file, input.kind, &server);
+                let checked = check_xml(input, input.kind, &server)?;
                 match input.kind {
                     Kind::WebConfig => deployment
                         .web_configs
@@ -298,10 +309,21 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Report {
     suppressed += before - cross.len();
     diagnostics.extend(cross);
     diagnostic::sort(&mut diagnostics);
-    Report {
+    Ok(Report {
         diagnostics,
         suppressed,
-    }
+    })
+}
+
+fn check_xml(
+    input: &Input,
+    kind: Kind,
+    server: &config::Server,
+) -> Result<config::Checked, InputError> {
+    config::check(&input.file, kind, server).map_err(|source| InputError::Read {
+        path: input.file.name.clone(),
+        source,
+    })
 }
 
 /// The marker of an inline suppression: `omero-iis: allow OW405` (this line and
@@ -310,11 +332,13 @@ const MARKER: &str = "omero-iis: allow";
 
 /// Drops findings silenced by comments in their file; returns how many.
 fn suppress(file: &Arc<SourceFile>, diagnostics: &mut Vec<Diagnostic>) -> usize {
+    let in_file = |d: &Diagnostic| d.span.as_ref().is_some_and(|s| Arc::ptr_eq(&s.file, file));
+    if !diagnostics.iter().any(in_file) {
+        return 0;
+    }
     let mut rules: Vec<(Option<usize>, Code)> = Vec::new();
-    for (n, line) in file.text.lines().enumerate() {
-        let Some(at) = line.find(MARKER) else {
-            continue;
-        };
+    for (n, line) in file.lines_containing(MARKER) {
+        let at = line.find(MARKER).unwrap_or(0);
         let before = line[..at].to_ascii_lowercase();
         let in_comment = ["<!--", "rem", "::", "#"]
             .iter()
@@ -400,7 +424,7 @@ mod tests {
         fn arbitrary_text_never_panics(text in "(\\PC|[<>\"'%^&|\r\n\u{2019}/\\[\\]=:-]){0,200}", kind in 0usize..5) {
             let kind = [Kind::WebConfig, Kind::AppHost, Kind::Fragment, Kind::Batch, Kind::PowerShell][kind];
             let input = Input { path: "x".into(), file: SourceFile::new("x", text), kind, bom: None };
-            let _ = check(&[input], None);
+            let _ = check(&[input], None).unwrap();
         }
 
         /// appcmd lines with arbitrary parameters and indexers.
@@ -408,7 +432,7 @@ mod tests {
         fn arbitrary_appcmd_never_panics(verb in "(add|set|list|delete|unlock|x)", object in "(app|apppool|site|vdir|config|backup|y)", rest in "(\\PC|[\"'\\[\\]/:.,=@+-]){0,80}") {
             let text = format!("setlocal\r\n\"%windir%\\system32\\inetsrv\\appcmd.exe\" {verb} {object} {rest}\r\n");
             let input = Input { path: "x.cmd".into(), file: SourceFile::new("x.cmd", text), kind: Kind::Batch, bom: None };
-            let _ = check(&[input], None);
+            let _ = check(&[input], None).unwrap();
         }
 
         /// Mutations of a real configuration (the structure is kept, values change).
@@ -420,7 +444,7 @@ mod tests {
             );
             for kind in [Kind::WebConfig, Kind::AppHost, Kind::Fragment] {
                 let input = Input { path: "x".into(), file: SourceFile::new("x", text.clone()), kind, bom: None };
-                let _ = check(&[input], None);
+                let _ = check(&[input], None).unwrap();
             }
         }
     }
@@ -437,7 +461,7 @@ mod tests {
             kind: Kind::Batch,
             bom: None,
         };
-        let report = check(&[input], None);
+        let report = check(&[input], None).unwrap();
         assert!(report.diagnostics.is_empty());
         assert_eq!(report.suppressed, 1);
     }

@@ -1,0 +1,684 @@
+//! A strict, streaming XML reader for `check`: it hands the walker one start
+//! tag at a time (with byte ranges for every name and value), checks that the
+//! whole file is well-formed XML 1.0 as it goes, and never holds more than one
+//! tag in memory, so a 100 MB applicationHost.config is checked in a few MB.
+//!
+//! quick-xml splits the input into markup; the rules it leaves to its users
+//! are applied here: attribute syntax and values, names, references, what may
+//! stand outside the root element, control characters, and UTF-8.
+//! (The rules are those of XML 1.0, <https://www.w3.org/TR/xml/>: §2.2
+//! characters, §2.3 names, §2.4 character data, §2.8 prolog, §3.1 tags,
+//! §3.3.3 attribute-value normalization, §4.1 references.)
+
+use std::io::{self, Read};
+use std::ops::Range;
+use std::sync::Arc;
+
+use quick_xml::events::Event;
+
+use crate::source::SourceFile;
+
+/// Why the file is not well-formed (or could not be read).
+#[derive(Debug)]
+pub enum XmlError {
+    /// Not well-formed at `at`.
+    Syntax { at: Range<usize>, message: String },
+    /// A `<!DOCTYPE>` at `at`.
+    Dtd { at: Range<usize> },
+    /// The file ends inside an element, or inside markup (`inside` says which).
+    Truncated { at: usize, inside: String },
+    /// Bytes that are not UTF-8, at this offset of the file (after any BOM).
+    NotUtf8 { offset: usize },
+    /// The file could not be read.
+    Io(io::Error),
+}
+
+impl XmlError {
+    fn syntax(at: Range<usize>, message: impl Into<String>) -> XmlError {
+        XmlError::Syntax {
+            at,
+            message: message.into(),
+        }
+    }
+}
+
+/// One start tag (or empty-element tag).
+#[derive(Debug)]
+pub struct Tag {
+    /// Offset of its `<`.
+    pub start: usize,
+    /// 1 for the root element.
+    pub depth: usize,
+    /// The text between `<` and `>` (without a closing `/`).
+    raw: String,
+    name_len: usize,
+    attributes: Vec<RawAttribute>,
+    /// Values that differ from their raw text after references and
+    /// whitespace are resolved.
+    resolved: String,
+}
+
+#[derive(Debug)]
+struct RawAttribute {
+    /// In `raw`.
+    name: Range<usize>,
+    /// In `raw`, between the quotes.
+    value: Range<usize>,
+    /// In `resolved`, when the value had references or line breaks.
+    resolved: Option<Range<usize>>,
+}
+
+/// An attribute of a [`Tag`], with its place in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Attribute<'t> {
+    pub name: &'t str,
+    pub value: &'t str,
+    name_at: usize,
+    value_at: usize,
+    value_len: usize,
+}
+
+impl Attribute<'_> {
+    /// Where its name is.
+    pub fn name_range(&self) -> Range<usize> {
+        self.name_at..self.name_at + self.name.len()
+    }
+
+    /// Where its value is (between the quotes, as written).
+    pub fn value_range(&self) -> Range<usize> {
+        self.value_at..self.value_at + self.value_len
+    }
+
+    /// Namespace declarations and prefixed attributes (`xdt:Transform`)
+    /// belong to XML or other tools, not to the IIS schema.
+    pub fn is_namespaced(&self) -> bool {
+        self.name == "xmlns" || self.name.contains(':')
+    }
+}
+
+impl Tag {
+    /// The element's name without a namespace prefix.
+    pub fn name(&self) -> &str {
+        let qualified = &self.raw[..self.name_len];
+        qualified.rsplit(':').next().unwrap_or(qualified)
+    }
+
+    /// Where its name is in the file.
+    pub fn name_range(&self) -> Range<usize> {
+        self.start + 1..self.start + 1 + self.name_len
+    }
+
+    pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
+        self.attributes.iter().map(|a| Attribute {
+            name: &self.raw[a.name.clone()],
+            value: match &a.resolved {
+                Some(r) => &self.resolved[r.clone()],
+                None => &self.raw[a.value.clone()],
+            },
+            name_at: self.start + 1 + a.name.start,
+            value_at: self.start + 1 + a.value.start,
+            value_len: a.value.len(),
+        })
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes().find(|a| a.name == name).map(|a| a.value)
+    }
+
+    /// Parses the text between `<` and `>` of a tag that starts at `start`.
+    fn parse(raw: &str, start: usize, depth: usize) -> Result<Tag, XmlError> {
+        let at = |i: usize| start + 1 + i;
+        let name_len = name_length(raw);
+        if name_len == 0 {
+            return Err(XmlError::syntax(
+                at(0)..at(0),
+                "expected an element name after `<`",
+            ));
+        }
+        let mut tag = Tag {
+            start,
+            depth,
+            raw: raw.to_owned(),
+            name_len,
+            attributes: Vec::new(),
+            resolved: String::new(),
+        };
+        let bytes = raw.as_bytes();
+        let mut i = name_len;
+        loop {
+            let spaced = i;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            if i == spaced {
+                return Err(XmlError::syntax(
+                    at(i)..at(i) + 1,
+                    "expected a space before the next attribute",
+                ));
+            }
+            let name_start = i;
+            let len = name_length(&raw[i..]);
+            if len == 0 {
+                let c = raw[i..].chars().next().unwrap_or(' ');
+                return Err(XmlError::syntax(
+                    at(i)..at(i) + c.len_utf8(),
+                    format!("`{c}` cannot start an attribute name"),
+                ));
+            }
+            let name = name_start..name_start + len;
+            i = name.end;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b'=') {
+                return Err(XmlError::syntax(
+                    at(name.start)..at(name.end),
+                    format!(
+                        "attribute `{}` has no value (expected `=\"...\"`)",
+                        &raw[name.clone()]
+                    ),
+                ));
+            }
+            i += 1;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            let quote = match bytes.get(i) {
+                Some(q @ (b'"' | b'\'')) => *q,
+                _ => {
+                    return Err(XmlError::syntax(
+                        at(i)..at(i) + 1,
+                        format!("the value of `{}` must be quoted", &raw[name.clone()]),
+                    ))
+                }
+            };
+            let value_start = i + 1;
+            let Some(len) = memchr::memchr(quote, &bytes[value_start..]) else {
+                return Err(XmlError::syntax(
+                    at(i)..at(i) + 1,
+                    format!("the value of `{}` has no closing quote", &raw[name.clone()]),
+                ));
+            };
+            let value = value_start..value_start + len;
+            i = value.end + 1;
+            if tag
+                .attributes
+                .iter()
+                .any(|a| raw[a.name.clone()] == raw[name.clone()])
+            {
+                return Err(XmlError::syntax(
+                    at(name.start)..at(name.end),
+                    format!("attribute `{}` is given twice", &raw[name.clone()]),
+                ));
+            }
+            let resolved = tag.resolve(&raw[value.clone()], at(value.start))?;
+            tag.attributes.push(RawAttribute {
+                name,
+                value,
+                resolved,
+            });
+        }
+        Ok(tag)
+    }
+
+    /// Resolves references and normalizes whitespace in a value (§3.3.3);
+    /// `None` when the value is its raw text.
+    fn resolve(&mut self, value: &str, at: usize) -> Result<Option<Range<usize>>, XmlError> {
+        if let Some(i) = value.find('<') {
+            return Err(XmlError::syntax(
+                at + i..at + i + 1,
+                "`<` is not allowed in an attribute value (write &lt;)",
+            ));
+        }
+        if !value.contains(['&', '\t', '\n', '\r']) {
+            return Ok(None);
+        }
+        let begin = self.resolved.len();
+        let mut rest = value;
+        while let Some(c) = rest.chars().next() {
+            match c {
+                '&' => {
+                    let offset = at + (value.len() - rest.len());
+                    let (ch, len) = reference(rest, offset)?;
+                    self.resolved.push(ch);
+                    rest = &rest[len..];
+                }
+                '\r' => {
+                    self.resolved.push(' ');
+                    rest = rest.strip_prefix("\r\n").unwrap_or(&rest[1..]);
+                }
+                '\t' | '\n' => {
+                    self.resolved.push(' ');
+                    rest = &rest[1..];
+                }
+                c => {
+                    self.resolved.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        Ok(Some(begin..self.resolved.len()))
+    }
+}
+
+/// Resolves the reference at the start of `text` (`&amp;`, `&#38;`, `&#x26;`);
+/// returns the character and the reference's length.
+fn reference(text: &str, offset: usize) -> Result<(char, usize), XmlError> {
+    let Some(end) = text.find(';') else {
+        return Err(XmlError::syntax(
+            offset..offset + 1,
+            "`&` starts a reference without `;` (write &amp; for a literal &)",
+        ));
+    };
+    let body = &text[1..end];
+    let ch = resolve_reference(body)
+        .map_err(|message| XmlError::syntax(offset..offset + end + 1, message))?;
+    Ok((ch, end + 1))
+}
+
+/// The character a reference's body (between `&` and `;`) stands for.
+fn resolve_reference(body: &str) -> Result<char, String> {
+    let code = if let Some(hex) = body.strip_prefix("#x") {
+        u32::from_str_radix(hex, 16).ok()
+    } else if let Some(decimal) = body.strip_prefix('#') {
+        decimal.parse::<u32>().ok()
+    } else {
+        return match body {
+            "lt" => Ok('<'),
+            "gt" => Ok('>'),
+            "amp" => Ok('&'),
+            "apos" => Ok('\''),
+            "quot" => Ok('"'),
+            _ => Err(format!(
+                "unknown entity `&{body};` (XML knows &lt; &gt; &amp; &apos; &quot; and &#N;)"
+            )),
+        };
+    };
+    let ch = code
+        .filter(|_| !body[1..].starts_with(['+', '-']) && body.len() > 1)
+        .and_then(char::from_u32)
+        .ok_or_else(|| format!("`&{body};` is not a valid character reference"))?;
+    if is_xml_char(ch) {
+        Ok(ch)
+    } else {
+        Err(format!(
+            "`&{body};` refers to U+{:04X}, which XML 1.0 does not allow",
+            ch as u32
+        ))
+    }
+}
+
+/// XML 1.0 `Char` (§2.2).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// XML 1.0 `NameStartChar` (§2.3).
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 `NameChar` (§2.3).
+fn is_name_char(c: char) -> bool {
+    is_name_start(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// The length in bytes of the XML name at the start of `text` (0 if none).
+fn name_length(text: &str) -> usize {
+    let mut chars = text.char_indices();
+    match chars.next() {
+        Some((_, c)) if is_name_start(c) => {}
+        _ => return 0,
+    }
+    chars
+        .find(|(_, c)| !is_name_char(*c))
+        .map_or(text.len(), |(i, _)| i)
+}
+
+/// What [`Parser::next_child`] saw.
+enum Item {
+    Start(Tag),
+    End,
+    Eof,
+}
+
+/// The reader under quick-xml: counts lines (recording line starts in
+/// streamed files, for positions), and stops at bytes XML 1.0 does not
+/// allow (control characters) and at bytes that are not UTF-8, noting where.
+struct Tracked<R> {
+    inner: R,
+    file: Arc<SourceFile>,
+    offset: usize,
+    line: usize,
+    line_start: usize,
+    /// The start of a UTF-8 sequence cut by the end of the last read.
+    pending: Vec<u8>,
+    problem: Option<XmlError>,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.problem.is_some() {
+            return Err(io::Error::from(io::ErrorKind::InvalidData));
+        }
+        let n = self.inner.read(out)?;
+        self.file.mark_line(self.line_start, self.line);
+        let bytes = &out[..n];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b < 0x20 {
+                match b {
+                    b'\n' => {
+                        self.line += 1;
+                        self.line_start = self.offset + i + 1;
+                    }
+                    b'\t' | b'\r' => {}
+                    _ => {
+                        let at = self.offset + i;
+                        self.problem = Some(XmlError::syntax(
+                            at..at + 1,
+                            format!("control character U+{b:04X} is not allowed in XML"),
+                        ));
+                        return Err(io::Error::from(io::ErrorKind::InvalidData));
+                    }
+                }
+            }
+        }
+        if let Err(bad) = self.check_utf8(bytes, n == 0) {
+            self.problem = Some(XmlError::NotUtf8 { offset: bad });
+            return Err(io::Error::from(io::ErrorKind::InvalidData));
+        }
+        self.offset += n;
+        Ok(n)
+    }
+}
+
+impl<R> Tracked<R> {
+    /// Checks that `bytes` continue valid UTF-8; returns the offset of a bad byte.
+    fn check_utf8(&mut self, bytes: &[u8], at_end: bool) -> Result<(), usize> {
+        let mut start = 0;
+        if !self.pending.is_empty() {
+            // Complete the sequence cut by the last read.
+            let need = match self.pending[0] {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            let take = (need - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..take]);
+            start = take;
+            let pending_at = self.offset - (self.pending.len() - take);
+            match std::str::from_utf8(&self.pending) {
+                Ok(_) => self.pending.clear(),
+                Err(e) if e.error_len().is_some() => return Err(pending_at),
+                Err(_) if at_end || bytes.is_empty() => return Err(pending_at),
+                Err(_) => return Ok(()),
+            }
+        }
+        match std::str::from_utf8(&bytes[start..]) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let valid = start + e.valid_up_to();
+                if e.error_len().is_none() && !at_end {
+                    self.pending = bytes[valid..].to_vec();
+                    Ok(())
+                } else {
+                    Err(self.offset + valid)
+                }
+            }
+        }
+    }
+}
+
+/// Reads a configuration file one element at a time.
+pub struct Parser {
+    reader: quick_xml::Reader<io::BufReader<Tracked<Box<dyn Read>>>>,
+    buf: Vec<u8>,
+    /// Elements open now.
+    depth: usize,
+    /// The last tag was an empty-element tag: its end comes next.
+    pending_end: bool,
+    root_seen: bool,
+}
+
+impl Parser {
+    /// A parser over the text of `file` (in memory, or read again from disk
+    /// when the file is streamed).
+    pub fn new(file: &Arc<SourceFile>) -> Result<Parser, XmlError> {
+        let inner: Box<dyn Read> = match file.reopen() {
+            Some(reader) => Box::new(reader.map_err(XmlError::Io)?),
+            None => Box::new(io::Cursor::new(file.text.clone().into_bytes())),
+        };
+        let tracked = Tracked {
+            inner,
+            file: Arc::clone(file),
+            offset: 0,
+            line: 0,
+            line_start: 0,
+            pending: Vec::new(),
+            problem: None,
+        };
+        let mut reader =
+            quick_xml::Reader::from_reader(io::BufReader::with_capacity(64 << 10, tracked));
+        let config = reader.config_mut();
+        config.check_comments = true;
+        config.check_end_names = true;
+        config.allow_unmatched_ends = false;
+        config.allow_dangling_amp = false;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        Ok(Parser {
+            reader,
+            buf: Vec::new(),
+            depth: 0,
+            pending_end: false,
+            root_seen: false,
+        })
+    }
+
+    /// The root element.
+    pub fn root(&mut self) -> Result<Tag, XmlError> {
+        match self.next()? {
+            Item::Start(tag) => Ok(tag),
+            // `next` fails before the end of a file without a root element.
+            Item::End | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
+        }
+    }
+
+    /// The next child element of `parent` (skipping, but checking, the rest
+    /// of the previous child), or `None` when `parent` ends.
+    pub fn next_child(&mut self, parent: &Tag) -> Result<Option<Tag>, XmlError> {
+        loop {
+            if self.depth < parent.depth {
+                return Ok(None);
+            }
+            let at_parent = self.depth == parent.depth;
+            match self.next()? {
+                Item::Start(tag) if at_parent => return Ok(Some(tag)),
+                Item::Start(_) | Item::End => {}
+                Item::Eof => return Ok(None),
+            }
+        }
+    }
+
+    /// Reads the rest of the file, checking it (call after the root element).
+    pub fn finish(&mut self) -> Result<(), XmlError> {
+        while !matches!(self.next()?, Item::Eof) {}
+        Ok(())
+    }
+
+    fn next(&mut self) -> Result<Item, XmlError> {
+        if self.pending_end {
+            self.pending_end = false;
+            self.depth -= 1;
+            return Ok(Item::End);
+        }
+        loop {
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.clear();
+            let item = self.read_one(&mut buf);
+            self.buf = buf;
+            if let Some(item) = item? {
+                return Ok(item);
+            }
+        }
+    }
+
+    /// Reads one event: a start or end tag or the end of the file is an
+    /// item; the rest is checked and skipped (`None`).
+    fn read_one(&mut self, buf: &mut Vec<u8>) -> Result<Option<Item>, XmlError> {
+        let before = self.reader.buffer_position() as usize;
+        let event = self.reader.read_event_into(buf);
+        let end = self.reader.buffer_position() as usize;
+        let (e, empty) = match event {
+            Ok(Event::Start(e)) => (e, false),
+            Ok(Event::Empty(e)) => (e, true),
+            other => return self.other(other, before, end),
+        };
+        if self.depth == 0 && self.root_seen {
+            return Err(XmlError::syntax(
+                before..before + 1,
+                "a second root element (an XML file has exactly one)",
+            ));
+        }
+        self.root_seen = true;
+        let tag = Tag::parse(&e, before, self.depth + 1)?;
+        self.depth += 1;
+        self.pending_end = empty;
+        Ok(Some(Item::Start(tag)))
+    }
+
+    /// Everything but start tags: an end tag or the end of the file is an
+    /// item; the rest is checked and skipped.
+    fn other(
+        &mut self,
+        event: quick_xml::Result<Event>,
+        before: usize,
+        end: usize,
+    ) -> Result<Option<Item>, XmlError> {
+        match event {
+            Ok(Event::End(_)) => {
+                self.depth -= 1;
+                return Ok(Some(Item::End));
+            }
+            Ok(Event::Text(text)) => self.text(&text, before)?,
+            Ok(Event::CData(_)) if self.depth == 0 => {
+                return Err(XmlError::syntax(
+                    before..before + 1,
+                    "CDATA outside the root element",
+                ))
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if self.depth == 0 {
+                    return Err(XmlError::syntax(
+                        before..end,
+                        "a reference outside the root element",
+                    ));
+                }
+                resolve_reference(&r).map_err(|m| XmlError::syntax(before..end, m))?;
+            }
+            Ok(Event::Decl(_)) if before != 0 => return Err(XmlError::syntax(
+                before..end,
+                "the XML declaration (<?xml ...?>) may only stand at the very start of the file",
+            )),
+            Ok(Event::PI(pi)) => {
+                if pi.target().eq_ignore_ascii_case("xml") {
+                    return Err(XmlError::syntax(
+                            before..end,
+                            "the XML declaration (<?xml ...?>) may only stand at the very start of the file",
+                        ));
+                }
+                if name_length(pi.target()) != pi.target().len() || pi.target().is_empty() {
+                    return Err(XmlError::syntax(
+                        before..end,
+                        "a processing instruction needs a name after `<?`",
+                    ));
+                }
+            }
+            Ok(Event::DocType(_)) => return Err(XmlError::Dtd { at: before..end }),
+            Ok(Event::Eof) => {
+                if self.depth > 0 {
+                    return Err(XmlError::Truncated {
+                        at: end,
+                        inside: "the file ends inside an element".to_owned(),
+                    });
+                }
+                if !self.root_seen {
+                    return Err(XmlError::syntax(end..end, "the file has no root element"));
+                }
+                return Ok(Some(Item::Eof));
+            }
+            Ok(Event::Decl(_) | Event::Comment(_) | Event::CData(_)) => {}
+            Ok(Event::Start(_) | Event::Empty(_)) => unreachable!("start tags are read by `next`"),
+            Err(e) => return Err(self.error(e)),
+        }
+        Ok(None)
+    }
+
+    /// Character data: only whitespace outside the root element, never `]]>`.
+    fn text(&self, text: &str, at: usize) -> Result<(), XmlError> {
+        if self.depth == 0 {
+            if let Some(i) = text.bytes().position(|b| !is_space(b)) {
+                return Err(XmlError::syntax(
+                    at + i..at + i + 1,
+                    "text outside the root element",
+                ));
+            }
+        }
+        if let Some(i) = text.find("]]>") {
+            return Err(XmlError::syntax(
+                at + i..at + i + 3,
+                "`]]>` is not allowed in text (write ]]&gt;)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn error(&mut self, e: quick_xml::Error) -> XmlError {
+        if let Some(problem) = self.reader.get_mut().get_mut().problem.take() {
+            return problem;
+        }
+        let at = self.reader.error_position() as usize;
+        match e {
+            quick_xml::Error::Io(io) => XmlError::Io(
+                Arc::try_unwrap(io)
+                    .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string())),
+            ),
+            // quick-xml reports a syntax error when the input ends inside
+            // markup (a tag, comment, CDATA section, ...).
+            quick_xml::Error::Syntax(s) => XmlError::Truncated {
+                at: self.reader.buffer_position() as usize,
+                inside: s.to_string(),
+            },
+            quick_xml::Error::IllFormed(e) => XmlError::syntax(at..at + 1, ill_formed(e)),
+            other => XmlError::syntax(at..at + 1, other.to_string()),
+        }
+    }
+}
+
+/// quick-xml's well-formedness errors, worded for an admin editing the file.
+fn ill_formed(e: quick_xml::errors::IllFormedError) -> String {
+    use quick_xml::errors::IllFormedError as E;
+    match e {
+        E::MismatchedEndTag { expected, found } => {
+            format!("`</{found}>` does not close the open element: `</{expected}>` is expected first")
+        }
+        E::UnmatchedEndTag(name) => format!("`</{name}>` closes an element that is not open"),
+        E::MissingEndTag(name) => format!("`<{name}>` is never closed"),
+        E::DoubleHyphenInComment => "`--` is not allowed inside a comment".to_owned(),
+        E::UnclosedReference => "a reference (`&...;`) is not closed with `;`".to_owned(),
+        other => other.to_string(),
+    }
+}
