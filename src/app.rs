@@ -412,7 +412,47 @@ fn files_in(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A file for `check`: large UTF-8 XML files are streamed, others read whole.
 fn read_check_input(
+    path: &Path,
+    kind: Option<crate::check::Kind>,
+) -> Result<crate::check::Input, AppError> {
+    match stream_check_input(path, kind)? {
+        Some(input) => Ok(input),
+        None => read_whole_input(path, kind),
+    }
+}
+
+/// A UTF-8 XML file over [`crate::source::STREAM_ABOVE`] bytes, opened to be
+/// checked as a stream; `None` for anything to be read whole.
+fn stream_check_input(
+    path: &Path,
+    kind: Option<crate::check::Kind>,
+) -> Result<Option<crate::check::Input>, AppError> {
+    use crate::source::{file_contains, read_head, STREAM_ABOVE};
+    // A file that cannot be inspected is read whole, which reports why.
+    let size = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && path.as_os_str() != "-" => m.len(),
+        _ => return Ok(None),
+    };
+    if size <= STREAM_ABOVE {
+        return Ok(None);
+    }
+    let name = path.display().to_string();
+    let head = read_head(path, 64 << 10).map_err(|source| AppError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    // A search that fails to read answers "not found"; reading the file to
+    // check it then fails and says why.
+    let contains = |needle: &str| file_contains(path, needle).unwrap_or(false);
+    Ok(crate::check::Input::streamed(
+        path, &name, &head, kind, contains,
+    )?)
+}
+
+/// A file read whole into memory (up to [`crate::source::CHECK_INPUT_LIMIT`]).
+fn read_whole_input(
     path: &Path,
     kind: Option<crate::check::Kind>,
 ) -> Result<crate::check::Input, AppError> {
@@ -496,7 +536,7 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
     use crate::review::{self, Server};
     let (mut server, bom) = match &args.apphost {
         Some(path) => {
-            let input = read_check_input(path, Some(crate::check::Kind::AppHost))?;
+            let input = read_whole_input(path, Some(crate::check::Kind::AppHost))?;
             let server = Server::load(&input.file.name, &input.file.text).map_err(|e| {
                 let pos = input.file.position(e.offset);
                 AppError::Apphost {
@@ -543,7 +583,7 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
                 path.display()
             )));
         }
-        let input = read_check_input(path, Some(crate::check::Kind::Batch))?;
+        let input = read_whole_input(path, Some(crate::check::Kind::Batch))?;
         let folder = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -39,21 +39,28 @@ pub fn text(diagnostic: &Diagnostic, color: bool) -> String {
     let title = level
         .primary_title(diagnostic.message.as_str())
         .id(diagnostic.code.id());
+    // A streamed file is not in memory: only the lines around the span are
+    // read back.
+    let excerpt = diagnostic
+        .span
+        .as_ref()
+        .map(|span| span.file.excerpt(span.range.clone()));
     let mut group = Group::with_title(title);
-    match &diagnostic.span {
-        Some(span) => {
-            let mut annotation = AnnotationKind::Primary.span(span.range.clone());
+    match (&diagnostic.span, &excerpt) {
+        (Some(span), Some(excerpt)) => {
+            let mut annotation = AnnotationKind::Primary.span(excerpt.range.clone());
             if let Some(label) = &diagnostic.label {
                 annotation = annotation.label(label.as_str());
             }
             group = group.element(
-                Snippet::source(span.file.text.as_str())
+                Snippet::source(excerpt.text.as_ref())
+                    .line_start(excerpt.first_line)
                     .path(span.file.name.as_str())
                     .fold(true)
                     .annotation(annotation),
             );
         }
-        None => {
+        _ => {
             let mut what = format!("in {}", diagnostic.location());
             if let Some(label) = &diagnostic.label {
                 what.push_str(&format!(": {label}"));

@@ -197,7 +197,8 @@ impl SourceFile {
         }
         bytes.extend_from_slice(&rest);
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let range = (range.start - start).min(text.len())..(end - start).min(text.len());
+        let clamp = |at: usize| floor_char_boundary(&text, at.min(text.len()));
+        let range = clamp(range.start - start)..clamp(end - start);
         Excerpt {
             text: Cow::Owned(text),
             first_line: line + 1,
@@ -376,8 +377,43 @@ fn first_bad_utf16_unit(body: &[u8], little_endian: bool) -> usize {
 /// Largest settings input (config.xml, `omero config` text, JSON, deployment
 /// TOML) read: real ones are kilobytes.
 pub const SETTINGS_INPUT_LIMIT: u64 = 16 << 20;
-/// Largest file `check` reads (it builds a tree of the whole file).
+/// Largest file `check` and `review` read whole: scripts, UTF-16 files,
+/// standard input, and applicationHost.config for `review` (which edits a
+/// tree of it). `check` streams larger UTF-8 XML files instead.
 pub const CHECK_INPUT_LIMIT: u64 = 128 << 20;
+/// UTF-8 XML files larger than this are checked as a stream (a few MB of
+/// memory whatever their size); smaller ones are read whole, which is faster.
+pub const STREAM_ABOVE: u64 = 4 << 20;
+
+/// The first `len` bytes of a file (fewer if it is shorter).
+pub fn read_head(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    File::open(path)?.take(len).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Whether a file holds `needle`; reads it in blocks and stops at the first
+/// match.
+pub fn file_contains(path: &Path, needle: &str) -> std::io::Result<bool> {
+    const BLOCK: usize = 1 << 20;
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0; BLOCK + needle.len()];
+    // The last bytes of a block are kept, for a match across blocks.
+    let mut kept = 0;
+    loop {
+        let read = file.read(&mut buffer[kept..])?;
+        if read == 0 {
+            return Ok(false);
+        }
+        let filled = kept + read;
+        if finder.find(&buffer[..filled]).is_some() {
+            return Ok(true);
+        }
+        kept = needle.len().saturating_sub(1).min(filled);
+        buffer.copy_within(filled - kept..filled, 0);
+    }
+}
 
 /// Reads a whole input file (`-` = standard input), refusing folders and files
 /// over `limit` bytes before reading them, so a huge or endless input fails

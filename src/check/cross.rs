@@ -22,6 +22,16 @@ pub struct Deployment {
     pub scripts: Vec<(PathBuf, Vec<ScriptCommand>)>,
 }
 
+/// Names for a help text: all of a few, the first ten of many.
+fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut list = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    list
+}
+
 fn same(a: &str, b: &str) -> bool {
     a.trim_end_matches('\\')
         .eq_ignore_ascii_case(b.trim_end_matches('\\'))
@@ -218,18 +228,21 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
         .chain(created)
         .collect();
     if !defined.is_empty() {
+        // A hosting server defines thousands of pools: look them up by key.
+        let key = |name: &str| name.trim_end_matches('\\').to_ascii_lowercase();
+        let known: std::collections::HashSet<String> = defined.iter().map(|d| key(d)).collect();
         let fragment_used = fragment_apps
             .iter()
             .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
         for (pool, span) in used.into_iter().chain(fragment_used) {
-            if !defined.iter().any(|d| same(d, &pool)) {
+            if !known.contains(&key(&pool)) {
                 out.push(
                     Diagnostic::new(
                         Code::CrossFileMismatch,
                         format!("application pool `{pool}` is used but no file creates it"),
                     )
                     .at(Some(&span))
-                    .help(format!("pools defined here: {}", defined.join(", "))),
+                    .help(format!("pools defined here: {}", name_list(&defined))),
                 );
             }
         }
@@ -321,4 +334,19 @@ fn static_swallowed(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_list;
+
+    #[test]
+    fn a_long_list_of_names_is_cut_with_a_count() {
+        let few: Vec<String> = ["A", "B"].map(String::from).to_vec();
+        assert_eq!(name_list(&few), "A, B");
+        let many: Vec<String> = (1..=45_000).map(|n| format!("Pool{n}")).collect();
+        let list = name_list(&many);
+        assert!(list.starts_with("Pool1, Pool2, "), "{list}");
+        assert!(list.ends_with("Pool10 and 44990 more"), "{list}");
+    }
 }

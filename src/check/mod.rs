@@ -10,7 +10,7 @@ mod cross;
 mod powershell;
 mod xml;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diagnostic::{self, Code, Diagnostic};
@@ -132,19 +132,65 @@ impl Input {
                 })
             }
         };
-        let kind = forced
-            .or(by_name)
-            .map(|k| refine_xml_kind(k, &text))
-            .or_else(|| kind_from_content(&text))
-            .ok_or_else(|| InputError::UnknownKind {
+        let kind = classify(forced.or(by_name), &text, |needle| text.contains(needle)).ok_or_else(
+            || InputError::UnknownKind {
                 path: name.to_owned(),
-            })?;
+            },
+        )?;
         Ok(Input {
             path,
             file: SourceFile::new(name, text),
             kind,
             bom,
         })
+    }
+
+    /// A large file on disk, to be checked as a stream instead of read whole:
+    /// `head` is its first bytes and `contains` tells whether the whole file
+    /// holds a string. `None` when it must be read whole instead: it is not
+    /// XML, or not UTF-8 (UTF-16 is decoded in memory).
+    pub fn streamed(
+        path: &Path,
+        name: &str,
+        head: &[u8],
+        forced: Option<Kind>,
+        contains: impl Fn(&str) -> bool,
+    ) -> Result<Option<Input>, InputError> {
+        let bom = bom_of(head);
+        if bom.is_some_and(|b| b != "UTF-8") || head.contains(&0) {
+            return Ok(None);
+        }
+        let skip = if bom.is_some() { 3 } else { 0 };
+        let head = &head[skip..];
+        // The head may end inside a character.
+        let text = match std::str::from_utf8(head) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        let kind = classify(forced.or(kind_from_name(name)), text, contains);
+        let Some(kind @ (Kind::WebConfig | Kind::AppHost | Kind::Fragment)) = kind else {
+            return Ok(None);
+        };
+        let file = SourceFile::streamed(name, path, skip as u64).map_err(|e| InputError::Read {
+            path: name.to_owned(),
+            source: config::ReadError::Io(e),
+        })?;
+        Ok(Some(Input {
+            path: path.to_path_buf(),
+            file,
+            kind,
+            bom,
+        }))
+    }
+}
+
+/// The kind of a file: `named` (forced or from its name) refined by its
+/// content, or found from the content alone. `text` is the file or its
+/// beginning; `contains` searches the whole file.
+fn classify(named: Option<Kind>, text: &str, contains: impl Fn(&str) -> bool) -> Option<Kind> {
+    match named {
+        Some(kind) => Some(refine_xml_kind(kind, contains)),
+        None => kind_from_content(text, contains),
     }
 }
 
@@ -165,15 +211,15 @@ fn kind_from_name(name: &str) -> Option<Kind> {
 }
 
 /// An applicationHost file without `<configSections>` is a fragment.
-fn refine_xml_kind(kind: Kind, text: &str) -> Kind {
-    if kind == Kind::AppHost && !text.contains("<configSections") {
+fn refine_xml_kind(kind: Kind, contains: impl Fn(&str) -> bool) -> Kind {
+    if kind == Kind::AppHost && !contains("<configSections") {
         Kind::Fragment
     } else {
         kind
     }
 }
 
-fn kind_from_content(text: &str) -> Option<Kind> {
+fn kind_from_content(text: &str, contains: impl Fn(&str) -> bool) -> Option<Kind> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('<') {
         let after_decl = match trimmed.strip_prefix("<?xml") {
@@ -188,9 +234,9 @@ fn kind_from_content(text: &str) -> Option<Kind> {
                 .trim_start();
         }
         return Some(if rest.starts_with("<configuration") {
-            if text.contains("<configSections") {
+            if contains("<configSections") {
                 Kind::AppHost
-            } else if text.contains("<system.applicationHost") {
+            } else if contains("<system.applicationHost") {
                 Kind::Fragment
             } else {
                 Kind::WebConfig
