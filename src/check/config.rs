@@ -635,8 +635,8 @@ impl Walker<'_> {
         };
         let global = location.is_empty() || location == ".";
         self.section_at_root = global;
-        let path = section.to_ascii_lowercase();
-        self.element(xml, tag, element, &path, global, false)
+        let mut path = section.to_ascii_lowercase();
+        self.element(xml, tag, element, &mut path, global, false)
     }
 
     /// Notes what the cross-file checks need from a collection entry
@@ -737,7 +737,9 @@ impl Walker<'_> {
         xml: &mut Parser,
         tag: &Tag,
         spec: &Element,
-        path: &str,
+        // The element's path from the section (`section/child/...`); one
+        // buffer for the whole walk, extended and cut back per child.
+        path: &mut String,
         global: bool,
         is_item: bool,
     ) -> Result<(), XmlError> {
@@ -786,14 +788,11 @@ impl Walker<'_> {
                     if let Some(key) = entries.key_of(&child) {
                         self.add_entry(&child, &key, collection, entries, path, global);
                     }
-                    self.element(
-                        xml,
-                        &child,
-                        &collection.item,
-                        &format!("{path}/{name}"),
-                        false,
-                        true,
-                    )?;
+                    let parent = path.len();
+                    path.push('/');
+                    path.push_str(name);
+                    self.element(xml, &child, &collection.item, path, false, true)?;
+                    path.truncate(parent);
                     continue;
                 }
                 if collection.remove.as_deref() == Some(name) {
@@ -818,14 +817,11 @@ impl Walker<'_> {
                 }
             }
             if let Some(child_spec) = spec.elements.get(name) {
-                self.element(
-                    xml,
-                    &child,
-                    child_spec,
-                    &format!("{path}/{name}"),
-                    global,
-                    false,
-                )?;
+                let parent = path.len();
+                path.push('/');
+                path.push_str(name);
+                self.element(xml, &child, child_spec, path, global, false)?;
+                path.truncate(parent);
             } else if !spec.unchecked.iter().any(|u| u == name) {
                 self.unknown_element(&child, spec);
             }
@@ -938,8 +934,10 @@ struct EntrySet<'s> {
     case_sensitive: Vec<bool>,
     /// Where each entry is, and whether it is inherited; `None` once removed.
     entries: Vec<Option<(Span, bool)>>,
-    /// Key set number and normalized values → entry.
-    index: HashMap<Box<str>, usize>,
+    /// For each key set: its normalized values → entry.
+    index: Vec<HashMap<Box<str>, usize>>,
+    /// Where keys are normalized, so a lookup allocates nothing.
+    scratch: String,
 }
 
 impl<'s> EntrySet<'s> {
@@ -956,9 +954,10 @@ impl<'s> EntrySet<'s> {
                 .map(|n| collection.item.attributes[*n].case_sensitive)
                 .collect(),
             names,
+            index: sets.iter().map(|_| HashMap::new()).collect(),
             sets,
             entries: Vec::new(),
-            index: HashMap::new(),
+            scratch: String::new(),
         }
     }
 
@@ -976,61 +975,74 @@ impl<'s> EntrySet<'s> {
         )
     }
 
-    /// The comparable value of one key set, `None` when all its values are empty.
-    fn normal(&self, set: usize, key: &[String]) -> Option<Box<str>> {
+    /// Writes the comparable value of key set `set` into `out`; false when
+    /// all its values are empty (such an entry has no key in that set).
+    fn normal(&self, set: usize, key: &[String], out: &mut String) -> bool {
+        out.clear();
         let indexes = &self.sets[set];
         if indexes.iter().all(|&i| key[i].is_empty()) {
-            return None;
+            return false;
         }
-        let mut normal = set.to_string();
-        for &i in indexes {
-            normal.push('\u{0}');
+        for (n, &i) in indexes.iter().enumerate() {
+            if n > 0 {
+                out.push('\u{0}');
+            }
             if self.case_sensitive[i] {
-                normal.push_str(&key[i]);
+                out.push_str(&key[i]);
             } else {
-                normal.extend(key[i].chars().map(|c| c.to_ascii_lowercase()));
+                out.extend(key[i].chars().map(|c| c.to_ascii_lowercase()));
             }
         }
-        Some(normal.into())
+        true
     }
 
-    fn find(&self, key: &[String]) -> Option<(&Span, bool)> {
-        (0..self.sets.len())
-            .filter_map(|s| self.normal(s, key))
-            .find_map(|k| self.index.get(&k).copied())
-            .and_then(|i| self.entries[i].as_ref())
-            .map(|(span, inherited)| (span, *inherited))
+    /// The entry `key` clashes with: where it is and whether it is inherited.
+    fn find(&mut self, key: &[String]) -> Option<(Span, bool)> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let found = (0..self.sets.len()).find_map(|set| {
+            self.normal(set, key, &mut scratch)
+                .then(|| self.index[set].get(scratch.as_str()).copied())
+                .flatten()
+        });
+        self.scratch = scratch;
+        found.and_then(|i| self.entries[i].clone())
     }
 
     fn insert(&mut self, key: &[String], span: Span, inherited: bool) {
         let at = self.entries.len();
-        for s in 0..self.sets.len() {
-            if let Some(k) = self.normal(s, key) {
-                self.index.entry(k).or_insert(at);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for set in 0..self.sets.len() {
+            if self.normal(set, key, &mut scratch) {
+                self.index[set].entry(scratch.as_str().into()).or_insert(at);
             }
         }
+        self.scratch = scratch;
         self.entries.push(Some((span, inherited)));
     }
 
     /// `<remove>`: every entry that clashes with `key` goes.
     fn remove_matching(&mut self, key: &[String]) {
-        for s in 0..self.sets.len() {
-            let Some(k) = self.normal(s, key) else {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for set in 0..self.sets.len() {
+            if !self.normal(set, key, &mut scratch) {
                 continue;
-            };
-            let Some(i) = self.index.remove(&k) else {
+            }
+            let Some(i) = self.index[set].remove(scratch.as_str()) else {
                 continue;
             };
             if self.entries[i].take().is_some() && self.sets.len() > 1 {
                 // Its other key sets point at it too.
-                self.index.retain(|_, entry| *entry != i);
+                for index in &mut self.index {
+                    index.retain(|_, entry| *entry != i);
+                }
             }
         }
+        self.scratch = scratch;
     }
 
     fn clear(&mut self) {
         self.entries.clear();
-        self.index.clear();
+        self.index.iter_mut().for_each(HashMap::clear);
     }
 }
 

@@ -298,11 +298,16 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
     }
     // First pass: what the applicationHost files and the scripts among the
     // inputs unlock (their unlocks count for the web.config files).
+    // An applicationHost file's findings depend only on `--apphost` and the
+    // IIS tables (locks are weighed for web.config files only), so they are
+    // kept from this pass: each file is read once.
     let mut scripts = Vec::new();
+    let mut apphost_findings = Vec::new();
     for input in inputs {
         match input.kind {
             Kind::AppHost | Kind::Fragment => {
                 let checked = check_xml(input, input.kind, &server)?;
+                apphost_findings.push((server.fragments.len(), checked.diagnostics));
                 server.fragments.push(checked.server);
             }
             Kind::Batch => {
@@ -316,21 +321,29 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
         }
     }
     let mut scripts = scripts.into_iter();
+    let mut apphost_findings = apphost_findings.into_iter();
     let mut deployment = cross::Deployment::default();
     deployment.servers.extend(server.apphost.clone());
     let mut suppressed = 0;
     for input in inputs {
         let mut found = match input.kind {
-            Kind::WebConfig | Kind::AppHost | Kind::Fragment => {
+            Kind::WebConfig => {
                 let checked = check_xml(input, input.kind, &server)?;
-                match input.kind {
-                    Kind::WebConfig => deployment
-                        .web_configs
-                        .push((input.path.clone(), checked.web)),
-                    Kind::Fragment => deployment.server.push(checked.server),
-                    _ => deployment.servers.push(checked.server),
-                }
+                deployment
+                    .web_configs
+                    .push((input.path.clone(), checked.web));
                 checked.diagnostics
+            }
+            Kind::AppHost | Kind::Fragment => {
+                let (at, findings) = apphost_findings
+                    .next()
+                    .expect("one result per applicationHost input");
+                let facts = server.fragments[at].clone();
+                match input.kind {
+                    Kind::Fragment => deployment.server.push(facts),
+                    _ => deployment.servers.push(facts),
+                }
+                findings
             }
             Kind::Batch => {
                 let checked = scripts.next().expect("one result per batch input");
