@@ -161,19 +161,39 @@ impl SourceFile {
                 .collect();
         };
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let mut reader = std::io::BufReader::new(file);
-        let mut line = Vec::new();
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut found = Vec::new();
-        for n in 0.. {
-            line.clear();
-            match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) if finder.find(&line).is_some() => {
-                    let text = String::from_utf8_lossy(&line);
-                    found.push((n, text.trim_end_matches(['\r', '\n']).to_owned()));
+        let mut line = 0;
+        let mut long_line = Vec::new();
+        loop {
+            let block = match std::io::BufRead::fill_buf(&mut reader) {
+                Ok([]) | Err(_) => break,
+                Ok(block) => block,
+            };
+            // Whole lines only; a line longer than the buffer is read alone.
+            let Some(last) = memchr::memrchr(b'\n', block) else {
+                long_line.clear();
+                if std::io::BufRead::read_until(&mut reader, b'\n', &mut long_line).is_err() {
+                    break;
                 }
-                Ok(_) => {}
+                if finder.find(&long_line).is_some() {
+                    found.push((line, line_text(&long_line)));
+                }
+                line += 1;
+                continue;
+            };
+            let lines = &block[..=last];
+            if finder.find(lines).is_none() {
+                line += memchr::memchr_iter(b'\n', lines).count();
+            } else {
+                for text in lines[..last].split(|&b| b == b'\n') {
+                    if finder.find(text).is_some() {
+                        found.push((line, line_text(text)));
+                    }
+                    line += 1;
+                }
             }
+            std::io::BufRead::consume(&mut reader, last + 1);
         }
         found
     }
@@ -284,6 +304,12 @@ impl Streamed {
             column,
         }
     }
+}
+
+/// A line read back from a file, without its line end.
+fn line_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    text.trim_end_matches(['\r', '\n']).to_owned()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -456,6 +482,29 @@ pub fn read_input_bytes(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A streamed file finds the same lines as the text in memory, across
+    /// read blocks and in lines longer than a block.
+    #[test]
+    fn streamed_lines_containing_match_the_text() {
+        let mut text = String::new();
+        for n in 0..200_000 {
+            text.push_str(&format!("<a n=\"{n}\"/>\r\n"));
+            if n % 50_000 == 7 {
+                text.push_str("<!-- omero-iis: allow OW303 -->\n");
+                text.push_str(&"x".repeat(1_500_000));
+                text.push_str(" omero-iis: allow OW304\n");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.config");
+        std::fs::write(&path, [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()).unwrap();
+        let streamed = SourceFile::streamed("big.config", &path, 3).unwrap();
+        let memory = SourceFile::new("big.config", text);
+        let found = streamed.lines_containing("omero-iis: allow");
+        assert_eq!(found.len(), 8);
+        assert_eq!(found, memory.lines_containing("omero-iis: allow"));
+    }
 
     #[test]
     fn positions_count_characters_and_lines() {
