@@ -248,7 +248,9 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
 }
 
 /// Writes every artifact atomically (temporary file + rename). Existing files
-/// are checked first, so a refusal writes nothing at all.
+/// are checked first, so a refusal writes nothing at all; every file is
+/// written and synced to disk before the first is renamed into place, so a
+/// full disk or a failed write replaces nothing either.
 fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<(), AppError> {
     let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
     if !force {
@@ -259,17 +261,37 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<()
             });
         }
     }
+    let output_error = |path: &Path, e: std::io::Error| AppError::Output {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut temps = Vec::with_capacity(paths.len());
     for (artifact, path) in artifacts.iter().zip(&paths) {
-        let output_error = |e: std::io::Error| AppError::Output {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
         let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent).map_err(output_error)?;
-        let mut temp = tempfile::NamedTempFile::new_in(parent).map_err(output_error)?;
-        temp.write_all(&artifact.bytes).map_err(output_error)?;
-        temp.as_file().sync_all().map_err(output_error)?;
-        temp.persist(path).map_err(|e| output_error(e.error))?;
+        std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
+        let mut temp =
+            tempfile::NamedTempFile::new_in(parent).map_err(|e| output_error(path, e))?;
+        temp.write_all(&artifact.bytes)
+            .map_err(|e| output_error(path, e))?;
+        temps.push(temp);
+    }
+    // One fsync per file, all at once: the file system commits them together
+    // instead of one flush after another.
+    std::thread::scope(|scope| {
+        let syncs: Vec<_> = temps
+            .iter()
+            .zip(&paths)
+            .map(|(temp, path)| {
+                scope.spawn(move || temp.as_file().sync_all().map_err(|e| output_error(path, e)))
+            })
+            .collect();
+        syncs
+            .into_iter()
+            .try_for_each(|sync| sync.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })?;
+    for (temp, path) in temps.into_iter().zip(&paths) {
+        temp.persist(path)
+            .map_err(|e| output_error(path, e.error))?;
     }
     Ok(())
 }

@@ -498,7 +498,11 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.config");
-        std::fs::write(&path, [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()).unwrap();
+        std::fs::write(
+            &path,
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        )
+        .unwrap();
         let streamed = SourceFile::streamed("big.config", &path, 3).unwrap();
         let memory = SourceFile::new("big.config", text);
         let found = streamed.lines_containing("omero-iis: allow");

@@ -282,12 +282,9 @@ fn a_full_disk_leaves_the_previous_files_intact() {
         names(&before),
         "no temporary files are left behind"
     );
-    assert_every_file_is_old_or_complete(dir.path(), &out, &before);
-    assert_eq!(
-        std::fs::read(&marked).unwrap(),
-        previous,
-        "the failed file kept its old content"
-    );
+    // Every file is written before any is replaced: nothing changed.
+    assert_eq!(after, before, "a failed write replaces no file");
+    assert_eq!(std::fs::read(&marked).unwrap(), previous);
 }
 
 /// Each file under `out` is either what it was (`before`) or the complete new file.
