@@ -325,3 +325,46 @@ fn inline_comments_silence_one_rule_on_the_next_line() {
         .unwrap()
         .contains("1 silenced"));
 }
+
+/// Findings between files are silenced by a comment in the file they point at,
+/// like any other finding.
+#[test]
+fn cross_file_findings_are_silenced_by_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixtures().join("check/OW601-fail");
+    let copy = dir.path().join("deployment");
+    for relative in [
+        "applicationHost.fragment.xml",
+        "install.cmd",
+        "web/web.config",
+        "static/web.config",
+    ] {
+        let to = copy.join(relative);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(source.join(relative), &to).unwrap();
+    }
+    let insert_before = |relative: &str, line: usize, comment: &str| {
+        let path = copy.join(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ending = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let mut lines: Vec<&str> = text.split(ending).collect();
+        lines.insert(line - 1, comment);
+        std::fs::write(&path, lines.join(ending)).unwrap();
+    };
+    let before = check(&copy, &["--format", "json"]);
+    assert_eq!(
+        codes(&before),
+        ["OW601", "OW601"],
+        "{}",
+        transcript(&before)
+    );
+    insert_before("install.cmd", 6, "rem omero-iis: allow OW601");
+    insert_before("web/web.config", 7, "      <!-- omero-iis: allow OW601 -->");
+    let after = bin().arg("check").arg(&copy).output().unwrap();
+    let stdout = String::from_utf8_lossy(&after.stdout);
+    assert_eq!(after.status.code(), Some(0), "{}", transcript(&after));
+    assert!(
+        stdout.contains("2 silenced by `omero-iis: allow` comments"),
+        "{stdout}"
+    );
+}

@@ -358,14 +358,16 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
         diagnostics.extend(found);
     }
     let mut cross = cross::check(&deployment);
-    let before = cross.len();
-    cross.retain(|d| {
-        let Some(span) = &d.span else { return true };
-        let mut one = vec![d.clone()];
-        suppress(&span.file, &mut one);
-        !one.is_empty()
-    });
-    suppressed += before - cross.len();
+    // Each file's comments are read once (a streamed file is searched on disk).
+    let mut files: Vec<Arc<SourceFile>> = Vec::new();
+    for span in cross.iter().filter_map(|d| d.span.as_ref()) {
+        if !files.iter().any(|f| Arc::ptr_eq(f, &span.file)) {
+            files.push(Arc::clone(&span.file));
+        }
+    }
+    for file in &files {
+        suppressed += suppress(file, &mut cross);
+    }
     diagnostics.extend(cross);
     diagnostic::sort(&mut diagnostics);
     Ok(Report {
