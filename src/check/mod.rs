@@ -8,7 +8,7 @@ mod batch;
 mod config;
 mod cross;
 mod powershell;
-mod xml;
+pub(crate) mod xml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -49,6 +49,10 @@ pub struct Tag {
     pub start: usize,
     /// 1 for the root element.
     pub depth: usize,
+    /// Offset after its `>`.
+    pub end: usize,
+    /// An empty-element tag (`<name/>`): no content, no end tag.
+    pub self_closing: bool,
     /// The text between `<` and `>` (without a closing `/`).
     raw: String,
     name_len: usize,
@@ -106,6 +110,11 @@ impl Tag {
         }
     }
 
+    /// The element's name as written, with any namespace prefix.
+    pub fn qualified_name(&self) -> &str {
+        &self.raw[..self.name_len]
+    }
+
     /// Where its name is in the file.
     pub fn name_range(&self) -> Range<usize> {
         self.start + 1..self.start + 1 + self.name_len
@@ -143,6 +152,8 @@ impl Tag {
         let mut tag = Tag {
             start,
             depth,
+            end: start,
+            self_closing: false,
             raw: raw.to_owned(),
             name_len,
             attributes: Vec::new(),
@@ -458,10 +469,14 @@ fn non_ascii_name_length(text: &str, at_start: bool) -> usize {
     length
 }
 
-/// What [`Parser::next_child`] saw.
-enum Item {
+/// What the parser read next: the elements' tags, in document order (what
+/// lies between them is checked and skipped).
+#[derive(Debug)]
+pub enum Item {
     Start(Tag),
-    End,
+    /// An end tag, at this range; an empty range at the end of an
+    /// empty-element tag for its (implied) end.
+    End(Range<usize>),
     Eof,
 }
 
@@ -561,8 +576,8 @@ pub struct Parser {
     buf: Vec<u8>,
     /// Elements open now.
     depth: usize,
-    /// The last tag was an empty-element tag: its end comes next.
-    pending_end: bool,
+    /// The last tag was an empty-element tag ending here: its end comes next.
+    pending_end: Option<usize>,
     root_seen: bool,
 }
 
@@ -596,7 +611,7 @@ impl Parser {
             reader,
             buf: Vec::new(),
             depth: 0,
-            pending_end: false,
+            pending_end: None,
             root_seen: false,
         })
     }
@@ -606,7 +621,7 @@ impl Parser {
         match self.next()? {
             Item::Start(tag) => Ok(tag),
             // `next` fails before the end of a file without a root element.
-            Item::End | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
+            Item::End(_) | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
         }
     }
 
@@ -620,10 +635,16 @@ impl Parser {
             let at_parent = self.depth == parent.depth;
             match self.next()? {
                 Item::Start(tag) if at_parent => return Ok(Some(tag)),
-                Item::Start(_) | Item::End => {}
+                Item::Start(_) | Item::End(_) => {}
                 Item::Eof => return Ok(None),
             }
         }
+    }
+
+    /// The next tag or the end of the file, for a reader that wants every
+    /// element and where each ends ([`crate::review`]'s documents).
+    pub fn next_item(&mut self) -> Result<Item, XmlError> {
+        self.next()
     }
 
     /// Reads the rest of the file, checking it (call after the root element).
@@ -633,10 +654,9 @@ impl Parser {
     }
 
     fn next(&mut self) -> Result<Item, XmlError> {
-        if self.pending_end {
-            self.pending_end = false;
+        if let Some(at) = self.pending_end.take() {
             self.depth -= 1;
-            return Ok(Item::End);
+            return Ok(Item::End(at..at));
         }
         loop {
             let mut buf = std::mem::take(&mut self.buf);
@@ -667,9 +687,11 @@ impl Parser {
             ));
         }
         self.root_seen = true;
-        let tag = Tag::parse(&e, before, self.depth + 1)?;
+        let mut tag = Tag::parse(&e, before, self.depth + 1)?;
+        tag.end = end;
+        tag.self_closing = empty;
         self.depth += 1;
-        self.pending_end = empty;
+        self.pending_end = empty.then_some(end);
         Ok(Some(Item::Start(tag)))
     }
 
@@ -684,7 +706,7 @@ impl Parser {
         match event {
             Ok(Event::End(_)) => {
                 self.depth -= 1;
-                return Ok(Some(Item::End));
+                return Ok(Some(Item::End(before..end)));
             }
             Ok(Event::Text(text)) => self.text(&text, before)?,
             Ok(Event::CData(_)) if self.depth == 0 => {

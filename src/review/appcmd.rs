@@ -1462,6 +1462,25 @@ fn inherited_here(
 /// that a configuration path inherits: the server level, then each
 /// `<location>` whose path contains `path`, shortest first (`own_location`:
 /// also the `<location>` of `path` itself, which comes before a web.config).
+/// Whether `<location path="lpath">` is a parent of `path` (or the server
+/// level), and whether it is `path` itself; case-insensitive. `lower` is
+/// `path` lower-cased. A server has a `<location>` per site and this runs for
+/// each of them per command: ASCII paths are compared without allocating.
+fn location_relation(lpath: &str, path: &str, lower: &str) -> (bool, bool) {
+    if lpath.is_empty() {
+        return (true, path.is_empty());
+    }
+    if lpath.is_ascii() && path.is_ascii() {
+        let same = lpath.eq_ignore_ascii_case(path);
+        let parent = path.len() > lpath.len()
+            && path.as_bytes()[lpath.len()] == b'/'
+            && path[..lpath.len()].eq_ignore_ascii_case(lpath);
+        return (parent, same);
+    }
+    let llower = lpath.to_lowercase();
+    (lower.starts_with(&format!("{llower}/")), llower == lower)
+}
+
 fn inherited_entries(
     apphost: &Document,
     path: &str,
@@ -1483,9 +1502,7 @@ fn inherited_entries(
         }
         let lpath = l.attribute("path").unwrap_or("").trim_matches('/');
         let lpath = if lpath == "." { "" } else { lpath };
-        let llower = lpath.to_lowercase();
-        let parent = llower.is_empty() || lower.starts_with(&format!("{llower}/"));
-        let same = llower == lower;
+        let (parent, same) = location_relation(lpath, path, &lower);
         if !(parent && !same || own_location && same) {
             continue;
         }
@@ -1657,4 +1674,39 @@ pub fn xpath(doc: &Document, path: &[usize]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::location_relation;
+
+    /// The allocation-free comparison of ASCII paths agrees with lower-casing.
+    #[test]
+    fn location_paths_compare_without_case() {
+        let cases = [
+            ("", "Site/app", (true, false)),
+            ("", "", (true, true)),
+            ("Default Web Site", "default web site/omero", (true, false)),
+            (
+                "Default Web Site/OMERO",
+                "default web site/omero",
+                (false, true),
+            ),
+            (
+                "Default Web Site/om",
+                "default web site/omero",
+                (false, false),
+            ),
+            ("Site", "Site2/app", (false, false)),
+            ("Sité", "SITÉ/app", (true, false)),
+            ("Sité/App", "SITÉ/app", (false, true)),
+        ];
+        for (lpath, path, expected) in cases {
+            assert_eq!(
+                location_relation(lpath, path, &path.to_lowercase()),
+                expected,
+                "{lpath} vs {path}"
+            );
+        }
+    }
 }

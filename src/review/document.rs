@@ -6,7 +6,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use roxmltree::{Node, NodeType, ParsingOptions};
+use crate::check::xml::{Item, Parser, Tag, XmlError};
 
 /// Why a configuration file could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,23 +88,60 @@ impl Document {
     }
 
     /// [`Document::parse`] of text the caller keeps too (no copy).
+    ///
+    /// Read with `check`'s strict streaming reader, one tag at a time: each
+    /// element keeps the ranges of its text, and what lies between elements
+    /// (whitespace, comments) is kept as ranges too.
     pub fn parse_shared(source: Arc<str>) -> Result<Document, LoadError> {
         let text: &str = &source;
-        let options = ParsingOptions {
-            allow_dtd: false,
-            ..Default::default()
-        };
-        let doc = roxmltree::Document::parse_with_options(&source, options).map_err(|e| {
-            let pos = e.pos();
-            LoadError {
-                offset: crate::source::SourceFile::new("", &*source)
-                    .offset(pos.row as usize, pos.col as usize),
-                message: e.to_string(),
+        let file = crate::source::SourceFile::new("", text);
+        let mut parser = Parser::new(&file).map_err(load_error)?;
+        // The elements open now, each with where its unread content starts.
+        let mut open: Vec<(Element, usize)> = Vec::new();
+        let mut root = None;
+        loop {
+            match parser.next_item().map_err(load_error)? {
+                Item::Start(tag) => {
+                    let indent = match open.last_mut() {
+                        Some((parent, cursor)) => {
+                            if tag.start > *cursor {
+                                parent.children.push(between(text, *cursor..tag.start));
+                            }
+                            line_indent(text, tag.start)
+                        }
+                        None => String::new(),
+                    };
+                    let end = tag.end;
+                    open.push((Element::from_tag(&tag, indent), end));
+                }
+                Item::End(at) => {
+                    let Some((mut element, cursor)) = open.pop() else {
+                        break;
+                    };
+                    if at.start > cursor {
+                        element.children.push(between(text, cursor..at.start));
+                    }
+                    if let Some(origin) = &mut element.origin {
+                        origin.whole.end = at.end.max(origin.start_tag.end);
+                    }
+                    match open.last_mut() {
+                        Some((parent, parent_cursor)) => {
+                            *parent_cursor = at.end.max(cursor);
+                            parent.children.push(Child::Element(Box::new(element)));
+                        }
+                        None => root = Some(element),
+                    }
+                }
+                Item::Eof => break,
             }
-        })?;
-        let root_node = doc.root_element();
-        let whole = root_node.range();
-        let root = Element::from_node(&source, root_node, "");
+        }
+        let Some(root) = root else {
+            return Err(LoadError {
+                offset: 0,
+                message: "the file has no root element".to_owned(),
+            });
+        };
+        let whole = root.origin.as_ref().map_or(0..0, |o| o.whole.clone());
         let style = Style {
             unit: detect_indent(&root).unwrap_or_else(|| "    ".to_owned()),
             newline: if text.contains("\r\n") || !text.contains('\n') {
@@ -287,64 +324,29 @@ impl Element {
         }
     }
 
-    fn from_node(source: &str, node: Node, indent: &str) -> Element {
-        let whole = node.range();
-        let attributes: Vec<Attribute> = node
+    /// An element as its start tag reads; its children and end follow.
+    fn from_tag(tag: &Tag, indent: String) -> Element {
+        let attributes = tag
             .attributes()
             .map(|a| Attribute {
-                name: qualified_name(source, a.range_qname()),
-                value: a.value().to_owned(),
-                raw: Some(a.range()),
+                name: a.name.to_owned(),
+                value: a.value.to_owned(),
+                // `name="value"`: through the closing quote.
+                raw: Some(a.name_range().start..a.value_range().end + 1),
             })
             .collect();
-        let tag_scan_from = node
-            .attributes()
-            .map(|a| a.range().end)
-            .max()
-            .unwrap_or(whole.start + 1);
-        let tag_end = source[tag_scan_from..whole.end]
-            .find('>')
-            .map_or(whole.end, |i| tag_scan_from + i + 1);
-        let self_closing = source[..tag_end].ends_with("/>");
-        let mut children = Vec::new();
-        if !self_closing {
-            let content_end = source[..whole.end].rfind("</").unwrap_or(whole.end);
-            let mut cursor = tag_end;
-            for child in node.children() {
-                if child.node_type() != NodeType::Element {
-                    continue;
-                }
-                let range = child.range();
-                if range.start > cursor {
-                    children.push(between(source, cursor..range.start));
-                }
-                let child_indent = line_indent(source, range.start);
-                children.push(Child::Element(Box::new(Element::from_node(
-                    source,
-                    child,
-                    &child_indent,
-                ))));
-                cursor = range.end;
-            }
-            if content_end > cursor {
-                children.push(between(source, cursor..content_end));
-            }
-        }
         Element {
-            name: qualified_name(
-                source,
-                whole.start + 1..whole.start + 1 + tag_name_len(source, whole.start + 1),
-            ),
+            name: tag.qualified_name().to_owned(),
             attributes,
-            children,
+            children: Vec::new(),
             origin: Some(Origin {
-                whole: whole.clone(),
-                start_tag: whole.start..tag_end,
-                self_closing,
+                whole: tag.start..tag.end,
+                start_tag: tag.start..tag.end,
+                self_closing: tag.self_closing,
             }),
             changed: false,
             attributes_changed: false,
-            indent: indent.to_owned(),
+            indent,
         }
     }
 
@@ -551,14 +553,19 @@ fn between(source: &str, range: Range<usize>) -> Child {
     }
 }
 
-fn qualified_name(source: &str, range: Range<usize>) -> String {
-    source[range].to_owned()
-}
-
-fn tag_name_len(source: &str, from: usize) -> usize {
-    source[from..]
-        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-        .unwrap_or(source.len() - from)
+/// A reading error as a position and a message.
+fn load_error(e: XmlError) -> LoadError {
+    let (offset, message) = match e {
+        XmlError::Syntax { at, message } => (at.start, message),
+        XmlError::Dtd { at } => (
+            at.start,
+            "a DTD (<!DOCTYPE ...>) is not allowed: configuration files never have one".to_owned(),
+        ),
+        XmlError::Truncated { at, inside } => (at, inside),
+        XmlError::NotUtf8 { offset } => (offset, "bytes that are not UTF-8".to_owned()),
+        XmlError::Io(e) => (0, e.to_string()),
+    };
+    LoadError { offset, message }
 }
 
 fn line_indent(source: &str, at: usize) -> String {
