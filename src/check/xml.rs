@@ -783,7 +783,11 @@ impl Parser {
                 ));
             }
         }
-        if let Some(i) = text.find("]]>") {
+        // Text between elements is mostly a line break and indentation.
+        let bytes = text.as_bytes();
+        let cdata_end =
+            memchr::memchr(b']', bytes).and_then(|_| memchr::memmem::find(bytes, b"]]>"));
+        if let Some(i) = cdata_end {
             return Err(XmlError::syntax(
                 at + i..at + i + 3,
                 "`]]>` is not allowed in text (write ]]&gt;)",
