@@ -660,3 +660,46 @@ fn encode_like_input(text: &str, bom: Option<&str>) -> Vec<u8> {
         _ => text.as_bytes().to_vec(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::read_check_input;
+    use crate::check::Kind;
+
+    /// `check` streams large UTF-8 XML files and reads everything else whole.
+    #[test]
+    fn large_xml_files_are_streamed_and_the_rest_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let xml = format!(
+            "<configuration>\n{}</configuration>\n",
+            "  <system.webServer />\n".repeat(250_000)
+        );
+        assert!(xml.len() as u64 > crate::source::STREAM_ABOVE);
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let large = write("web.config", xml.as_bytes());
+        let small = write("small.web.config", b"<configuration />\n");
+        let script = write("install.cmd", "rem x\r\n".repeat(1_000_000).as_bytes());
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(xml.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let wide = write("wide.web.config", &utf16);
+
+        let input = read_check_input(&large, None).unwrap();
+        assert!(input.file.is_streamed());
+        assert_eq!(input.kind, Kind::WebConfig);
+        for (path, kind) in [
+            (&small, Kind::WebConfig),
+            (&script, Kind::Batch),
+            (&wide, Kind::WebConfig),
+        ] {
+            let input = read_check_input(path, None).unwrap();
+            assert!(!input.file.is_streamed(), "{path:?}");
+            assert_eq!(input.kind, kind, "{path:?}");
+        }
+    }
+}

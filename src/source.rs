@@ -249,7 +249,8 @@ impl SourceFile {
         }
     }
 
-    /// The byte offset of a 1-based line and column (both clamped).
+    /// The byte offset of a 1-based line and column (both clamped); for
+    /// text in memory (settings files), not a streamed file.
     pub fn offset(&self, line: usize, column: usize) -> usize {
         let line = line.clamp(1, self.line_starts.len()) - 1;
         let start = self.line_starts[line];

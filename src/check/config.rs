@@ -908,18 +908,8 @@ impl Walker<'_> {
 }
 
 /// An `inheritInChildApplications`-style boolean.
-const BOOLEAN: crate::iis::schema::Attribute = crate::iis::schema::Attribute {
-    value_type: ValueType::Bool,
-    required: false,
-    key: false,
-    combined_key: false,
-    case_sensitive: false,
-    non_empty: false,
-    trimmed: false,
-    range: None,
-    granularity: None,
-    name_rule: None,
-};
+const BOOLEAN: crate::iis::schema::Attribute =
+    crate::iis::schema::Attribute::of_type(ValueType::Bool);
 
 /// The entries of one collection element, indexed by every key set, so that
 /// each new entry is checked in constant time (a hosting server's

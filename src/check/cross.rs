@@ -32,9 +32,16 @@ fn name_list(names: &[String]) -> String {
     list
 }
 
+/// Names and paths compare without case and without a trailing `\`.
 fn same(a: &str, b: &str) -> bool {
     a.trim_end_matches('\\')
         .eq_ignore_ascii_case(b.trim_end_matches('\\'))
+}
+
+/// What [`same`] compares, for looking names up: `same(a, b)` exactly when
+/// `same_key(a) == same_key(b)`.
+fn same_key(name: &str) -> String {
+    name.trim_end_matches('\\').to_ascii_lowercase()
 }
 
 /// An application as a script creates it.
@@ -229,13 +236,13 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
         .collect();
     if !defined.is_empty() {
         // A hosting server defines thousands of pools: look them up by key.
-        let key = |name: &str| name.trim_end_matches('\\').to_ascii_lowercase();
-        let known: std::collections::HashSet<String> = defined.iter().map(|d| key(d)).collect();
+        let known: std::collections::HashSet<String> =
+            defined.iter().map(|d| same_key(d)).collect();
         let fragment_used = fragment_apps
             .iter()
             .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
         for (pool, span) in used.into_iter().chain(fragment_used) {
-            if !known.contains(&key(&pool)) {
+            if !known.contains(&same_key(&pool)) {
                 out.push(
                     Diagnostic::new(
                         Code::CrossFileMismatch,

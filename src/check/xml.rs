@@ -480,12 +480,14 @@ pub enum Item {
     Eof,
 }
 
-/// The reader under quick-xml: counts lines (recording line starts in
-/// streamed files, for positions), and stops at bytes XML 1.0 does not
-/// allow (control characters) and at bytes that are not UTF-8, noting where.
+/// The reader under quick-xml: records line starts in a streamed file (for
+/// positions), and stops at bytes XML 1.0 does not allow (control
+/// characters) and at bytes that are not UTF-8, noting where.
 struct Tracked<R> {
     inner: R,
-    file: Arc<SourceFile>,
+    /// The streamed file whose line starts are recorded; `None` for text in
+    /// memory, whose lines are indexed already.
+    marks: Option<Arc<SourceFile>>,
     offset: usize,
     line: usize,
     line_start: usize,
@@ -500,7 +502,9 @@ impl<R: Read> Read for Tracked<R> {
             return Err(io::Error::from(io::ErrorKind::InvalidData));
         }
         let n = self.inner.read(out)?;
-        self.file.mark_line(self.line_start, self.line);
+        if let Some(file) = &self.marks {
+            file.mark_line(self.line_start, self.line);
+        }
         let bytes = &out[..n];
         if let Some(i) = first_control_character(bytes) {
             let at = self.offset + i;
@@ -510,7 +514,7 @@ impl<R: Read> Read for Tracked<R> {
             ));
             return Err(io::Error::from(io::ErrorKind::InvalidData));
         }
-        if let Some(last) = memchr::memrchr(b'\n', bytes) {
+        if let (Some(_), Some(last)) = (&self.marks, memchr::memrchr(b'\n', bytes)) {
             self.line += memchr::memchr_iter(b'\n', bytes).count();
             self.line_start = self.offset + last + 1;
         }
@@ -570,6 +574,31 @@ impl<R> Tracked<R> {
     }
 }
 
+/// Text in memory, read without copying it.
+struct InMemory<T> {
+    text: T,
+    at: usize,
+}
+
+impl<T: AsRef<str>> Read for InMemory<T> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let rest = &self.text.as_ref().as_bytes()[self.at..];
+        let n = rest.len().min(out.len());
+        out[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The text of an in-memory source file.
+struct FileText(Arc<SourceFile>);
+
+impl AsRef<str> for FileText {
+    fn as_ref(&self) -> &str {
+        &self.0.text
+    }
+}
+
 /// Reads a configuration file one element at a time.
 pub struct Parser {
     reader: quick_xml::Reader<io::BufReader<Tracked<Box<dyn Read>>>>,
@@ -585,13 +614,30 @@ impl Parser {
     /// A parser over the text of `file` (in memory, or read again from disk
     /// when the file is streamed).
     pub fn new(file: &Arc<SourceFile>) -> Result<Parser, XmlError> {
-        let inner: Box<dyn Read> = match file.reopen() {
-            Some(reader) => Box::new(reader.map_err(XmlError::Io)?),
-            None => Box::new(io::Cursor::new(file.text.clone().into_bytes())),
-        };
+        Ok(match file.reopen() {
+            Some(reader) => {
+                let reader = reader.map_err(XmlError::Io)?;
+                Parser::over(Box::new(reader), Some(Arc::clone(file)))
+            }
+            None => Parser::over(
+                Box::new(InMemory {
+                    text: FileText(Arc::clone(file)),
+                    at: 0,
+                }),
+                None,
+            ),
+        })
+    }
+
+    /// A parser over text shared with the caller (`review`'s documents).
+    pub fn over_text(text: Arc<str>) -> Parser {
+        Parser::over(Box::new(InMemory { text, at: 0 }), None)
+    }
+
+    fn over(inner: Box<dyn Read>, marks: Option<Arc<SourceFile>>) -> Parser {
         let tracked = Tracked {
             inner,
-            file: Arc::clone(file),
+            marks,
             offset: 0,
             line: 0,
             line_start: 0,
@@ -607,20 +653,20 @@ impl Parser {
         config.allow_dangling_amp = false;
         config.expand_empty_elements = false;
         config.trim_text(false);
-        Ok(Parser {
+        Parser {
             reader,
             buf: Vec::new(),
             depth: 0,
             pending_end: None,
             root_seen: false,
-        })
+        }
     }
 
     /// The root element.
     pub fn root(&mut self) -> Result<Tag, XmlError> {
-        match self.next()? {
+        match self.next_item()? {
             Item::Start(tag) => Ok(tag),
-            // `next` fails before the end of a file without a root element.
+            // `next_item` fails before the end of a file without a root element.
             Item::End(_) | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
         }
     }
@@ -633,7 +679,7 @@ impl Parser {
                 return Ok(None);
             }
             let at_parent = self.depth == parent.depth;
-            match self.next()? {
+            match self.next_item()? {
                 Item::Start(tag) if at_parent => return Ok(Some(tag)),
                 Item::Start(_) | Item::End(_) => {}
                 Item::Eof => return Ok(None),
@@ -641,19 +687,15 @@ impl Parser {
         }
     }
 
-    /// The next tag or the end of the file, for a reader that wants every
-    /// element and where each ends ([`crate::review`]'s documents).
-    pub fn next_item(&mut self) -> Result<Item, XmlError> {
-        self.next()
-    }
-
     /// Reads the rest of the file, checking it (call after the root element).
     pub fn finish(&mut self) -> Result<(), XmlError> {
-        while !matches!(self.next()?, Item::Eof) {}
+        while !matches!(self.next_item()?, Item::Eof) {}
         Ok(())
     }
 
-    fn next(&mut self) -> Result<Item, XmlError> {
+    /// The next tag or the end of the file, for a reader that wants every
+    /// element and where each ends ([`crate::review`]'s documents).
+    pub fn next_item(&mut self) -> Result<Item, XmlError> {
         if let Some(at) = self.pending_end.take() {
             self.depth -= 1;
             return Ok(Item::End(at..at));

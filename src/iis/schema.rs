@@ -65,6 +65,24 @@ pub struct Attribute {
     pub name_rule: Option<NameRule>,
 }
 
+impl Attribute {
+    /// An optional attribute of this type with no further constraint.
+    pub const fn of_type(value_type: ValueType) -> Attribute {
+        Attribute {
+            value_type,
+            required: false,
+            key: false,
+            combined_key: false,
+            case_sensitive: false,
+            non_empty: false,
+            trimmed: false,
+            range: None,
+            granularity: None,
+            name_rule: None,
+        }
+    }
+}
+
 /// An element: its attributes, child elements and optional collection.
 #[derive(Debug, Clone, Default)]
 pub struct Element {
@@ -351,18 +369,7 @@ fn parse_attribute(text: &str) -> Result<Attribute, String> {
         t if t.starts_with("flags=") => ValueType::Flags(names(&t[6..])),
         t => return Err(format!("unknown type `{t}`")),
     };
-    let mut attribute = Attribute {
-        value_type,
-        required: false,
-        key: false,
-        combined_key: false,
-        case_sensitive: false,
-        non_empty: false,
-        trimmed: false,
-        range: None,
-        granularity: None,
-        name_rule: None,
-    };
+    let mut attribute = Attribute::of_type(value_type);
     for word in words {
         match word {
             "required" => attribute.required = true,

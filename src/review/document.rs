@@ -94,8 +94,7 @@ impl Document {
     /// (whitespace, comments) is kept as ranges too.
     pub fn parse_shared(source: Arc<str>) -> Result<Document, LoadError> {
         let text: &str = &source;
-        let file = crate::source::SourceFile::new("", text);
-        let mut parser = Parser::new(&file).map_err(load_error)?;
+        let mut parser = Parser::over_text(Arc::clone(&source));
         // The elements open now, each with where its unread content starts.
         let mut open: Vec<(Element, usize)> = Vec::new();
         let mut root = None;
