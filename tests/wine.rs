@@ -143,6 +143,8 @@ type Invocation = Vec<String>;
 struct Run {
     code: i32,
     stdout: String,
+    /// Wine's own messages: kept to explain a run that went wrong.
+    stderr: String,
     invocations: Vec<Invocation>,
 }
 
@@ -216,6 +218,7 @@ fn run(
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         invocations,
     }
 }
@@ -441,7 +444,11 @@ fn isapi_install_runs_the_plan_with_ordinary_and_hostile_values() {
         let deployment = generate(wine, name, set, &[]);
         isapi_server_files(wine, home);
         let run = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
-        assert_eq!(run.code, 0, "{name}: {}", run.stdout);
+        assert_eq!(
+            run.code, 0,
+            "{name}: {}\nwine said: {}",
+            run.stdout, run.stderr
+        );
         assert_eq!(run.invocations, isapi_install_plan(&values), "{name}");
         // The files the script copies for real: the web.config files and the DLL.
         assert!(wine
@@ -474,14 +481,29 @@ fn failure_stops_at_each_step(wine: &Wine, deployment: &Deployment, clean_run: &
         + 1;
     for k in 1..=clean_run.len() {
         let run = run(wine, deployment, "install.cmd", FIRST_RUN, Some(k));
-        let failed = &run.invocations[k - 1];
+        let Some(failed) = run.invocations.get(k - 1) else {
+            panic!(
+                "run {k} of {}: the stubs saw {} calls, so call {k} (the one told to fail) never ran; \
+                 exit code {}\nstdout:\n{}\nstderr:\n{}\ncalls: {:?}",
+                clean_run.len(),
+                run.invocations.len(),
+                run.code,
+                run.stdout,
+                run.stderr,
+                run.invocations
+            );
+        };
         let probe = failed.get(1).is_some_and(|v| {
             v == "list" && failed.get(2).is_some_and(|o| o != "site" && o != "config")
         }) || failed[0] == "powershell.exe";
         if probe {
             // `list` answers "absent" either way, and the time stamp is read from
             // the output: the script goes on.
-            assert_eq!(run.code, 0, "k={k}: {}", run.stdout);
+            assert_eq!(
+                run.code, 0,
+                "k={k}: {}\nwine said: {}",
+                run.stdout, run.stderr
+            );
             continue;
         }
         assert_eq!(
@@ -549,7 +571,11 @@ fn second_runs_add_nothing() {
         let deployment = generate(wine, name, set, extra);
         isapi_server_files(wine, r"C:\OMERO.server");
         let run = run(wine, &deployment, "install.cmd", EVERYTHING_EXISTS, None);
-        assert_eq!(run.code, 0, "{name}: {}", run.stdout);
+        assert_eq!(
+            run.code, 0,
+            "{name}: {}\nwine said: {}",
+            run.stdout, run.stderr
+        );
         let adds: Vec<_> = run
             .invocations
             .iter()
@@ -780,7 +806,11 @@ fn proxy_install_runs_the_plan_with_ordinary_and_hostile_values() {
             ],
         );
         let run = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
-        assert_eq!(run.code, 0, "{name}: {}", run.stdout);
+        assert_eq!(
+            run.code, 0,
+            "{name}: {}\nwine said: {}",
+            run.stdout, run.stderr
+        );
         assert_eq!(run.invocations, proxy_install_plan(&values), "{name}");
         assert!(wine
             .unix(&format!(r"{}\web.config", values.app_dir))

@@ -3,14 +3,16 @@
 //! collects what an applicationHost.config says about the server (declared
 //! sections, `<location overrideMode>` unlocks, inherited collection entries).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use super::xml::{Attribute, Parser, Tag, XmlError};
 use super::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::iis::schema::{Definition, Element, OverrideMode, Schema, ValueType};
+use crate::iis::schema::{Definition, Element, Keys, OverrideMode, Schema, ValueType};
 use crate::iis::values;
 use crate::source::{SourceFile, Span};
 
@@ -153,7 +155,7 @@ pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Chec
         kind,
         server,
         out: Vec::new(),
-        sections_seen: HashMap::new(),
+        sections_seen: HashMap::default(),
         not_checked: BTreeSet::new(),
         facts: ServerFacts::default(),
         web: WebConfigFacts::default(),
@@ -161,6 +163,7 @@ pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Chec
         inherit_in_children: true,
         section_at_root: true,
         site: String::new(),
+        scratch: String::new(),
     };
     let walked = xml.and_then(|mut xml| walker.document(&mut xml));
     match walked {
@@ -228,6 +231,8 @@ struct Walker<'a> {
     section_at_root: bool,
     /// The `<site>` being walked (for the applications in it).
     site: String,
+    /// Where collection keys are normalized, so a lookup allocates nothing.
+    scratch: String,
 }
 
 /// A section set in a `<location>`: its lower-case name and where.
@@ -532,12 +537,14 @@ impl Walker<'_> {
 
     /// The first time `section` was given for `location`, remembering this one.
     fn first_seen(&mut self, location: &str, section: &str, at: Range<usize>) -> Option<Span> {
-        let seen = self.sections_seen.entry(location.into()).or_default();
-        let lower = section.to_ascii_lowercase();
-        match seen.iter().find(|(s, _)| **s == *lower) {
+        if !self.sections_seen.contains_key(location) {
+            self.sections_seen.insert(location.into(), Vec::new());
+        }
+        let seen = self.sections_seen.get_mut(location)?;
+        match seen.iter().find(|(s, _)| s.eq_ignore_ascii_case(section)) {
             Some((_, first)) => Some(Span::new(self.file, first.clone())),
             None => {
-                seen.push((lower.into(), at));
+                seen.push((section.to_ascii_lowercase().into(), at));
                 None
             }
         }
@@ -774,7 +781,7 @@ impl Walker<'_> {
                 for facts in self.server.apphost.iter() {
                     if let Some(inherited) = facts.global_entries.get(path) {
                         for (k, s) in inherited {
-                            entries.insert(k, s.clone(), true);
+                            entries.insert(k.as_slice(), s.clone(), true, &mut self.scratch);
                         }
                     }
                 }
@@ -785,8 +792,8 @@ impl Walker<'_> {
             if let (Some(collection), Some(entries)) = (&spec.collection, &mut entries) {
                 if name == collection.add {
                     self.collect(path, &child);
-                    if let Some(key) = entries.key_of(&child) {
-                        self.add_entry(&child, &key, collection, entries, path, global);
+                    if entries.has_keys() {
+                        self.add_entry(&child, collection, entries, path, global);
                     }
                     let parent = path.len();
                     path.push('/');
@@ -802,8 +809,12 @@ impl Walker<'_> {
                             self.unknown_attribute(&attr, &keys);
                         }
                     }
-                    if let Some(key) = entries.key_of(&child) {
-                        entries.remove_matching(&key);
+                    if entries.has_keys() {
+                        let key = TagKey {
+                            tag: &child,
+                            keys: entries.keys,
+                        };
+                        entries.remove_matching(&key, &mut self.scratch);
                     }
                     continue;
                 }
@@ -853,18 +864,20 @@ impl Walker<'_> {
     fn add_entry(
         &mut self,
         tag: &Tag,
-        key: &[String],
         collection: &crate::iis::schema::Collection,
         entries: &mut EntrySet,
         path: &str,
         global: bool,
     ) {
         let span = self.name_span(tag);
-        if let Some((first, inherited)) = entries.find(key) {
-            let shown = key
-                .iter()
+        let key = TagKey {
+            tag,
+            keys: entries.keys,
+        };
+        if let Some((first, inherited)) = entries.find(&key, &mut self.scratch) {
+            let shown = (0..entries.keys.names.len())
+                .map(|i| key.value(i))
                 .filter(|k| !k.is_empty())
-                .cloned()
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut d = Diagnostic::new(
@@ -890,7 +903,7 @@ impl Walker<'_> {
                 d.note("IIS answers with HTTP 500.19 (\"Cannot add duplicate collection entry\")"),
             );
         } else {
-            entries.insert(key, span.clone(), false);
+            entries.insert(&key, span.clone(), false, &mut self.scratch);
             // Entries a web.config inherits; applicationHost-only sections
             // cannot be set in a web.config.
             if global
@@ -901,7 +914,12 @@ impl Walker<'_> {
                     .global_entries
                     .entry(path.to_owned())
                     .or_default()
-                    .push((key.to_vec(), span));
+                    .push((
+                        (0..entries.keys.names.len())
+                            .map(|i| key.value(i).to_owned())
+                            .collect(),
+                        span,
+                    ));
             }
         }
     }
@@ -917,122 +935,119 @@ const BOOLEAN: crate::iis::schema::Attribute =
 /// single `key` matches, or all `ckey` values match (not all empty). Only the
 /// normalized keys and where each entry is are kept.
 struct EntrySet<'s> {
-    /// The key attributes, in table order.
-    names: Vec<&'s str>,
-    /// Each key set as indexes into `names`.
-    sets: Vec<Vec<usize>>,
-    case_sensitive: Vec<bool>,
+    keys: &'s Keys,
     /// Where each entry is, and whether it is inherited; `None` once removed.
     entries: Vec<Option<(Span, bool)>>,
-    /// For each key set: its normalized values → entry.
-    index: Vec<HashMap<Box<str>, usize>>,
-    /// Where keys are normalized, so a lookup allocates nothing.
-    scratch: String,
+    /// Each key set's number and normalized values → entry: one map for
+    /// all key sets, so an element with a collection costs one allocation.
+    index: HashMap<Box<str>, usize>,
+}
+
+/// The values of an entry's key attributes, by their index in [`Keys::names`].
+trait KeyValues {
+    fn value(&self, name: usize) -> &str;
+}
+
+/// An entry as written: absent key attributes are empty.
+struct TagKey<'t> {
+    tag: &'t Tag,
+    keys: &'t Keys,
+}
+
+impl KeyValues for TagKey<'_> {
+    fn value(&self, name: usize) -> &str {
+        self.tag.attribute(&self.keys.names[name]).unwrap_or("")
+    }
+}
+
+/// An entry inherited from applicationHost.config.
+impl KeyValues for [String] {
+    fn value(&self, name: usize) -> &str {
+        &self[name]
+    }
 }
 
 impl<'s> EntrySet<'s> {
     fn new(collection: &'s crate::iis::schema::Collection) -> EntrySet<'s> {
-        let mut names = Vec::new();
-        let mut sets = Vec::new();
-        for set in collection.key_sets() {
-            sets.push((names.len()..names.len() + set.len()).collect());
-            names.extend(set);
-        }
         EntrySet {
-            case_sensitive: names
-                .iter()
-                .map(|n| collection.item.attributes[*n].case_sensitive)
-                .collect(),
-            names,
-            index: sets.iter().map(|_| HashMap::new()).collect(),
-            sets,
+            keys: &collection.keys,
             entries: Vec::new(),
-            scratch: String::new(),
+            index: HashMap::default(),
         }
     }
 
-    /// The key of an entry: the values of every key attribute, in table order
-    /// (`None` for a collection without keys).
-    fn key_of(&self, tag: &Tag) -> Option<Vec<String>> {
-        if self.names.is_empty() {
-            return None;
-        }
-        Some(
-            self.names
-                .iter()
-                .map(|a| tag.attribute(a).unwrap_or("").to_owned())
-                .collect(),
-        )
+    /// Whether entries are compared at all (some collections have no key).
+    fn has_keys(&self) -> bool {
+        !self.keys.names.is_empty()
     }
 
-    /// Writes the comparable value of key set `set` into `out`; false when
-    /// all its values are empty (such an entry has no key in that set).
-    fn normal(&self, set: usize, key: &[String], out: &mut String) -> bool {
+    /// Writes key set `set`'s number and comparable values into `out`; false
+    /// when all its values are empty (the entry has no key in that set).
+    fn normal(&self, set: usize, key: &(impl KeyValues + ?Sized), out: &mut String) -> bool {
         out.clear();
-        let indexes = &self.sets[set];
-        if indexes.iter().all(|&i| key[i].is_empty()) {
+        let members = self.keys.sets[set].clone();
+        if members.clone().all(|i| key.value(i).is_empty()) {
             return false;
         }
-        for (n, &i) in indexes.iter().enumerate() {
-            if n > 0 {
-                out.push('\u{0}');
-            }
-            if self.case_sensitive[i] {
-                out.push_str(&key[i]);
+        // Key sets are few: the number fits in one char and keeps sets apart.
+        out.push(char::from_u32(set as u32).unwrap_or(char::MAX));
+        for i in members {
+            out.push('\u{0}');
+            let value = key.value(i);
+            if self.keys.case_sensitive[i] {
+                out.push_str(value);
             } else {
-                out.extend(key[i].chars().map(|c| c.to_ascii_lowercase()));
+                out.extend(value.chars().map(|c| c.to_ascii_lowercase()));
             }
         }
         true
     }
 
     /// The entry `key` clashes with: where it is and whether it is inherited.
-    fn find(&mut self, key: &[String]) -> Option<(Span, bool)> {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let found = (0..self.sets.len()).find_map(|set| {
-            self.normal(set, key, &mut scratch)
-                .then(|| self.index[set].get(scratch.as_str()).copied())
+    fn find(&self, key: &(impl KeyValues + ?Sized), scratch: &mut String) -> Option<(Span, bool)> {
+        let found = (0..self.keys.sets.len()).find_map(|set| {
+            self.normal(set, key, scratch)
+                .then(|| self.index.get(scratch.as_str()).copied())
                 .flatten()
         });
-        self.scratch = scratch;
         found.and_then(|i| self.entries[i].clone())
     }
 
-    fn insert(&mut self, key: &[String], span: Span, inherited: bool) {
+    fn insert(
+        &mut self,
+        key: &(impl KeyValues + ?Sized),
+        span: Span,
+        inherited: bool,
+        scratch: &mut String,
+    ) {
         let at = self.entries.len();
-        let mut scratch = std::mem::take(&mut self.scratch);
-        for set in 0..self.sets.len() {
-            if self.normal(set, key, &mut scratch) {
-                self.index[set].entry(scratch.as_str().into()).or_insert(at);
+        for set in 0..self.keys.sets.len() {
+            if self.normal(set, key, scratch) {
+                self.index.entry(scratch.as_str().into()).or_insert(at);
             }
         }
-        self.scratch = scratch;
         self.entries.push(Some((span, inherited)));
     }
 
     /// `<remove>`: every entry that clashes with `key` goes.
-    fn remove_matching(&mut self, key: &[String]) {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        for set in 0..self.sets.len() {
-            if !self.normal(set, key, &mut scratch) {
+    fn remove_matching(&mut self, key: &(impl KeyValues + ?Sized), scratch: &mut String) {
+        for set in 0..self.keys.sets.len() {
+            if !self.normal(set, key, scratch) {
                 continue;
             }
-            let Some(i) = self.index[set].remove(scratch.as_str()) else {
+            let Some(i) = self.index.remove(scratch.as_str()) else {
                 continue;
             };
-            if self.entries[i].take().is_some() && self.sets.len() > 1 {
+            if self.entries[i].take().is_some() && self.keys.sets.len() > 1 {
                 // Its other key sets point at it too.
-                for index in &mut self.index {
-                    index.retain(|_, entry| *entry != i);
-                }
+                self.index.retain(|_, entry| *entry != i);
             }
         }
-        self.scratch = scratch;
     }
 
     fn clear(&mut self) {
         self.entries.clear();
-        self.index.iter_mut().for_each(HashMap::clear);
+        self.index.clear();
     }
 }
 

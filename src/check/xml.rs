@@ -10,8 +10,11 @@
 //! characters, §2.3 names, §2.4 character data, §2.8 prolog, §3.1 tags,
 //! §3.3.3 attribute-value normalization, §4.1 references.)
 
+use std::cell::RefCell;
+use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use quick_xml::events::Event;
@@ -53,13 +56,51 @@ pub struct Tag {
     pub end: usize,
     /// An empty-element tag (`<name/>`): no content, no end tag.
     pub self_closing: bool,
+    name_len: usize,
+    text: TagText,
+    /// Where `text` goes back when the tag is dropped.
+    spares: Spares,
+}
+
+/// The buffers of a [`Tag`]. A configuration file has millions of tags but
+/// only as many alive at once as elements are open: their buffers are
+/// reused instead of allocated and freed for each tag.
+#[derive(Debug, Default)]
+struct TagText {
     /// The text between `<` and `>` (without a closing `/`).
     raw: String,
-    name_len: usize,
     attributes: Vec<RawAttribute>,
     /// Values that differ from their raw text after references and
     /// whitespace are resolved.
     resolved: String,
+}
+
+/// Buffers of dropped tags, shared by a parser and the tags it made.
+#[derive(Clone, Default)]
+struct Spares(Rc<RefCell<Vec<TagText>>>);
+
+impl fmt::Debug for Spares {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Spares")
+    }
+}
+
+impl Spares {
+    /// Empty buffers, reused when there are any.
+    fn take(&self) -> TagText {
+        let mut text = self.0.borrow_mut().pop().unwrap_or_default();
+        text.raw.clear();
+        text.attributes.clear();
+        text.resolved.clear();
+        text
+    }
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        self.spares.0.borrow_mut().push(text);
+    }
 }
 
 #[derive(Debug)]
@@ -103,7 +144,7 @@ impl Attribute<'_> {
 impl Tag {
     /// The element's name without a namespace prefix.
     pub fn name(&self) -> &str {
-        let qualified = &self.raw[..self.name_len];
+        let qualified = &self.text.raw[..self.name_len];
         match memchr::memrchr(b':', qualified.as_bytes()) {
             Some(colon) => &qualified[colon + 1..],
             None => qualified,
@@ -112,7 +153,7 @@ impl Tag {
 
     /// The element's name as written, with any namespace prefix.
     pub fn qualified_name(&self) -> &str {
-        &self.raw[..self.name_len]
+        &self.text.raw[..self.name_len]
     }
 
     /// Where its name is in the file.
@@ -121,11 +162,12 @@ impl Tag {
     }
 
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
-        self.attributes.iter().map(|a| Attribute {
-            name: &self.raw[a.name.clone()],
+        let text = &self.text;
+        text.attributes.iter().map(|a| Attribute {
+            name: &text.raw[a.name.clone()],
             value: match &a.resolved {
-                Some(r) => &self.resolved[r.clone()],
-                None => &self.raw[a.value.clone()],
+                Some(r) => &text.resolved[r.clone()],
+                None => &text.raw[a.value.clone()],
             },
             name_at: self.start + 1 + a.name.start,
             value_at: self.start + 1 + a.value.start,
@@ -138,7 +180,7 @@ impl Tag {
     }
 
     /// Parses the text between `<` and `>` of a tag that starts at `start`.
-    fn parse(raw: &str, start: usize, depth: usize) -> Result<Tag, XmlError> {
+    fn parse(raw: &str, start: usize, depth: usize, spares: &Spares) -> Result<Tag, XmlError> {
         let at = |i: usize| start + 1 + i;
         let name_len = name_length(raw);
         if name_len == 0 {
@@ -149,15 +191,16 @@ impl Tag {
         }
         check_qualified_name(&raw[..name_len])
             .map_err(|m| XmlError::syntax(at(0)..at(name_len), m))?;
+        let mut text = spares.take();
+        text.raw.push_str(raw);
         let mut tag = Tag {
             start,
             depth,
             end: start,
             self_closing: false,
-            raw: raw.to_owned(),
             name_len,
-            attributes: Vec::new(),
-            resolved: String::new(),
+            text,
+            spares: spares.clone(),
         };
         let bytes = raw.as_bytes();
         let mut i = name_len;
@@ -223,6 +266,7 @@ impl Tag {
             let value = value_start..value_start + len;
             i = value.end + 1;
             if tag
+                .text
                 .attributes
                 .iter()
                 .any(|a| raw[a.name.clone()] == raw[name.clone()])
@@ -233,7 +277,7 @@ impl Tag {
                 ));
             }
             let resolved = tag.resolve(&raw[value.clone()], at(value.start))?;
-            tag.attributes.push(RawAttribute {
+            tag.text.attributes.push(RawAttribute {
                 name,
                 value,
                 resolved,
@@ -257,31 +301,32 @@ impl Tag {
         if plain {
             return Ok(None);
         }
-        let begin = self.resolved.len();
+        let resolved = &mut self.text.resolved;
+        let begin = resolved.len();
         let mut rest = value;
         while let Some(c) = rest.chars().next() {
             match c {
                 '&' => {
                     let offset = at + (value.len() - rest.len());
                     let (ch, len) = reference(rest, offset)?;
-                    self.resolved.push(ch);
+                    resolved.push(ch);
                     rest = &rest[len..];
                 }
                 '\r' => {
-                    self.resolved.push(' ');
+                    resolved.push(' ');
                     rest = rest.strip_prefix("\r\n").unwrap_or(&rest[1..]);
                 }
                 '\t' | '\n' => {
-                    self.resolved.push(' ');
+                    resolved.push(' ');
                     rest = &rest[1..];
                 }
                 c => {
-                    self.resolved.push(c);
+                    resolved.push(c);
                     rest = &rest[c.len_utf8()..];
                 }
             }
         }
-        Ok(Some(begin..self.resolved.len()))
+        Ok(Some(begin..resolved.len()))
     }
 }
 
@@ -608,6 +653,7 @@ pub struct Parser {
     /// The last tag was an empty-element tag ending here: its end comes next.
     pending_end: Option<usize>,
     root_seen: bool,
+    spares: Spares,
 }
 
 impl Parser {
@@ -659,6 +705,7 @@ impl Parser {
             depth: 0,
             pending_end: None,
             root_seen: false,
+            spares: Spares::default(),
         }
     }
 
@@ -729,7 +776,7 @@ impl Parser {
             ));
         }
         self.root_seen = true;
-        let mut tag = Tag::parse(&e, before, self.depth + 1)?;
+        let mut tag = Tag::parse(&e, before, self.depth + 1, &self.spares)?;
         tag.end = end;
         tag.self_closing = empty;
         self.depth += 1;

@@ -3,6 +3,9 @@
 //! of the sections the checker covers.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
+
+use foldhash::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -102,34 +105,53 @@ pub struct Collection {
     /// A sibling element with the item's attributes, none required (`applicationPoolDefaults`).
     pub defaults: Option<String>,
     pub item: Element,
+    pub keys: Keys,
 }
 
 impl Collection {
-    /// The attributes that identify an item: each `key` on its own, and the `ckey` ones together.
-    pub fn key_sets(&self) -> Vec<Vec<&str>> {
-        let mut sets: Vec<Vec<&str>> = self
-            .item
-            .attributes
-            .iter()
-            .filter(|(_, a)| a.key)
-            .map(|(n, _)| vec![n.as_str()])
-            .collect();
-        let combined: Vec<&str> = self
-            .item
+    /// All attributes that make up some key.
+    pub fn key_attributes(&self) -> Vec<&str> {
+        self.keys.names.iter().map(String::as_str).collect()
+    }
+}
+
+/// The attributes that identify a collection's items: each `key` attribute
+/// on its own, and the `ckey` ones together (a key set). Worked out once
+/// from the tables, because `check` needs it for every collection element.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    /// The key attributes, in table order; each key set's names together.
+    pub names: Vec<String>,
+    /// Each key set, as a range of `names`.
+    pub sets: Vec<Range<usize>>,
+    /// Whether `names[i]`'s values are compared case-sensitively.
+    pub case_sensitive: Vec<bool>,
+}
+
+impl Keys {
+    fn of(item: &Element) -> Keys {
+        let mut keys = Keys::default();
+        for single in item.attributes.iter().filter(|(_, a)| a.key) {
+            keys.add_set(vec![single]);
+        }
+        let combined: Vec<_> = item
             .attributes
             .iter()
             .filter(|(_, a)| a.combined_key)
-            .map(|(n, _)| n.as_str())
             .collect();
         if !combined.is_empty() {
-            sets.push(combined);
+            keys.add_set(combined);
         }
-        sets
+        keys
     }
 
-    /// All attributes that make up some key.
-    pub fn key_attributes(&self) -> Vec<&str> {
-        self.key_sets().into_iter().flatten().collect()
+    fn add_set(&mut self, members: Vec<(&String, &Attribute)>) {
+        let start = self.names.len();
+        for (name, attribute) in members {
+            self.names.push(name.clone());
+            self.case_sensitive.push(attribute.case_sensitive);
+        }
+        self.sets.push(start..self.names.len());
     }
 }
 
@@ -147,6 +169,13 @@ pub struct Section {
 #[derive(Debug)]
 pub struct Schema {
     pub sections: BTreeMap<String, Section>,
+    /// Lower-case name → name, for names written in another case (the
+    /// first in name order wins, as a search in order would find).
+    by_lower_name: HashMap<String, String>,
+    /// Every group path (`system.webServer`, `system.webServer/security`).
+    /// `check` asks for each element under a group: this is a lookup, not a
+    /// search through every section.
+    groups: HashSet<String>,
 }
 
 impl Schema {
@@ -158,18 +187,35 @@ impl Schema {
         })
     }
 
+    /// A section by name; case-insensitive when no name matches exactly.
     pub fn section(&self, name: &str) -> Option<&Section> {
         self.sections.get(name).or_else(|| {
-            self.sections
-                .values()
-                .find(|s| s.name.eq_ignore_ascii_case(name))
+            let canonical = self.by_lower_name.get(&name.to_ascii_lowercase())?;
+            self.sections.get(canonical)
         })
     }
 
     /// Section names that are groups of other sections (`system.webServer`, `system.webServer/security`).
     pub fn is_group(&self, path: &str) -> bool {
-        let prefix = format!("{path}/");
-        self.sections.keys().any(|k| k.starts_with(&prefix))
+        self.groups.contains(path)
+    }
+
+    fn new(sections: BTreeMap<String, Section>) -> Schema {
+        let mut by_lower_name = HashMap::default();
+        let mut groups = HashSet::default();
+        for name in sections.keys() {
+            by_lower_name
+                .entry(name.to_ascii_lowercase())
+                .or_insert_with(|| name.clone());
+            for (slash, _) in name.match_indices('/') {
+                groups.insert(name[..slash].to_owned());
+            }
+        }
+        Schema {
+            sections,
+            by_lower_name,
+            groups,
+        }
     }
 
     /// The section a short name (`handlers`, `asp`) means, when exactly one matches.
@@ -220,7 +266,7 @@ impl Schema {
                 },
             );
         }
-        Ok(Schema { sections })
+        Ok(Schema::new(sections))
     }
 }
 
@@ -347,6 +393,7 @@ fn build_element(spec: &ElementSpec) -> Result<Element, String> {
             remove: c.remove.clone(),
             clear: c.clear.clone(),
             defaults: c.defaults.clone(),
+            keys: Keys::of(&item),
             item,
         }));
     }
