@@ -4,8 +4,10 @@
 //! sections, `<location overrideMode>` unlocks, inherited collection entries).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 
 use foldhash::HashMap;
+use hashbrown::HashTable;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -164,6 +166,7 @@ pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Chec
         section_at_root: true,
         site: String::new(),
         scratch: String::new(),
+        spare_stores: Vec::new(),
     };
     let walked = xml.and_then(|mut xml| walker.document(&mut xml));
     match walked {
@@ -233,6 +236,8 @@ struct Walker<'a> {
     site: String,
     /// Where collection keys are normalized, so a lookup allocates nothing.
     scratch: String,
+    /// The memory of finished collection elements' entry sets, for reuse.
+    spare_stores: Vec<EntryStore>,
 }
 
 /// A section set in a `<location>`: its lower-case name and where.
@@ -775,7 +780,9 @@ impl Walker<'_> {
                 }
             }
         }
-        let mut entries = spec.collection.as_deref().map(EntrySet::new);
+        let mut entries = spec.collection.as_deref().map(|collection| {
+            EntrySet::new(collection, self.spare_stores.pop().unwrap_or_default())
+        });
         if let Some(entries) = &mut entries {
             if self.kind == Kind::WebConfig {
                 for facts in self.server.apphost.iter() {
@@ -836,6 +843,11 @@ impl Walker<'_> {
             } else if !spec.unchecked.iter().any(|u| u == name) {
                 self.unknown_element(&child, spec);
             }
+        }
+        // Emptying a table costs its capacity: large ones (a server's sites)
+        // are freed, not kept for the many small collections.
+        if let Some(entries) = entries.filter(|e| e.store.index.capacity() <= 64) {
+            self.spare_stores.push(entries.store);
         }
         Ok(())
     }
@@ -936,11 +948,74 @@ const BOOLEAN: crate::iis::schema::Attribute =
 /// normalized keys and where each entry is are kept.
 struct EntrySet<'s> {
     keys: &'s Keys,
+    store: EntryStore,
+}
+
+/// The memory of an [`EntrySet`], reused from one collection element to the
+/// next (a configuration file has one per site, application and location).
+#[derive(Default)]
+struct EntryStore {
     /// Where each entry is, and whether it is inherited; `None` once removed.
     entries: Vec<Option<(Span, bool)>>,
-    /// Each key set's number and normalized values → entry: one map for
-    /// all key sets, so an element with a collection costs one allocation.
-    index: HashMap<Box<str>, usize>,
+    /// The normalized keys, one after another: one buffer instead of a
+    /// string per entry.
+    text: String,
+    /// Each key set's number and normalized values (a range of `text`) →
+    /// entry: one table for all key sets.
+    index: HashTable<Indexed>,
+    hasher: foldhash::fast::RandomState,
+}
+
+struct Indexed {
+    key: Range<usize>,
+    entry: usize,
+}
+
+impl EntryStore {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
+        self.index.clear();
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn get(&self, key: &str) -> Option<usize> {
+        let text = &self.text;
+        self.index
+            .find(self.hash(key), |i| &text[i.key.clone()] == key)
+            .map(|i| i.entry)
+    }
+
+    /// Indexes `key` for `entry` unless an entry has it already.
+    fn index(&mut self, key: &str, entry: usize) {
+        if self.get(key).is_some() {
+            return;
+        }
+        let start = self.text.len();
+        self.text.push_str(key);
+        let indexed = Indexed {
+            key: start..self.text.len(),
+            entry,
+        };
+        let text = &self.text;
+        let hasher = &self.hasher;
+        self.index.insert_unique(self.hash(key), indexed, |i| {
+            hasher.hash_one(&text[i.key.clone()])
+        });
+    }
+
+    /// Takes `key` out of the index; the entry it led to.
+    fn unindex(&mut self, key: &str) -> Option<usize> {
+        let text = &self.text;
+        let found = self
+            .index
+            .find_entry(self.hash(key), |i| &text[i.key.clone()] == key)
+            .ok()?;
+        Some(found.remove().0.entry)
+    }
 }
 
 /// The values of an entry's key attributes, by their index in [`Keys::names`].
@@ -968,11 +1043,11 @@ impl KeyValues for [String] {
 }
 
 impl<'s> EntrySet<'s> {
-    fn new(collection: &'s crate::iis::schema::Collection) -> EntrySet<'s> {
+    fn new(collection: &'s crate::iis::schema::Collection, mut store: EntryStore) -> EntrySet<'s> {
+        store.clear();
         EntrySet {
             keys: &collection.keys,
-            entries: Vec::new(),
-            index: HashMap::default(),
+            store,
         }
     }
 
@@ -1007,10 +1082,10 @@ impl<'s> EntrySet<'s> {
     fn find(&self, key: &(impl KeyValues + ?Sized), scratch: &mut String) -> Option<(Span, bool)> {
         let found = (0..self.keys.sets.len()).find_map(|set| {
             self.normal(set, key, scratch)
-                .then(|| self.index.get(scratch.as_str()).copied())
+                .then(|| self.store.get(scratch))
                 .flatten()
         });
-        found.and_then(|i| self.entries[i].clone())
+        found.and_then(|i| self.store.entries[i].clone())
     }
 
     fn insert(
@@ -1020,13 +1095,13 @@ impl<'s> EntrySet<'s> {
         inherited: bool,
         scratch: &mut String,
     ) {
-        let at = self.entries.len();
+        let at = self.store.entries.len();
         for set in 0..self.keys.sets.len() {
             if self.normal(set, key, scratch) {
-                self.index.entry(scratch.as_str().into()).or_insert(at);
+                self.store.index(scratch, at);
             }
         }
-        self.entries.push(Some((span, inherited)));
+        self.store.entries.push(Some((span, inherited)));
     }
 
     /// `<remove>`: every entry that clashes with `key` goes.
@@ -1035,19 +1110,18 @@ impl<'s> EntrySet<'s> {
             if !self.normal(set, key, scratch) {
                 continue;
             }
-            let Some(i) = self.index.remove(scratch.as_str()) else {
+            let Some(i) = self.store.unindex(scratch) else {
                 continue;
             };
-            if self.entries[i].take().is_some() && self.keys.sets.len() > 1 {
+            if self.store.entries[i].take().is_some() && self.keys.sets.len() > 1 {
                 // Its other key sets point at it too.
-                self.index.retain(|_, entry| *entry != i);
+                self.store.index.retain(|indexed| indexed.entry != i);
             }
         }
     }
 
     fn clear(&mut self) {
-        self.entries.clear();
-        self.index.clear();
+        self.store.clear();
     }
 }
 
