@@ -74,9 +74,9 @@ pub struct Server<'a> {
 
 impl Server<'_> {
     fn declaration(&self, section: &str) -> Option<(Definition, OverrideMode)> {
-        let lower = section.to_ascii_lowercase();
         if let Some(facts) = &self.apphost {
             if !facts.declared.is_empty() {
+                let lower = section.to_ascii_lowercase();
                 return facts.declared.get(&lower).map(|(_, d, o)| (*d, *o));
             }
         }
@@ -167,6 +167,7 @@ pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Chec
         site: String::new(),
         scratch: String::new(),
         spare_stores: Vec::new(),
+        path: String::new(),
     };
     let walked = xml.and_then(|mut xml| walker.document(&mut xml));
     match walked {
@@ -238,6 +239,8 @@ struct Walker<'a> {
     scratch: String,
     /// The memory of finished collection elements' entry sets, for reuse.
     spare_stores: Vec<EntryStore>,
+    /// The buffer for the path of the element being walked in a section.
+    path: String,
 }
 
 /// A section set in a `<location>`: its lower-case name and where.
@@ -369,7 +372,8 @@ impl Walker<'_> {
         }
         let mode = tag.attribute("overrideMode").and_then(OverrideMode::parse);
         let normalized = if path == "." { "" } else { path };
-        self.location_sections = Some(Vec::new());
+        // Only a block with an override mode needs its sections' names.
+        self.location_sections = mode.map(|_| Vec::new());
         self.inherit_in_children = !tag
             .attribute("inheritInChildApplications")
             .is_some_and(|v| v.eq_ignore_ascii_case("false"));
@@ -505,8 +509,7 @@ impl Walker<'_> {
                 sections.push(full.clone());
             }
             if let Some(section) = schema.section(&full).filter(|s| s.schema.is_some()) {
-                let name = section.name.clone();
-                self.section(xml, &child, &name, location)?;
+                self.section(xml, &child, &section.name, location)?;
             } else if self.server.is_declared(&full) || schema.section(&full).is_some() {
                 self.placement_and_locks(&child, &full, location);
                 self.note_not_checked(&child, &full);
@@ -647,8 +650,12 @@ impl Walker<'_> {
         };
         let global = location.is_empty() || location == ".";
         self.section_at_root = global;
-        let mut path = section.to_ascii_lowercase();
-        self.element(xml, tag, element, &mut path, global, false)
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        path.extend(section.chars().map(|c| c.to_ascii_lowercase()));
+        let walked = self.element(xml, tag, element, &mut path, global, false);
+        self.path = path;
+        walked
     }
 
     /// Notes what the cross-file checks need from a collection entry

@@ -15,7 +15,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use quick_xml::events::Event;
 
@@ -85,14 +85,11 @@ impl fmt::Debug for Spares {
     }
 }
 
-impl Spares {
-    /// Empty buffers, reused when there are any.
-    fn take(&self) -> TagText {
-        let mut text = self.0.borrow_mut().pop().unwrap_or_default();
-        text.raw.clear();
-        text.attributes.clear();
-        text.resolved.clear();
-        text
+impl TagText {
+    fn clear(&mut self) {
+        self.raw.clear();
+        self.attributes.clear();
+        self.resolved.clear();
     }
 }
 
@@ -176,11 +173,48 @@ impl Tag {
     }
 
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes().find(|a| a.name == name).map(|a| a.value)
+        // Called for every key of every collection entry: compares names
+        // without building an `Attribute` for each.
+        let text = &self.text;
+        let found = text
+            .attributes
+            .iter()
+            .find(|a| &text.raw[a.name.clone()] == name)?;
+        Some(match &found.resolved {
+            Some(r) => &text.resolved[r.clone()],
+            None => &text.raw[found.value.clone()],
+        })
     }
 
-    /// Parses the text between `<` and `>` of a tag that starts at `start`.
-    fn parse(raw: &str, start: usize, depth: usize, spares: &Spares) -> Result<Tag, XmlError> {
+    fn new(data: TagData, spares: Spares) -> Tag {
+        Tag {
+            start: data.start,
+            depth: data.depth,
+            end: data.end,
+            self_closing: data.self_closing,
+            name_len: data.name_len,
+            text: data.text,
+            spares,
+        }
+    }
+}
+
+/// A tag as the tokenizer reads it: a [`Tag`] without the way back for its
+/// buffers, so that it can be read on another thread.
+#[derive(Debug)]
+struct TagData {
+    start: usize,
+    depth: usize,
+    end: usize,
+    self_closing: bool,
+    name_len: usize,
+    text: TagText,
+}
+
+impl TagData {
+    /// Parses the text between `<` and `>` of a tag that starts at `start`,
+    /// into the emptied buffers `text`.
+    fn parse(raw: &str, start: usize, depth: usize, text: TagText) -> Result<TagData, XmlError> {
         let at = |i: usize| start + 1 + i;
         let name_len = name_length(raw);
         if name_len == 0 {
@@ -191,16 +225,15 @@ impl Tag {
         }
         check_qualified_name(&raw[..name_len])
             .map_err(|m| XmlError::syntax(at(0)..at(name_len), m))?;
-        let mut text = spares.take();
+        let mut text = text;
         text.raw.push_str(raw);
-        let mut tag = Tag {
+        let mut tag = TagData {
             start,
             depth,
             end: start,
             self_closing: false,
             name_len,
             text,
-            spares: spares.clone(),
         };
         let bytes = raw.as_bytes();
         let mut i = name_len;
@@ -644,43 +677,30 @@ impl AsRef<str> for FileText {
     }
 }
 
-/// Reads a configuration file one element at a time.
-pub struct Parser {
-    reader: quick_xml::Reader<io::BufReader<Tracked<Box<dyn Read>>>>,
+/// What the tokenizer read next: [`Item`]s, with tags not yet tied to the
+/// parser that hands them out.
+#[derive(Debug)]
+enum Token {
+    Start(TagData),
+    End(Range<usize>),
+    Eof,
+}
+
+/// Reads a file's XML events, checks them, and turns the tags into tokens.
+struct Tokenizer {
+    reader: quick_xml::Reader<io::BufReader<Tracked<Box<dyn Read + Send>>>>,
     buf: Vec<u8>,
     /// Elements open now.
     depth: usize,
     /// The last tag was an empty-element tag ending here: its end comes next.
     pending_end: Option<usize>,
     root_seen: bool,
-    spares: Spares,
+    /// Buffers for the next tags (given back by the tags' users).
+    spare: Vec<TagText>,
 }
 
-impl Parser {
-    /// A parser over the text of `file` (in memory, or read again from disk
-    /// when the file is streamed).
-    pub fn new(file: &Arc<SourceFile>) -> Result<Parser, XmlError> {
-        Ok(match file.reopen() {
-            Some(reader) => {
-                let reader = reader.map_err(XmlError::Io)?;
-                Parser::over(Box::new(reader), Some(Arc::clone(file)))
-            }
-            None => Parser::over(
-                Box::new(InMemory {
-                    text: FileText(Arc::clone(file)),
-                    at: 0,
-                }),
-                None,
-            ),
-        })
-    }
-
-    /// A parser over text shared with the caller (`review`'s documents).
-    pub fn over_text(text: Arc<str>) -> Parser {
-        Parser::over(Box::new(InMemory { text, at: 0 }), None)
-    }
-
-    fn over(inner: Box<dyn Read>, marks: Option<Arc<SourceFile>>) -> Parser {
+impl Tokenizer {
+    fn new(inner: Box<dyn Read + Send>, marks: Option<Arc<SourceFile>>) -> Tokenizer {
         let tracked = Tracked {
             inner,
             marks,
@@ -699,68 +719,35 @@ impl Parser {
         config.allow_dangling_amp = false;
         config.expand_empty_elements = false;
         config.trim_text(false);
-        Parser {
+        Tokenizer {
             reader,
             buf: Vec::new(),
             depth: 0,
             pending_end: None,
             root_seen: false,
-            spares: Spares::default(),
+            spare: Vec::new(),
         }
     }
 
-    /// The root element.
-    pub fn root(&mut self) -> Result<Tag, XmlError> {
-        match self.next_item()? {
-            Item::Start(tag) => Ok(tag),
-            // `next_item` fails before the end of a file without a root element.
-            Item::End(_) | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
-        }
-    }
-
-    /// The next child element of `parent` (skipping, but checking, the rest
-    /// of the previous child), or `None` when `parent` ends.
-    pub fn next_child(&mut self, parent: &Tag) -> Result<Option<Tag>, XmlError> {
-        loop {
-            if self.depth < parent.depth {
-                return Ok(None);
-            }
-            let at_parent = self.depth == parent.depth;
-            match self.next_item()? {
-                Item::Start(tag) if at_parent => return Ok(Some(tag)),
-                Item::Start(_) | Item::End(_) => {}
-                Item::Eof => return Ok(None),
-            }
-        }
-    }
-
-    /// Reads the rest of the file, checking it (call after the root element).
-    pub fn finish(&mut self) -> Result<(), XmlError> {
-        while !matches!(self.next_item()?, Item::Eof) {}
-        Ok(())
-    }
-
-    /// The next tag or the end of the file, for a reader that wants every
-    /// element and where each ends ([`crate::review`]'s documents).
-    pub fn next_item(&mut self) -> Result<Item, XmlError> {
+    fn next_token(&mut self) -> Result<Token, XmlError> {
         if let Some(at) = self.pending_end.take() {
             self.depth -= 1;
-            return Ok(Item::End(at..at));
+            return Ok(Token::End(at..at));
         }
         loop {
             let mut buf = std::mem::take(&mut self.buf);
             buf.clear();
-            let item = self.read_one(&mut buf);
+            let token = self.read_one(&mut buf);
             self.buf = buf;
-            if let Some(item) = item? {
-                return Ok(item);
+            if let Some(token) = token? {
+                return Ok(token);
             }
         }
     }
 
     /// Reads one event: a start or end tag or the end of the file is an
     /// item; the rest is checked and skipped (`None`).
-    fn read_one(&mut self, buf: &mut Vec<u8>) -> Result<Option<Item>, XmlError> {
+    fn read_one(&mut self, buf: &mut Vec<u8>) -> Result<Option<Token>, XmlError> {
         let before = self.reader.buffer_position() as usize;
         let event = self.reader.read_event_into(buf);
         let end = self.reader.buffer_position() as usize;
@@ -776,12 +763,14 @@ impl Parser {
             ));
         }
         self.root_seen = true;
-        let mut tag = Tag::parse(&e, before, self.depth + 1, &self.spares)?;
+        let mut text = self.spare.pop().unwrap_or_default();
+        text.clear();
+        let mut tag = TagData::parse(&e, before, self.depth + 1, text)?;
         tag.end = end;
         tag.self_closing = empty;
         self.depth += 1;
         self.pending_end = empty.then_some(end);
-        Ok(Some(Item::Start(tag)))
+        Ok(Some(Token::Start(tag)))
     }
 
     /// Everything but start tags: an end tag or the end of the file is an
@@ -791,11 +780,11 @@ impl Parser {
         event: quick_xml::Result<Event>,
         before: usize,
         end: usize,
-    ) -> Result<Option<Item>, XmlError> {
+    ) -> Result<Option<Token>, XmlError> {
         match event {
             Ok(Event::End(_)) => {
                 self.depth -= 1;
-                return Ok(Some(Item::End(before..end)));
+                return Ok(Some(Token::End(before..end)));
             }
             Ok(Event::Text(text)) => self.text(&text, before)?,
             Ok(Event::CData(_)) if self.depth == 0 => {
@@ -853,7 +842,7 @@ impl Parser {
                 if !self.root_seen {
                     return Err(XmlError::syntax(end..end, "the file has no root element"));
                 }
-                return Ok(Some(Item::Eof));
+                return Ok(Some(Token::Eof));
             }
             Ok(Event::Comment(_) | Event::CData(_)) => {}
             Ok(Event::Start(_) | Event::Empty(_)) => unreachable!("start tags are read by `next`"),
@@ -904,6 +893,210 @@ impl Parser {
             quick_xml::Error::IllFormed(e) => XmlError::syntax(at..at + 1, ill_formed(e)),
             other => XmlError::syntax(at..at + 1, other.to_string()),
         }
+    }
+}
+
+/// Tokens read ahead on another thread, in batches: one core reads and
+/// tokenizes a large file while the other checks it.
+struct ReadAhead {
+    batches: mpsc::Receiver<Vec<Result<Token, XmlError>>>,
+    /// Emptied batches and tag buffers go back to the reading thread, so
+    /// that neither thread allocates for every tag.
+    returns: mpsc::Sender<Returned>,
+    /// The batch being handed out, last token first.
+    batch: Vec<Result<Token, XmlError>>,
+}
+
+struct Returned {
+    batch: Vec<Result<Token, XmlError>>,
+    texts: Vec<TagText>,
+}
+
+/// Tokens per batch: enough to make passing a batch cheap per token, few
+/// enough to keep the tags in flight to a few hundred kilobytes.
+const BATCH: usize = 512;
+
+impl ReadAhead {
+    fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
+        let (batch_sender, batches) = mpsc::sync_channel(2);
+        let (returns, returned) = mpsc::channel::<Returned>();
+        std::thread::Builder::new()
+            .name("read-ahead".to_owned())
+            .spawn(move || {
+                let mut empty = Vec::new();
+                loop {
+                    while let Ok(r) = returned.try_recv() {
+                        tokenizer.spare.extend(r.texts);
+                        empty.push(r.batch);
+                    }
+                    let mut batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
+                    let mut last = false;
+                    while batch.len() < BATCH && !last {
+                        let token = tokenizer.next_token();
+                        last = matches!(token, Ok(Token::Eof) | Err(_));
+                        batch.push(token);
+                    }
+                    // The parser was dropped: nobody wants the rest.
+                    if batch_sender.send(batch).is_err() || last {
+                        return;
+                    }
+                }
+            })
+            .map_err(XmlError::Io)?;
+        Ok(ReadAhead {
+            batches,
+            returns,
+            batch: Vec::new(),
+        })
+    }
+
+    fn next_token(&mut self, spares: &Spares) -> Result<Token, XmlError> {
+        loop {
+            if let Some(token) = self.batch.pop() {
+                return token;
+            }
+            let texts = std::mem::take(&mut *spares.0.borrow_mut());
+            let batch = std::mem::take(&mut self.batch);
+            // The thread ends after the last token; then nothing is returned.
+            let _ = self.returns.send(Returned { batch, texts });
+            match self.batches.recv() {
+                Ok(mut batch) => {
+                    batch.reverse();
+                    self.batch = batch;
+                }
+                // The reading thread ends only after the end of the file or
+                // an error, which are handed out last; a panic ends it too.
+                Err(_) => {
+                    return Err(XmlError::Io(io::Error::other(
+                        "the thread reading the file stopped",
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Where a parser's tokens come from.
+enum Tokens {
+    /// Read when asked, on this thread.
+    Here(Box<Tokenizer>),
+    /// Read ahead on another thread.
+    Ahead(ReadAhead),
+}
+
+/// Reads a configuration file one element at a time.
+pub struct Parser {
+    tokens: Tokens,
+    /// Elements open now, as far as the items handed out go.
+    depth: usize,
+    /// Buffers of dropped tags.
+    spares: Spares,
+    /// The end of the file was handed out (the tokens end there).
+    ended: bool,
+}
+
+impl Parser {
+    /// A parser over the text of `file`: in memory, or read again from disk
+    /// when the file is streamed, on a second thread when there is a
+    /// second core.
+    pub fn new(file: &Arc<SourceFile>) -> Result<Parser, XmlError> {
+        let tokens = match file.reopen() {
+            Some(reader) => {
+                let reader = reader.map_err(XmlError::Io)?;
+                let tokenizer = Tokenizer::new(Box::new(reader), Some(Arc::clone(file)));
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                if cores > 1 {
+                    Tokens::Ahead(ReadAhead::start(tokenizer)?)
+                } else {
+                    Tokens::Here(Box::new(tokenizer))
+                }
+            }
+            None => Tokens::Here(Box::new(Tokenizer::new(
+                Box::new(InMemory {
+                    text: FileText(Arc::clone(file)),
+                    at: 0,
+                }),
+                None,
+            ))),
+        };
+        Ok(Parser::over(tokens))
+    }
+
+    /// A parser over text shared with the caller (`review`'s documents).
+    pub fn over_text(text: Arc<str>) -> Parser {
+        let tokenizer = Tokenizer::new(Box::new(InMemory { text, at: 0 }), None);
+        Parser::over(Tokens::Here(Box::new(tokenizer)))
+    }
+
+    fn over(tokens: Tokens) -> Parser {
+        Parser {
+            tokens,
+            depth: 0,
+            spares: Spares::default(),
+            ended: false,
+        }
+    }
+
+    /// The root element.
+    pub fn root(&mut self) -> Result<Tag, XmlError> {
+        match self.next_item()? {
+            Item::Start(tag) => Ok(tag),
+            // `next_item` fails before the end of a file without a root element.
+            Item::End(_) | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
+        }
+    }
+
+    /// The next child element of `parent` (skipping, but checking, the rest
+    /// of the previous child), or `None` when `parent` ends.
+    pub fn next_child(&mut self, parent: &Tag) -> Result<Option<Tag>, XmlError> {
+        loop {
+            if self.depth < parent.depth {
+                return Ok(None);
+            }
+            let at_parent = self.depth == parent.depth;
+            match self.next_item()? {
+                Item::Start(tag) if at_parent => return Ok(Some(tag)),
+                Item::Start(_) | Item::End(_) => {}
+                Item::Eof => return Ok(None),
+            }
+        }
+    }
+
+    /// Reads the rest of the file, checking it (call after the root element).
+    pub fn finish(&mut self) -> Result<(), XmlError> {
+        while !matches!(self.next_item()?, Item::Eof) {}
+        Ok(())
+    }
+
+    /// The next tag or the end of the file, for a reader that wants every
+    /// element and where each ends ([`crate::review`]'s documents).
+    pub fn next_item(&mut self) -> Result<Item, XmlError> {
+        if self.ended {
+            return Ok(Item::Eof);
+        }
+        let token = match &mut self.tokens {
+            Tokens::Here(tokenizer) => {
+                if tokenizer.spare.is_empty() {
+                    tokenizer.spare.append(&mut self.spares.0.borrow_mut());
+                }
+                tokenizer.next_token()
+            }
+            Tokens::Ahead(ahead) => ahead.next_token(&self.spares),
+        };
+        Ok(match token? {
+            Token::Start(data) => {
+                self.depth += 1;
+                Item::Start(Tag::new(data, self.spares.clone()))
+            }
+            Token::End(at) => {
+                self.depth -= 1;
+                Item::End(at)
+            }
+            Token::Eof => {
+                self.ended = true;
+                Item::Eof
+            }
+        })
     }
 }
 
