@@ -89,11 +89,86 @@ impl Attribute {
 /// An element: its attributes, child elements and optional collection.
 #[derive(Debug, Clone, Default)]
 pub struct Element {
-    pub attributes: BTreeMap<String, Attribute>,
-    pub elements: BTreeMap<String, Element>,
+    pub attributes: Names<Attribute>,
+    pub elements: Names<Element>,
     pub collection: Option<Box<Collection>>,
     /// Child elements IIS has but the tables do not describe.
     pub unchecked: Vec<String>,
+}
+
+/// The named parts of an element (attributes, child elements), in name
+/// order. `check` looks up every attribute and child element it reads in
+/// these short lists: a scan that compares lengths first mostly decides
+/// without comparing text, where a tree compares text at every step.
+#[derive(Debug, Clone)]
+pub struct Names<T>(Vec<(String, T)>);
+
+impl<T> Default for Names<T> {
+    fn default() -> Self {
+        Names(Vec::new())
+    }
+}
+
+impl<T> Names<T> {
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.len() == name.len() && n == name)
+            .map(|(_, value)| value)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Adds or replaces `name`, keeping name order.
+    pub fn insert(&mut self, name: String, value: T) {
+        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(&name)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.0.iter().map(|(n, value)| (n, value))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut T)> {
+        self.0.iter_mut().map(|(n, value)| (&*n, value))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(n, _)| n)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.0.iter_mut().map(|(_, value)| value)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Names<T> {
+    type Item = (&'a String, &'a T);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, T)>,
+        fn(&'a (String, T)) -> (&'a String, &'a T),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(n, value)| (n, value))
+    }
+}
+
+impl<T> std::ops::Index<&str> for Names<T> {
+    type Output = T;
+
+    fn index(&self, name: &str) -> &T {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no `{name}` in the tables"))
+    }
 }
 
 /// A collection: the names of its directives and the schema of its items.
