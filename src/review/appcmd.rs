@@ -1080,7 +1080,7 @@ impl Simulation<'_> {
             let mut path = element.to_vec();
             let mut spec_here = spec;
             for name in &names[..names.len() - 1] {
-                spec_here = spec_here.and_then(|s| s.elements.get(*name));
+                spec_here = spec_here.and_then(|s| s.elements.get(name));
                 path = ensure_path(&mut self.server.apphost, &path, &[name]);
             }
             let attribute = names[names.len() - 1];
