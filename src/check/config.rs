@@ -158,6 +158,7 @@ pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Chec
         server,
         out: Vec::new(),
         sections_seen: HashMap::default(),
+        section_numbers: HashMap::default(),
         not_checked: BTreeSet::new(),
         facts: ServerFacts::default(),
         web: WebConfigFacts::default(),
@@ -221,9 +222,12 @@ struct Walker<'a> {
     kind: Kind,
     server: &'a Server<'a>,
     out: Vec<Diagnostic>,
-    /// Location path → (section lower-case, where first seen). A hosting
+    /// Location path → (section number, where first seen). A hosting
     /// server has one `<location>` per site: only offsets are kept.
     sections_seen: HashMap<Box<str>, Vec<SeenSection>>,
+    /// Lower-case section names, numbered: a hosting server sets the same
+    /// few sections in every `<location>`.
+    section_numbers: HashMap<Box<str>, u32>,
     not_checked: BTreeSet<String>,
     facts: ServerFacts,
     web: WebConfigFacts,
@@ -243,8 +247,8 @@ struct Walker<'a> {
     path: String,
 }
 
-/// A section set in a `<location>`: its lower-case name and where.
-type SeenSection = (Box<str>, Range<usize>);
+/// A section set in a `<location>`: its number in `section_numbers` and where.
+type SeenSection = (u32, Range<usize>);
 
 /// Section groups that contain sections (and the groups inside them).
 const TOP_GROUPS: &[&str] = &["system.webServer", "system.applicationHost"];
@@ -545,14 +549,26 @@ impl Walker<'_> {
 
     /// The first time `section` was given for `location`, remembering this one.
     fn first_seen(&mut self, location: &str, section: &str, at: Range<usize>) -> Option<Span> {
+        let mut lower = std::mem::take(&mut self.scratch);
+        lower.clear();
+        lower.extend(section.chars().map(|c| c.to_ascii_lowercase()));
+        let next = self.section_numbers.len() as u32;
+        let number = match self.section_numbers.get(lower.as_str()) {
+            Some(&n) => n,
+            None => {
+                self.section_numbers.insert(lower.as_str().into(), next);
+                next
+            }
+        };
+        self.scratch = lower;
         if !self.sections_seen.contains_key(location) {
             self.sections_seen.insert(location.into(), Vec::new());
         }
         let seen = self.sections_seen.get_mut(location)?;
-        match seen.iter().find(|(s, _)| s.eq_ignore_ascii_case(section)) {
+        match seen.iter().find(|(s, _)| *s == number) {
             Some((_, first)) => Some(Span::new(self.file, first.clone())),
             None => {
-                seen.push((section.to_ascii_lowercase().into(), at));
+                seen.push((number, at));
                 None
             }
         }

@@ -57,6 +57,8 @@ pub struct Tag {
     /// An empty-element tag (`<name/>`): no content, no end tag.
     pub self_closing: bool,
     name_len: usize,
+    /// Where the name after any prefix starts (the tag's name is read often).
+    local_start: usize,
     text: TagText,
     /// Where `text` goes back when the tag is dropped.
     spares: Spares,
@@ -141,11 +143,7 @@ impl Attribute<'_> {
 impl Tag {
     /// The element's name without a namespace prefix.
     pub fn name(&self) -> &str {
-        let qualified = &self.text.raw[..self.name_len];
-        match memchr::memrchr(b':', qualified.as_bytes()) {
-            Some(colon) => &qualified[colon + 1..],
-            None => qualified,
-        }
+        &self.text.raw[self.local_start..self.name_len]
     }
 
     /// The element's name as written, with any namespace prefix.
@@ -193,6 +191,7 @@ impl Tag {
             end: data.end,
             self_closing: data.self_closing,
             name_len: data.name_len,
+            local_start: data.local_start,
             text: data.text,
             spares,
         }
@@ -208,6 +207,7 @@ struct TagData {
     end: usize,
     self_closing: bool,
     name_len: usize,
+    local_start: usize,
     text: TagText,
 }
 
@@ -227,12 +227,15 @@ impl TagData {
             .map_err(|m| XmlError::syntax(at(0)..at(name_len), m))?;
         let mut text = text;
         text.raw.push_str(raw);
+        let local_start =
+            memchr::memrchr(b':', &raw.as_bytes()[..name_len]).map_or(0, |colon| colon + 1);
         let mut tag = TagData {
             start,
             depth,
             end: start,
             self_closing: false,
             name_len,
+            local_start,
             text,
         };
         let bytes = raw.as_bytes();
@@ -914,7 +917,7 @@ struct Returned {
 
 /// Tokens per batch: enough to make passing a batch cheap per token, few
 /// enough to keep the tags in flight to a few hundred kilobytes.
-const BATCH: usize = 512;
+const BATCH: usize = 1024;
 
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
