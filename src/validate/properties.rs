@@ -264,7 +264,8 @@ fn check_json(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diag
             );
         }
     };
-    let validator = jsonschema::validator_for(&spec.schema).ok()?;
+    let validator =
+        jsonschema::draft7::new(&crate::settings::catalogue::draft7_schema(&spec.schema)).ok()?;
     let problems: Vec<String> = validator
         .iter_errors(&parsed)
         .map(|e| {
