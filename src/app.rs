@@ -235,14 +235,16 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
         write_stdout(&out);
     } else {
         write_artifacts(&args.output, &artifacts, args.force)?;
-        eprintln!(
-            "wrote {} files to {}:",
+        // One write: stderr is unbuffered, and each piece would be a call.
+        let mut summary = format!(
+            "wrote {} files to {}:\n",
             artifacts.len(),
             args.output.display()
         );
         for artifact in &artifacts {
-            eprintln!("  {}", artifact.path);
+            summary.push_str(&format!("  {}\n", artifact.path));
         }
+        eprint!("{summary}");
     }
     Ok(0)
 }
