@@ -45,7 +45,7 @@ echo
 echo "| run | wall ms (mean ± sd) | peak MB |"
 echo "|---|---|---|"
 run "\`omero-iis --version\`" "$bin --version"
-run "\`gen all\` (example config.xml, 7 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen --force"
+run "\`gen all\` (example config.xml, 8 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen --force"
 run "\`gen all --stdout\` (the same, printed)" "$bin gen all examples/config.xml --stdout"
 run "\`validate settings\` (config.xml, all 122 properties)" "$bin validate settings $work/config.xml"
 run "\`check\` on the \`gen all\` output (7 files)" "$bin check $work/out"
