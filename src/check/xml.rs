@@ -1147,6 +1147,83 @@ mod tests {
         Ok(())
     }
 
+    /// Every item of `parser` (tags as name, attributes and places), up to
+    /// the end of the file or the first error.
+    fn items(mut parser: Parser) -> Vec<String> {
+        let mut out = Vec::new();
+        loop {
+            match parser.next_item() {
+                Ok(Item::Start(tag)) => {
+                    let attributes: Vec<_> = tag
+                        .attributes()
+                        .map(|a| format!("{}={}@{:?}", a.name, a.value, a.value_range()))
+                        .collect();
+                    out.push(format!(
+                        "<{} {attributes:?} {}..{} depth {} {}",
+                        tag.qualified_name(),
+                        tag.start,
+                        tag.end,
+                        tag.depth,
+                        tag.self_closing
+                    ));
+                }
+                Ok(Item::End(at)) => out.push(format!("end {at:?}")),
+                Ok(Item::Eof) => {
+                    out.push("eof".to_owned());
+                    return out;
+                }
+                Err(e) => {
+                    out.push(format!("error {e:?}"));
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// The same tokens, read ahead on a second thread (as for streamed files).
+    fn read_ahead(text: &str) -> Parser {
+        let tokenizer = Tokenizer::new(
+            Box::new(InMemory {
+                text: Arc::<str>::from(text),
+                at: 0,
+            }),
+            None,
+        );
+        Parser::over(Tokens::Ahead(ReadAhead::start(tokenizer).unwrap()))
+    }
+
+    #[test]
+    fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
+        // More tags than several batches, with references (resolved into
+        // the reused buffers) and empty-element tags; then the same file
+        // cut short, and with an error after the first batches.
+        let mut text = String::from("<configuration>");
+        for i in 0..5_000 {
+            text.push_str(&format!(
+                "\n  <site name=\"s{i}&amp;x\" id=\"{i}\"><bindings><add v=\"&#{};\"/></bindings></site>",
+                65 + i % 26
+            ));
+        }
+        let whole = format!("{text}\n</configuration>\n");
+        let cut = text.clone();
+        let broken = format!("{text}<a b='<'/></configuration>");
+        for (text, last) in [
+            (&whole, "eof"),
+            (&cut, "error Truncated"),
+            (&broken, "error Syntax"),
+        ] {
+            let here = items(Parser::over_text(Arc::from(text.as_str())));
+            let ahead = items(read_ahead(text));
+            assert!(here.len() > 3 * BATCH);
+            assert!(here.last().unwrap().starts_with(last), "{:?}", here.last());
+            assert_eq!(here, ahead);
+        }
+        // After the end, the end again (the thread has stopped by then).
+        let mut parser = read_ahead(&whole);
+        while !matches!(parser.next_item().unwrap(), Item::Eof) {}
+        assert!(matches!(parser.next_item().unwrap(), Item::Eof));
+    }
+
     /// The message and the offset where `text` stops being well-formed.
     fn syntax_error(text: &str) -> (String, usize) {
         match walk(text) {
