@@ -242,7 +242,9 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
             args.output.display()
         );
         for artifact in &artifacts {
-            summary.push_str(&format!("  {}\n", artifact.path));
+            summary.push_str("  ");
+            summary.push_str(&artifact.path);
+            summary.push('\n');
         }
         eprint!("{summary}");
     }

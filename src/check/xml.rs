@@ -48,19 +48,8 @@ impl XmlError {
 /// One start tag (or empty-element tag).
 #[derive(Debug)]
 pub struct Tag {
-    /// Offset of its `<`.
-    pub start: usize,
-    /// 1 for the root element.
-    pub depth: usize,
-    /// Offset after its `>`.
-    pub end: usize,
-    /// An empty-element tag (`<name/>`): no content, no end tag.
-    pub self_closing: bool,
-    name_len: usize,
-    /// Where the name after any prefix starts (the tag's name is read often).
-    local_start: usize,
-    text: TagText,
-    /// Where `text` goes back when the tag is dropped.
+    data: TagData,
+    /// Where `data.text` goes back when the tag is dropped.
     spares: Spares,
 }
 
@@ -93,11 +82,19 @@ impl TagText {
         self.attributes.clear();
         self.resolved.clear();
     }
+
+    /// An attribute's value, with references and whitespace resolved.
+    fn value(&self, attribute: &RawAttribute) -> &str {
+        match &attribute.resolved {
+            Some(r) => &self.resolved[r.clone()],
+            None => &self.raw[attribute.value.clone()],
+        }
+    }
 }
 
 impl Drop for Tag {
     fn drop(&mut self) {
-        let text = std::mem::take(&mut self.text);
+        let text = std::mem::take(&mut self.data.text);
         self.spares.0.borrow_mut().push(text);
     }
 }
@@ -141,31 +138,50 @@ impl Attribute<'_> {
 }
 
 impl Tag {
+    /// Offset of its `<`.
+    pub fn start(&self) -> usize {
+        self.data.start
+    }
+
+    /// Offset after its `>`.
+    pub fn end(&self) -> usize {
+        self.data.end
+    }
+
+    /// 1 for the root element.
+    pub fn depth(&self) -> usize {
+        self.data.depth
+    }
+
+    /// An empty-element tag (`<name/>`): no content, no end tag.
+    pub fn is_self_closing(&self) -> bool {
+        self.data.self_closing
+    }
+
     /// The element's name without a namespace prefix.
     pub fn name(&self) -> &str {
-        &self.text.raw[self.local_start..self.name_len]
+        &self.data.text.raw[self.data.local_start..self.data.name_len]
     }
 
     /// The element's name as written, with any namespace prefix.
     pub fn qualified_name(&self) -> &str {
-        &self.text.raw[..self.name_len]
+        &self.data.text.raw[..self.data.name_len]
     }
 
     /// Where its name is in the file.
     pub fn name_range(&self) -> Range<usize> {
-        self.start + 1..self.start + 1 + self.name_len
+        let start = self.data.start + 1;
+        start..start + self.data.name_len
     }
 
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
-        let text = &self.text;
-        text.attributes.iter().map(|a| Attribute {
+        let text = &self.data.text;
+        let start = self.data.start + 1;
+        text.attributes.iter().map(move |a| Attribute {
             name: &text.raw[a.name.clone()],
-            value: match &a.resolved {
-                Some(r) => &text.resolved[r.clone()],
-                None => &text.raw[a.value.clone()],
-            },
-            name_at: self.start + 1 + a.name.start,
-            value_at: self.start + 1 + a.value.start,
+            value: text.value(a),
+            name_at: start + a.name.start,
+            value_at: start + a.value.start,
             value_len: a.value.len(),
         })
     }
@@ -173,28 +189,12 @@ impl Tag {
     pub fn attribute(&self, name: &str) -> Option<&str> {
         // Called for every key of every collection entry: compares names
         // without building an `Attribute` for each.
-        let text = &self.text;
+        let text = &self.data.text;
         let found = text
             .attributes
             .iter()
             .find(|a| &text.raw[a.name.clone()] == name)?;
-        Some(match &found.resolved {
-            Some(r) => &text.resolved[r.clone()],
-            None => &text.raw[found.value.clone()],
-        })
-    }
-
-    fn new(data: TagData, spares: Spares) -> Tag {
-        Tag {
-            start: data.start,
-            depth: data.depth,
-            end: data.end,
-            self_closing: data.self_closing,
-            name_len: data.name_len,
-            local_start: data.local_start,
-            text: data.text,
-            spares,
-        }
+        Some(text.value(found))
     }
 }
 
@@ -207,6 +207,7 @@ struct TagData {
     end: usize,
     self_closing: bool,
     name_len: usize,
+    /// Where the name after any prefix starts (the tag's name is read often).
     local_start: usize,
     text: TagText,
 }
@@ -1053,10 +1054,10 @@ impl Parser {
     /// of the previous child), or `None` when `parent` ends.
     pub fn next_child(&mut self, parent: &Tag) -> Result<Option<Tag>, XmlError> {
         loop {
-            if self.depth < parent.depth {
+            if self.depth < parent.depth() {
                 return Ok(None);
             }
-            let at_parent = self.depth == parent.depth;
+            let at_parent = self.depth == parent.depth();
             match self.next_item()? {
                 Item::Start(tag) if at_parent => return Ok(Some(tag)),
                 Item::Start(_) | Item::End(_) => {}
@@ -1089,7 +1090,10 @@ impl Parser {
         Ok(match token? {
             Token::Start(data) => {
                 self.depth += 1;
-                Item::Start(Tag::new(data, self.spares.clone()))
+                Item::Start(Tag {
+                    data,
+                    spares: self.spares.clone(),
+                })
             }
             Token::End(at) => {
                 self.depth -= 1;
@@ -1161,10 +1165,10 @@ mod tests {
                     out.push(format!(
                         "<{} {attributes:?} {}..{} depth {} {}",
                         tag.qualified_name(),
-                        tag.start,
-                        tag.end,
-                        tag.depth,
-                        tag.self_closing
+                        tag.start(),
+                        tag.end(),
+                        tag.depth(),
+                        tag.is_self_closing()
                     ));
                 }
                 Ok(Item::End(at)) => out.push(format!("end {at:?}")),
@@ -1248,7 +1252,7 @@ mod tests {
         // Whitespace in a value is normalized to spaces (XML 1.0 §3.3.3).
         assert_eq!(attributes[1].value, "p q");
         let c = parser.next_child(&root).unwrap().unwrap();
-        assert_eq!((c.name(), c.depth), ("c", 2));
+        assert_eq!((c.name(), c.depth()), ("c", 2));
         // `d` is skipped (but checked) when the walker does not ask for it.
         assert!(parser.next_child(&root).unwrap().is_none());
         parser.finish().unwrap();

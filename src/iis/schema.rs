@@ -4,10 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-
-use foldhash::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use foldhash::{HashMap, HashSet};
 use serde::Deserialize;
 
 const SECTIONS_TOML: &str = include_str!("../../schemas/iis/sections.toml");
@@ -111,9 +110,10 @@ impl<T> Default for Names<T> {
 
 impl<T> Names<T> {
     pub fn get(&self, name: &str) -> Option<&T> {
+        // `==` on strings compares lengths before bytes.
         self.0
             .iter()
-            .find(|(n, _)| n.len() == name.len() && n == name)
+            .find(|(n, _)| n == name)
             .map(|(_, value)| value)
     }
 
@@ -130,7 +130,7 @@ impl<T> Names<T> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
-        self.0.iter().map(|(n, value)| (n, value))
+        self.into_iter()
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut T)> {

@@ -103,14 +103,14 @@ impl Document {
                 Item::Start(tag) => {
                     let indent = match open.last_mut() {
                         Some((parent, cursor)) => {
-                            if tag.start > *cursor {
-                                parent.children.push(between(text, *cursor..tag.start));
+                            if tag.start() > *cursor {
+                                parent.children.push(between(text, *cursor..tag.start()));
                             }
-                            line_indent(text, tag.start)
+                            line_indent(text, tag.start())
                         }
                         None => String::new(),
                     };
-                    let end = tag.end;
+                    let end = tag.end();
                     open.push((Element::from_tag(&tag, indent), end));
                 }
                 Item::End(at) => {
@@ -339,9 +339,9 @@ impl Element {
             attributes,
             children: Vec::new(),
             origin: Some(Origin {
-                whole: tag.start..tag.end,
-                start_tag: tag.start..tag.end,
-                self_closing: tag.self_closing,
+                whole: tag.start()..tag.end(),
+                start_tag: tag.start()..tag.end(),
+                self_closing: tag.is_self_closing(),
             }),
             changed: false,
             attributes_changed: false,

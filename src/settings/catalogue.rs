@@ -243,23 +243,41 @@ pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Op
 /// catalogue uses no other keyword draft 7 lacks, and that both forms
 /// accept and refuse the same values.
 pub fn draft7_schema(schema: &Json) -> Json {
-    match schema {
-        Json::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (key, value) in map {
-                let key = match key.as_str() {
-                    "prefixItems" => "items",
-                    "items" if map.contains_key("prefixItems") => "additionalItems",
-                    other => other,
-                };
-                out.insert(key.to_owned(), draft7_schema(value));
-            }
-            Json::Object(out)
-        }
-        Json::Array(items) => Json::Array(items.iter().map(draft7_schema).collect()),
-        other => other.clone(),
+    let Json::Object(map) = schema else {
+        return schema.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in map {
+        let value = match key.as_str() {
+            // Values that are data, copied as they are.
+            k if DATA_KEYWORDS.contains(&k) => value.clone(),
+            // Names of properties, each with its schema.
+            "properties" => Json::Object(
+                value
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, s)| (name.clone(), draft7_schema(s)))
+                    .collect(),
+            ),
+            // A schema, or a list of schemas (`anyOf`, `prefixItems`).
+            _ => match value {
+                Json::Array(items) => Json::Array(items.iter().map(draft7_schema).collect()),
+                v => draft7_schema(v),
+            },
+        };
+        let key = match key.as_str() {
+            "prefixItems" => "items",
+            "items" if map.contains_key("prefixItems") => "additionalItems",
+            other => other,
+        };
+        out.insert(key.to_owned(), value);
     }
+    Json::Object(out)
 }
+
+/// Keywords of the property schemas whose values are data, not schemas.
+const DATA_KEYWORDS: &[&str] = &["x-omero", "enum", "const", "default", "examples"];
 
 #[cfg(test)]
 mod tests {
@@ -333,8 +351,7 @@ mod tests {
             for (key, value) in map {
                 out.push(key);
                 match key.as_str() {
-                    // Values that are data, not schemas.
-                    "x-omero" | "enum" | "const" | "default" | "examples" => {}
+                    k if DATA_KEYWORDS.contains(&k) => {}
                     // Maps of names to schemas.
                     "properties" => value
                         .as_object()
@@ -363,6 +380,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn only_schema_keywords_are_translated_to_draft7() {
+        let schema = serde_json::json!({
+            "prefixItems": [{"type": "string"}],
+            "items": {"type": "integer"},
+            "anyOf": [{"prefixItems": [{"type": "null"}]}],
+            "properties": {"prefixItems": {"type": "string"}},
+            "default": {"prefixItems": []},
+            "x-omero": {"prefixItems": []}
+        });
+        let expected = serde_json::json!({
+            "items": [{"type": "string"}],
+            "additionalItems": {"type": "integer"},
+            "anyOf": [{"items": [{"type": "null"}]}],
+            "properties": {"prefixItems": {"type": "string"}},
+            "default": {"prefixItems": []},
+            "x-omero": {"prefixItems": []}
+        });
+        assert_eq!(draft7_schema(&schema), expected);
     }
 
     #[test]
