@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 const CATALOGUE_JSON: &str = include_str!("../../schemas/omero-web-settings.schema.json");
@@ -84,6 +85,24 @@ struct OmeroAnnotations {
     sensitive: bool,
 }
 
+/// The parts of the catalogue file that `parse` reads.
+#[derive(Deserialize)]
+struct CatalogueText {
+    #[serde(borrow)]
+    properties: BTreeMap<String, &'static RawValue>,
+    #[serde(rename = "x-plugin-namespaces", default)]
+    plugin_namespaces: Vec<String>,
+}
+
+/// The parts of one property's schema that `parse` reads.
+#[derive(Deserialize)]
+struct PropertyText {
+    #[serde(default)]
+    description: String,
+    #[serde(rename = "x-omero")]
+    omero: OmeroAnnotations,
+}
+
 /// One property of the catalogue.
 #[derive(Debug)]
 pub struct PropertySpec {
@@ -97,13 +116,25 @@ pub struct PropertySpec {
     pub example: Option<String>,
     pub replaced_by: Option<String>,
     pub sensitive: bool,
-    /// The JSON Schema of the parsed value.
-    pub schema: Json,
+    /// The JSON Schema of the parsed value, as written in the catalogue.
+    schema_text: &'static RawValue,
+    /// `schema_text` parsed, on first use: a run reads the schemas of the
+    /// properties it sees set, not all 122 (half of `gen all`'s start-up
+    /// went into building every schema's JSON tree).
+    schema: OnceLock<Json>,
 }
 
 impl PropertySpec {
     pub fn kind(&self) -> Kind {
         self.parser.kind()
+    }
+
+    /// The JSON Schema of the parsed value.
+    pub fn schema(&self) -> &Json {
+        self.schema.get_or_init(|| {
+            serde_json::from_str(self.schema_text.get())
+                .expect("a property schema of the embedded catalogue is JSON (tested)")
+        })
     }
 
     pub fn is_deprecated(&self) -> bool {
@@ -112,7 +143,7 @@ impl PropertySpec {
 
     /// The allowed values of a [`Kind::Choice`] property.
     pub fn choices(&self) -> Vec<&str> {
-        self.schema
+        self.schema()
             .get("enum")
             .and_then(Json::as_array)
             .map(|values| values.iter().filter_map(Json::as_str).collect())
@@ -136,54 +167,32 @@ impl Catalogue {
         })
     }
 
-    fn parse(text: &str) -> Result<Catalogue, String> {
-        let document: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let properties = document
-            .get("properties")
-            .and_then(Json::as_object)
-            .ok_or("catalogue has no properties")?;
-        let mut specs = BTreeMap::new();
-        for (key, schema) in properties {
-            let annotations: OmeroAnnotations = serde_json::from_value(
-                schema
-                    .get("x-omero")
-                    .cloned()
-                    .ok_or(format!("{key}: no x-omero"))?,
-            )
-            .map_err(|e| format!("{key}: {e}"))?;
-            let description = schema
-                .get("description")
-                .and_then(Json::as_str)
-                .unwrap_or_default();
-            specs.insert(
-                key.clone(),
-                PropertySpec {
-                    key: key.clone(),
-                    description: description.to_owned(),
-                    django: annotations.django,
-                    default: annotations.default,
-                    parser: annotations.parser,
-                    group: annotations.group,
-                    example: annotations.example,
-                    replaced_by: annotations.replaced_by,
-                    sensitive: annotations.sensitive,
-                    schema: schema.clone(),
-                },
-            );
+    /// Reads the catalogue's annotations now and leaves each schema as text.
+    fn parse(text: &'static str) -> Result<Catalogue, String> {
+        let document: CatalogueText = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut properties = BTreeMap::new();
+        for (key, schema_text) in document.properties {
+            let property: PropertyText =
+                serde_json::from_str(schema_text.get()).map_err(|e| format!("{key}: {e}"))?;
+            let annotations = property.omero;
+            let spec = PropertySpec {
+                key: key.clone(),
+                description: property.description,
+                django: annotations.django,
+                default: annotations.default,
+                parser: annotations.parser,
+                group: annotations.group,
+                example: annotations.example,
+                replaced_by: annotations.replaced_by,
+                sensitive: annotations.sensitive,
+                schema_text,
+                schema: OnceLock::new(),
+            };
+            properties.insert(key, spec);
         }
-        let plugin_namespaces = document
-            .get("x-plugin-namespaces")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
         Ok(Catalogue {
-            properties: specs,
-            plugin_namespaces,
+            properties,
+            plugin_namespaces: document.plugin_namespaces,
         })
     }
 
@@ -306,9 +315,9 @@ mod tests {
     #[test]
     fn every_schema_compiles() {
         for spec in Catalogue::global().iter() {
-            jsonschema::validator_for(&spec.schema)
+            jsonschema::validator_for(spec.schema())
                 .unwrap_or_else(|e| panic!("{}: schema does not compile: {e}", spec.key));
-            jsonschema::draft7::new(&draft7_schema(&spec.schema))
+            jsonschema::draft7::new(&draft7_schema(spec.schema()))
                 .unwrap_or_else(|e| panic!("{}: the draft 7 form does not compile: {e}", spec.key));
         }
     }
@@ -371,7 +380,7 @@ mod tests {
     fn property_schemas_use_only_keywords_that_draft7_shares() {
         for spec in Catalogue::global().iter() {
             let mut used = Vec::new();
-            keywords(&spec.schema, &mut used);
+            keywords(spec.schema(), &mut used);
             for keyword in used {
                 assert!(
                     SAME_IN_DRAFT7.contains(&keyword),
@@ -425,10 +434,10 @@ mod tests {
         ];
         let mut tuples = 0;
         for spec in Catalogue::global().iter() {
-            let text = spec.schema.to_string();
+            let text = spec.schema().to_string();
             tuples += usize::from(text.contains("prefixItems"));
-            let latest = jsonschema::validator_for(&spec.schema).unwrap();
-            let draft7 = jsonschema::draft7::new(&draft7_schema(&spec.schema)).unwrap();
+            let latest = jsonschema::validator_for(spec.schema()).unwrap();
+            let draft7 = jsonschema::draft7::new(&draft7_schema(spec.schema())).unwrap();
             for value in values {
                 let value: Json = serde_json::from_str(value).unwrap();
                 assert_eq!(

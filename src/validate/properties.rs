@@ -158,7 +158,12 @@ pub fn parse_python_int(text: &str) -> PythonInt {
 }
 
 fn check_int(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagnostic> {
-    let bound = |name| spec.schema.get(name).and_then(Json::as_i64).map(i128::from);
+    let bound = |name| {
+        spec.schema()
+            .get(name)
+            .and_then(Json::as_i64)
+            .map(i128::from)
+    };
     let (min, max) = (bound("minimum"), bound("maximum"));
     let range = match (min, max) {
         (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
@@ -265,7 +270,7 @@ fn check_json(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diag
         }
     };
     let validator =
-        jsonschema::draft7::new(&crate::settings::catalogue::draft7_schema(&spec.schema)).ok()?;
+        jsonschema::draft7::new(&crate::settings::catalogue::draft7_schema(spec.schema())).ok()?;
     let problems: Vec<String> = validator
         .iter_errors(&parsed)
         .map(|e| {
