@@ -234,28 +234,42 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
         }
         write_stdout(&out);
     } else {
-        write_artifacts(&args.output, &artifacts, args.force)?;
-        // One write: stderr is unbuffered, and each piece would be a call.
-        let mut summary = format!(
-            "wrote {} files to {}:\n",
-            artifacts.len(),
-            args.output.display()
-        );
-        for artifact in &artifacts {
-            summary.push_str("  ");
-            summary.push_str(&artifact.path);
-            summary.push('\n');
-        }
-        eprint!("{summary}");
+        let written = write_artifacts(&args.output, &artifacts, args.force)?;
+        eprint!("{}", write_summary(&args.output, &artifacts, &written));
     }
     Ok(0)
+}
+
+/// What `gen` says it did: one write, as stderr is unbuffered and each piece
+/// would be a call of its own.
+fn write_summary(dir: &Path, artifacts: &[Artifact], written: &[bool]) -> String {
+    let total = artifacts.len();
+    let count = written.iter().filter(|w| **w).count();
+    let dir = dir.display();
+    if count == 0 {
+        return format!("nothing to write: the {total} files in {dir} are up to date\n");
+    }
+    let mut summary = if count == total {
+        format!("wrote {count} files to {dir}:\n")
+    } else {
+        format!("wrote {count} of {total} files to {dir} (the others are up to date):\n")
+    };
+    for (artifact, _) in artifacts.iter().zip(written).filter(|(_, w)| **w) {
+        summary.push_str("  ");
+        summary.push_str(&artifact.path);
+        summary.push('\n');
+    }
+    summary
 }
 
 /// Writes every artifact atomically (temporary file + rename). Existing files
 /// are checked first, so a refusal writes nothing at all; every file is
 /// written and synced to disk before the first is renamed into place, so a
-/// full disk or a failed write replaces nothing either.
-fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<(), AppError> {
+/// full disk or a failed write replaces nothing either. A file that already
+/// holds exactly the new bytes is left alone, modification time included, so
+/// that a rerun shows what changed; which artifacts were written comes back
+/// in order.
+fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<bool>, AppError> {
     let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
     if !force {
         if let Some(existing) = paths.iter().find(|p| p.exists()) {
@@ -265,12 +279,25 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<()
             });
         }
     }
+    let written: Vec<bool> = artifacts
+        .iter()
+        .zip(&paths)
+        .map(|(artifact, path)| !holds(path, &artifact.bytes))
+        .collect();
     let output_error = |path: &Path, e: std::io::Error| AppError::Output {
         path: path.display().to_string(),
         message: e.to_string(),
     };
+    let changed = || {
+        artifacts
+            .iter()
+            .zip(&paths)
+            .zip(&written)
+            .filter(|(_, w)| **w)
+            .map(|(pair, _)| pair)
+    };
     let mut temps = Vec::with_capacity(paths.len());
-    for (artifact, path) in artifacts.iter().zip(&paths) {
+    for (artifact, path) in changed() {
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
         let mut temp =
@@ -282,16 +309,25 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<()
     }
     // Every file's data is already on its way to the disk, so the first
     // fsync waits for about all of them and the others find little left.
-    for (temp, path) in temps.iter().zip(&paths) {
+    for (temp, (_, path)) in temps.iter().zip(changed()) {
         temp.as_file()
             .sync_all()
             .map_err(|e| output_error(path, e))?;
     }
-    for (temp, path) in temps.into_iter().zip(&paths) {
+    for (temp, (_, path)) in temps.into_iter().zip(changed()) {
         temp.persist(path)
             .map_err(|e| output_error(path, e.error))?;
     }
-    Ok(())
+    Ok(written)
+}
+
+/// Whether `path` is a regular file (not a link) holding exactly `bytes`.
+/// Anything else, including a file that cannot be read, gets replaced, and
+/// a failure to replace it is reported then.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    let same_size = std::fs::symlink_metadata(path)
+        .is_ok_and(|meta| meta.file_type().is_file() && meta.len() == bytes.len() as u64);
+    same_size && std::fs::read(path).is_ok_and(|existing| existing == bytes)
 }
 
 /// Asks the kernel to start writing `file`'s data to disk now, without

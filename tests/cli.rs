@@ -246,6 +246,70 @@ fn gen_writes_atomically_and_refuses_to_overwrite() {
 }
 
 #[test]
+fn gen_leaves_files_that_would_not_change_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let gen = || {
+        bin()
+            .args(["gen", "all"])
+            .arg(fixture("validate/good-config.xml"))
+            .arg("-o")
+            .arg(&out)
+            .arg("--force")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(gen().status.code(), Some(0));
+    let files: Vec<PathBuf> = [
+        "web/web.config",
+        "static/web.config",
+        "applicationHost.fragment.xml",
+        "install.cmd",
+        "uninstall.cmd",
+        "install.ps1",
+        "uninstall.ps1",
+        "README.txt",
+    ]
+    .iter()
+    .map(|f| out.join(f))
+    .collect();
+    let generated = std::fs::read(out.join("install.cmd")).unwrap();
+    // An old time on every file, and one file edited by hand.
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(978_307_200);
+    let modified = |path: &Path| std::fs::metadata(path).unwrap().modified().unwrap();
+    for file in &files {
+        let handle = std::fs::File::options().write(true).open(file).unwrap();
+        handle.set_modified(long_ago).unwrap();
+    }
+    let mut edited = generated.clone();
+    edited.extend_from_slice(b"rem edited by hand\r\n");
+    std::fs::write(out.join("install.cmd"), &edited).unwrap();
+
+    let rerun = gen();
+    assert_eq!(rerun.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&rerun.stderr);
+    assert!(
+        said.contains("wrote 1 of 8 files") && said.contains("  install.cmd\n"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(out.join("install.cmd")).unwrap(), generated);
+    for file in &files {
+        let kept = modified(file) == long_ago;
+        assert_eq!(
+            kept,
+            !file.ends_with("install.cmd"),
+            "{} is rewritten only if its bytes change",
+            file.display()
+        );
+    }
+
+    let again = gen();
+    assert_eq!(again.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.starts_with("nothing to write: the 8 files"), "{said}");
+}
+
+#[test]
 fn gen_refuses_on_errors_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()

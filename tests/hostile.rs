@@ -311,6 +311,11 @@ fn a_killed_run_leaves_every_file_whole() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     assert_eq!(gen_into(&out, &[]).code, Some(0));
+    // A file that differs from the new one, so that the run has to write.
+    let marked = out.join("install.cmd");
+    let mut previous = std::fs::read(&marked).unwrap();
+    previous.extend_from_slice(b"rem previous generation\r\n");
+    std::fs::write(&marked, &previous).unwrap();
     let before = snapshot(&out);
     // Without the trap, SIGXFSZ kills the process in the middle of a write.
     let killed = gen_with_file_size_limit(&out, false);
