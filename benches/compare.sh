@@ -31,10 +31,12 @@ done
 rm -rf "$work/out" && "$bin" gen all examples/config.xml -o "$work/out" >/dev/null 2>&1
 python3 benches/gen_script.py "$work/bench.cmd" 1000 2>/dev/null
 
-run() { # name, command: mean and sd in ms, and peak memory in MB
-    hyperfine -N -i --warmup 2 --min-runs 5 --style none --export-json "$work/h.json" "$2" >/dev/null 2>&1 || true
+run() { # name, command[, prepare]: mean and sd in ms, and peak memory in MB
+    local prepare=${3:-true}
+    hyperfine -N -i --warmup 2 --min-runs 5 --style none --prepare "$prepare" --export-json "$work/h.json" "$2" >/dev/null 2>&1 || true
     local stats mem
     stats=$(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print(f\"{r['mean']*1000:.1f} ± {r['stddev']*1000:.1f}\")")
+    sh -c "$prepare" >/dev/null 2>&1
     /usr/bin/time -f '%M' -o "$work/mem" sh -c "exec $2" >/dev/null 2>&1 || true
     mem=$(tail -1 "$work/mem")
     echo "| $1 | $stats | $(python3 -c "print(f'{$mem/1024:.1f}')") |"
@@ -45,7 +47,9 @@ echo
 echo "| run | wall ms (mean ± sd) | peak MB |"
 echo "|---|---|---|"
 run "\`omero-iis --version\`" "$bin --version"
-run "\`gen all\` (example config.xml, 8 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen --force"
+run "\`gen all\` into a new folder (example config.xml, 8 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen" "rm -rf $work/gen"
+run "\`gen all --force\` over 8 files that each differ (all replaced)" "$bin gen all examples/config.xml -o $work/gen --force" "find $work/gen -type f -exec sh -c 'echo >> \"\$1\"' _ {} ;"
+run "\`gen all --force\` again (nothing changes, nothing written)" "$bin gen all examples/config.xml -o $work/gen --force"
 run "\`gen all --stdout\` (the same, printed)" "$bin gen all examples/config.xml --stdout"
 run "\`validate settings\` (config.xml, all 122 properties)" "$bin validate settings $work/config.xml"
 run "\`check\` on the \`gen all\` output (7 files)" "$bin check $work/out"

@@ -1,5 +1,6 @@
-//! Every property OMERO.web reads, loaded from
-//! `schemas/omero-web-settings.schema.json` (embedded at build time).
+//! Every property OMERO.web reads, from
+//! `schemas/omero-web-settings.schema.json`, which `build.rs` turns into
+//! Rust data at build time.
 //!
 //! The schema describes each value *after* OMERO's parser ran (an int, a bool,
 //! a JSON document); `x-omero` says which parser that is and what the default
@@ -9,15 +10,10 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-const CATALOGUE_JSON: &str = include_str!("../../schemas/omero-web-settings.schema.json");
-
 /// The parser `settings.py` applies to a property (facts §1.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parser {
     Str,
     Bool,
@@ -59,8 +55,7 @@ impl Parser {
 }
 
 /// Which mapping dict of `settings.py` a property lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
     Internal,
     Custom,
@@ -71,37 +66,23 @@ pub enum Group {
     Removed,
 }
 
-#[derive(Debug, Deserialize)]
-struct OmeroAnnotations {
-    django: String,
-    default: Option<String>,
+/// A property as `build.rs` writes it: the catalogue's `x-omero`
+/// annotations, and the property's whole schema as JSON text.
+struct PropertyRecord {
+    key: &'static str,
+    description: &'static str,
+    django: &'static str,
+    default: Option<&'static str>,
     parser: Parser,
     group: Group,
-    #[serde(default)]
-    example: Option<String>,
-    #[serde(default)]
-    replaced_by: Option<String>,
-    #[serde(default)]
+    example: Option<&'static str>,
+    replaced_by: Option<&'static str>,
     sensitive: bool,
+    schema: &'static str,
 }
 
-/// The parts of the catalogue file that `parse` reads.
-#[derive(Deserialize)]
-struct CatalogueText {
-    #[serde(borrow)]
-    properties: BTreeMap<String, &'static RawValue>,
-    #[serde(rename = "x-plugin-namespaces", default)]
-    plugin_namespaces: Vec<String>,
-}
-
-/// The parts of one property's schema that `parse` reads.
-#[derive(Deserialize)]
-struct PropertyText {
-    #[serde(default)]
-    description: String,
-    #[serde(rename = "x-omero")]
-    omero: OmeroAnnotations,
-}
+// `PROPERTIES: &[PropertyRecord]` and `PLUGIN_NAMESPACES: &[&str]`.
+include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
 /// One property of the catalogue.
 #[derive(Debug)]
@@ -117,7 +98,7 @@ pub struct PropertySpec {
     pub replaced_by: Option<String>,
     pub sensitive: bool,
     /// The JSON Schema of the parsed value, as written in the catalogue.
-    schema_text: &'static RawValue,
+    schema_text: &'static str,
     /// `schema_text` parsed, on first use: a run reads the schemas of the
     /// properties it sees set, not all 122 (half of `gen all`'s start-up
     /// went into building every schema's JSON tree).
@@ -132,7 +113,7 @@ impl PropertySpec {
     /// The JSON Schema of the parsed value.
     pub fn schema(&self) -> &Json {
         self.schema.get_or_init(|| {
-            serde_json::from_str(self.schema_text.get())
+            serde_json::from_str(self.schema_text)
                 .expect("a property schema of the embedded catalogue is JSON (tested)")
         })
     }
@@ -159,41 +140,39 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// The embedded catalogue, parsed once.
+    /// The embedded catalogue, built once.
     pub fn global() -> &'static Catalogue {
         static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-        CATALOGUE.get_or_init(|| {
-            Catalogue::parse(CATALOGUE_JSON).expect("embedded catalogue is valid (tested)")
-        })
+        CATALOGUE.get_or_init(Catalogue::build)
     }
 
-    /// Reads the catalogue's annotations now and leaves each schema as text.
-    fn parse(text: &'static str) -> Result<Catalogue, String> {
-        let document: CatalogueText = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let mut properties = BTreeMap::new();
-        for (key, schema_text) in document.properties {
-            let property: PropertyText =
-                serde_json::from_str(schema_text.get()).map_err(|e| format!("{key}: {e}"))?;
-            let annotations = property.omero;
-            let spec = PropertySpec {
-                key: key.clone(),
-                description: property.description,
-                django: annotations.django,
-                default: annotations.default,
-                parser: annotations.parser,
-                group: annotations.group,
-                example: annotations.example,
-                replaced_by: annotations.replaced_by,
-                sensitive: annotations.sensitive,
-                schema_text,
-                schema: OnceLock::new(),
-            };
-            properties.insert(key, spec);
-        }
-        Ok(Catalogue {
+    fn build() -> Catalogue {
+        let properties = PROPERTIES
+            .iter()
+            .map(|record| {
+                let spec = PropertySpec {
+                    key: record.key.to_owned(),
+                    description: record.description.to_owned(),
+                    django: record.django.to_owned(),
+                    default: record.default.map(str::to_owned),
+                    parser: record.parser,
+                    group: record.group,
+                    example: record.example.map(str::to_owned),
+                    replaced_by: record.replaced_by.map(str::to_owned),
+                    sensitive: record.sensitive,
+                    schema_text: record.schema,
+                    schema: OnceLock::new(),
+                };
+                (spec.key.clone(), spec)
+            })
+            .collect();
+        Catalogue {
             properties,
-            plugin_namespaces: document.plugin_namespaces,
-        })
+            plugin_namespaces: PLUGIN_NAMESPACES
+                .iter()
+                .map(|ns| (*ns).to_owned())
+                .collect(),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&PropertySpec> {
