@@ -313,7 +313,7 @@ fn render_one(
         })
         .map_err(|e| fail(format!("{e:#}")))?;
     // Windows tools expect CRLF; batch files need it (labels fail with LF).
-    let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let text = with_crlf(&text);
     if kind.syntax == Syntax::Batch && !text.is_ascii() {
         return Err(fail(
             "batch output must be ASCII (a template contains non-ASCII text)".to_owned(),
@@ -330,6 +330,23 @@ fn render_one(
         path: kind.path.to_owned(),
         bytes,
     })
+}
+
+/// `text` with every line feed that no carriage return precedes turned into
+/// CR LF, in one pass (two `str::replace` calls were 8 % of `gen all`).
+fn with_crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut start = 0;
+    for at in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        out.push_str(&text[start..at]);
+        if !out.ends_with('\r') {
+            out.push('\r');
+        }
+        out.push('\n');
+        start = at + 1;
+    }
+    out.push_str(&text[start..]);
+    out
 }
 
 fn environment(templates: &TemplateSet) -> Environment<'static> {
@@ -399,4 +416,27 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
 
 fn unsafe_value(e: escape::Unsafe) -> minijinja::Error {
     minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_crlf;
+    use proptest::prelude::*;
+
+    #[test]
+    fn line_feeds_become_crlf_once() {
+        assert_eq!(with_crlf("a\nb\r\nc\n\n"), "a\r\nb\r\nc\r\n\r\n");
+        assert_eq!(with_crlf("\r\r\n\ra"), "\r\r\n\ra");
+        assert_eq!(with_crlf(""), "");
+        assert_eq!(with_crlf("\n"), "\r\n");
+    }
+
+    proptest! {
+        /// The same as normalizing to LF and then writing every LF as CR LF.
+        #[test]
+        fn with_crlf_is_the_two_replacements(text in "[ab\r\n\u{e9}]{0,40}") {
+            let expected = text.replace("\r\n", "\n").replace('\n', "\r\n");
+            prop_assert_eq!(with_crlf(&text), expected);
+        }
+    }
 }
