@@ -300,8 +300,7 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Ve
     for (artifact, path) in changed() {
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
-        let mut temp =
-            tempfile::NamedTempFile::new_in(parent).map_err(|e| output_error(path, e))?;
+        let mut temp = temporary_file(parent).map_err(|e| output_error(path, e))?;
         temp.write_all(&artifact.bytes)
             .map_err(|e| output_error(path, e))?;
         start_writeback(temp.as_file());
@@ -319,6 +318,20 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Ve
             .map_err(|e| output_error(path, e.error))?;
     }
     Ok(written)
+}
+
+/// A temporary file in `dir` that becomes an output file once renamed. On
+/// Unix it gets the permissions any new file gets (0666 less the umask,
+/// usually 0644), not the owner-only 0600 of temporary files: other admins
+/// and the account that copies it to the server must be able to read it.
+fn temporary_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
 }
 
 /// Whether `path` is a regular file (not a link) holding exactly `bytes`.

@@ -479,3 +479,29 @@ fn secrets_from_the_settings_never_reach_an_artifact() {
         );
     }
 }
+
+#[test]
+fn written_files_get_the_umask_permissions_of_new_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("omero-iis");
+    for (umask, expected) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let out = dir.path().join(format!("out-{umask}"));
+        let status = Process::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" gen all \"$1\" -o \"$2\""
+            ))
+            .arg(&exe)
+            .arg(fixture("validate/good-config.xml"))
+            .arg(&out)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for (path, _) in snapshot(&out) {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, expected, "{} with umask {umask}", path.display());
+        }
+    }
+}
