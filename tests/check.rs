@@ -368,3 +368,72 @@ fn cross_file_findings_are_silenced_by_comments() {
         "{stdout}"
     );
 }
+
+/// An application assigned to a pool that neither the script nor any
+/// applicationHost file creates is reported where it is assigned.
+#[test]
+fn a_pool_no_file_creates_is_reported_where_it_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixtures().join("check/OW601-pass");
+    let copy = dir.path().join("deployment");
+    for relative in [
+        "applicationHost.fragment.xml",
+        "install.cmd",
+        "web/web.config",
+        "static/web.config",
+    ] {
+        let to = copy.join(relative);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(source.join(relative), &to).unwrap();
+    }
+    let clean = check(&copy, &["--format", "json"]);
+    assert!(codes(&clean).is_empty(), "{}", transcript(&clean));
+
+    let edit = |relative: &str, from: &str, to: &str| {
+        let path = copy.join(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{relative} has {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "install.cmd",
+        r#""Default Web Site/omero/static" /applicationPool:"omeroweb""#,
+        r#""Default Web Site/omero/static" /applicationPool:"nowhere""#,
+    );
+    edit(
+        "applicationHost.fragment.xml",
+        r#"<application path="/omero/static" applicationPool="omeroweb">"#,
+        r#"<application path="/omero/static" applicationPool="ghost">"#,
+    );
+    let broken = check(&copy, &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    let messages: Vec<(&str, &str)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "OW601")
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap(),
+                d["location"]["file"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let about = |pool: &str| {
+        messages
+            .iter()
+            .find(|(m, _)| m.contains(&format!("`{pool}` is used but no file creates it")))
+            .map(|(_, file)| *file)
+    };
+    assert!(
+        about("nowhere").is_some_and(|f| f.ends_with("install.cmd")),
+        "{}",
+        transcript(&broken)
+    );
+    assert!(
+        about("ghost").is_some_and(|f| f.ends_with("applicationHost.fragment.xml")),
+        "{}",
+        transcript(&broken)
+    );
+    assert!(about("omeroweb").is_none(), "{}", transcript(&broken));
+}

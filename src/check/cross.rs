@@ -227,21 +227,26 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
     }
     // Pools: every pool an application uses is defined.
     let (created, used) = script_pools(deployment);
-    let defined: Vec<String> = deployment
-        .server
+    let fragment_used = fragment_apps
         .iter()
-        .chain(&deployment.servers)
-        .flat_map(|s| s.pools.iter().map(|p| p.0.clone()))
-        .chain(created)
-        .collect();
+        .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
+    let mut wanted = used.into_iter().chain(fragment_used).peekable();
+    // Only collected when some pool is used: a hosting server defines thousands.
+    let defined: Vec<String> = match wanted.peek() {
+        None => Vec::new(),
+        Some(_) => deployment
+            .server
+            .iter()
+            .chain(&deployment.servers)
+            .flat_map(|s| s.pools.iter().map(|p| p.0.clone()))
+            .chain(created)
+            .collect(),
+    };
     if !defined.is_empty() {
-        // A hosting server defines thousands of pools: look them up by key.
+        // Looked up by key, not by a search through the list.
         let known: std::collections::HashSet<String> =
             defined.iter().map(|d| same_key(d)).collect();
-        let fragment_used = fragment_apps
-            .iter()
-            .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
-        for (pool, span) in used.into_iter().chain(fragment_used) {
+        for (pool, span) in wanted {
             if !known.contains(&same_key(&pool)) {
                 out.push(
                     Diagnostic::new(
