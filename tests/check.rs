@@ -6,7 +6,7 @@ mod common;
 use common::{bin, fixtures, transcript};
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use omero_iis::diagnostic::Code;
 
@@ -326,13 +326,11 @@ fn inline_comments_silence_one_rule_on_the_next_line() {
         .contains("1 silenced"));
 }
 
-/// Findings between files are silenced by a comment in the file they point at,
-/// like any other finding.
-#[test]
-fn cross_file_findings_are_silenced_by_comments() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = fixtures().join("check/OW601-fail");
-    let copy = dir.path().join("deployment");
+/// A copy of a deployment fixture (fragment, script, two web.config files)
+/// under `dir`, to edit.
+fn copy_deployment(fixture: &str, dir: &Path) -> PathBuf {
+    let source = fixtures().join(fixture);
+    let copy = dir.join("deployment");
     for relative in [
         "applicationHost.fragment.xml",
         "install.cmd",
@@ -343,6 +341,15 @@ fn cross_file_findings_are_silenced_by_comments() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(source.join(relative), &to).unwrap();
     }
+    copy
+}
+
+/// Findings between files are silenced by a comment in the file they point at,
+/// like any other finding.
+#[test]
+fn cross_file_findings_are_silenced_by_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = copy_deployment("check/OW601-fail", dir.path());
     let insert_before = |relative: &str, line: usize, comment: &str| {
         let path = copy.join(relative);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -374,18 +381,7 @@ fn cross_file_findings_are_silenced_by_comments() {
 #[test]
 fn a_pool_no_file_creates_is_reported_where_it_is_used() {
     let dir = tempfile::tempdir().unwrap();
-    let source = fixtures().join("check/OW601-pass");
-    let copy = dir.path().join("deployment");
-    for relative in [
-        "applicationHost.fragment.xml",
-        "install.cmd",
-        "web/web.config",
-        "static/web.config",
-    ] {
-        let to = copy.join(relative);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(source.join(relative), &to).unwrap();
-    }
+    let copy = copy_deployment("check/OW601-pass", dir.path());
     let clean = check(&copy, &["--format", "json"]);
     assert!(codes(&clean).is_empty(), "{}", transcript(&clean));
 
