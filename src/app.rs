@@ -288,33 +288,35 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Ve
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    let changed = || {
-        artifacts
-            .iter()
-            .zip(&paths)
-            .zip(&written)
-            .filter(|(_, w)| **w)
-            .map(|(pair, _)| pair)
-    };
+    // Each changed file, under a temporary name beside where it goes.
     let mut temps = Vec::with_capacity(paths.len());
-    for (artifact, path) in changed() {
+    let mut folders_made: Vec<&Path> = Vec::new();
+    for ((artifact, path), _) in artifacts
+        .iter()
+        .zip(&paths)
+        .zip(&written)
+        .filter(|(_, w)| **w)
+    {
         let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
+        if !folders_made.contains(&parent) {
+            std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
+            folders_made.push(parent);
+        }
         let mut temp = temporary_file(parent).map_err(|e| output_error(path, e))?;
         temp.write_all(&artifact.bytes)
             .map_err(|e| output_error(path, e))?;
         start_writeback(temp.as_file());
-        temps.push(temp);
+        temps.push((temp, path));
     }
     // Every file's data is already on its way to the disk, so the first
     // fsync waits for about all of them; each of the others finds its data
     // written and costs one disk cache flush (eight threads cost more).
-    for (temp, (_, path)) in temps.iter().zip(changed()) {
+    for (temp, path) in &temps {
         temp.as_file()
             .sync_all()
             .map_err(|e| output_error(path, e))?;
     }
-    for (temp, (_, path)) in temps.into_iter().zip(changed()) {
+    for (temp, path) in temps {
         temp.persist(path)
             .map_err(|e| output_error(path, e.error))?;
     }

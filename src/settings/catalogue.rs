@@ -100,8 +100,8 @@ pub struct PropertySpec {
     /// The JSON Schema of the parsed value, as written in the catalogue.
     schema_text: &'static str,
     /// `schema_text` parsed, on first use: a run reads the schemas of the
-    /// properties it sees set, not all 122 (half of `gen all`'s start-up
-    /// went into building every schema's JSON tree).
+    /// properties it sees set, not all 122 (building every schema's JSON
+    /// tree was a third of `gen all`'s instructions).
     schema: OnceLock<Json>,
 }
 
