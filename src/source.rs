@@ -29,6 +29,10 @@ pub struct SourceFile {
     stream: Option<Streamed>,
 }
 
+/// Line marks kept for a streamed file (1 MiB of them). The reader marks one
+/// line per 64 KiB read, so up to 4 GiB every mark is kept; beyond, they thin.
+const MAX_MARKS: usize = 1 << 16;
+
 /// A UTF-8 file read as a stream. Offsets count from after the BOM, like
 /// those of an in-memory file, so both kinds give the same positions.
 #[derive(Debug)]
@@ -143,6 +147,15 @@ impl SourceFile {
         if let Some(stream) = &self.stream {
             let mut marks = stream.marks.lock().unwrap_or_else(PoisonError::into_inner);
             if marks.last().is_none_or(|last| last.0 < offset) {
+                if marks.len() == MAX_MARKS {
+                    // Every other mark goes: memory stays bounded, and a
+                    // position is read back from at most twice as far.
+                    let mut i = 0;
+                    marks.retain(|_| {
+                        i += 1;
+                        i % 2 == 1
+                    });
+                }
                 marks.push((offset, line));
             }
         }
@@ -509,6 +522,40 @@ mod tests {
         let found = streamed.lines_containing("omero-iis: allow");
         assert_eq!(found.len(), 8);
         assert_eq!(found, memory.lines_containing("omero-iis: allow"));
+    }
+
+    /// More line marks than are kept: positions are still exact.
+    #[test]
+    fn thinned_line_marks_give_the_same_positions() {
+        let text: String = (0..MAX_MARKS + 40_000)
+            .map(|n| format!("<é n=\"{n}\"/>\n"))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.config");
+        std::fs::write(&path, &text).unwrap();
+        let streamed = SourceFile::streamed("big.config", &path, 0).unwrap();
+        let memory = SourceFile::new("big.config", text.clone());
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+        for (line, start) in starts.enumerate() {
+            streamed.mark_line(start, line);
+        }
+        let kept = streamed
+            .stream
+            .as_ref()
+            .unwrap()
+            .marks
+            .lock()
+            .unwrap()
+            .len();
+        assert!(kept <= MAX_MARKS, "{kept} marks");
+        let offsets = (0..text.len()).step_by(7_919).chain([text.len() - 1]);
+        for offset in offsets.filter(|&o| text.is_char_boundary(o)) {
+            assert_eq!(
+                streamed.position(offset),
+                memory.position(offset),
+                "at {offset}"
+            );
+        }
     }
 
     #[test]

@@ -433,3 +433,71 @@ fn a_pool_no_file_creates_is_reported_where_it_is_used() {
     );
     assert!(about("omeroweb").is_none(), "{}", transcript(&broken));
 }
+
+/// A hosting server passed with `--apphost` is read as a stream, and only the
+/// pools the deployment uses are kept of its thousands: one the script uses
+/// that the server defines is found, one nobody defines is reported, and the
+/// help names the server's first pools and counts the rest.
+#[test]
+fn pools_of_a_large_server_are_looked_up_without_keeping_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = copy_deployment("check/OW601-pass", dir.path());
+    let base =
+        std::fs::read_to_string(fixtures().join("review/arr-applicationHost.config")).unwrap();
+    let mut pools = String::new();
+    for i in 0..50_000 {
+        pools.push_str(&format!(
+            "            <add name=\"hosted{i:05}\" managedRuntimeVersion=\"\" startMode=\"AlwaysRunning\" />\n"
+        ));
+    }
+    let default_pool = "<add name=\"DefaultAppPool\" />";
+    assert!(base.contains(default_pool));
+    let server = base.replacen(default_pool, &format!("{default_pool}\n{pools}"), 1);
+    assert!(server.len() as u64 > omero_iis::source::STREAM_ABOVE);
+    let apphost = dir.path().join("applicationHost.config");
+    std::fs::write(&apphost, server).unwrap();
+    let edit = |relative: &str, from: &str, to: &str| {
+        let path = copy.join(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{relative} has {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "install.cmd",
+        r#""Default Web Site/omero/static" /applicationPool:"omeroweb""#,
+        r#""Default Web Site/omero/static" /applicationPool:"HOSTED49999""#,
+    );
+    edit(
+        "applicationHost.fragment.xml",
+        r#"<application path="/omero/static" applicationPool="omeroweb">"#,
+        r#"<application path="/omero/static" applicationPool="ghost">"#,
+    );
+    let output = check(
+        &copy,
+        &["--apphost", apphost.to_str().unwrap(), "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pool_findings: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "OW601" && d["message"].as_str().unwrap().contains("pool"))
+        .collect();
+    assert_eq!(pool_findings.len(), 1, "{}", transcript(&output));
+    let finding = pool_findings[0];
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("`ghost` is used but no file creates it"),
+        "{}",
+        transcript(&output)
+    );
+    let help = finding["help"].as_str().unwrap_or_default();
+    assert!(
+        help.starts_with("pools defined here: omeroweb, DefaultAppPool, hosted00000, hosted00001,")
+            && help.ends_with("hosted00007 and 49993 more"),
+        "{}",
+        transcript(&output)
+    );
+}

@@ -11,6 +11,7 @@ use hashbrown::HashTable;
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::screen::{self, Memory, Screen, FILTER_BITS};
 use super::xml::{Attribute, Parser, Tag, XmlError};
 use super::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
@@ -29,8 +30,13 @@ pub struct ServerFacts {
     pub global_entries: BTreeMap<String, Vec<(Vec<String>, Span)>>,
     /// Applications defined under `<sites>`: (site, path, pool, physical path).
     pub applications: Vec<AppFact>,
-    /// Pools defined under `<applicationPools>`.
+    /// Pools defined under `<applicationPools>` that the cross-file check
+    /// looks up (all of them unless [`Server::wanted_pools`] says which).
     pub pools: Vec<(String, Span)>,
+    /// The names of the first [`POOLS_SHOWN`] pools defined, for help texts.
+    pub pool_names: Vec<String>,
+    /// How many pools are defined.
+    pub pool_count: usize,
     /// ISAPI/CGI paths allowed in `<isapiCgiRestriction>`.
     pub allowed_isapi: Vec<(String, Span)>,
 }
@@ -70,7 +76,13 @@ pub struct Server<'a> {
     pub apphost: Option<ServerFacts>,
     /// From applicationHost fragments checked together (their unlocks count too).
     pub fragments: Vec<ServerFacts>,
+    /// The pools other files use, by [`super::cross::same_key`]: only these
+    /// are kept of a hosting server's thousands. `None` keeps them all.
+    pub wanted_pools: Option<foldhash::HashSet<String>>,
 }
+
+/// Pools named in a help text; the others are counted.
+pub const POOLS_SHOWN: usize = 10;
 
 impl Server<'_> {
     fn declaration(&self, section: &str) -> Option<(Definition, OverrideMode)> {
@@ -149,14 +161,50 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
-/// Checks one XML configuration file, reading it as a stream.
+/// Checks one XML configuration file, reading it as a stream. A streamed
+/// (large) file is walked with bounded memory: see [`super::screen`].
 pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Checked, ReadError> {
+    check_with_filter(file, kind, server, FILTER_BITS)
+}
+
+/// [`check`] with a Bloom filter of `filter_bits` for a streamed file (tests
+/// make it tiny, so that most keys are false positives).
+fn check_with_filter(
+    file: &Arc<SourceFile>,
+    kind: Kind,
+    server: &Server,
+    filter_bits: usize,
+) -> Result<Checked, ReadError> {
+    if !file.is_streamed() {
+        return walk(file, kind, server, Memory::Exact).map(|(checked, _)| checked);
+    }
+    let screen = Memory::Screen(Screen::new(filter_bits));
+    match walk(file, kind, server, screen)? {
+        (_, Some(Memory::Screen(screen))) if !screen.suspects.is_empty() => {
+            // The filter is dropped here: the second pass needs only the suspects.
+            let confirm = Memory::Confirm(screen.suspects);
+            walk(file, kind, server, confirm).map(|(checked, _)| checked)
+        }
+        (checked, _) => Ok(checked),
+    }
+}
+
+/// One walk over the file; the memory it ends with, unless the file is not
+/// well-formed (then the syntax error is the whole report).
+fn walk(
+    file: &Arc<SourceFile>,
+    kind: Kind,
+    server: &Server,
+    memory: Memory,
+) -> Result<(Checked, Option<Memory>), ReadError> {
     let xml = Parser::new(file);
     let mut walker = Walker {
         file,
         kind,
         server,
         out: Vec::new(),
+        memory,
+        collections: 0,
         sections_seen: HashMap::default(),
         section_numbers: HashMap::default(),
         not_checked: BTreeSet::new(),
@@ -172,21 +220,27 @@ pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Chec
     };
     let walked = xml.and_then(|mut xml| walker.document(&mut xml));
     match walked {
-        Ok(()) => Ok(Checked {
-            diagnostics: walker.out,
-            server: walker.facts,
-            web: walker.web,
-        }),
+        Ok(()) => Ok((
+            Checked {
+                diagnostics: walker.out,
+                server: walker.facts,
+                web: walker.web,
+            },
+            Some(walker.memory),
+        )),
         // IIS refuses a malformed file as a whole: the syntax error is the finding.
         Err(XmlError::Io(e)) => Err(ReadError::Io(e)),
         Err(XmlError::NotUtf8 { offset }) => Err(ReadError::NotUtf8 {
             offset: offset as u64 + file.bom_length(),
         }),
-        Err(e) => Ok(Checked {
-            diagnostics: vec![syntax_error(file, e)],
-            server: ServerFacts::default(),
-            web: WebConfigFacts::default(),
-        }),
+        Err(e) => Ok((
+            Checked {
+                diagnostics: vec![syntax_error(file, e)],
+                server: ServerFacts::default(),
+                web: WebConfigFacts::default(),
+            },
+            None,
+        )),
     }
 }
 
@@ -222,8 +276,14 @@ struct Walker<'a> {
     kind: Kind,
     server: &'a Server<'a>,
     out: Vec<Diagnostic>,
+    /// How keys are remembered for the duplicate checks.
+    memory: Memory,
+    /// Collection elements begun so far: numbers them, the same in both
+    /// passes over a streamed file.
+    collections: u64,
     /// Location path → (section number, where first seen). A hosting
-    /// server has one `<location>` per site: only offsets are kept.
+    /// server has one `<location>` per site: only offsets are kept. For a
+    /// streamed file, only suspects (see [`super::screen`]) are kept.
     sections_seen: HashMap<Box<str>, Vec<SeenSection>>,
     /// Lower-case section names, numbered: a hosting server sets the same
     /// few sections in every `<location>`.
@@ -552,15 +612,17 @@ impl Walker<'_> {
         let mut lower = std::mem::take(&mut self.scratch);
         lower.clear();
         lower.extend(section.chars().map(|c| c.to_ascii_lowercase()));
-        let next = self.section_numbers.len() as u32;
-        let number = match self.section_numbers.get(lower.as_str()) {
-            Some(&n) => n,
-            None => {
-                self.section_numbers.insert(lower.as_str().into(), next);
-                next
+        let remembered = match &mut self.memory {
+            Memory::Exact => true,
+            Memory::Screen(screen) => {
+                screen.sight(screen::section_key(location, &lower));
+                false
             }
+            Memory::Confirm(suspects) => suspects.contains(screen::section_key(location, &lower)),
         };
+        let number = remembered.then(|| self.section_number(&lower));
         self.scratch = lower;
+        let number = number?;
         if !self.sections_seen.contains_key(location) {
             self.sections_seen.insert(location.into(), Vec::new());
         }
@@ -570,6 +632,18 @@ impl Walker<'_> {
             None => {
                 seen.push((number, at));
                 None
+            }
+        }
+    }
+
+    /// The number of a lower-case section name.
+    fn section_number(&mut self, lower: &str) -> u32 {
+        let next = self.section_numbers.len() as u32;
+        match self.section_numbers.get(lower) {
+            Some(&n) => n,
+            None => {
+                self.section_numbers.insert(lower.into(), next);
+                next
             }
         }
     }
@@ -682,7 +756,15 @@ impl Walker<'_> {
         match (path, child.name()) {
             ("system.applicationhost/applicationpools", "add") => {
                 if let Some(name) = child.attribute("name") {
-                    self.facts.pools.push((name.to_owned(), span()));
+                    let facts = &mut self.facts;
+                    facts.pool_count += 1;
+                    if facts.pool_names.len() < POOLS_SHOWN {
+                        facts.pool_names.push(name.to_owned());
+                    }
+                    let wanted = self.server.wanted_pools.as_ref();
+                    if wanted.is_none_or(|w| w.contains(&super::cross::same_key(name))) {
+                        facts.pools.push((name.to_owned(), span()));
+                    }
                 }
             }
             ("system.webserver/security/isapicgirestriction", "add") => {
@@ -804,14 +886,17 @@ impl Walker<'_> {
             }
         }
         let mut entries = spec.collection.as_deref().map(|collection| {
-            EntrySet::new(collection, self.spare_stores.pop().unwrap_or_default())
+            self.collections += 1;
+            let store = self.spare_stores.pop().unwrap_or_default();
+            EntrySet::new(collection, self.collections, store)
         });
         if let Some(entries) = &mut entries {
             if self.kind == Kind::WebConfig {
-                for facts in self.server.apphost.iter() {
+                let server = self.server;
+                for facts in server.apphost.iter() {
                     if let Some(inherited) = facts.global_entries.get(path) {
                         for (k, s) in inherited {
-                            entries.insert(k.as_slice(), s.clone(), true, &mut self.scratch);
+                            self.remember_entry(entries, k.as_slice(), s.clone(), true);
                         }
                     }
                 }
@@ -839,7 +924,9 @@ impl Walker<'_> {
                             self.unknown_attribute(&attr, &keys);
                         }
                     }
-                    if entries.has_keys() {
+                    // A screened set cannot forget: an entry added again
+                    // becomes a suspect, settled by the second pass.
+                    if entries.has_keys() && !entries.screened {
                         let key = TagKey {
                             tag: &child,
                             keys: entries.keys,
@@ -853,7 +940,9 @@ impl Walker<'_> {
                     for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
                         self.unknown_attribute(&attr, &[]);
                     }
-                    entries.clear();
+                    if !entries.screened {
+                        entries.clear();
+                    }
                     continue;
                 }
             }
@@ -909,7 +998,18 @@ impl Walker<'_> {
             tag,
             keys: entries.keys,
         };
+        if entries.screened {
+            if let Memory::Screen(screen) = &mut self.memory {
+                entries.sight(&key, screen, &mut self.scratch);
+            }
+            self.note_global_entry(&key, entries.keys, span, path, global);
+            return;
+        }
         if let Some((first, inherited)) = entries.find(&key, &mut self.scratch) {
+            if let Memory::Screen(screen) = &mut self.memory {
+                // The second pass must find this one again.
+                entries.suspect(&key, screen, &mut self.scratch);
+            }
             let shown = (0..entries.keys.names.len())
                 .map(|i| key.value(i))
                 .filter(|k| !k.is_empty())
@@ -938,27 +1038,65 @@ impl Walker<'_> {
                 d.note("IIS answers with HTTP 500.19 (\"Cannot add duplicate collection entry\")"),
             );
         } else {
-            entries.insert(&key, span.clone(), false, &mut self.scratch);
-            // Entries a web.config inherits; applicationHost-only sections
-            // cannot be set in a web.config.
-            if global
-                && self.kind != Kind::WebConfig
-                && !path.starts_with("system.applicationhost/")
-            {
-                self.facts
-                    .global_entries
-                    .entry(path.to_owned())
-                    .or_default()
-                    .push((
-                        (0..entries.keys.names.len())
-                            .map(|i| key.value(i).to_owned())
-                            .collect(),
-                        span,
-                    ));
+            self.remember_entry(entries, &key, span.clone(), false);
+            self.note_global_entry(&key, entries.keys, span, path, global);
+        }
+    }
+
+    /// Keeps a new entry for the duplicate check, as the memory allows.
+    fn remember_entry(
+        &mut self,
+        entries: &mut EntrySet,
+        key: &(impl KeyValues + ?Sized),
+        span: Span,
+        inherited: bool,
+    ) {
+        let scratch = &mut self.scratch;
+        match &mut self.memory {
+            Memory::Exact => entries.insert(key, span, inherited, scratch),
+            Memory::Screen(screen) => {
+                entries.insert(key, span, inherited, scratch);
+                if entries.len() > SCREEN_ABOVE {
+                    entries.hand_over(screen);
+                }
+            }
+            // An entry with no suspect key clashes with none.
+            Memory::Confirm(suspects) => {
+                if entries.any_suspect(key, suspects, scratch) {
+                    entries.insert(key, span, inherited, scratch);
+                }
             }
         }
     }
+
+    /// Entries a web.config inherits; applicationHost-only sections cannot
+    /// be set in a web.config.
+    fn note_global_entry(
+        &mut self,
+        key: &TagKey,
+        keys: &Keys,
+        span: Span,
+        path: &str,
+        global: bool,
+    ) {
+        if global && self.kind != Kind::WebConfig && !path.starts_with("system.applicationhost/") {
+            self.facts
+                .global_entries
+                .entry(path.to_owned())
+                .or_default()
+                .push((
+                    (0..keys.names.len())
+                        .map(|i| key.value(i).to_owned())
+                        .collect(),
+                    span,
+                ));
+        }
+    }
 }
+
+/// Entries an [`EntrySet`] of a streamed file's first pass keeps exactly;
+/// beyond them, its keys go into the Bloom filter.
+const SCREEN_ABOVE: usize = 1024;
 
 /// An `inheritInChildApplications`-style boolean.
 const BOOLEAN: crate::iis::schema::Attribute =
@@ -972,6 +1110,10 @@ const BOOLEAN: crate::iis::schema::Attribute =
 struct EntrySet<'s> {
     keys: &'s Keys,
     store: EntryStore,
+    /// This collection element's number in the walk (part of its keys' hashes).
+    number: u64,
+    /// Its keys have gone into the Bloom filter (first pass, large sets only).
+    screened: bool,
 }
 
 /// The memory of an [`EntrySet`], reused from one collection element to the
@@ -1066,12 +1208,75 @@ impl KeyValues for [String] {
 }
 
 impl<'s> EntrySet<'s> {
-    fn new(collection: &'s crate::iis::schema::Collection, mut store: EntryStore) -> EntrySet<'s> {
+    fn new(
+        collection: &'s crate::iis::schema::Collection,
+        number: u64,
+        mut store: EntryStore,
+    ) -> EntrySet<'s> {
         store.clear();
         EntrySet {
             keys: &collection.keys,
             store,
+            number,
+            screened: false,
         }
+    }
+
+    /// Entries kept exactly.
+    fn len(&self) -> usize {
+        self.store.entries.len()
+    }
+
+    /// The hashes of `key`'s key sets (see [`screen::entry_key`]).
+    fn key_hashes<'k>(
+        &'k self,
+        key: &'k (impl KeyValues + ?Sized),
+        scratch: &'k mut String,
+    ) -> impl Iterator<Item = u64> + 'k {
+        (0..self.keys.sets.len()).filter_map(move |set| {
+            if self.normal(set, key, scratch) {
+                Some(screen::entry_key(self.number, scratch))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// First pass, screened: notes a sighting of each of `key`'s key sets.
+    fn sight(&self, key: &(impl KeyValues + ?Sized), screen: &mut Screen, scratch: &mut String) {
+        for hash in self.key_hashes(key, scratch) {
+            screen.sight(hash);
+        }
+    }
+
+    /// First pass: makes every key set of `key` a suspect.
+    fn suspect(&self, key: &(impl KeyValues + ?Sized), screen: &mut Screen, scratch: &mut String) {
+        for hash in self.key_hashes(key, scratch) {
+            screen.suspects.insert(hash);
+        }
+    }
+
+    /// Second pass: whether any key set of `key` is a suspect.
+    fn any_suspect(
+        &self,
+        key: &(impl KeyValues + ?Sized),
+        suspects: &screen::Suspects,
+        scratch: &mut String,
+    ) -> bool {
+        self.key_hashes(key, scratch).any(|h| suspects.contains(h))
+    }
+
+    /// First pass: moves the keys kept exactly into the Bloom filter; from
+    /// now on this set only screens. They are distinct, so none is a suspect.
+    fn hand_over(&mut self, screen: &mut Screen) {
+        for indexed in self.store.index.iter() {
+            screen.remember(screen::entry_key(
+                self.number,
+                &self.store.text[indexed.key.clone()],
+            ));
+        }
+        self.store.clear();
+        self.screened = true;
     }
 
     /// Whether entries are compared at all (some collections have no key).
@@ -1164,5 +1369,139 @@ fn suggestion(name: &str, known: &[&str]) -> String {
         }
         _ if known.is_empty() => "remove it".to_owned(),
         _ => format!("known here: {}", known.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    /// A hosting server's applicationHost.config in small: many pools and
+    /// sites (more than [`SCREEN_ABOVE`], so the first pass screens them),
+    /// with duplicates before and after the hand-over, entries removed and
+    /// added again (no finding), a cleared and refilled collection, and
+    /// `<location>` blocks, one path given twice.
+    fn hosting_server() -> String {
+        let n = SCREEN_ABOVE + 300;
+        let mut x = String::from("<configuration>\n<system.applicationHost>\n<applicationPools>\n");
+        for i in 0..n {
+            writeln!(x, "<add name=\"pool{i}\" />").unwrap();
+            if i == 10 {
+                x.push_str("<add name=\"POOL3\" />\n"); // exact phase: a duplicate
+            }
+            if i == n - 5 {
+                x.push_str("<add name=\"pool7\" />\n"); // screened: a duplicate
+                x.push_str("<remove name=\"pool20\" />\n<add name=\"pool20\" />\n");
+                // none
+            }
+        }
+        x.push_str("</applicationPools>\n<sites>\n");
+        for i in 0..n {
+            let id = if i == n - 1 { 5 } else { i + 1 }; // the last site reuses id 5
+            writeln!(x, "<site name=\"s{i}\" id=\"{id}\"><bindings><binding protocol=\"http\" bindingInformation=\"*:80:s{i}\" /></bindings></site>").unwrap();
+        }
+        x.push_str("</sites>\n</system.applicationHost>\n");
+        x.push_str("<system.webServer><security><isapiCgiRestriction>\n");
+        for round in 0..2 {
+            // Filled, cleared, filled again: no finding.
+            for i in 0..(SCREEN_ABOVE + 10) {
+                writeln!(x, "<add path=\"C:\\x\\{i}.dll\" allowed=\"true\" />").unwrap();
+            }
+            if round == 0 {
+                x.push_str("<clear />\n");
+            }
+        }
+        x.push_str("</isapiCgiRestriction></security></system.webServer>\n");
+        for i in 0..300 {
+            writeln!(x, "<location path=\"s{i}\"><system.webServer><defaultDocument enabled=\"true\" /></system.webServer></location>").unwrap();
+        }
+        x.push_str("<location path=\"s42\"><system.webServer><defaultDocument enabled=\"false\" /></system.webServer></location>\n");
+        x.push_str("</configuration>\n");
+        x
+    }
+
+    fn findings(file: &Arc<SourceFile>, filter_bits: usize) -> Vec<String> {
+        let server = Server {
+            schema: Schema::global(),
+            apphost: None,
+            fragments: Vec::new(),
+            wanted_pools: None,
+        };
+        let mut found = check_with_filter(file, Kind::AppHost, &server, filter_bits)
+            .unwrap()
+            .diagnostics;
+        crate::diagnostic::sort(&mut found);
+        found
+            .iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| s.display()).unwrap_or_default();
+                format!("{at} {:?} {} {:?}", d.code, d.message, d.notes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_streamed_file_gets_the_report_of_the_file_read_whole() {
+        let text = hosting_server();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("applicationHost.config");
+        std::fs::write(&path, &text).unwrap();
+        let whole = findings(
+            &SourceFile::new("applicationHost.config", text),
+            FILTER_BITS,
+        );
+        let duplicates: Vec<&String> = whole.iter().filter(|f| f.contains("Duplicate")).collect();
+        // POOL3 and pool7, site id 5, the second <location path="s42">.
+        assert_eq!(duplicates.len(), 4, "{duplicates:#?}");
+        assert!(
+            duplicates[0].contains("`POOL3` a second time"),
+            "{duplicates:#?}"
+        );
+        assert!(
+            duplicates[1].contains("`pool7` a second time"),
+            "{duplicates:#?}"
+        );
+        assert!(duplicates[2].contains("DuplicateKey"), "{duplicates:#?}");
+        assert!(
+            duplicates[3].contains("DuplicateSection"),
+            "{duplicates:#?}"
+        );
+        // Every size of filter: the usual one, and one so small that nearly
+        // every key is a false positive.
+        for bits in [FILTER_BITS, 64] {
+            let file = SourceFile::streamed("applicationHost.config", &path, 0).unwrap();
+            assert!(file.is_streamed());
+            assert_eq!(findings(&file, bits), whole, "filter of {bits} bits");
+        }
+    }
+
+    #[test]
+    fn a_clean_streamed_file_is_read_once() {
+        let mut x = String::from("<configuration>\n<system.applicationHost>\n<applicationPools>\n");
+        for i in 0..3 * SCREEN_ABOVE {
+            writeln!(x, "<add name=\"pool{i}\" />").unwrap();
+        }
+        x.push_str("</applicationPools>\n</system.applicationHost>\n");
+        for i in 0..3 * SCREEN_ABOVE {
+            writeln!(x, "<location path=\"s{i}\"><system.webServer><defaultDocument enabled=\"true\" /></system.webServer></location>").unwrap();
+        }
+        x.push_str("</configuration>\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("applicationHost.config");
+        std::fs::write(&path, &x).unwrap();
+        let file = SourceFile::streamed("applicationHost.config", &path, 0).unwrap();
+        let server = Server {
+            schema: Schema::global(),
+            apphost: None,
+            fragments: Vec::new(),
+            wanted_pools: None,
+        };
+        let screen = Memory::Screen(Screen::new(FILTER_BITS));
+        let (checked, memory) = walk(&file, Kind::AppHost, &server, screen).unwrap();
+        let Some(Memory::Screen(screen)) = memory else {
+            panic!("the walk failed: {:?}", checked.diagnostics);
+        };
+        assert!(screen.suspects.is_empty(), "a second pass would run");
     }
 }

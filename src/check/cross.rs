@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::batch::ScriptCommand;
-use super::config::{AppFact, ServerFacts, WebConfigFacts};
+use super::config::{AppFact, ServerFacts, WebConfigFacts, POOLS_SHOWN};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::iis::appcmd::Operation;
 use crate::source::Span;
@@ -22,12 +22,16 @@ pub struct Deployment {
     pub scripts: Vec<(PathBuf, Vec<ScriptCommand>)>,
 }
 
-/// Names for a help text: all of a few, the first ten of many.
-fn name_list(names: &[String]) -> String {
-    const SHOWN: usize = 10;
-    let mut list = names[..names.len().min(SHOWN)].join(", ");
-    if names.len() > SHOWN {
-        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+/// Names for a help text: the first [`POOLS_SHOWN`] of `count` names.
+fn name_list<'a>(names: impl IntoIterator<Item = &'a String>, count: usize) -> String {
+    let shown: Vec<&str> = names
+        .into_iter()
+        .take(POOLS_SHOWN)
+        .map(String::as_str)
+        .collect();
+    let mut list = shown.join(", ");
+    if count > shown.len() {
+        list.push_str(&format!(" and {} more", count - shown.len()));
     }
     list
 }
@@ -40,7 +44,7 @@ fn same(a: &str, b: &str) -> bool {
 
 /// What [`same`] compares, for looking names up: `same(a, b)` exactly when
 /// `same_key(a) == same_key(b)`.
-fn same_key(name: &str) -> String {
+pub fn same_key(name: &str) -> String {
     name.trim_end_matches('\\').to_ascii_lowercase()
 }
 
@@ -80,11 +84,32 @@ fn script_apps(deployment: &Deployment) -> Vec<ScriptApp> {
     apps
 }
 
-/// Pools a script creates and pools it assigns, with where.
-fn script_pools(deployment: &Deployment) -> (Vec<String>, Vec<(String, Span)>) {
+/// The pools [`check`] looks up (by [`same_key`]): those the scripts assign
+/// and those the fragments' applications run in. Known before the
+/// applicationHost files are read, so only these of their pools are kept.
+pub fn wanted_pools<'a>(
+    scripts: impl IntoIterator<Item = &'a [ScriptCommand]>,
+    fragments: &[ServerFacts],
+) -> foldhash::HashSet<String> {
+    let (_, used) = script_pools(scripts);
+    let fragment_used = fragments
+        .iter()
+        .flat_map(|s| &s.applications)
+        .filter_map(|a| a.pool.as_deref());
+    used.iter()
+        .map(|(pool, _)| pool.as_str())
+        .chain(fragment_used)
+        .map(same_key)
+        .collect()
+}
+
+/// Pools scripts create and pools they assign, with where.
+fn script_pools<'a>(
+    scripts: impl IntoIterator<Item = &'a [ScriptCommand]>,
+) -> (Vec<String>, Vec<(String, Span)>) {
     let mut created = Vec::new();
     let mut used = Vec::new();
-    for (_, commands) in &deployment.scripts {
+    for commands in scripts {
         for c in commands {
             let Some(inv) = &c.invocation else { continue };
             let object = inv
@@ -226,26 +251,22 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
         }
     }
     // Pools: every pool an application uses is defined.
-    let (created, used) = script_pools(deployment);
+    let (created, used) = script_pools(deployment.scripts.iter().map(|(_, c)| c.as_slice()));
     let fragment_used = fragment_apps
         .iter()
         .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
-    let mut wanted = used.into_iter().chain(fragment_used).peekable();
-    // Only collected when some pool is used: a hosting server defines thousands.
-    let defined: Vec<String> = match wanted.peek() {
-        None => Vec::new(),
-        Some(_) => deployment
-            .server
-            .iter()
-            .chain(&deployment.servers)
-            .flat_map(|s| s.pools.iter().map(|p| p.0.clone()))
-            .chain(created)
-            .collect(),
-    };
-    if !defined.is_empty() {
-        // Looked up by key, not by a search through the list.
-        let known: std::collections::HashSet<String> =
-            defined.iter().map(|d| same_key(d)).collect();
+    let wanted: Vec<(String, Span)> = used.into_iter().chain(fragment_used).collect();
+    let servers = || deployment.server.iter().chain(&deployment.servers);
+    let count = servers().map(|s| s.pool_count).sum::<usize>() + created.len();
+    if !wanted.is_empty() && count > 0 {
+        // Looked up by key, not by a search through the list. The servers
+        // kept the pools that are wanted (see `wanted_pools`).
+        let known: foldhash::HashSet<String> = servers()
+            .flat_map(|s| s.pools.iter().map(|p| same_key(&p.0)))
+            .chain(created.iter().map(|c| same_key(c)))
+            .collect();
+        let names = servers().flat_map(|s| &s.pool_names).chain(&created);
+        let defined = name_list(names, count);
         for (pool, span) in wanted {
             if !known.contains(&same_key(&pool)) {
                 out.push(
@@ -254,7 +275,7 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
                         format!("application pool `{pool}` is used but no file creates it"),
                     )
                     .at(Some(&span))
-                    .help(format!("pools defined here: {}", name_list(&defined))),
+                    .help(format!("pools defined here: {defined}")),
                 );
             }
         }
@@ -355,10 +376,12 @@ mod tests {
     #[test]
     fn a_long_list_of_names_is_cut_with_a_count() {
         let few: Vec<String> = ["A", "B"].map(String::from).to_vec();
-        assert_eq!(name_list(&few), "A, B");
+        assert_eq!(name_list(&few, 2), "A, B");
         let many: Vec<String> = (1..=45_000).map(|n| format!("Pool{n}")).collect();
-        let list = name_list(&many);
+        let list = name_list(&many, many.len());
         assert!(list.starts_with("Pool1, Pool2, "), "{list}");
         assert!(list.ends_with("Pool10 and 44990 more"), "{list}");
+        // Only the first names are kept of a hosting server's pools; the rest are counted.
+        assert_eq!(name_list(&many[..10], 45_000), list);
     }
 }

@@ -8,6 +8,7 @@ mod batch;
 mod config;
 mod cross;
 mod powershell;
+mod screen;
 pub(crate) mod xml;
 
 use std::path::{Path, PathBuf};
@@ -287,11 +288,20 @@ pub struct Report {
 pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputError> {
     let schema = Schema::global();
     let mut diagnostics = Vec::new();
+    // Scripts first: they depend on no other file, and the pools they use
+    // decide which of a hosting server's pools are kept.
+    let checked_scripts: Vec<batch::Checked> = inputs
+        .iter()
+        .filter(|i| i.kind == Kind::Batch)
+        .map(|i| batch::check(&i.file, i.bom, schema))
+        .collect();
     let mut server = config::Server {
         schema,
         apphost: None,
         fragments: Vec::new(),
+        wanted_pools: wanted_pools(inputs, apphost, &checked_scripts, schema)?,
     };
+    let mut checked_scripts = checked_scripts.into_iter();
     if let Some(a) = apphost {
         let checked = check_xml(a, Kind::AppHost, &server)?;
         server.apphost = Some(checked.server);
@@ -311,7 +321,7 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
                 server.fragments.push(checked.server);
             }
             Kind::Batch => {
-                let checked = batch::check(&input.file, input.bom, schema);
+                let checked = checked_scripts.next().expect("one result per batch input");
                 server
                     .fragments
                     .push(batch::unlocks(&checked.commands, schema));
@@ -374,6 +384,35 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
         diagnostics,
         suppressed,
     })
+}
+
+/// The pools the cross-file check will look up, known before any
+/// applicationHost.config is read (see [`cross::wanted_pools`]), so that only
+/// those of a hosting server's thousands are kept. `None` (keep all) when no
+/// complete applicationHost.config is checked: fragments are small.
+fn wanted_pools(
+    inputs: &[Input],
+    apphost: Option<&Input>,
+    scripts: &[batch::Checked],
+    schema: &'static Schema,
+) -> Result<Option<foldhash::HashSet<String>>, InputError> {
+    if apphost.is_none() && !inputs.iter().any(|i| i.kind == Kind::AppHost) {
+        return Ok(None);
+    }
+    // The fragments' applications name pools too: read for them alone here
+    // (their findings depend on --apphost, read next).
+    let bare = config::Server {
+        schema,
+        apphost: None,
+        fragments: Vec::new(),
+        wanted_pools: None,
+    };
+    let mut fragments = Vec::new();
+    for input in inputs.iter().filter(|i| i.kind == Kind::Fragment) {
+        fragments.push(check_xml(input, Kind::Fragment, &bare)?.server);
+    }
+    let commands = scripts.iter().map(|s| s.commands.as_slice());
+    Ok(Some(cross::wanted_pools(commands, &fragments)))
 }
 
 fn check_xml(
