@@ -78,3 +78,32 @@ for mb in "${sizes[@]}"; do
         echo "| $mb | $name | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
     done
 done
+echo
+
+# Memory stays flat beyond the scaling sizes, and a duplicate costs a second
+# pass (see src/check/screen.rs). BIG_MB=0 skips this table.
+big=${BIG_MB:-400}
+if [ "$big" != 0 ]; then
+    f="$work/applicationHost-$big.config"
+    [ -f "$f" ] || python3 benches/gen_apphost.py "$big" "$f" 2>/dev/null
+    mkdir -p "$work/duplicate"
+    d="$work/duplicate/applicationHost.config"
+    # pool00003 becomes a second POOL00007: one duplicate key, near the start.
+    [ -f "$d" ] || sed 's|<add name="pool00003" |<add name="POOL00007" |' "$work/applicationHost-100.config" > "$d"
+    echo "### check beyond the scaling table"
+    echo
+    echo "| file | tool | wall ms (mean ± sd) | ms per MB | peak MB |"
+    echo "|---|---|---|---|---|"
+    for pair in \
+        "$big MB|$big|omero-iis check|$bin check $f" \
+        "$big MB|$big|xmllint --noout --stream|xmllint --noout --stream $f" \
+        "100 MB, one duplicate key (two passes)|100|omero-iis check|$bin check $d"; do
+        label=${pair%%|*}; rest=${pair#*|}; mb=${rest%%|*}; rest=${rest#*|}
+        name=${rest%%|*}; cmd=${rest#*|}
+        line=$(run "$name" "$cmd")
+        mean=$(echo "$line" | cut -d'|' -f3 | awk '{print $1}')
+        mem=$(echo "$line" | cut -d'|' -f4 | tr -d ' ')
+        per=$(python3 -c "print(f'{$mean/$mb:.1f}')")
+        echo "| $label | $name | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
+    done
+fi

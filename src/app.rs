@@ -300,7 +300,8 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Ve
         let parent = path.parent().unwrap_or(dir);
         if !folders_made.contains(&parent) {
             std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
-            folders_made.push(parent);
+            // Its ancestors exist now too (`web/` makes the output folder).
+            folders_made.extend(parent.ancestors());
         }
         let mut temp = temporary_file(parent).map_err(|e| output_error(path, e))?;
         temp.write_all(&artifact.bytes)
