@@ -33,7 +33,7 @@ python3 benches/gen_script.py "$work/bench.cmd" 1000 2>/dev/null
 
 run() { # name, command[, prepare]: mean and sd in ms, and peak memory in MB
     local prepare=${3:-true}
-    hyperfine -N -i --warmup 2 --min-runs 5 --style none --prepare "$prepare" --export-json "$work/h.json" "$2" >/dev/null 2>&1 || true
+    hyperfine -N -i --warmup 2 --min-runs "${RUNS:-5}" --style none --prepare "$prepare" --export-json "$work/h.json" "$2" >/dev/null 2>&1 || true
     local stats mem
     stats=$(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print(f\"{r['mean']*1000:.1f} ± {r['stddev']*1000:.1f}\")")
     sh -c "$prepare" >/dev/null 2>&1
@@ -59,6 +59,8 @@ if [ -f "$work/applicationHost-50.config" ]; then
 fi
 echo
 
+# The large files: more runs, as this machine's timings swing.
+RUNS=10
 echo "### check on applicationHost.config, beside the baselines"
 echo
 echo "| MB | tool | wall ms (mean ± sd) | ms per MB | peak MB |"
@@ -77,6 +79,20 @@ for mb in "${sizes[@]}"; do
         per=$(python3 -c "print(f'{$mean/$mb:.1f}')")
         echo "| $mb | $name | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
     done
+done
+echo
+
+# hyperfine runs all of one command, then all of the next; this machine's
+# speed drifts within minutes. Taken in turn, the two compare fairly.
+echo "### check against xmllint --stream, in turn (15 pairs)"
+echo
+echo "| MB | tool | median ms | quartiles ms | faster in | median time ratio in a pair |"
+echo "|---|---|---|---|---|---|"
+for mb in "${sizes[@]}"; do
+    [ "$mb" -ge 50 ] || continue
+    f="$work/applicationHost-$mb.config"
+    python3 benches/interleave.py 15 "omero-iis check" "$bin check $f" \
+        "xmllint --noout --stream" "xmllint --noout --stream $f" | sed "s/^| /| $mb | /"
 done
 echo
 
