@@ -26,7 +26,8 @@ pub struct ServerFacts {
     pub declared: BTreeMap<String, (String, Definition, OverrideMode)>,
     /// `<location path=... overrideMode=...>` blocks: (path, section lower-case, mode, where).
     pub unlocks: Vec<(String, String, OverrideMode, Span)>,
-    /// Collection entries set at server level: `section/element` lower-case → keys.
+    /// Collection entries set at server level: `section/element` lower-case →
+    /// keys (only when [`Server::keeps_inherited_entries`]).
     pub global_entries: BTreeMap<String, Vec<(Vec<String>, Span)>>,
     /// Applications defined under `<sites>`: (site, path, pool, physical path).
     pub applications: Vec<AppFact>,
@@ -79,6 +80,10 @@ pub struct Server<'a> {
     /// The pools other files use, by [`super::cross::same_key`]: only these
     /// are kept of a hosting server's thousands. `None` keeps them all.
     pub wanted_pools: Option<foldhash::HashSet<String>>,
+    /// Whether a walk keeps the server-level collection entries web.config
+    /// files inherit: only the `--apphost` file's are compared, and only when
+    /// web.config files are checked (a server's IP deny list can be long).
+    pub keeps_inherited_entries: bool,
 }
 
 /// Pools named in a help text; the others are counted.
@@ -1079,7 +1084,11 @@ impl Walker<'_> {
         path: &str,
         global: bool,
     ) {
-        if global && self.kind != Kind::WebConfig && !path.starts_with("system.applicationhost/") {
+        if global
+            && self.server.keeps_inherited_entries
+            && self.kind != Kind::WebConfig
+            && !path.starts_with("system.applicationhost/")
+        {
             self.facts
                 .global_entries
                 .entry(path.to_owned())
@@ -1427,6 +1436,7 @@ mod tests {
             apphost: None,
             fragments: Vec::new(),
             wanted_pools: None,
+            keeps_inherited_entries: false,
         };
         let mut found = check_with_filter(file, Kind::AppHost, &server, filter_bits)
             .unwrap()
@@ -1496,6 +1506,7 @@ mod tests {
             apphost: None,
             fragments: Vec::new(),
             wanted_pools: None,
+            keeps_inherited_entries: false,
         };
         let screen = Memory::Screen(Screen::new(FILTER_BITS));
         let (checked, memory) = walk(&file, Kind::AppHost, &server, screen).unwrap();
@@ -1503,5 +1514,92 @@ mod tests {
             panic!("the walk failed: {:?}", checked.diagnostics);
         };
         assert!(screen.suspects.is_empty(), "a second pass would run");
+    }
+
+    /// An operation on a collection, for the property test below.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u16, u16),
+        Remove(u16),
+        Clear,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            90 => (0u16..1_500, 0u16..1_500).prop_map(|(a, b)| Op::Add(a, b)),
+            8 => (0u16..1_500).prop_map(Op::Remove),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    /// Sites (two single keys: name and id) and one site's bindings (a
+    /// combined key): each starts with more distinct entries than a first
+    /// pass keeps exactly, then random additions (duplicates among them),
+    /// removals and clears over keys that overlap those.
+    fn collections(sites: &[Op], bindings: &[Op]) -> String {
+        let distinct = SCREEN_ABOVE as u16 + 50;
+        let mut x = String::from("<configuration>\n<system.applicationHost>\n<sites>\n");
+        for i in 0..distinct {
+            writeln!(x, "<site name=\"s{i}\" id=\"{}\" />", u32::from(i) + 1).unwrap();
+        }
+        for op in sites {
+            match op {
+                Op::Add(name, id) => {
+                    writeln!(x, "<site name=\"s{name}\" id=\"{}\" />", u32::from(*id) + 1).unwrap()
+                }
+                Op::Remove(name) => writeln!(x, "<remove name=\"s{name}\" />").unwrap(),
+                Op::Clear => x.push_str("<clear />\n"),
+            }
+        }
+        x.push_str("<site name=\"big\" id=\"99999\"><bindings>\n");
+        for i in 0..distinct {
+            writeln!(
+                x,
+                "<binding protocol=\"http\" bindingInformation=\"*:{i}:h{i}\" />"
+            )
+            .unwrap();
+        }
+        for op in bindings {
+            match op {
+                Op::Add(host, port) => writeln!(
+                    x,
+                    "<binding protocol=\"{}\" bindingInformation=\"*:{port}:h{host}\" />",
+                    if host % 2 == 0 { "http" } else { "HTTPS" }
+                )
+                .unwrap(),
+                Op::Remove(host) => writeln!(
+                    x,
+                    "<remove protocol=\"http\" bindingInformation=\"*:{host}:h{host}\" />"
+                )
+                .unwrap(),
+                Op::Clear => x.push_str("<clear />\n"),
+            }
+        }
+        x.push_str("</bindings></site>\n</sites>\n</system.applicationHost>\n</configuration>\n");
+        x
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+        /// Whatever is added, removed and cleared, the two passes over a
+        /// streamed file find what one exact pass finds, with the usual
+        /// filter and with one that makes nearly every key a suspect.
+        #[test]
+        fn screening_agrees_with_exact_memory(
+            sites in proptest::collection::vec(op(), 100..400),
+            bindings in proptest::collection::vec(op(), 100..400),
+        ) {
+            let text = collections(&sites, &bindings);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("applicationHost.config");
+            std::fs::write(&path, &text).unwrap();
+            let whole = findings(&SourceFile::new("applicationHost.config", text), FILTER_BITS);
+            for bits in [FILTER_BITS, 64] {
+                let file = SourceFile::streamed("applicationHost.config", &path, 0).unwrap();
+                proptest::prop_assert_eq!(&findings(&file, bits), &whole, "filter of {} bits", bits);
+            }
+        }
     }
 }

@@ -300,12 +300,14 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
         apphost: None,
         fragments: Vec::new(),
         wanted_pools: wanted_pools(inputs, apphost, &checked_scripts, schema)?,
+        keeps_inherited_entries: inputs.iter().any(|i| i.kind == Kind::WebConfig),
     };
     let mut checked_scripts = checked_scripts.into_iter();
     if let Some(a) = apphost {
         let checked = check_xml(a, Kind::AppHost, &server)?;
         server.apphost = Some(checked.server);
     }
+    server.keeps_inherited_entries = false;
     // First pass: what the applicationHost files and the scripts among the
     // inputs unlock (their unlocks count for the web.config files).
     // An applicationHost file's findings depend only on `--apphost` and the
@@ -406,6 +408,7 @@ fn wanted_pools(
         apphost: None,
         fragments: Vec::new(),
         wanted_pools: None,
+        keeps_inherited_entries: false,
     };
     let mut fragments = Vec::new();
     for input in inputs.iter().filter(|i| i.kind == Kind::Fragment) {
