@@ -821,32 +821,20 @@ impl Simulation<'_> {
     fn override_mode(&self, path: &str, section: &str, default: OverrideMode) -> OverrideMode {
         let doc = &self.server.apphost;
         let names: Vec<&str> = section.split('/').collect();
-        let mut best: Option<(usize, OverrideMode)> = None;
-        for (i, location) in doc.root.elements().enumerate() {
-            if location.name != "location" {
-                continue;
-            }
-            let lpath = location.attribute("path").unwrap_or("").trim_matches('/');
-            let lpath = if lpath == "." { "" } else { lpath };
-            let applies = lpath.is_empty()
-                || path.eq_ignore_ascii_case(lpath)
-                || path
-                    .to_lowercase()
-                    .starts_with(&format!("{}/", lpath.to_lowercase()));
-            if !applies || child_path(doc, &[i], &names).is_none() {
-                continue;
-            }
-            let Some(mode) = location
-                .attribute("overrideMode")
-                .and_then(OverrideMode::parse)
-            else {
-                continue;
-            };
-            if best.is_none_or(|(len, _)| lpath.len() >= len) {
-                best = Some((lpath.len(), mode));
+        // From the server level down; the last that names the section wins.
+        let mut best = None;
+        for (lpath, _) in enclosing_paths(path) {
+            for i in doc.locations(lpath) {
+                if child_path(doc, &[i], &names).is_none() {
+                    continue;
+                }
+                let mode = doc.element(&[i]).attribute("overrideMode");
+                if let Some(mode) = mode.and_then(OverrideMode::parse) {
+                    best = Some(mode);
+                }
             }
         }
-        best.map_or(default, |b| b.1)
+        best.unwrap_or(default)
     }
 
     /// `appcmd lock|unlock config PATH -section:S`: the section goes into a
@@ -859,12 +847,10 @@ impl Simulation<'_> {
             .map_or(OverrideMode::Allow, |d| d.override_default);
         let doc = &mut self.server.apphost;
         // Where the section is now, in a <location> of this path.
-        let current = doc.root.elements().enumerate().find_map(|(i, l)| {
-            let matches = l.name == "location"
-                && same_location(l.attribute("path").unwrap_or(""), path)
-                && child_path(doc, &[i], &names).is_some();
-            matches.then_some(i)
-        });
+        let current = doc
+            .locations(path)
+            .into_iter()
+            .find(|&i| child_path(doc, &[i], &names).is_some());
         if let Some(i) = current {
             if doc
                 .element(&[i])
@@ -906,11 +892,10 @@ impl Simulation<'_> {
             ));
             return;
         }
-        let existing = doc.root.elements().position(|l| {
-            l.name == "location"
-                && same_location(l.attribute("path").unwrap_or(""), path)
-                && l.attribute("overrideMode")
-                    .is_some_and(|m| m.eq_ignore_ascii_case(mode))
+        let existing = doc.locations(path).into_iter().find(|&i| {
+            doc.element(&[i])
+                .attribute("overrideMode")
+                .is_some_and(|m| m.eq_ignore_ascii_case(mode))
         });
         let location = match existing {
             Some(i) => vec![i],
@@ -1005,7 +990,7 @@ impl Simulation<'_> {
         };
         // appcmd saves a command's changes all together or not at all: keep
         // the top-level element this command edits, to put it back on failure.
-        let top = base.first().copied().or_else(|| doc.root.find(names[0]));
+        let top = base.first().copied().or_else(|| doc.root().find(names[0]));
         let snapshot = top
             .filter(|_| !new_location)
             .map(|i| (i, doc.element(&[i]).clone()));
@@ -1016,7 +1001,7 @@ impl Simulation<'_> {
                 // The top-level element (a <location>, a section group) was
                 // made by this command: it goes.
                 None => {
-                    let made = base.first().copied().or_else(|| doc.root.find(names[0]));
+                    let made = base.first().copied().or_else(|| doc.root().find(names[0]));
                     if let Some(i) = made {
                         doc.remove(&[], i);
                     }
@@ -1130,32 +1115,13 @@ enum Level {
     WebConfig { file: String, config_path: String },
 }
 
-fn same_location(a: &str, b: &str) -> bool {
-    fn trim(p: &str) -> &str {
-        let p = p.trim_matches('/');
-        if p == "." {
-            ""
-        } else {
-            p
-        }
-    }
-    let (a, b) = (trim(a), trim(b));
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
-}
-
 /// The `<location path>` a `/commit:apphost` write for `path` goes into:
 /// one that already holds the section, else one without `overrideMode`;
 /// `usize::MAX` when a new one is needed.
 fn location_for(doc: &Document, path: &str, names: &[&str]) -> usize {
     let mut without_mode = None;
-    for (i, l) in doc.root.elements().enumerate() {
-        if l.name != "location" || !same_location(l.attribute("path").unwrap_or(""), path) {
-            continue;
-        }
+    for i in doc.locations(path) {
+        let l = doc.element(&[i]);
         if child_path(doc, &[i], names).is_some() {
             return i;
         }
@@ -1466,19 +1432,16 @@ fn inherited_here(
 /// level), and whether it is `path` itself; case-insensitive. `lower` is
 /// `path` lower-cased. A server has a `<location>` per site and this runs for
 /// each of them per command: ASCII paths are compared without allocating.
-fn location_relation(lpath: &str, path: &str, lower: &str) -> (bool, bool) {
-    if lpath.is_empty() {
-        return (true, path.is_empty());
+/// The `<location>` paths whose settings apply at configuration path `path`,
+/// from the server level down: each with whether it is `path` itself.
+fn enclosing_paths(path: &str) -> Vec<(&str, bool)> {
+    let path = path.trim_matches('/');
+    let mut paths = vec![("", path.is_empty())];
+    if !path.is_empty() {
+        paths.extend(path.match_indices('/').map(|(at, _)| (&path[..at], false)));
+        paths.push((path, true));
     }
-    if lpath.is_ascii() && path.is_ascii() {
-        let same = lpath.eq_ignore_ascii_case(path);
-        let parent = path.len() > lpath.len()
-            && path.as_bytes()[lpath.len()] == b'/'
-            && path[..lpath.len()].eq_ignore_ascii_case(lpath);
-        return (parent, same);
-    }
-    let llower = lpath.to_lowercase();
-    (lower.starts_with(&format!("{llower}/")), llower == lower)
+    paths
 }
 
 fn inherited_entries(
@@ -1495,19 +1458,14 @@ fn inherited_entries(
     if let Some(p) = child_path(apphost, &[], names) {
         levels.push((0, p));
     }
-    let lower = path.to_lowercase();
-    for (i, l) in apphost.root.elements().enumerate() {
-        if l.name != "location" {
+    for (lpath, same) in enclosing_paths(path) {
+        if same && !own_location {
             continue;
         }
-        let lpath = l.attribute("path").unwrap_or("").trim_matches('/');
-        let lpath = if lpath == "." { "" } else { lpath };
-        let (parent, same) = location_relation(lpath, path, &lower);
-        if !(parent && !same || own_location && same) {
-            continue;
-        }
-        if let Some(p) = child_path(apphost, &[i], names) {
-            levels.push((lpath.len() + 1, p));
+        for i in apphost.locations(lpath) {
+            if let Some(p) = child_path(apphost, &[i], names) {
+                levels.push((lpath.len() + 1, p));
+            }
         }
     }
     levels.sort_by_key(|(len, _)| *len);
@@ -1657,8 +1615,8 @@ fn settings_suffix(set: &[(String, Option<String>, String)]) -> String {
 
 /// An XPath for an element: names, with the attribute that identifies it.
 pub fn xpath(doc: &Document, path: &[usize]) -> String {
-    let mut out = format!("/{}", doc.root.name);
-    let mut e = &doc.root;
+    let mut out = format!("/{}", doc.root().name);
+    let mut e = doc.root();
     for &i in path {
         let Some(child) = e.elements().nth(i) else {
             break;
@@ -1678,35 +1636,48 @@ pub fn xpath(doc: &Document, path: &[usize]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::location_relation;
+    use super::enclosing_paths;
+    use crate::review::document::{Document, Element};
 
-    /// The allocation-free comparison of ASCII paths agrees with lower-casing.
     #[test]
-    fn location_paths_compare_without_case() {
-        let cases = [
-            ("", "Site/app", (true, false)),
-            ("", "", (true, true)),
-            ("Default Web Site", "default web site/omero", (true, false)),
-            (
-                "Default Web Site/OMERO",
-                "default web site/omero",
-                (false, true),
-            ),
-            (
-                "Default Web Site/om",
-                "default web site/omero",
-                (false, false),
-            ),
-            ("Site", "Site2/app", (false, false)),
-            ("Sité", "SITÉ/app", (true, false)),
-            ("Sité/App", "SITÉ/app", (false, true)),
-        ];
-        for (lpath, path, expected) in cases {
-            assert_eq!(
-                location_relation(lpath, path, &path.to_lowercase()),
-                expected,
-                "{lpath} vs {path}"
-            );
-        }
+    fn enclosing_paths_go_from_the_server_down() {
+        assert_eq!(
+            enclosing_paths("Site/app/x"),
+            vec![
+                ("", false),
+                ("Site", false),
+                ("Site/app", false),
+                ("Site/app/x", true)
+            ]
+        );
+        assert_eq!(enclosing_paths(""), vec![("", true)]);
+        assert_eq!(enclosing_paths("/Site/"), vec![("", false), ("Site", true)]);
+    }
+
+    /// `<location>` paths are found without case, surrounding `/` or `.`,
+    /// and the index follows changes at the top level.
+    #[test]
+    fn locations_are_found_by_path() {
+        let mut doc = Document::parse(concat!(
+            r#"<configuration><location path="Default Web Site/OMERO"/><location path="."/>"#,
+            r#"<system.webServer/><location path="/Sité/"/><location path="default web site/omero"/>"#,
+            "</configuration>"
+        ))
+        .unwrap();
+        assert_eq!(doc.locations("default web site/omero"), &[0, 4]);
+        assert_eq!(doc.locations(""), &[1]);
+        assert_eq!(doc.locations("SITÉ"), &[3]);
+        assert!(doc.locations("Default Web Site").is_empty());
+        let added = doc.insert(
+            &[],
+            Element::new("location", &[("path", "Default Web Site")]),
+            false,
+        );
+        assert_eq!(doc.locations("default web site"), &[added]);
+        doc.element_mut(&[1]).set_attribute("path", "Other");
+        assert!(doc.locations("").is_empty());
+        assert_eq!(doc.locations("other"), &[1]);
+        doc.remove(&[], 0);
+        assert_eq!(doc.locations("default web site/omero"), &[3]);
     }
 }

@@ -3,8 +3,9 @@
 //! unknown sections. An element that was not touched is written as the exact
 //! text it was read from; an edited one keeps the text of its untouched parts.
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::check::xml::{Item, Parser, Tag, XmlError};
 
@@ -24,8 +25,133 @@ pub struct Document {
     /// Text before the root element (declaration, comments) and after it.
     before_root: Range<usize>,
     after_root: Range<usize>,
-    pub root: Element,
+    root: Element,
     style: Style,
+    /// The top-level `<location>` elements by path (see
+    /// [`Document::locations`]). A hosting server has one per site, and
+    /// every simulated command looks some up.
+    locations: LocationIndex,
+}
+
+/// An index of the root's `<location>` children, built on first use and
+/// kept up to date by the edits at the top level: `Document::insert` and
+/// `Document::remove` shift it, `element_mut` of a top-level element marks
+/// that one to be looked at again, `element_mut` of the root drops it.
+#[derive(Debug, Default)]
+struct LocationIndex(Mutex<Option<Locations>>);
+
+#[derive(Debug, Clone, Default)]
+struct Locations {
+    /// [`location_key`] → indexes among the root's element children, in order.
+    by_key: HashMap<String, Vec<usize>>,
+    /// The key of each root element child (`None`: not a `<location>`).
+    key_of: Vec<Option<String>>,
+    /// Root element children that may have changed since they were indexed.
+    stale: Vec<usize>,
+}
+
+impl Clone for LocationIndex {
+    fn clone(&self) -> Self {
+        let inner = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        LocationIndex(Mutex::new(inner.clone()))
+    }
+}
+
+impl LocationIndex {
+    fn built(&mut self) -> Option<&mut Locations> {
+        self.0
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+    }
+
+    fn forget(&mut self) {
+        *self.0.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn touched(&mut self, index: usize) {
+        if let Some(l) = self.built() {
+            l.stale.push(index);
+        }
+    }
+
+    /// A root element child was inserted at `index`.
+    fn inserted(&mut self, index: usize) {
+        if let Some(l) = self.built() {
+            for list in l.by_key.values_mut() {
+                list.iter_mut()
+                    .filter(|i| **i >= index)
+                    .for_each(|i| *i += 1);
+            }
+            l.stale
+                .iter_mut()
+                .filter(|i| **i >= index)
+                .for_each(|i| *i += 1);
+            l.key_of.insert(index.min(l.key_of.len()), None);
+            l.stale.push(index);
+        }
+    }
+
+    /// The root element child at `index` was removed.
+    fn removed(&mut self, index: usize) {
+        if let Some(l) = self.built() {
+            if let Some(Some(key)) = (index < l.key_of.len()).then(|| l.key_of.remove(index)) {
+                if let Some(list) = l.by_key.get_mut(&key) {
+                    list.retain(|&i| i != index);
+                }
+            }
+            for list in l.by_key.values_mut() {
+                list.iter_mut()
+                    .filter(|i| **i > index)
+                    .for_each(|i| *i -= 1);
+            }
+            l.stale.retain(|&i| i != index);
+            l.stale
+                .iter_mut()
+                .filter(|i| **i > index)
+                .for_each(|i| *i -= 1);
+        }
+    }
+}
+
+impl Locations {
+    fn build(root: &Element) -> Locations {
+        let mut locations = Locations::default();
+        for (i, e) in root.elements().enumerate() {
+            let key =
+                (e.name == "location").then(|| location_key(e.attribute("path").unwrap_or("")));
+            if let Some(key) = &key {
+                locations.by_key.entry(key.clone()).or_default().push(i);
+            }
+            locations.key_of.push(key);
+        }
+        locations
+    }
+
+    /// Indexes the stale children again.
+    fn refresh(&mut self, root: &Element) {
+        let mut stale = std::mem::take(&mut self.stale);
+        stale.sort_unstable();
+        stale.dedup();
+        for index in stale {
+            if let Some(Some(old)) = self.key_of.get_mut(index).map(Option::take) {
+                if let Some(list) = self.by_key.get_mut(&old) {
+                    list.retain(|&i| i != index);
+                }
+            }
+            let Some(e) = root.elements().nth(index) else {
+                continue;
+            };
+            if e.name != "location" {
+                continue;
+            }
+            let key = location_key(e.attribute("path").unwrap_or(""));
+            let list = self.by_key.entry(key.clone()).or_default();
+            let at = list.partition_point(|&i| i < index);
+            list.insert(at, index);
+            self.key_of[index] = Some(key);
+        }
+    }
 }
 
 /// How the file lays out new lines.
@@ -154,6 +280,7 @@ impl Document {
             after_root: whole.end..source.len(),
             source: source.clone(),
             root,
+            locations: LocationIndex::default(),
             style,
         })
     }
@@ -166,6 +293,7 @@ impl Document {
             before_root: 0..text.len(),
             after_root: text.len()..text.len(),
             root: Element::new("configuration", &[]),
+            locations: LocationIndex::default(),
             style,
         }
     }
@@ -233,6 +361,30 @@ impl Document {
         out.push('>');
     }
 
+    /// The root element.
+    pub fn root(&self) -> &Element {
+        &self.root
+    }
+
+    /// The indexes (among the root's element children, in order) of the
+    /// `<location>` elements whose path is `path`: compared as
+    /// [`location_key`] does, so without case and surrounding `/`, and `.`
+    /// is the empty (server) path.
+    pub fn locations(&self, path: &str) -> Vec<usize> {
+        let mut index = self
+            .locations
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let locations = index.get_or_insert_with(|| Locations::build(&self.root));
+        locations.refresh(&self.root);
+        locations
+            .by_key
+            .get(&location_key(path))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Where the root element starts in the loaded text (0 for a new file).
     pub fn root_offset(&self) -> usize {
         self.root.origin.as_ref().map_or(0, |o| o.whole.start)
@@ -258,6 +410,18 @@ impl Document {
 
     /// The element at `path`, marked (with its ancestors) as changed.
     pub fn element_mut(&mut self, path: &[usize]) -> &mut Element {
+        // The root's children may change, or one of them (its path).
+        match path {
+            [] => self.locations.forget(),
+            [i] => self.locations.touched(*i),
+            _ => {}
+        }
+        self.element_mut_indexed(path)
+    }
+
+    /// [`Document::element_mut`] for edits that keep the location index
+    /// up to date themselves.
+    fn element_mut_indexed(&mut self, path: &[usize]) -> &mut Element {
         let mut e = &mut self.root;
         e.changed = true;
         for &i in path {
@@ -272,8 +436,15 @@ impl Document {
     /// else first (`first`) or last. Returns the new child's index.
     pub fn insert(&mut self, parent: &[usize], mut child: Element, first: bool) -> usize {
         let style = self.style.clone();
-        let parent_element = self.element_mut(parent);
-        parent_element.insert(&mut child, &style, first)
+        if let [i] = parent {
+            self.locations.touched(*i);
+        }
+        let parent_element = self.element_mut_indexed(parent);
+        let index = parent_element.insert(&mut child, &style, first);
+        if parent.is_empty() {
+            self.locations.inserted(index);
+        }
+        index
     }
 
     /// Puts `element` back at `path` (undoing edits below it: a clone taken
@@ -286,20 +457,41 @@ impl Document {
     /// Elements the simulation made that are left empty (no attributes, no
     /// children; a `<location>` without children) go too, upwards.
     pub fn remove(&mut self, parent: &[usize], index: usize) -> Element {
-        let removed = self.element_mut(parent).remove_element(index);
+        let removed = self.remove_child(parent, index);
         let mut path = parent.to_vec();
         while let Some(last) = path.pop() {
             let e = self.element(&path).element_child(last);
             // A <location> says nothing without its sections.
             let empty = e.element_count() == 0 && (e.attributes.is_empty() || e.name == "location");
             if e.origin.is_none() && empty {
-                self.element_mut(&path).remove_element(last);
+                self.remove_child(&path, last);
             } else {
                 break;
             }
         }
         removed
     }
+
+    /// Removes one element child, keeping the location index up to date.
+    fn remove_child(&mut self, parent: &[usize], index: usize) -> Element {
+        if let [i] = parent {
+            self.locations.touched(*i);
+        }
+        let removed = self.element_mut_indexed(parent).remove_element(index);
+        if parent.is_empty() {
+            self.locations.removed(index);
+        }
+        removed
+    }
+}
+
+/// How `<location path>` values compare: without surrounding `/`, `.` as
+/// the server level, and without case (IIS configuration paths are
+/// case-insensitive).
+pub fn location_key(path: &str) -> String {
+    let path = path.trim_matches('/');
+    let path = if path == "." { "" } else { path };
+    path.to_lowercase()
 }
 
 impl Element {
@@ -599,4 +791,89 @@ fn escape_attribute(value: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`Document::locations`] must answer, by looking at every child.
+    fn scan(doc: &Document, path: &str) -> Vec<usize> {
+        let key = location_key(path);
+        doc.root()
+            .elements()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.name == "location" && location_key(e.attribute("path").unwrap_or("")) == key
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        AddLocation(u8, bool),
+        AddOther(bool),
+        AddSection(usize),
+        Remove(usize),
+        RemoveInside(usize),
+        Rename(usize, u8),
+    }
+
+    const PATHS: [&str; 4] = ["Site", "site/", "Site/app", "."];
+
+    fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u8..4, any::<bool>()).prop_map(|(p, f)| Edit::AddLocation(p, f)),
+            any::<bool>().prop_map(Edit::AddOther),
+            (0usize..16).prop_map(Edit::AddSection),
+            (0usize..16).prop_map(Edit::Remove),
+            (0usize..16).prop_map(Edit::RemoveInside),
+            (0usize..16, 0u8..4).prop_map(|(i, p)| Edit::Rename(i, p)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the simulation adds, removes or renames at the top level,
+        /// the index answers what a scan of the children answers.
+        #[test]
+        fn the_location_index_follows_every_edit(edits in proptest::collection::vec(edit(), 1..40)) {
+            let mut doc = Document::parse(concat!(
+                "<configuration>\n  <system.webServer />\n",
+                "  <location path=\"Site\"><system.webServer /></location>\n",
+                "  <location path=\"site/app\" />\n</configuration>\n"
+            ))
+            .unwrap();
+            for edit in edits {
+                let count = doc.root().element_count();
+                match edit {
+                    Edit::AddLocation(p, first) => {
+                        let location = Element::new("location", &[("path", PATHS[usize::from(p)])]);
+                        doc.insert(&[], location, first);
+                    }
+                    Edit::AddOther(first) => {
+                        doc.insert(&[], Element::new("system.webServer", &[]), first);
+                    }
+                    Edit::AddSection(i) if i < count => {
+                        doc.insert(&[i], Element::new("system.webServer", &[]), false);
+                    }
+                    Edit::Remove(i) if i < count => {
+                        doc.remove(&[], i);
+                    }
+                    Edit::RemoveInside(i) if i < count && doc.element(&[i]).element_count() > 0 => {
+                        // An empty <location> the simulation made goes with it.
+                        doc.remove(&[i], 0);
+                    }
+                    Edit::Rename(i, p) if i < count => {
+                        doc.element_mut(&[i]).set_attribute("path", PATHS[usize::from(p)]);
+                    }
+                    _ => {}
+                }
+                for path in PATHS.iter().chain(&["", "SITE/APP", "other"]) {
+                    proptest::prop_assert_eq!(doc.locations(path), scan(&doc, path), "{}", path);
+                }
+            }
+        }
+    }
 }

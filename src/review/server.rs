@@ -227,16 +227,16 @@ impl Server {
     pub fn load(name: &str, text: &str) -> Result<Server, LoadError> {
         let original: std::sync::Arc<str> = std::sync::Arc::from(text);
         let apphost = Document::parse_shared(original.clone())?;
-        if apphost.root.name != "configuration" {
+        if apphost.root().name != "configuration" {
             return Err(LoadError {
                 offset: apphost.root_offset(),
                 message: format!(
                     "the root element is <{}>, not <configuration>",
-                    apphost.root.name
+                    apphost.root().name
                 ),
             });
         }
-        let declarations = declarations(&apphost.root);
+        let declarations = declarations(apphost.root());
         let mut disk = Disk::default();
         // IIS is installed: its command-line tool is there.
         disk.declare(APPCMD_PATH, Entry::File(None));
