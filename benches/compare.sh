@@ -42,6 +42,15 @@ run() { # name, command[, prepare]: mean and sd in ms, and peak memory in MB
     echo "| $1 | $stats | $(python3 -c "print(f'{$mem/1024:.1f}')") |"
 }
 
+sized_row() { # label, MB, name, command: a row with the time per MB
+    local line mean mem per
+    line=$(run "$3" "$4")
+    mean=$(echo "$line" | cut -d'|' -f3 | awk '{print $1}')
+    mem=$(echo "$line" | cut -d'|' -f4 | tr -d ' ')
+    per=$(python3 -c "print(f'{$mean/$2:.1f}')")
+    echo "| $1 | $3 | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
+}
+
 echo "### Commands"
 echo
 echo "| run | wall ms (mean ± sd) | peak MB |"
@@ -72,12 +81,7 @@ for mb in "${sizes[@]}"; do
         "xmllint --noout --stream|xmllint --noout --stream $f" \
         "xmllint --noout|xmllint --noout $f" \
         "python3 ElementTree.parse|python3 -c \"import xml.etree.ElementTree as E; E.parse('$f')\""; do
-        name=${pair%%|*}; cmd=${pair#*|}
-        line=$(run "$name" "$cmd")
-        mean=$(echo "$line" | cut -d'|' -f3 | awk '{print $1}')
-        mem=$(echo "$line" | cut -d'|' -f4 | tr -d ' ')
-        per=$(python3 -c "print(f'{$mean/$mb:.1f}')")
-        echo "| $mb | $name | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
+        sized_row "$mb" "$mb" "${pair%%|*}" "${pair#*|}"
     done
 done
 echo
@@ -115,11 +119,6 @@ if [ "$big" != 0 ]; then
         "$big MB|$big|xmllint --noout --stream|xmllint --noout --stream $f" \
         "100 MB, one duplicate key (two passes)|100|omero-iis check|$bin check $d"; do
         label=${pair%%|*}; rest=${pair#*|}; mb=${rest%%|*}; rest=${rest#*|}
-        name=${rest%%|*}; cmd=${rest#*|}
-        line=$(run "$name" "$cmd")
-        mean=$(echo "$line" | cut -d'|' -f3 | awk '{print $1}')
-        mem=$(echo "$line" | cut -d'|' -f4 | tr -d ' ')
-        per=$(python3 -c "print(f'{$mean/$mb:.1f}')")
-        echo "| $label | $name | $(echo "$line" | cut -d'|' -f3 | sed 's/^ //;s/ $//') | $per | $mem |"
+        sized_row "$label" "$mb" "${rest%%|*}" "${rest#*|}"
     done
 fi

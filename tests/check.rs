@@ -328,6 +328,27 @@ fn inline_comments_silence_one_rule_on_the_next_line() {
 
 /// A copy of a deployment fixture (fragment, script, two web.config files)
 /// under `dir`, to edit.
+/// Makes the static files application of a copied deployment use the pool
+/// `script` in install.cmd and the pool `fragment` in the fragment.
+fn assign_pools(copy: &Path, script: &str, fragment: &str) {
+    let edit = |relative: &str, from: &str, to: &str| {
+        let path = copy.join(relative);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{relative} has {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "install.cmd",
+        r#""Default Web Site/omero/static" /applicationPool:"omeroweb""#,
+        &format!(r#""Default Web Site/omero/static" /applicationPool:"{script}""#),
+    );
+    edit(
+        "applicationHost.fragment.xml",
+        r#"<application path="/omero/static" applicationPool="omeroweb">"#,
+        &format!(r#"<application path="/omero/static" applicationPool="{fragment}">"#),
+    );
+}
+
 fn copy_deployment(fixture: &str, dir: &Path) -> PathBuf {
     let source = fixtures().join(fixture);
     let copy = dir.join("deployment");
@@ -385,22 +406,7 @@ fn a_pool_no_file_creates_is_reported_where_it_is_used() {
     let clean = check(&copy, &["--format", "json"]);
     assert!(codes(&clean).is_empty(), "{}", transcript(&clean));
 
-    let edit = |relative: &str, from: &str, to: &str| {
-        let path = copy.join(relative);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{relative} has {from}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    };
-    edit(
-        "install.cmd",
-        r#""Default Web Site/omero/static" /applicationPool:"omeroweb""#,
-        r#""Default Web Site/omero/static" /applicationPool:"nowhere""#,
-    );
-    edit(
-        "applicationHost.fragment.xml",
-        r#"<application path="/omero/static" applicationPool="omeroweb">"#,
-        r#"<application path="/omero/static" applicationPool="ghost">"#,
-    );
+    assign_pools(&copy, "nowhere", "ghost");
     let broken = check(&copy, &["--format", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
     let messages: Vec<(&str, &str)> = report["diagnostics"]
@@ -456,22 +462,7 @@ fn pools_of_a_large_server_are_looked_up_without_keeping_them_all() {
     assert!(server.len() as u64 > omero_iis::source::STREAM_ABOVE);
     let apphost = dir.path().join("applicationHost.config");
     std::fs::write(&apphost, server).unwrap();
-    let edit = |relative: &str, from: &str, to: &str| {
-        let path = copy.join(relative);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{relative} has {from}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    };
-    edit(
-        "install.cmd",
-        r#""Default Web Site/omero/static" /applicationPool:"omeroweb""#,
-        r#""Default Web Site/omero/static" /applicationPool:"HOSTED49999""#,
-    );
-    edit(
-        "applicationHost.fragment.xml",
-        r#"<application path="/omero/static" applicationPool="omeroweb">"#,
-        r#"<application path="/omero/static" applicationPool="ghost">"#,
-    );
+    assign_pools(&copy, "HOSTED49999", "ghost");
     let output = check(
         &copy,
         &["--apphost", apphost.to_str().unwrap(), "--format", "json"],

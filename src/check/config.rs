@@ -86,6 +86,20 @@ pub struct Server<'a> {
     pub keeps_inherited_entries: bool,
 }
 
+impl<'a> Server<'a> {
+    /// A server known only from the IIS tables: no `--apphost`, no fragments,
+    /// every pool kept, no inherited entries.
+    pub fn bare(schema: &'a Schema) -> Server<'a> {
+        Server {
+            schema,
+            apphost: None,
+            fragments: Vec::new(),
+            wanted_pools: None,
+            keeps_inherited_entries: false,
+        }
+    }
+}
+
 /// Pools named in a help text; the others are counted.
 pub const POOLS_SHOWN: usize = 10;
 
@@ -1431,13 +1445,7 @@ mod tests {
     }
 
     fn findings(file: &Arc<SourceFile>, filter_bits: usize) -> Vec<String> {
-        let server = Server {
-            schema: Schema::global(),
-            apphost: None,
-            fragments: Vec::new(),
-            wanted_pools: None,
-            keeps_inherited_entries: false,
-        };
+        let server = Server::bare(Schema::global());
         let mut found = check_with_filter(file, Kind::AppHost, &server, filter_bits)
             .unwrap()
             .diagnostics;
@@ -1501,13 +1509,7 @@ mod tests {
         let path = dir.path().join("applicationHost.config");
         std::fs::write(&path, &x).unwrap();
         let file = SourceFile::streamed("applicationHost.config", &path, 0).unwrap();
-        let server = Server {
-            schema: Schema::global(),
-            apphost: None,
-            fragments: Vec::new(),
-            wanted_pools: None,
-            keeps_inherited_entries: false,
-        };
+        let server = Server::bare(Schema::global());
         let screen = Memory::Screen(Screen::new(FILTER_BITS));
         let (checked, memory) = walk(&file, Kind::AppHost, &server, screen).unwrap();
         let Some(Memory::Screen(screen)) = memory else {

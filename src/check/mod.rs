@@ -296,11 +296,9 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
         .map(|i| batch::check(&i.file, i.bom, schema))
         .collect();
     let mut server = config::Server {
-        schema,
-        apphost: None,
-        fragments: Vec::new(),
         wanted_pools: wanted_pools(inputs, apphost, &checked_scripts, schema)?,
         keeps_inherited_entries: inputs.iter().any(|i| i.kind == Kind::WebConfig),
+        ..config::Server::bare(schema)
     };
     let mut checked_scripts = checked_scripts.into_iter();
     if let Some(a) = apphost {
@@ -403,13 +401,7 @@ fn wanted_pools(
     }
     // The fragments' applications name pools too: read for them alone here
     // (their findings depend on --apphost, read next).
-    let bare = config::Server {
-        schema,
-        apphost: None,
-        fragments: Vec::new(),
-        wanted_pools: None,
-        keeps_inherited_entries: false,
-    };
+    let bare = config::Server::bare(schema);
     let mut fragments = Vec::new();
     for input in inputs.iter().filter(|i| i.kind == Kind::Fragment) {
         fragments.push(check_xml(input, Kind::Fragment, &bare)?.server);
