@@ -16,9 +16,10 @@
 //!
 //! A false positive costs the second pass, never a wrong finding; a true
 //! duplicate is always a suspect, because a Bloom filter has no false
-//! negatives. At the filter's size a hosting server of 100 MB (about 230,000
-//! keys) has a false positive rate near 10⁻⁸ per key, so clean files are
-//! read once.
+//! negatives. With this filter, a hosting server of 100 MB (about 230,000
+//! keys) expects 10⁻⁵ false positives in all, so clean files are read once;
+//! at 400 MB it expects about one in two files to take the second pass, and
+//! at 1 GB every file (BENCHMARKS.md). Memory is the same at every size.
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -28,8 +29,9 @@ use foldhash::HashSet;
 
 /// Bits in the Bloom filter of a streamed file: 4 MiB.
 pub(super) const FILTER_BITS: usize = 32 << 20;
-/// Probes per key: with [`FILTER_BITS`] and 230,000 keys, about 10⁻⁸ false
-/// positives per key (the rate is (1 - e^(-kn/m))^k).
+/// Probes per key. A new key looks seen with probability (1 - e^(-kn/m))^k
+/// once n keys are in m bits: with [`FILTER_BITS`], 5 × 10⁻¹⁰ when a 100 MB
+/// server's 230,000 are in. More probes would cost more cache misses.
 const PROBES: u32 = 7;
 
 /// How the walker remembers keys for its duplicate checks.
