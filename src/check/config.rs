@@ -1018,6 +1018,8 @@ impl Walker<'_> {
             keys: entries.keys,
         };
         if entries.screened {
+            // First pass, past the exact phase: a key seen before becomes a
+            // suspect, and the second pass reports it if it is a duplicate.
             if let Memory::Screen(screen) = &mut self.memory {
                 entries.sight(&key, screen, &mut self.scratch);
             }
