@@ -22,7 +22,7 @@ pub enum Format {
 pub fn render(format: Format, diagnostics: &[Diagnostic], checked: &str, color: bool) -> String {
     match format {
         Format::Text => text_report(diagnostics, checked, color),
-        Format::Json => format!("{:#}\n", json_report(diagnostics, checked)),
+        Format::Json => json_text(diagnostics, checked),
         Format::Sarif => format!("{:#}\n", sarif_report(diagnostics)),
         Format::Github => github_report(diagnostics),
     }
@@ -128,12 +128,49 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Findings as a JSON document (stable field names; positions 1-based).
 pub fn json_report(diagnostics: &[Diagnostic], checked: &str) -> serde_json::Value {
-    let (errors, warnings) = tally(diagnostics);
-    let notes = diagnostics.len() - errors - warnings;
     json!({
         "diagnostics": diagnostics.iter().map(json_diagnostic).collect::<Vec<_>>(),
-        "summary": { "checked": checked, "errors": errors, "warnings": warnings, "notes": notes },
+        "summary": summary(diagnostics, checked),
     })
+}
+
+/// [`json_report`] as pretty-printed text, each finding turned into JSON
+/// only as it is written (a tree of every finding first would take several
+/// kilobytes per finding).
+fn json_text(diagnostics: &[Diagnostic], checked: &str) -> String {
+    struct Findings<'a>(&'a [Diagnostic]);
+    impl serde::Serialize for Findings<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(json_diagnostic))
+        }
+    }
+    struct Report<'a> {
+        diagnostics: Findings<'a>,
+        summary: serde_json::Value,
+    }
+    impl serde::Serialize for Report<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            // In the order of `json_report`'s keys (sorted).
+            let mut map = s.serialize_map(Some(2))?;
+            map.serialize_entry("diagnostics", &self.diagnostics)?;
+            map.serialize_entry("summary", &self.summary)?;
+            map.end()
+        }
+    }
+    let report = Report {
+        diagnostics: Findings(diagnostics),
+        summary: summary(diagnostics, checked),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("JSON values always serialize");
+    text.push('\n');
+    text
+}
+
+fn summary(diagnostics: &[Diagnostic], checked: &str) -> serde_json::Value {
+    let (errors, warnings) = tally(diagnostics);
+    let notes = diagnostics.len() - errors - warnings;
+    json!({ "checked": checked, "errors": errors, "warnings": warnings, "notes": notes })
 }
 
 fn json_diagnostic(d: &Diagnostic) -> serde_json::Value {
@@ -288,4 +325,36 @@ fn github_escape_property(text: &str) -> String {
     github_escape_data(text)
         .replace(':', "%3A")
         .replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+    use crate::source::{SourceFile, Span};
+
+    /// The JSON text is written one finding at a time, and is the same
+    /// document as the tree of every finding.
+    #[test]
+    fn json_text_is_the_json_report() {
+        let file = SourceFile::new(
+            "web.config",
+            "<configuration>\n  <bad />\n</configuration>\n",
+        );
+        let findings = [
+            Diagnostic::new(Code::UnknownElement, "`<bad>` is unknown")
+                .at(Some(&Span::new(&file, 19..22)))
+                .label("here")
+                .help("remove it")
+                .note("one note")
+                .note("and \"another\""),
+            Diagnostic::new(Code::NotChecked, "not checked, no place"),
+        ];
+        for found in [&findings[..], &[]] {
+            assert_eq!(
+                json_text(found, "checked 1 file"),
+                format!("{:#}\n", json_report(found, "checked 1 file"))
+            );
+        }
+    }
 }
