@@ -33,18 +33,20 @@ fn main() {
         .expect("OUT_DIR is writable");
 }
 
-/// `PROPERTIES` (sorted by key) and `PLUGIN_NAMESPACES` as Rust constants.
+/// `PROPERTIES` (sorted by key, so that a key is found by binary search)
+/// and `PLUGIN_NAMESPACES` as Rust statics.
 fn catalogue_source(document: &Value) -> String {
     let properties = document["properties"]
         .as_object()
         .unwrap_or_else(|| panic!("{CATALOGUE}: no `properties` object"));
     let mut keys: Vec<&String> = properties.keys().collect();
     keys.sort();
-    let mut source = String::from("const PROPERTIES: &[PropertyRecord] = &[\n");
+    // An array, not a slice: a static may hold the `OnceLock`s only directly.
+    let mut source = format!("static PROPERTIES: [PropertySpec; {}] = [\n", keys.len());
     for key in keys {
         record(&mut source, key, &properties[key.as_str()]);
     }
-    source.push_str("];\n\nconst PLUGIN_NAMESPACES: &[&str] = &[\n");
+    source.push_str("];\n\nstatic PLUGIN_NAMESPACES: &[&str] = &[\n");
     for namespace in document["x-plugin-namespaces"]
         .as_array()
         .into_iter()
@@ -88,9 +90,10 @@ fn record(source: &mut String, key: &str, property: &Value) {
     let description = property["description"].as_str().unwrap_or_default();
     writeln!(
         source,
-        "    PropertyRecord {{ key: {key:?}, description: {description:?}, django: {:?}, \
+        "    PropertySpec {{ key: {key:?}, description: {description:?}, django: {:?}, \
          default: {:?}, parser: Parser::{}, group: Group::{}, example: {:?}, \
-         replaced_by: {:?}, sensitive: {sensitive}, schema: {:?} }},",
+         replaced_by: {:?}, sensitive: {sensitive}, schema_text: {:?}, \
+         schema: OnceLock::new() }},",
         required("django"),
         text("default"),
         variant(required("parser")),

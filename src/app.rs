@@ -384,7 +384,7 @@ fn show(args: ShowArgs) -> Outcome {
     let defaults: Vec<_> = if args.defaults {
         catalogue
             .iter()
-            .filter(|p| !p.is_deprecated() && !settings.is_set(&p.key))
+            .filter(|p| !p.is_deprecated() && !settings.is_set(p.key))
             .collect()
     } else {
         Vec::new()

@@ -7,7 +7,6 @@
 //! is. JSON Schema checks the shape of JSON values; Rust rules in `validate`
 //! say what a schema cannot.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::Value as Json;
@@ -66,36 +65,21 @@ pub enum Group {
     Removed,
 }
 
-/// A property as `build.rs` writes it: the catalogue's `x-omero`
-/// annotations, and the property's whole schema as JSON text.
-struct PropertyRecord {
-    key: &'static str,
-    description: &'static str,
-    django: &'static str,
-    default: Option<&'static str>,
-    parser: Parser,
-    group: Group,
-    example: Option<&'static str>,
-    replaced_by: Option<&'static str>,
-    sensitive: bool,
-    schema: &'static str,
-}
-
-// `PROPERTIES: &[PropertyRecord]` and `PLUGIN_NAMESPACES: &[&str]`.
+// `PROPERTIES: [PropertySpec; N]` (sorted by key) and `PLUGIN_NAMESPACES: &[&str]`.
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
-/// One property of the catalogue.
+/// One property of the catalogue, as `build.rs` writes it.
 #[derive(Debug)]
 pub struct PropertySpec {
-    pub key: String,
-    pub description: String,
-    pub django: String,
+    pub key: &'static str,
+    pub description: &'static str,
+    pub django: &'static str,
     /// The default as OMERO would print it; `None` = the Django setting stays unset.
-    pub default: Option<String>,
+    pub default: Option<&'static str>,
     pub parser: Parser,
     pub group: Group,
-    pub example: Option<String>,
-    pub replaced_by: Option<String>,
+    pub example: Option<&'static str>,
+    pub replaced_by: Option<&'static str>,
     pub sensitive: bool,
     /// The JSON Schema of the parsed value, as written in the catalogue.
     schema_text: &'static str,
@@ -135,52 +119,28 @@ impl PropertySpec {
 /// The whole catalogue.
 #[derive(Debug)]
 pub struct Catalogue {
-    properties: BTreeMap<String, PropertySpec>,
-    plugin_namespaces: Vec<String>,
+    properties: &'static [PropertySpec],
+    plugin_namespaces: &'static [&'static str],
 }
 
 impl Catalogue {
-    /// The embedded catalogue, built once.
+    /// The embedded catalogue.
     pub fn global() -> &'static Catalogue {
-        static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-        CATALOGUE.get_or_init(Catalogue::build)
-    }
-
-    fn build() -> Catalogue {
-        let properties = PROPERTIES
-            .iter()
-            .map(|record| {
-                let spec = PropertySpec {
-                    key: record.key.to_owned(),
-                    description: record.description.to_owned(),
-                    django: record.django.to_owned(),
-                    default: record.default.map(str::to_owned),
-                    parser: record.parser,
-                    group: record.group,
-                    example: record.example.map(str::to_owned),
-                    replaced_by: record.replaced_by.map(str::to_owned),
-                    sensitive: record.sensitive,
-                    schema_text: record.schema,
-                    schema: OnceLock::new(),
-                };
-                (spec.key.clone(), spec)
-            })
-            .collect();
-        Catalogue {
-            properties,
-            plugin_namespaces: PLUGIN_NAMESPACES
-                .iter()
-                .map(|ns| (*ns).to_owned())
-                .collect(),
-        }
+        static CATALOGUE: Catalogue = Catalogue {
+            properties: &PROPERTIES,
+            plugin_namespaces: PLUGIN_NAMESPACES,
+        };
+        &CATALOGUE
     }
 
     pub fn get(&self, key: &str) -> Option<&PropertySpec> {
-        self.properties.get(key)
+        let at = self.properties.binary_search_by(|p| p.key.cmp(key)).ok()?;
+        Some(&self.properties[at])
     }
 
+    /// The properties, by key.
     pub fn iter(&self) -> impl Iterator<Item = &PropertySpec> {
-        self.properties.values()
+        self.properties.iter()
     }
 
     pub fn len(&self) -> usize {
@@ -194,18 +154,14 @@ impl Catalogue {
     /// Keys under a known OMERO.web app's namespace (`omero.web.iviewer.*` ...):
     /// apps define their own settings, which we cannot check.
     pub fn is_plugin_key(&self, key: &str) -> bool {
-        self.plugin_namespaces
-            .iter()
-            .any(|ns| key.starts_with(ns.as_str()))
+        self.plugin_namespaces.iter().any(|ns| key.starts_with(ns))
     }
 
     /// The current property closest to a misspelt key, if any is close enough.
     pub fn closest(&self, key: &str) -> Option<&str> {
         closest(
             key,
-            self.iter()
-                .filter(|p| !p.is_deprecated())
-                .map(|p| p.key.as_str()),
+            self.iter().filter(|p| !p.is_deprecated()).map(|p| p.key),
         )
     }
 }
@@ -283,12 +239,20 @@ mod tests {
             5
         );
         assert_eq!(
-            c.get("omero.web.force_script_name")
-                .unwrap()
-                .replaced_by
-                .as_deref(),
+            c.get("omero.web.force_script_name").unwrap().replaced_by,
             Some("omero.web.prefix")
         );
+    }
+
+    /// `get` searches by halves: build.rs must write the keys in order.
+    #[test]
+    fn every_key_is_found() {
+        let c = Catalogue::global();
+        assert!(c.properties.windows(2).all(|w| w[0].key < w[1].key));
+        for spec in c.iter() {
+            assert!(std::ptr::eq(c.get(spec.key).unwrap(), spec), "{}", spec.key);
+        }
+        assert!(c.get("omero.web.no_such_property").is_none());
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub(crate) fn effective<'a>(
 ) -> Option<(&'a str, Option<&'a Span>)> {
     match settings.get(key) {
         Some(setting) => setting.text().map(|t| (t, Some(&setting.value_span))),
-        None => catalogue.get(key)?.default.as_deref().map(|d| (d, None)),
+        None => catalogue.get(key)?.default.map(|d| (d, None)),
     }
 }
 

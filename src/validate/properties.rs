@@ -54,7 +54,7 @@ fn unknown(setting: &Setting, catalogue: &Catalogue) -> Option<Diagnostic> {
 }
 
 fn deprecated(setting: &Setting, spec: &PropertySpec, settings: &Settings) -> Option<Diagnostic> {
-    let replacement = spec.replaced_by.as_deref();
+    let replacement = spec.replaced_by;
     if let (Some(new_key), Some(old)) = (replacement, setting.text()) {
         if let Some(new) = settings.get(new_key).and_then(|s| s.text().map(|t| (s, t))) {
             if new.1 != old {
@@ -86,7 +86,7 @@ fn deprecated(setting: &Setting, spec: &PropertySpec, settings: &Settings) -> Op
     Some(
         Diagnostic::new(Code::DeprecatedProperty, message)
             .at(Some(&setting.key_span))
-            .note(spec.description.clone())
+            .note(spec.description)
             .help(help),
     )
 }
@@ -182,7 +182,7 @@ fn check_int(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagn
                 .label("OMERO.web fails to start with \"Invalid ...\" on this value")
                 .help(format!(
                     "write a whole number ({range}), e.g. {}",
-                    config_set_command(&setting.key, spec.default.as_deref())
+                    config_set_command(&setting.key, spec.default)
                 )),
             )
         }
@@ -207,7 +207,7 @@ fn check_int(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagn
         .label("OMERO accepts it, but it cannot work")
         .help(format!(
             "use a value {range}; the default is {}",
-            spec.default.as_deref().unwrap_or("unset")
+            spec.default.unwrap_or("unset")
         )),
     )
 }
@@ -236,11 +236,7 @@ fn check_bool(setting: &Setting, text: &str) -> Option<Diagnostic> {
 }
 
 fn check_json(setting: &Setting, text: &str, spec: &PropertySpec) -> Option<Diagnostic> {
-    let example = spec
-        .example
-        .as_deref()
-        .or(spec.default.as_deref())
-        .unwrap_or("[]");
+    let example = spec.example.or(spec.default).unwrap_or("[]");
     let parsed: Json = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
