@@ -499,7 +499,9 @@ fn written_files_get_the_umask_permissions_of_new_files() {
             .status()
             .unwrap();
         assert!(status.success());
-        for (path, _) in snapshot(&out) {
+        let written = snapshot(&out);
+        assert_eq!(written.len(), 8, "umask {umask}: {} files", written.len());
+        for (path, _) in written {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, expected, "{} with umask {umask}", path.display());
         }

@@ -1021,7 +1021,9 @@ impl Walker<'_> {
             // First pass, past the exact phase: a key seen before becomes a
             // suspect, and the second pass reports it if it is a duplicate.
             if let Memory::Screen(screen) = &mut self.memory {
-                entries.sight(&key, screen, &mut self.scratch);
+                for hash in entries.key_hashes(&key, &mut self.scratch) {
+                    screen.sight(hash);
+                }
             }
             self.note_global_entry(&key, entries.keys, span, path, global);
             return;
@@ -1029,7 +1031,9 @@ impl Walker<'_> {
         if let Some((first, inherited)) = entries.find(&key, &mut self.scratch) {
             if let Memory::Screen(screen) = &mut self.memory {
                 // The second pass must find this one again.
-                entries.suspect(&key, screen, &mut self.scratch);
+                for hash in entries.key_hashes(&key, &mut self.scratch) {
+                    screen.suspects.insert(hash);
+                }
             }
             let shown = (0..entries.keys.names.len())
                 .map(|i| key.value(i))
@@ -1265,20 +1269,6 @@ impl<'s> EntrySet<'s> {
                 None
             }
         })
-    }
-
-    /// First pass, screened: notes a sighting of each of `key`'s key sets.
-    fn sight(&self, key: &(impl KeyValues + ?Sized), screen: &mut Screen, scratch: &mut String) {
-        for hash in self.key_hashes(key, scratch) {
-            screen.sight(hash);
-        }
-    }
-
-    /// First pass: makes every key set of `key` a suspect.
-    fn suspect(&self, key: &(impl KeyValues + ?Sized), screen: &mut Screen, scratch: &mut String) {
-        for hash in self.key_hashes(key, scratch) {
-            screen.suspects.insert(hash);
-        }
     }
 
     /// Second pass: whether any key set of `key` is a suspect.

@@ -92,15 +92,23 @@ pub fn wanted_pools<'a>(
     fragments: &[ServerFacts],
 ) -> foldhash::HashSet<String> {
     let (_, used) = script_pools(scripts);
-    let fragment_used = fragments
+    let apps = fragments.iter().flat_map(|s| &s.applications);
+    pools_used(used, apps)
         .iter()
-        .flat_map(|s| &s.applications)
-        .filter_map(|a| a.pool.as_deref());
-    used.iter()
-        .map(|(pool, _)| pool.as_str())
-        .chain(fragment_used)
-        .map(same_key)
+        .map(|(pool, _)| same_key(pool))
         .collect()
+}
+
+/// The pools the scripts assign (`script_used`, from [`script_pools`]) and
+/// the pools the fragments' applications run in, with where.
+fn pools_used<'a>(
+    script_used: Vec<(String, Span)>,
+    fragment_apps: impl IntoIterator<Item = &'a AppFact>,
+) -> Vec<(String, Span)> {
+    let fragment_used = fragment_apps
+        .into_iter()
+        .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
+    script_used.into_iter().chain(fragment_used).collect()
 }
 
 /// Pools scripts create and pools they assign, with where.
@@ -252,10 +260,7 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
     }
     // Pools: every pool an application uses is defined.
     let (created, used) = script_pools(deployment.scripts.iter().map(|(_, c)| c.as_slice()));
-    let fragment_used = fragment_apps
-        .iter()
-        .filter_map(|a| a.pool.clone().map(|p| (p, a.span.clone())));
-    let wanted: Vec<(String, Span)> = used.into_iter().chain(fragment_used).collect();
+    let wanted = pools_used(used, fragment_apps.iter().copied());
     let servers = || deployment.server.iter().chain(&deployment.servers);
     let count = servers().map(|s| s.pool_count).sum::<usize>() + created.len();
     if !wanted.is_empty() && count > 0 {

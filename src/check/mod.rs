@@ -297,15 +297,16 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
         .collect();
     let mut server = config::Server {
         wanted_pools: wanted_pools(inputs, apphost, &checked_scripts, schema)?,
-        keeps_inherited_entries: inputs.iter().any(|i| i.kind == Kind::WebConfig),
         ..config::Server::bare(schema)
     };
     let mut checked_scripts = checked_scripts.into_iter();
     if let Some(a) = apphost {
+        // Only this file's server-level entries are inherited by web.config files.
+        server.keeps_inherited_entries = inputs.iter().any(|i| i.kind == Kind::WebConfig);
         let checked = check_xml(a, Kind::AppHost, &server)?;
         server.apphost = Some(checked.server);
+        server.keeps_inherited_entries = false;
     }
-    server.keeps_inherited_entries = false;
     // First pass: what the applicationHost files and the scripts among the
     // inputs unlock (their unlocks count for the web.config files).
     // An applicationHost file's findings depend only on `--apphost` and the

@@ -797,6 +797,33 @@ fn escape_attribute(value: &str) -> String {
 mod tests {
     use super::*;
 
+    /// `<location>` paths are found without case, surrounding `/` or `.`,
+    /// and the index follows changes at the top level.
+    #[test]
+    fn locations_are_found_by_path() {
+        let mut doc = Document::parse(concat!(
+            r#"<configuration><location path="Default Web Site/OMERO"/><location path="."/>"#,
+            r#"<system.webServer/><location path="/Sité/"/><location path="default web site/omero"/>"#,
+            "</configuration>"
+        ))
+        .unwrap();
+        assert_eq!(doc.locations("default web site/omero"), &[0, 4]);
+        assert_eq!(doc.locations(""), &[1]);
+        assert_eq!(doc.locations("SITÉ"), &[3]);
+        assert!(doc.locations("Default Web Site").is_empty());
+        let added = doc.insert(
+            &[],
+            Element::new("location", &[("path", "Default Web Site")]),
+            false,
+        );
+        assert_eq!(doc.locations("default web site"), &[added]);
+        doc.element_mut(&[1]).set_attribute("path", "Other");
+        assert!(doc.locations("").is_empty());
+        assert_eq!(doc.locations("other"), &[1]);
+        doc.remove(&[], 0);
+        assert_eq!(doc.locations("default web site/omero"), &[3]);
+    }
+
     /// What [`Document::locations`] must answer, by looking at every child.
     fn scan(doc: &Document, path: &str) -> Vec<usize> {
         let key = location_key(path);
