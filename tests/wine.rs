@@ -183,10 +183,16 @@ fn generate(wine: &Wine, name: &str, set: &str, extra: &[&str]) -> Deployment {
 }
 
 /// Runs `script` under Wine's cmd.exe with the stubs. Wine now and then
-/// fails to start a process (cmd.exe then reports exit code 9009, "not
-/// recognized", for a program that is there; seen in a few full runs, on a
-/// loaded machine and once in CI): such a run is made once more, and said
-/// so on stderr.
+/// fails in ways that have nothing to do with the script, and such a run is
+/// made once more, said so on stderr:
+/// - it fails to start a process: cmd.exe then reports exit code 9009, "not
+///   recognized", for a program that is there (seen in a few full runs, on a
+///   loaded machine and once in CI);
+/// - the script never runs: no output at all and no program called (seen
+///   once in CI, exit code 1). Every script calls `net session` first, and
+///   each of its refusals prints a message, so a run of the script always
+///   leaves one or the other.
+///
 /// Every program the scripts call is a stub that exists, so a script that
 /// really names a missing program fails both times and the test with it.
 fn run(
@@ -197,15 +203,26 @@ fn run(
     fail_at: Option<usize>,
 ) -> Run {
     let first = run_once(wine, deployment, script, rules, fail_at);
-    if !first.stdout.contains("with exit code 9009") {
+    let Some(what_went_wrong) = wine_failure(&first) else {
         return first;
-    }
+    };
     eprintln!(
-        "Wine could not start a program in {script} (exit code 9009); running it again.\n\
+        "Wine {what_went_wrong} ({script}, exit code {}); running it again.\n\
          stdout:\n{}\nstderr:\n{}",
-        first.stdout, first.stderr
+        first.code, first.stdout, first.stderr
     );
     run_once(wine, deployment, script, rules, fail_at)
+}
+
+/// What Wine, not the script, got wrong in `run`, if anything.
+fn wine_failure(run: &Run) -> Option<&'static str> {
+    if run.stdout.contains("with exit code 9009") {
+        Some("could not start a program")
+    } else if run.stdout.trim().is_empty() && run.invocations.is_empty() {
+        Some("did not run the script: it printed nothing and called nothing")
+    } else {
+        None
+    }
 }
 
 fn run_once(
