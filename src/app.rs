@@ -309,9 +309,14 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Ve
         start_writeback(temp.as_file());
         temps.push((temp, path));
     }
-    // Every file's data is already on its way to the disk, so the first
-    // fsync waits for about all of them; each of the others finds its data
-    // written and costs one disk cache flush (eight threads cost more).
+    // Every file's data is already on its way to the disk. Waiting for all
+    // of it before the first fsync puts every file's block allocation into
+    // the journal transaction that this fsync commits, so the others find
+    // nothing left to commit (measured: without the wait, some of them each
+    // commit a transaction of their own; eight threads cost more).
+    for (temp, _) in &temps {
+        finish_writeback(temp.as_file());
+    }
     for (temp, path) in &temps {
         temp.as_file()
             .sync_all()
@@ -363,6 +368,27 @@ fn start_writeback(file: &std::fs::File) {
 
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &std::fs::File) {}
+
+/// Waits until the writeback that [`start_writeback`] started is done. Only
+/// an ordering hint for the fsyncs that follow, like `start_writeback`.
+#[cfg(target_os = "linux")]
+fn finish_writeback(file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: as in `start_writeback`. An error is ignored for the same reason.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            0,
+            0,
+            libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                | libc::SYNC_FILE_RANGE_WRITE
+                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn finish_writeback(_file: &std::fs::File) {}
 
 fn show(args: ShowArgs) -> Outcome {
     let (settings, diagnostics, _) = load_settings(&args.settings)?;
