@@ -311,9 +311,10 @@ fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Ve
     }
     // Every file's data is already on its way to the disk. Waiting for all
     // of it before the first fsync puts every file's block allocation into
-    // the journal transaction that this fsync commits, so the others find
-    // nothing left to commit (measured: without the wait, some of them each
-    // commit a transaction of their own; eight threads cost more).
+    // the journal transaction that this fsync commits (ext4), so each of the
+    // others only flushes the disk cache (measured: without the wait, some
+    // of them each committed a transaction of their own; fsyncs on threads
+    // or through io_uring cost more, see BENCHMARKS.md).
     for (temp, _) in &temps {
         finish_writeback(temp.as_file());
     }
