@@ -326,8 +326,6 @@ fn inline_comments_silence_one_rule_on_the_next_line() {
         .contains("1 silenced"));
 }
 
-/// A copy of a deployment fixture (fragment, script, two web.config files)
-/// under `dir`, to edit.
 /// Makes the static files application of a copied deployment use the pool
 /// `script` in install.cmd and the pool `fragment` in the fragment.
 fn assign_pools(copy: &Path, script: &str, fragment: &str) {
@@ -349,6 +347,8 @@ fn assign_pools(copy: &Path, script: &str, fragment: &str) {
     );
 }
 
+/// A copy of a deployment fixture (fragment, script, two web.config files)
+/// under `dir`, to edit.
 fn copy_deployment(fixture: &str, dir: &Path) -> PathBuf {
     let source = fixtures().join(fixture);
     let copy = dir.join("deployment");

@@ -1025,7 +1025,7 @@ impl Walker<'_> {
                     screen.sight(hash);
                 }
             }
-            self.note_global_entry(&key, entries.keys, span, path, global);
+            self.note_global_entry(&key, span, path, global);
             return;
         }
         if let Some((first, inherited)) = entries.find(&key, &mut self.scratch) {
@@ -1064,7 +1064,7 @@ impl Walker<'_> {
             );
         } else {
             self.remember_entry(entries, &key, span.clone(), false);
-            self.note_global_entry(&key, entries.keys, span, path, global);
+            self.note_global_entry(&key, span, path, global);
         }
     }
 
@@ -1096,14 +1096,7 @@ impl Walker<'_> {
 
     /// Entries a web.config inherits; applicationHost-only sections cannot
     /// be set in a web.config.
-    fn note_global_entry(
-        &mut self,
-        key: &TagKey,
-        keys: &Keys,
-        span: Span,
-        path: &str,
-        global: bool,
-    ) {
+    fn note_global_entry(&mut self, key: &TagKey, span: Span, path: &str, global: bool) {
         if global
             && self.server.keeps_inherited_entries
             && self.kind != Kind::WebConfig
@@ -1114,7 +1107,7 @@ impl Walker<'_> {
                 .entry(path.to_owned())
                 .or_default()
                 .push((
-                    (0..keys.names.len())
+                    (0..key.keys.names.len())
                         .map(|i| key.value(i).to_owned())
                         .collect(),
                     span,
