@@ -15,8 +15,12 @@ sizes=("${@:-1 10 50 100}")
 [ $# -eq 0 ] && sizes=(1 10 50 100)
 work=target/bench
 mkdir -p "$work"
-cargo build --release --quiet
-bin=$PWD/target/release/omero-iis
+# The binary measured is the one to install: scripts/build-release (static-pie
+# on Linux with glibc). `cargo build --release`'s dynamically linked binary is
+# measured beside it in the start-up rows, to show what the linking is worth.
+bin=$PWD/$(scripts/build-release --quiet | tail -1)
+cargo build --release --locked --quiet
+dynamic=$PWD/target/release/omero-iis
 
 echo "### Machine"
 echo
@@ -63,7 +67,9 @@ echo "|---|---|---|---|"
 export MEDIAN=1
 run "\`/bin/true\` (this machine's process start, for scale)" "/bin/true"
 run "\`omero-iis --version\`" "$bin --version"
+run "\`omero-iis --version\`, \`cargo build --release\` (dynamically linked)" "$dynamic --version"
 run "\`gen all\` into a new folder (example config.xml, 8 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen" "rm -rf $work/gen"
+run "\`gen all\` into a new folder, \`cargo build --release\` (dynamically linked)" "$dynamic gen all examples/config.xml -o $work/gen" "rm -rf $work/gen"
 run "\`gen all --force\` over 8 files that each differ (all replaced)" "$bin gen all examples/config.xml -o $work/gen --force" "find $work/gen -type f -exec sh -c 'echo >> \"\$1\"' _ {} \;"
 run "\`gen all --force\` again (nothing changes, nothing written)" "$bin gen all examples/config.xml -o $work/gen --force"
 run "\`gen all --stdout\` (the same, printed)" "$bin gen all examples/config.xml --stdout"
