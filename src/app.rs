@@ -19,6 +19,9 @@ use crate::settings::{self, Catalogue, Settings, Value};
 use crate::source::SourceFile;
 use crate::validate::{self, FrontEnd};
 
+mod output;
+use output::write_artifacts;
+
 /// Operational failures (exit code 2). Findings are never errors.
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -261,135 +264,6 @@ fn write_summary(dir: &Path, artifacts: &[Artifact], written: &[bool]) -> String
     }
     summary
 }
-
-/// Writes every artifact atomically (temporary file + rename). Existing files
-/// are checked first, so a refusal writes nothing at all; every file is
-/// written and synced to disk before the first is renamed into place, so a
-/// full disk or a failed write replaces nothing either. A file that already
-/// holds exactly the new bytes is left alone, modification time included, so
-/// that a rerun shows what changed; which artifacts were written comes back
-/// in order.
-fn write_artifacts(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<Vec<bool>, AppError> {
-    let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
-    if !force {
-        if let Some(existing) = paths.iter().find(|p| p.exists()) {
-            return Err(AppError::Output {
-                path: existing.display().to_string(),
-                message: "already exists; nothing was written".to_owned(),
-            });
-        }
-    }
-    let written: Vec<bool> = artifacts
-        .iter()
-        .zip(&paths)
-        .map(|(artifact, path)| !holds(path, &artifact.bytes))
-        .collect();
-    let output_error = |path: &Path, e: std::io::Error| AppError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    // Each changed file, under a temporary name beside where it goes.
-    let mut temps = Vec::with_capacity(paths.len());
-    let mut folders_made: Vec<&Path> = Vec::new();
-    for ((artifact, path), _) in artifacts
-        .iter()
-        .zip(&paths)
-        .zip(&written)
-        .filter(|(_, w)| **w)
-    {
-        let parent = path.parent().unwrap_or(dir);
-        if !folders_made.contains(&parent) {
-            std::fs::create_dir_all(parent).map_err(|e| output_error(path, e))?;
-            // Its ancestors exist now too (`web/` makes the output folder).
-            folders_made.extend(parent.ancestors());
-        }
-        let mut temp = temporary_file(parent).map_err(|e| output_error(path, e))?;
-        temp.write_all(&artifact.bytes)
-            .map_err(|e| output_error(path, e))?;
-        start_writeback(temp.as_file());
-        temps.push((temp, path));
-    }
-    // Every file's data is already on its way to the disk. Waiting for all
-    // of it before the first fsync puts every file's block allocation into
-    // the journal transaction that this fsync commits (ext4), so each of the
-    // others only flushes the disk cache (measured: without the wait, some
-    // of them each committed a transaction of their own; fsyncs on threads
-    // or through io_uring cost more, see BENCHMARKS.md).
-    for (temp, _) in &temps {
-        finish_writeback(temp.as_file());
-    }
-    for (temp, path) in &temps {
-        temp.as_file()
-            .sync_all()
-            .map_err(|e| output_error(path, e))?;
-    }
-    for (temp, path) in temps {
-        temp.persist(path)
-            .map_err(|e| output_error(path, e.error))?;
-    }
-    Ok(written)
-}
-
-/// A temporary file in `dir` that becomes an output file once renamed. On
-/// Unix it gets the permissions any new file gets (0666 less the umask,
-/// usually 0644), not the owner-only 0600 of temporary files: other admins
-/// and the account that copies it to the server must be able to read it.
-fn temporary_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
-}
-
-/// Whether `path` is a regular file (not a link) holding exactly `bytes`.
-/// Anything else, including a file that cannot be read, gets replaced, and
-/// a failure to replace it is reported then.
-fn holds(path: &Path, bytes: &[u8]) -> bool {
-    let same_size = std::fs::symlink_metadata(path)
-        .is_ok_and(|meta| meta.file_type().is_file() && meta.len() == bytes.len() as u64);
-    same_size && std::fs::read(path).is_ok_and(|existing| existing == bytes)
-}
-
-/// Asks the kernel to start writing `file`'s data to disk now, without
-/// waiting, so the fsyncs that follow overlap instead of queueing one after
-/// another. Only a hint: durability still comes from `sync_all`.
-#[cfg(target_os = "linux")]
-fn start_writeback(file: &std::fs::File) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: the descriptor is open for the whole call; offset 0 with
-    // length 0 means "to the end of the file"; the call reads no memory of ours.
-    // An error only means no head start, so it is ignored.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &std::fs::File) {}
-
-/// Waits until the writeback that [`start_writeback`] started is done. Only
-/// an ordering hint for the fsyncs that follow, like `start_writeback`.
-#[cfg(target_os = "linux")]
-fn finish_writeback(file: &std::fs::File) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: as in `start_writeback`. An error is ignored for the same reason.
-    unsafe {
-        libc::sync_file_range(
-            file.as_raw_fd(),
-            0,
-            0,
-            libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                | libc::SYNC_FILE_RANGE_WRITE
-                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-        );
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn finish_writeback(_file: &std::fs::File) {}
 
 fn show(args: ShowArgs) -> Outcome {
     let (settings, diagnostics, _) = load_settings(&args.settings)?;
