@@ -168,8 +168,9 @@ fn finish_writeback(_file: &File) -> std::io::Result<()> {
 }
 
 /// Syncs every file system that holds one of `files` with one `syncfs`
-/// each, if [`syncfs_reports_errors`] on this kernel and there is
-/// [`little_else_to_write`]; returns whether it did, without an error.
+/// each, if [`syncfs_reports_errors`] on this kernel, there is
+/// [`little_else_to_write`] and each is a file system whose `syncfs`
+/// [`commits_like_fsync`]; returns whether it did, without an error.
 #[cfg(target_os = "linux")]
 fn sync_file_systems(files: &[&File]) -> bool {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
@@ -177,25 +178,55 @@ fn sync_file_systems(files: &[&File]) -> bool {
     syncfs_reports_errors(&release) && little_else_to_write(&meminfo) && syncfs_each(files).is_ok()
 }
 
-/// One `syncfs` for each file system that holds one of `files`.
+/// One `syncfs` for each file system that holds one of `files`, after
+/// checking that every one of them [`commits_like_fsync`].
 #[cfg(target_os = "linux")]
 fn syncfs_each(files: &[&File]) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     use std::os::unix::fs::MetadataExt;
-    let mut synced: Vec<u64> = Vec::new();
+    let mut one_per_device: Vec<(u64, &File)> = Vec::new();
     for file in files {
         let device = file.metadata()?.dev();
-        if synced.contains(&device) {
-            continue;
+        if !one_per_device.iter().any(|(seen, _)| *seen == device) {
+            one_per_device.push((device, file));
         }
+    }
+    for (_, file) in &one_per_device {
+        // SAFETY: `statfs` is plain data, which `fstatfs` fills in; the
+        // descriptor is open for the whole call.
+        let mut info: libc::statfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstatfs(file.as_raw_fd(), &mut info) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        #[allow(clippy::unnecessary_cast)] // its type differs between architectures
+        if !commits_like_fsync(info.f_type as u64) {
+            return Err(std::io::ErrorKind::Unsupported.into());
+        }
+    }
+    for (_, file) in &one_per_device {
         // SAFETY: the descriptor is open for the whole call, which reads no
         // memory of ours.
         if unsafe { libc::syncfs(file.as_raw_fd()) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        synced.push(device);
     }
     Ok(())
+}
+
+/// Whether the file system of this `statfs` type commits and flushes on
+/// `syncfs` whatever an fsync of each file would: ext2/3/4, XFS and Btrfs
+/// (magic numbers from Linux's `include/uapi/linux/magic.h`). Not, for
+/// example, 9p (WSL's view of Windows drives) or a FUSE file system whose
+/// server does not implement `FUSE_SYNCFS`: there `syncfs` only writes
+/// the kernel's cache, where `fsync` asks the server to sync.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn commits_like_fsync(file_system_type: u64) -> bool {
+    const EXT2_3_4: u64 = 0xEF53;
+    const XFS: u64 = 0x5846_5342;
+    const BTRFS: u64 = 0x9123_683E;
+    // On 32-bit systems the type is a signed 32-bit number.
+    let magic = file_system_type & 0xFFFF_FFFF;
+    [EXT2_3_4, XFS, BTRFS].contains(&magic)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -279,9 +310,27 @@ mod tests {
         assert!(!little_else_to_write("Dirty: many kB\nWriteback: 0 kB\n"));
     }
 
-    /// Files written by `gen` hold their bytes, and `syncfs` works on the
-    /// temporary files' descriptors here (which of the two ways `gen` takes
-    /// depends on the machine's state at that moment).
+    #[test]
+    fn syncfs_only_on_file_systems_where_it_commits_like_fsync() {
+        for magic in [0xEF53, 0x5846_5342, 0x9123_683E, 0xFFFF_FFFF_9123_683E] {
+            assert!(commits_like_fsync(magic), "{magic:#x}");
+        }
+        // 9p, FUSE, NFS, SMB, tmpfs, overlayfs.
+        for magic in [
+            0x0102_1997,
+            0x6573_5546,
+            0x6969,
+            0xFE53_4D42,
+            0x0102_1994,
+            0x794C_7630,
+        ] {
+            assert!(!commits_like_fsync(magic), "{magic:#x}");
+        }
+    }
+
+    /// Files written by `gen` hold their bytes, and `syncfs` works on
+    /// temporary files' descriptors in the checkout's file system (which of
+    /// the two ways `gen` takes depends on the machine's state at the time).
     #[test]
     fn written_files_hold_their_bytes_and_syncfs_takes_their_descriptors() {
         let dir = tempfile::tempdir().unwrap();
@@ -302,9 +351,10 @@ mod tests {
                 artifact.bytes
             );
         }
+        let here = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
         let temps: Vec<NamedTempFile> = (0..2)
             .map(|_| {
-                let mut temp = temporary_file(dir.path()).unwrap();
+                let mut temp = temporary_file(here.path()).unwrap();
                 temp.write_all(b"x").unwrap();
                 temp
             })
@@ -313,7 +363,11 @@ mod tests {
         for file in &files {
             finish_writeback(file).unwrap();
         }
+        // Elsewhere than the checkout (a tmpfs /tmp, say) it may say
+        // Unsupported, and `gen` would sync each file.
         #[cfg(target_os = "linux")]
-        syncfs_each(&files).unwrap();
+        if let Err(e) = syncfs_each(&files) {
+            assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e}");
+        }
     }
 }
