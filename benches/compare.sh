@@ -34,6 +34,10 @@ for mb in "${sizes[@]}"; do
 done
 rm -rf "$work/out" && "$bin" gen all examples/config.xml -o "$work/out" >/dev/null 2>&1
 python3 benches/gen_script.py "$work/bench.cmd" 1000 2>/dev/null
+# The builds and inputs above leave tens of MB unwritten for up to 30 s. Write
+# them now, so that the first rows do not wait for them (`gen` would also take
+# its busy-disk path then: an fsync per file, see src/app/output.rs).
+sync
 
 run() { # name, command[, prepare]: mean and sd in ms, and peak memory in MB
     local prepare=${3:-true}
