@@ -72,7 +72,7 @@ export MEDIAN=1
 run "\`/bin/true\` (this machine's process start, for scale)" "/bin/true"
 run "\`omero-iis --version\`" "$bin --version"
 run "\`omero-iis --version\`, \`cargo build --release\` (dynamically linked)" "$dynamic --version"
-run "\`gen all\` into a new folder (example config.xml, 8 files written with fsync)" "$bin gen all examples/config.xml -o $work/gen" "rm -rf $work/gen"
+run "\`gen all\` into a new folder (example config.xml, 8 files written and synced)" "$bin gen all examples/config.xml -o $work/gen" "rm -rf $work/gen"
 run "\`gen all\` into a new folder, \`cargo build --release\` (dynamically linked)" "$dynamic gen all examples/config.xml -o $work/gen" "rm -rf $work/gen"
 run "\`gen all --force\` over 8 files that each differ (all replaced)" "$bin gen all examples/config.xml -o $work/gen --force" "find $work/gen -type f -exec sh -c 'echo >> \"\$1\"' _ {} \;"
 run "\`gen all --force\` again (nothing changes, nothing written)" "$bin gen all examples/config.xml -o $work/gen --force"
