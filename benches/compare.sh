@@ -18,7 +18,8 @@ mkdir -p "$work"
 # The binary measured is the one to install: scripts/build-release (static-pie
 # on Linux with glibc). `cargo build --release`'s dynamically linked binary is
 # measured beside it in the start-up rows, to show what the linking is worth.
-bin=$PWD/$(scripts/build-release --quiet | tail -1)
+bin=$(scripts/build-release --quiet | tail -1)
+case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 cargo build --release --locked --quiet
 dynamic=$PWD/target/release/omero-iis
 
