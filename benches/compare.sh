@@ -21,7 +21,8 @@ mkdir -p "$work"
 bin=$(scripts/build-release --quiet | tail -1)
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 cargo build --release --locked --quiet
-dynamic=$PWD/target/release/omero-iis
+dynamic=${CARGO_TARGET_DIR:-target}/release/omero-iis
+case "$dynamic" in /*) ;; *) dynamic=$PWD/$dynamic ;; esac
 
 echo "### Machine"
 echo
@@ -44,10 +45,7 @@ run() { # name, command[, prepare]: mean and sd in ms, and peak memory in MB
     local prepare=${3:-true}
     hyperfine -N -i --warmup 2 --min-runs "${RUNS:-5}" --style none --prepare "$prepare" --export-json "$work/h.json" "$2" >/dev/null 2>&1 || true
     local stats mem
-    stats=$(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print(f\"{r['mean']*1000:.1f} ± {r['stddev']*1000:.1f}\")")
-    if [ -n "${MEDIAN:-}" ]; then
-        stats="$stats | $(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print(f\"{r['median']*1000:.1f}\")")"
-    fi
+    stats=$(python3 -c "import json;r=json.load(open('$work/h.json'))['results'][0];print(f\"{r['mean']*1000:.1f} ± {r['stddev']*1000:.1f}\" + (f\" | {r['median']*1000:.1f}\" if '${MEDIAN:-}' else ''))")
     sh -c "$prepare" >/dev/null 2>&1
     /usr/bin/time -f '%M' -o "$work/mem" sh -c "exec $2" >/dev/null 2>&1 || true
     mem=$(tail -1 "$work/mem")
