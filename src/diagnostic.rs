@@ -109,6 +109,7 @@ codes! {
     PsUncheckedNative = ("OW503", "ps-unchecked-native", Warning, "native command whose exit code the script does not check"),
     PsQuoting = ("OW504", "ps-quoting", Error, "PowerShell string that ends early or never ends"),
     PsUnknownParameter = ("OW505", "ps-unknown-parameter", Error, "WebAdministration cmdlet parameter that does not exist"),
+    PsParameterTwice = ("OW506", "ps-parameter-twice", Error, "cmdlet parameter given twice (often two commands on one line)"),
     CrossFileMismatch = ("OW601", "cross-file-mismatch", Error, "files of one deployment that disagree with each other"),
     StaticSwallowed = ("OW602", "static-swallowed", Error, "static application reached by the application's wildcard handler"),
     ReviewScriptFails = ("OW701", "review-script-fails", Error, "script that would stop with a non-zero exit code"),

@@ -66,11 +66,85 @@ fn every_generated_script_parses() {
                 let tree = parser().parse(text, None).unwrap();
                 let error = first_error(tree.root_node());
                 assert_eq!(error, None, "{} {mode} {name}", dir.display());
+                let mut faults = Vec::new();
+                statement_faults(tree.root_node(), text, &mut faults);
+                assert_eq!(
+                    faults,
+                    Vec::<String>::new(),
+                    "{} {mode} {name}",
+                    dir.display()
+                );
                 scripts += 1;
             }
         }
     }
     assert!(scripts >= 24, "only {scripts} scripts parsed");
+}
+
+/// What the parse of a generated script shows is wrong with its statements,
+/// as `line: what`: two statements that start on one line, and a command
+/// that names a parameter twice (PowerShell refuses the call: a template tag
+/// that eats a line end joins two commands into one, and the second one's
+/// `-Parameter`s bind to the first).
+fn statement_faults(node: tree_sitter::Node, source: &str, out: &mut Vec<String>) {
+    let mut cursor = node.walk();
+    if node.kind() == "statement_list" {
+        let rows: Vec<usize> = node
+            .named_children(&mut cursor)
+            .filter(|s| s.kind() != "empty_statement")
+            .map(|s| s.start_position().row)
+            .collect();
+        for pair in rows.windows(2).filter(|p| p[0] == p[1]) {
+            out.push(format!("{}: two statements on one line", pair[0] + 1));
+        }
+    }
+    if node.kind() == "command" {
+        let mut seen = Vec::new();
+        let mut elements = node.walk();
+        for part in node.named_children(&mut elements) {
+            if part.kind() != "command_elements" {
+                continue;
+            }
+            let mut params = part.walk();
+            for param in part.named_children(&mut params) {
+                if param.kind() != "command_parameter" {
+                    continue;
+                }
+                let name = source[param.byte_range()]
+                    .trim_end_matches(':')
+                    .to_ascii_lowercase();
+                if seen.contains(&name) {
+                    let row = param.start_position().row + 1;
+                    out.push(format!("{row}: {name} given twice in one command"));
+                }
+                seen.push(name);
+            }
+        }
+    }
+    for child in node.children(&mut cursor) {
+        statement_faults(child, source, out);
+    }
+}
+
+#[test]
+fn the_statement_guard_sees_two_commands_joined_on_one_line() {
+    let joined = "$i = 'x'\nSet-ItemProperty -LiteralPath $i -Name a -Value $false   Set-ItemProperty -LiteralPath $i -Name b -Value 0\n";
+    let tree = parser().parse(joined, None).unwrap();
+    let mut faults = Vec::new();
+    statement_faults(tree.root_node(), joined, &mut faults);
+    assert_eq!(
+        faults,
+        [
+            "2: -literalpath given twice in one command",
+            "2: -name given twice in one command",
+            "2: -value given twice in one command"
+        ]
+    );
+    let two = "$a = 1; $b = 2\n";
+    let tree = parser().parse(two, None).unwrap();
+    let mut faults = Vec::new();
+    statement_faults(tree.root_node(), two, &mut faults);
+    assert_eq!(faults, ["1: two statements on one line"]);
 }
 
 /// The deployment options of a set's `args` file (its first line is the target).

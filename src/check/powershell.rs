@@ -278,14 +278,30 @@ fn native_commands(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnosti
     }
 }
 
+/// The command being read by `parameters`: which cmdlet, and which of its
+/// parameters are bound so far (full names, as PowerShell resolves prefixes).
+struct Invocation<'t> {
+    name: &'t str,
+    params: &'t [String],
+    bound: Vec<&'t str>,
+}
+
+/// Reads the cmdlet calls of the script word by word: a cmdlet name counts
+/// only at command position (the start of a statement, after `|`, `;`, `{`,
+/// `(` or `=`); elsewhere it is a positional argument, as PowerShell reads
+/// it. Each `-Parameter` is resolved like PowerShell's binder does (exact
+/// name, else the one name it is a prefix of): unknown is OW505, bound a
+/// second time is OW506 (PowerShell: "Cannot bind parameter because
+/// parameter 'X' is specified more than once", about_Parameters on
+/// learn.microsoft.com).
 fn parameters(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnostic>) {
     let table = cmdlets();
     let masked = &code.masked;
-    let mut current: Option<&Vec<String>> = None;
-    let mut current_name = String::new();
+    let mut current: Option<Invocation> = None;
+    let mut at_command_position = true;
     // The command around each open parenthesis: `(Test-Path x) -and ...` ends
     // Test-Path at `)`, and `New-X -Value (Get-Date) -Force` resumes New-X.
-    let mut enclosing: Vec<(Option<&Vec<String>>, String)> = Vec::new();
+    let mut enclosing: Vec<Option<Invocation>> = Vec::new();
     let mut start = None;
     let bytes = masked.as_bytes();
     let mut i = 0;
@@ -299,66 +315,108 @@ fn parameters(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnostic>) {
         if boundary {
             if let Some(s) = start.take() {
                 let word = &masked[s..i];
-                if let Some((name, params)) = table
-                    .cmdlets
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(word))
+                if at_command_position {
+                    at_command_position = false;
+                    current = table
+                        .cmdlets
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(word))
+                        .map(|(name, params)| Invocation {
+                            name,
+                            params,
+                            bound: Vec::new(),
+                        });
+                } else if let (Some(call), Some(param)) = (current.as_mut(), word.strip_prefix('-'))
                 {
-                    current = Some(params);
-                    current_name = name.clone();
-                } else if let (Some(params), Some(param)) = (current, word.strip_prefix('-')) {
-                    let param = param.trim_end_matches(':');
-                    if !param.is_empty()
-                        && param
-                            .chars()
-                            .next()
-                            .is_some_and(|c| c.is_ascii_alphabetic())
-                    {
-                        let matches = |p: &String| {
-                            p.to_ascii_lowercase()
-                                .starts_with(&param.to_ascii_lowercase())
-                        };
-                        if !params.iter().any(matches)
-                            && !table.common.iter().any(|c| {
-                                c.eq_ignore_ascii_case(param)
-                                    || c.to_ascii_lowercase()
-                                        .starts_with(&param.to_ascii_lowercase())
-                            })
-                        {
-                            out.push(
-                                Diagnostic::new(
-                                    Code::PsUnknownParameter,
-                                    format!("`{current_name}` has no parameter `-{param}`"),
-                                )
-                                .at(Some(&Span::new(file, s..i)))
-                                .label("unknown parameter")
-                                .help(format!(
-                                    "parameters of {current_name}: -{}",
-                                    params.join(", -")
-                                )),
-                            );
-                        }
-                    }
+                    parameter(file, s..i, param, call, &table.common, out);
                 }
             }
             if i < bytes.len() && bytes[i] == b'(' {
-                enclosing.push((current.take(), std::mem::take(&mut current_name)));
+                enclosing.push(current.take());
+                at_command_position = true;
             }
             if i < bytes.len() && bytes[i] == b')' {
-                (current, current_name) = enclosing.pop().unwrap_or((None, String::new()));
+                current = enclosing.pop().unwrap_or(None);
+                at_command_position = false;
             }
-            if i < bytes.len() && matches!(bytes[i], b'\n' | b'|' | b';' | b'{' | b'}') {
+            if i < bytes.len() && matches!(bytes[i], b'\n' | b'|' | b';' | b'{' | b'}' | b'=') {
                 // A new statement starts; a backtick continuation keeps the command.
                 let continued =
                     bytes[i] == b'\n' && masked[..i].trim_end_matches('\r').ends_with('`');
-                if !continued {
+                if !continued && bytes[i] != b'=' {
                     current = None;
+                }
+                if !continued && (bytes[i] != b'=' || current.is_none()) {
+                    at_command_position = true;
                 }
             }
         } else if start.is_none() {
             start = Some(i);
         }
         i += 1;
+    }
+}
+
+/// One `-Parameter` word of `call`: resolves it and reports OW505 / OW506.
+fn parameter<'t>(
+    file: &Arc<SourceFile>,
+    at: std::ops::Range<usize>,
+    param: &str,
+    call: &mut Invocation<'t>,
+    common: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
+    let param = param.trim_end_matches(':');
+    if !param
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+    {
+        return;
+    }
+    let lower = param.to_ascii_lowercase();
+    let exact = call.params.iter().find(|p| p.eq_ignore_ascii_case(param));
+    let mut prefixed = call
+        .params
+        .iter()
+        .filter(|p| p.to_ascii_lowercase().starts_with(&lower));
+    let resolved = exact.or_else(|| {
+        let first = prefixed.next();
+        if prefixed.next().is_some() {
+            None
+        } else {
+            first
+        }
+    });
+    let is_common = common
+        .iter()
+        .any(|c| c.to_ascii_lowercase().starts_with(&lower));
+    let signature = || format!("parameters of {}: -{}", call.name, call.params.join(", -"));
+    match resolved {
+        Some(name) if call.bound.contains(&name.as_str()) => out.push(
+            Diagnostic::new(
+                Code::PsParameterTwice,
+                format!("`{}` gets the parameter `-{name}` a second time", call.name),
+            )
+            .at(Some(&Span::new(file, at)))
+            .label("bound twice")
+            .help(format!(
+                "give each parameter once; if a second command follows on this line, put it on a line of its own ({})",
+                signature()
+            ))
+            .note("PowerShell stops with \"Cannot bind parameter because parameter is specified more than once\" before the cmdlet runs"),
+        ),
+        Some(name) => call.bound.push(name),
+        None if is_common || call.params.iter().any(|p| p.to_ascii_lowercase().starts_with(&lower)) => {}
+        None => out.push(
+            Diagnostic::new(
+                Code::PsUnknownParameter,
+                format!("`{}` has no parameter `-{param}`", call.name),
+            )
+            .at(Some(&Span::new(file, at)))
+            .label("unknown parameter")
+            .help(signature()),
+        ),
     }
 }
 
@@ -414,5 +472,23 @@ mod tests {
             ["OW505"]
         );
         assert!(codes("$ErrorActionPreference = 'Stop'\nNew-WebApplication -N x -PhysicalPath 'a -Bogus' -WhatIf\n", None).is_empty());
+    }
+
+    #[test]
+    fn a_second_command_on_one_line_binds_parameters_twice() {
+        // The defect of the 0.x isapi-wsgi install.ps1: a template tag ate the line end.
+        let joined = "$ErrorActionPreference = 'Stop'\nSet-ItemProperty -LiteralPath $i -Name a -Value $false  Set-ItemProperty -LiteralPath $i -Name b -Value 0\n";
+        assert_eq!(codes(joined, None), ["OW506", "OW506", "OW506"]);
+        let apart = "$ErrorActionPreference = 'Stop'\nSet-ItemProperty -LiteralPath $i -Name a -Value $false\nSet-ItemProperty -LiteralPath $i -Name b -Value 0\n";
+        assert_eq!(codes(apart, None), Vec::<&str>::new());
+        // A prefix and the full name are one parameter; a cmdlet name as an argument is a string.
+        assert_eq!(
+            codes(
+                "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -N x -Name y\n",
+                None
+            ),
+            ["OW506"]
+        );
+        assert_eq!(codes("$ErrorActionPreference = 'Stop'\nWrite-Host Set-ItemProperty -Name x\n$x = New-WebAppPool -Name a; New-WebAppPool -Name b\n", None), Vec::<&str>::new());
     }
 }
