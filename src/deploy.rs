@@ -567,15 +567,66 @@ struct Checker<'a> {
 }
 
 const POOL_FORBIDDEN: &str = "&/\\:*?|\"<>[]+=;,@";
-const BROAD_PRINCIPALS: [&str; 7] = [
+/// Principals that stand for every user, or every user of a computer or
+/// domain, as icacls accepts them: account names (English and the German,
+/// French and Spanish names of Windows' built-in groups), `*SID` strings of
+/// the well-known SIDs (learn.microsoft.com, "Well-known security
+/// identifiers in Windows operating systems") and the anonymous accounts.
+/// Compared lower-case, after any `BUILTIN\`, `NT AUTHORITY\` or
+/// `<domain>\` qualifier is taken off.
+const BROAD_PRINCIPALS: &[&str] = &[
+    // Everyone, S-1-1-0
     "everyone",
+    "jeder",
+    "tout le monde",
+    "todos",
+    "*s-1-1-0",
+    // Users, S-1-5-32-545
     "users",
-    "builtin\\users",
+    "benutzer",
+    "utilisateurs",
+    "usuarios",
+    "*s-1-5-32-545",
+    // Authenticated Users, S-1-5-11
     "authenticated users",
-    "nt authority\\authenticated users",
+    "authentifizierte benutzer",
+    "utilisateurs authentifi\u{e9}s",
+    "usuarios autentificados",
+    "*s-1-5-11",
+    // Guests, S-1-5-32-546
+    "guests",
+    "g\u{e4}ste",
+    "invit\u{e9}s",
+    "invitados",
+    "*s-1-5-32-546",
+    // Domain Users (S-1-5-21-<domain>-513: matched by its RID below)
+    "domain users",
+    "dom\u{e4}nen-benutzer",
+    "utilisateurs du domaine",
+    "usuarios del dominio",
+    // The anonymous accounts: IUSR (S-1-5-17), IIS_IUSRS (S-1-5-32-568), ANONYMOUS LOGON (S-1-5-7)
     "iusr",
     "iis_iusrs",
+    "anonymous logon",
+    "*s-1-5-17",
+    "*s-1-5-32-568",
+    "*s-1-5-7",
+    // INTERACTIVE (S-1-5-4), NETWORK (S-1-5-2)
+    "interactive",
+    "*s-1-5-4",
+    "network",
+    "*s-1-5-2",
 ];
+
+/// Whether `principal` (as given to icacls) stands for a group of all users.
+fn is_broad_principal(principal: &str) -> bool {
+    let lower = principal.trim().to_lowercase();
+    if lower.starts_with("*s-1-5-21-") && lower.ends_with("-513") {
+        return true; // <domain>\Domain Users
+    }
+    let name = lower.rsplit('\\').next().unwrap_or(&lower);
+    BROAD_PRINCIPALS.contains(&name)
+}
 
 impl Checker<'_> {
     fn push(&mut self, d: Diagnostic) {
@@ -733,10 +784,22 @@ impl Checker<'_> {
                 .help("leave --acl-principal out to grant access to the application pool identity only"));
             return None;
         }
-        if BROAD_PRINCIPALS.contains(&v.to_ascii_lowercase().as_str()) {
-            self.push(Diagnostic::new(Code::BroadAclPrincipal, format!("`{v}` gets Modify access to the OMERO log folder and config.xml"))
+        if v.contains(':') {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidOptionValue,
+                    format!("`acl-principal` `{v}` contains `:`"),
+                )
                 .at(Some(&o.span))
-                .label("every account in this group can then change OMERO's configuration")
+                .label("icacls reads what follows the last `:` as the permissions")
+                .help("give an account or group name (DOMAIN\\name) or a *SID, without `:`"),
+            );
+            return None;
+        }
+        if is_broad_principal(v) {
+            self.push(Diagnostic::new(Code::BroadAclPrincipal, format!("`{v}` gets Modify access to the OMERO log folder and Read access to config.xml"))
+                .at(Some(&o.span))
+                .label("every account in this group can then rewrite OMERO.web's logs and read the database password in config.xml")
                 .note("the OMERO documentation grants access to all users; the application pool identity is enough")
                 .help("leave --acl-principal out to grant access to IIS AppPool\\<pool> only"));
         }
@@ -979,6 +1042,36 @@ mod tests {
         assert_eq!(windows_path("/opt/omero/var/static"), None);
         assert_eq!(windows_path(r"C:\a\..\b"), None);
         assert_eq!(windows_path("relative"), None);
+    }
+
+    #[test]
+    fn broad_principals_are_known_by_name_sid_and_language() {
+        for broad in [
+            "Everyone",
+            "*S-1-1-0",
+            r"BUILTIN\Users",
+            "*S-1-5-32-545",
+            r"NT AUTHORITY\Authenticated Users",
+            "*S-1-5-11",
+            r"LAB\Domain Users",
+            "*S-1-5-21-1004336348-1177238915-682003330-513",
+            "Guests",
+            "Jeder",
+            "Tout le monde",
+            "Authentifizierte Benutzer",
+            "IUSR",
+            "IIS_IUSRS",
+        ] {
+            assert!(is_broad_principal(broad), "{broad}");
+        }
+        for narrow in [
+            r"IIS AppPool\omeroweb",
+            r"LAB\omero-svc",
+            "*S-1-5-21-1004336348-1177238915-682003330-1104",
+            r"LAB\Domain Admins",
+        ] {
+            assert!(!is_broad_principal(narrow), "{narrow}");
+        }
     }
 
     #[test]

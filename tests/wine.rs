@@ -396,8 +396,19 @@ fn isapi_install_plan(v: &Isapi) -> Vec<Invocation> {
                 "/commit:apphost",
             ],
         ),
+        argv(
+            a,
+            &[
+                "set",
+                "config",
+                &app_id,
+                "-section:system.webServer/security/authentication/anonymousAuthentication",
+                "/userName:",
+                "/commit:apphost",
+            ],
+        ),
         argv("icacls.exe", &[v.log_dir, "/grant", &format!("{}:(OI)(CI)M", v.principal)]),
-        argv("icacls.exe", &[v.config_xml, "/grant", &format!("{}:M", v.principal)]),
+        argv("icacls.exe", &[v.config_xml, "/grant", &format!("{}:R", v.principal)]),
         argv("python.exe", &[v.omero, "config", "set", "omero.web.session_engine"]),
         argv("python.exe", &[v.omero, "config", "set", "omero.web.caches"]),
         argv("python.exe", &[v.omero, "web", "syncmedia"]),
@@ -938,4 +949,85 @@ fn uninstall_removes_what_install_added() {
     );
     assert!(!wine.unix(r"E:\web.config.before-omero-iis").exists());
     assert!(!wine.unix(r"E:\omero-maintenance.html").exists());
+}
+
+/// After uninstall, nothing of the deployment is left: appcmd finds no
+/// application and no pool (1168), and the entries to remove are gone (4312).
+const ALL_GONE: &str = "0\tlist site \n1168\tlist apppool \n1168\tlist app \n4312\t/-\"[\n";
+
+#[test]
+fn uninstall_runs_again_after_it_has_run() {
+    let _serial = lock();
+    let wine = wine();
+    for (name, set, extra) in [
+        ("uninstall-twice-isapi", "default", &[][..]),
+        (
+            "uninstall-twice-proxy",
+            "hostile",
+            &["--mode", "reverse-proxy", "--backend", "omeroweb:4080"][..],
+        ),
+    ] {
+        let deployment = generate(wine, name, set, extra);
+        wine.clean_e_drive();
+        isapi_server_files(wine, r"C:\OMERO.server");
+        let install = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+        assert_eq!(install.code, 0, "{name} install: {}", install.stdout);
+        let first = run(wine, &deployment, "uninstall.cmd", EVERYTHING_EXISTS, None);
+        assert_eq!(first.code, 0, "{name} first uninstall: {}", first.stdout);
+        // The second run: the applications are gone, so each step skips its
+        // appcmd delete and goes to its file part, where no file is left.
+        let second = run(wine, &deployment, "uninstall.cmd", ALL_GONE, None);
+        assert_eq!(
+            second.code, 0,
+            "{name} second uninstall: {}\nwine said: {}",
+            second.stdout, second.stderr
+        );
+        assert!(second.stdout.contains("Done."), "{name}: {}", second.stdout);
+        let deletes = second
+            .invocations
+            .iter()
+            .filter(|i| i[0] == "appcmd.exe" && i[1] == "delete")
+            .count();
+        assert_eq!(deletes, 0, "{name}: nothing left to delete");
+    }
+}
+
+#[test]
+fn uninstall_stops_when_a_file_cannot_be_removed() {
+    let _serial = lock();
+    let wine = wine();
+    let deployment = generate(
+        wine,
+        "uninstall-locked-file",
+        "hostile",
+        &["--mode", "reverse-proxy", "--backend", "omeroweb:4080"],
+    );
+    wine.clean_e_drive();
+    let install = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(install.code, 0, "{}", install.stdout);
+    // A read-only web.config: del refuses it (and still leaves ERRORLEVEL at 0).
+    let config = wine.unix(r"E:\web.config");
+    let mut permissions = std::fs::metadata(&config).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&config, permissions).unwrap();
+    let uninstall = run(wine, &deployment, "uninstall.cmd", EVERYTHING_EXISTS, None);
+    let mut permissions = std::fs::metadata(&config).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&config, permissions).unwrap();
+    assert_eq!(uninstall.code, 1, "{}", uninstall.stdout);
+    assert!(
+        uninstall
+            .stdout
+            .contains("step 4 failed: the file named above could not be removed or put back"),
+        "{}",
+        uninstall.stdout
+    );
+    assert!(
+        !uninstall
+            .invocations
+            .iter()
+            .any(|i| i[0] == "appcmd.exe" && i[1] == "delete" && i[2] == "apppool"),
+        "later steps were not run"
+    );
 }

@@ -70,6 +70,17 @@ const QUIET_BUILTINS: &[&str] = &[
     "type", "dir", "path", "start", "call", "(", ")", "break", "chcp",
 ];
 
+/// Built-in file commands whose success the script shows best by testing the
+/// file afterwards (`if exist`).
+const FILE_BUILTINS: &[&str] = &["del", "erase", "move", "copy", "ren", "rename"];
+
+/// `if exist X ...` or `if not exist X ...` (lower-case line).
+fn is_exist_test(lower: &str) -> bool {
+    let rest = lower[2..].trim_start();
+    let rest = rest.strip_prefix("not ").map_or(rest, str::trim_start);
+    rest.starts_with("exist ")
+}
+
 /// Variables Windows defines for every process (and cmd's dynamic ones).
 const KNOWN_VARIABLES: &[&str] = &[
     "windir",
@@ -383,11 +394,19 @@ impl BatchChecker<'_> {
     }
 
     fn unchecked(&mut self, span: Span, name: &str) {
+        let help = if FILE_BUILTINS.contains(&name) {
+            "test the result on the next line: `if exist FILE goto :failed` after `del`, `if exist SOURCE goto :failed` after `move` (del leaves ERRORLEVEL at 0 even when it fails)"
+        } else {
+            "check it on the next line: `if errorlevel 1 goto :failed` (or append `|| goto :failed`)"
+        };
         self.out.push(
-            Diagnostic::new(Code::BatchUncheckedCommand, format!("the script goes on when `{name}` fails"))
-                .at(Some(&span))
-                .label("exit code not checked")
-                .help("check it on the next line: `if errorlevel 1 goto :failed` (or append `|| goto :failed`)"),
+            Diagnostic::new(
+                Code::BatchUncheckedCommand,
+                format!("the script goes on when `{name}` fails"),
+            )
+            .at(Some(&span))
+            .label("exit code not checked")
+            .help(help),
         );
     }
 
@@ -419,7 +438,15 @@ impl BatchChecker<'_> {
         let word = first_word(&lower);
         if word == "if" {
             let (is_check, rest) = split_if(body);
-            if is_check {
+            // A file command is checked by testing the file: `del` clears
+            // ERRORLEVEL even when it fails (measured on Windows 10,
+            // stackoverflow.com/a/34968021).
+            let tests_file = self
+                .pending
+                .as_ref()
+                .is_some_and(|(_, name)| FILE_BUILTINS.contains(&name.as_str()))
+                && is_exist_test(&lower);
+            if is_check || tests_file {
                 self.pending = None;
             }
             if let Some(rest) = rest {
