@@ -575,6 +575,8 @@ struct Tracked<R> {
     line_start: usize,
     /// The start of a UTF-8 sequence cut by the end of the last read.
     pending: Vec<u8>,
+    /// The last two bytes of the previous read, for a U+FFFE / U+FFFF cut by it.
+    tail: [u8; 2],
     problem: Option<XmlError>,
 }
 
@@ -595,6 +597,19 @@ impl<R: Read> Read for Tracked<R> {
                 format!("control character U+{:04X} is not allowed in XML", bytes[i]),
             ));
             return Err(io::Error::from(io::ErrorKind::InvalidData));
+        }
+        if let Some((last, code)) = self.first_noncharacter(bytes) {
+            let end = self.offset + last + 1;
+            self.problem = Some(XmlError::syntax(
+                end.saturating_sub(3)..end,
+                format!("the character U+{code:04X} is not allowed in XML 1.0"),
+            ));
+            return Err(io::Error::from(io::ErrorKind::InvalidData));
+        }
+        if n >= 2 {
+            self.tail = [bytes[n - 2], bytes[n - 1]];
+        } else if n == 1 {
+            self.tail = [self.tail[1], bytes[0]];
         }
         if let (Some(_), Some(last)) = (&self.marks, memchr::memrchr(b'\n', bytes)) {
             self.line += memchr::memchr_iter(b'\n', bytes).count();
@@ -620,6 +635,24 @@ fn first_control_character(bytes: &[u8]) -> Option<usize> {
 }
 
 impl<R> Tracked<R> {
+    /// The first U+FFFE or U+FFFF (UTF-8 `EF BF BE` / `EF BF BF`, possibly
+    /// begun in the previous read) in `bytes`: the index of its last byte,
+    /// and which one. XML 1.0 §2.2 excludes both from its characters; Rust's
+    /// UTF-8 check allows them.
+    fn first_noncharacter(&self, bytes: &[u8]) -> Option<(usize, u32)> {
+        memchr::memchr2_iter(0xBE, 0xBF, bytes).find_map(|i| {
+            let before = |k: usize| {
+                if i >= k {
+                    bytes[i - k]
+                } else {
+                    self.tail[2 - (k - i)]
+                }
+            };
+            let code = if bytes[i] == 0xBE { 0xFFFE } else { 0xFFFF };
+            (before(1) == 0xBF && before(2) == 0xEF).then_some((i, code))
+        })
+    }
+
     /// Checks that `bytes` continue valid UTF-8; returns the offset of a bad byte.
     fn check_utf8(&mut self, bytes: &[u8], at_end: bool) -> Result<(), usize> {
         let mut start = 0;
@@ -712,6 +745,7 @@ impl Tokenizer {
             line: 0,
             line_start: 0,
             pending: Vec::new(),
+            tail: [0, 0],
             problem: None,
         };
         let mut reader =
@@ -1281,6 +1315,8 @@ mod tests {
             ("<a/>text", "text outside the root element", 4),
             ("<a>]]></a>", "`]]>` is not allowed", 3),
             ("<a>\u{1}</a>", "control character U+0001", 3),
+            ("<a x='y\u{fffe}'/>", "U+FFFE is not allowed", 7),
+            ("<a>\u{ffff}</a>", "U+FFFF is not allowed", 3),
             (
                 "\n<?xml version=\"1.0\"?><a/>",
                 "may only stand at the very start",
@@ -1325,6 +1361,32 @@ mod tests {
             assert!(got.contains(message), "{text:?}: {got}");
             assert_eq!(got_at, *at, "{text:?}: {got}");
         }
+    }
+
+    #[test]
+    fn a_noncharacter_cut_by_a_read_is_found() {
+        let mut tracked = Tracked {
+            inner: io::empty(),
+            marks: None,
+            offset: 0,
+            line: 0,
+            line_start: 0,
+            pending: Vec::new(),
+            tail: [b'a', 0xEF],
+            problem: None,
+        };
+        assert_eq!(
+            tracked.first_noncharacter(&[0xBF, 0xBE, b'x']),
+            Some((1, 0xFFFE))
+        );
+        tracked.tail = [0xEF, 0xBF];
+        assert_eq!(tracked.first_noncharacter(&[0xBF]), Some((0, 0xFFFF)));
+        // U+FFFD (EF BF BD) and U+FEFF (EF BB BF) are characters.
+        tracked.tail = [0, 0];
+        assert_eq!(
+            tracked.first_noncharacter("\u{fffd}\u{feff}\u{e9}".as_bytes()),
+            None
+        );
     }
 
     #[test]

@@ -26,17 +26,80 @@ fn refuse(value: &str, target: &'static str, reason: &'static str) -> Unsafe {
 /// XML attribute or text content (`&`, `<`, `>`, `"`, `'`). Characters XML 1.0
 /// cannot hold at all (most C0 controls) are refused.
 pub fn xml(value: &str) -> Result<Cow<'_, str>, Unsafe> {
+    xml_safe(value, "XML")?;
+    Ok(quick_xml::escape::escape(value))
+}
+
+/// Characters XML 1.0 §2.2 does not allow: controls other than tab, LF and
+/// CR, and the noncharacters U+FFFE and U+FFFF (a document holding them is
+/// not XML, and IIS answers 500.19).
+fn xml_safe(value: &str, target: &'static str) -> Result<(), Unsafe> {
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
         return Err(refuse(
             value,
-            "XML",
+            target,
             "control characters are not allowed in XML 1.0",
         ));
     }
-    Ok(quick_xml::escape::escape(value))
+    if value.contains(['\u{FFFE}', '\u{FFFF}']) {
+        return Err(refuse(
+            value,
+            target,
+            "U+FFFE and U+FFFF are not characters in XML 1.0",
+        ));
+    }
+    Ok(())
+}
+
+/// Text inside an XML comment `<!-- ... -->`, which has no escapes and may
+/// not contain `--` or end with `-` (XML 1.0 §2.5). A `-` that follows a
+/// `-` gets a space before it (`xn--b` → `xn- -b`), and a final `-` a space
+/// after it: the comment stays readable, and the attributes beside it hold
+/// the exact value. Line breaks are kept out (they would shift the layout).
+pub fn xml_comment(value: &str) -> Result<String, Unsafe> {
+    xml_safe(value, "an XML comment")?;
+    if value.contains(['\n', '\r']) {
+        return Err(refuse(
+            value,
+            "an XML comment",
+            "a line break would break the comment's layout",
+        ));
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if c == '-' && out.ends_with('-') {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    if out.ends_with('-') {
+        out.push(' ');
+    }
+    Ok(out)
+}
+
+/// The first place in rendered XML or HTML text where a comment breaks XML
+/// 1.0 §2.5 (`--` inside, or `-` before the closing `-->`), as a byte
+/// offset. The render step refuses such output: a template that put a value
+/// into a comment without `xml_comment` cannot produce a file IIS rejects.
+pub fn bad_xml_comment(text: &str) -> Option<usize> {
+    let mut rest = 0;
+    while let Some(open) = text[rest..].find("<!--") {
+        let body = rest + open + 4;
+        // A comment ends at its first `--`, which must be followed by `>`.
+        let Some(dashes) = text[body..].find("--") else {
+            return Some(rest + open);
+        };
+        let at = body + dashes;
+        if text.as_bytes().get(at + 2) != Some(&b'>') {
+            return Some(at);
+        }
+        rest = at + 3;
+    }
+    None
 }
 
 /// Checks shared by everything written into a batch file.
@@ -405,5 +468,27 @@ pub(crate) mod tests {
             let parsed = roxmltree::Document::parse(&doc).unwrap();
             prop_assert_eq!(parsed.root_element().attribute("v").unwrap(), value.as_str());
         }
+
+        /// Any value, hyphens made frequent, makes a comment XML accepts.
+        #[test]
+        fn xml_comment_is_always_a_well_formed_comment(value in "([-]|[^\\p{C}])*") {
+            let text = xml_comment(&value).unwrap();
+            let doc = format!("<a><!-- {text}--></a>");
+            prop_assert!(roxmltree::Document::parse(&doc).is_ok(), "{}", doc);
+            prop_assert_eq!(bad_xml_comment(&doc), None);
+            let (shown, given) = (text.replace("- ", "-"), value.replace("- ", "-"));
+            prop_assert_eq!(shown.trim_end(), given.trim_end());
+        }
+    }
+
+    #[test]
+    fn bad_xml_comments_are_found() {
+        assert_eq!(bad_xml_comment("<a><!-- x -- y --></a>"), Some(10));
+        assert_eq!(bad_xml_comment("<!-- ok --><a><!-- x---></a>"), Some(20));
+        assert_eq!(bad_xml_comment("<!-- never ends"), Some(0));
+        assert_eq!(bad_xml_comment("<a x=\"--\"><!-- a - b --></a>"), None);
+        assert_eq!(xml_comment("xn--b-").unwrap(), "xn- -b- ");
+        assert!(xml_comment("a\u{FFFE}").is_err());
+        assert!(xml("a\u{FFFF}").is_err());
     }
 }

@@ -312,6 +312,15 @@ fn render_one(
             ps_scripts => shell.powershell(),
         })
         .map_err(|e| fail(format!("{e:#}")))?;
+    if matches!(kind.syntax, Syntax::Xml | Syntax::Html) {
+        if let Some(at) = escape::bad_xml_comment(&text) {
+            let line = text[..at].matches('\n').count() + 1;
+            return Err(fail(format!(
+                "line {line}: a comment holds `--` or ends with `-`, which XML does not allow \
+                 (IIS answers 500.19); pass values shown in comments through the xml_comment filter"
+            )));
+        }
+    }
     // Windows tools expect CRLF; batch files need it (labels fail with LF).
     let text = with_crlf(&text);
     if kind.syntax == Syntax::Batch && !text.is_ascii() {
@@ -407,6 +416,7 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     env.add_filter("cmd_comment", filter(escape::cmd_comment));
     env.add_filter("appcmd_item", filter(escape::appcmd_item));
     env.add_filter("ps", filter(escape::ps_literal));
+    env.add_filter("xml_comment", filter(escape::xml_comment));
     env.add_filter("winjoin", |folder: String, name: String| -> String {
         crate::deploy::join_windows_path(&folder, &name)
     });

