@@ -48,7 +48,8 @@ pub fn text(diagnostic: &Diagnostic, color: bool) -> String {
     let mut group = Group::with_title(title);
     match (&diagnostic.span, &excerpt) {
         (Some(span), Some(excerpt)) => {
-            let mut annotation = AnnotationKind::Primary.span(excerpt.range.clone());
+            let range = char_aligned(&excerpt.text, excerpt.range.clone());
+            let mut annotation = AnnotationKind::Primary.span(range);
             if let Some(label) = &diagnostic.label {
                 annotation = annotation.label(label.as_str());
             }
@@ -80,6 +81,21 @@ pub fn text(diagnostic: &Diagnostic, color: bool) -> String {
         Renderer::plain()
     };
     renderer.render(&[group])
+}
+
+/// `range` widened to the character boundaries of `text` and kept inside
+/// it: a reader may point into the middle of a character (a byte that is
+/// not UTF-8, a UTF-16 unit), and the snippet renderer slices `text` there.
+fn char_aligned(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let mut start = range.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = range.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
 }
 
 /// All findings, then a one-line tally.
@@ -330,6 +346,14 @@ fn github_escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_inside_a_character_are_widened_to_it() {
+        assert_eq!(char_aligned("\u{e9}", 0..1), 0..2);
+        assert_eq!(char_aligned("a\u{e9}b", 2..2), 1..3);
+        assert_eq!(char_aligned("ab", 5..9), 2..2);
+        assert_eq!(char_aligned("\u{3c00}x", 1..2), 0..3);
+    }
     use crate::diagnostic::Code;
     use crate::source::{SourceFile, Span};
 

@@ -346,6 +346,14 @@ pub enum DecodeError {
          save it as UTF-8, or as UTF-16 with a BOM"
     )]
     Utf16WithoutBom { offset: usize },
+    #[error(
+        "the byte order mark says {bom}, but the text is {text} (its NUL bytes are on the other \
+         side of each character); save it again as UTF-8, or as UTF-16 with the right BOM"
+    )]
+    Utf16WrongByteOrder {
+        bom: &'static str,
+        text: &'static str,
+    },
 }
 
 /// Decodes what Windows and OMERO tools write: UTF-8 with or without BOM, and
@@ -360,11 +368,23 @@ pub fn decode(bytes: &[u8]) -> Result<String, DecodeError> {
                 offset: offset + bom_len,
             });
         }
-        let name = if encoding == encoding_rs::UTF_16LE {
+        let little_endian = encoding == encoding_rs::UTF_16LE;
+        let name = if little_endian {
             "UTF-16LE"
         } else {
             "UTF-16BE"
         };
+        if utf16_looks_little_endian(body) == Some(!little_endian) {
+            let other = if little_endian {
+                "UTF-16BE"
+            } else {
+                "UTF-16LE"
+            };
+            return Err(DecodeError::Utf16WrongByteOrder {
+                bom: name,
+                text: other,
+            });
+        }
         return match encoding.decode_without_bom_handling_and_without_replacement(body) {
             Some(text) => Ok(text.into_owned()),
             None => Err(DecodeError::Invalid {
@@ -391,6 +411,26 @@ fn utf8(bytes: &[u8]) -> Result<String, usize> {
     std::str::from_utf8(bytes)
         .map(str::to_owned)
         .map_err(|e| e.valid_up_to())
+}
+
+/// Whether UTF-16 text of mostly ASCII characters is little-endian (its
+/// NUL bytes at odd offsets) or big-endian (at even offsets), judged on its
+/// first 512 bytes; `None` when there are too few NULs to tell.
+fn utf16_looks_little_endian(body: &[u8]) -> Option<bool> {
+    let head = &body[..body.len().min(512) & !1];
+    let (mut even, mut odd) = (0, 0);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    let units = head.len() / 2;
+    if odd * 2 >= units && even == 0 {
+        Some(true)
+    } else if even * 2 >= units && odd == 0 {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Offset of the first code unit that does not form valid UTF-16.
@@ -586,6 +626,32 @@ mod tests {
             .collect();
         assert_eq!(decode(&le).unwrap(), "é=1");
         assert_eq!(decode(&be).unwrap(), "é=1");
+    }
+
+    #[test]
+    fn utf16_behind_the_wrong_byte_order_mark_is_refused() {
+        let le_behind_be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("<a/>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(
+            decode(&le_behind_be),
+            Err(DecodeError::Utf16WrongByteOrder {
+                bom: "UTF-16BE",
+                text: "UTF-16LE"
+            })
+        );
+        let be_behind_le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<a/>".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert!(decode(&be_behind_le).is_err());
+        // Text without ASCII decodes as the BOM says.
+        let cjk: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("\u{4e2d}\u{6587}".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&cjk).unwrap(), "\u{4e2d}\u{6587}");
     }
 
     #[test]

@@ -156,3 +156,29 @@ fn copy_templates(to: &Path) {
         }
     }
 }
+
+/// Item 3: findings whose place falls inside a character (a two-byte file,
+/// UTF-16 behind the wrong byte order mark) are reported, never a panic.
+#[test]
+fn findings_inside_a_character_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("x.config");
+    std::fs::write(&short, "\u{e9}").unwrap();
+    let out = run(bin().arg("check").arg(&short));
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("x.config:1:1"), "{}", out.stdout);
+    let swapped = dir.path().join("y.config");
+    let mut bytes = vec![0xFE, 0xFF];
+    bytes.extend("<configuration/>".encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&swapped, bytes).unwrap();
+    for args in [&["check"][..], &["validate", "settings"][..]] {
+        let out = run(bin().args(args).arg(&swapped));
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("the byte order mark says UTF-16BE, but the text is UTF-16LE"),
+            "{}",
+            out.stderr
+        );
+    }
+}
