@@ -167,6 +167,9 @@ fn check(
     let (plan, plan_diagnostics) = deploy::plan(&settings, &options, deploy_args.mode, targets);
     diagnostics.extend(plan_diagnostics);
     diagnostic::sort(&mut diagnostics);
+    for d in &mut diagnostics {
+        d.redact(settings.secrets());
+    }
     let summary = if sources == 0 {
         "no inputs given, checked OMERO's defaults".to_owned()
     } else {
@@ -193,12 +196,7 @@ fn validate_settings(args: ValidateArgs, color: bool) -> Outcome {
             ps_scripts: true,
         },
     )?;
-    print_stdout(&report::render(
-        args.format,
-        &checked.diagnostics,
-        &checked.summary,
-        color,
-    ));
+    write_report(args.format, &checked.diagnostics, &checked.summary, color);
     Ok(u8::from(args.deny.fails(&checked.diagnostics)))
 }
 
@@ -266,9 +264,10 @@ fn write_summary(dir: &Path, artifacts: &[Artifact], written: &[bool]) -> String
 }
 
 fn show(args: ShowArgs) -> Outcome {
-    let (settings, diagnostics, _) = load_settings(&args.settings)?;
+    let (settings, mut diagnostics, _) = load_settings(&args.settings)?;
     let catalogue = Catalogue::global();
-    for d in &diagnostics {
+    for d in &mut diagnostics {
+        d.redact(settings.secrets());
         eprintln!("{}\n", report::text(d, false));
     }
     let shown = |key: &str, value: &Value| -> (String, bool) {
@@ -279,7 +278,12 @@ fn show(args: ShowArgs) -> Outcome {
             {
                 ("********".to_owned(), true)
             }
-            Value::Text(t) => (t.clone(), false),
+            Value::Text(t) if args.show_password => (t.clone(), false),
+            Value::Text(t) => {
+                let masked = settings::secrets::mask_embedded(t);
+                let changed = masked != *t;
+                (masked, changed)
+            }
         }
     };
     let defaults: Vec<_> = if args.defaults {
@@ -504,13 +508,16 @@ fn check_files(args: CheckArgs, color: bool) -> Outcome {
     {
         summary.push_str("; no --apphost: section locks of a default IIS 10 server assumed");
     }
-    print_stdout(&report::render(
-        args.format,
-        &report.diagnostics,
-        &summary,
-        color,
-    ));
+    write_report(args.format, &report.diagnostics, &summary, color);
     Ok(u8::from(args.deny.fails(&report.diagnostics)))
+}
+
+/// Writes a report to stdout as it is made (buffered); a closed pipe is not
+/// an error.
+fn write_report(format: report::Format, diagnostics: &[Diagnostic], summary: &str, color: bool) {
+    let mut stdout = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let _ = report::write(format, diagnostics, summary, color, &mut stdout)
+        .and_then(|()| std::io::Write::flush(&mut stdout));
 }
 
 fn print_stdout(text: &str) {

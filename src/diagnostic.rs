@@ -136,6 +136,31 @@ impl Code {
     }
 }
 
+/// The candidate most like `input` (Jaro-Winkler over lower-case text), if
+/// its score reaches `threshold`: the "did you mean" of unknown names.
+/// An input longer than [`LONGEST_SUGGESTED_NAME`] gets none: no IIS or
+/// OMERO name is that long, and the comparison costs input length times
+/// candidate length for each candidate (a 5 MB key took seconds).
+pub fn closest_name<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    threshold: f64,
+) -> Option<&'a str> {
+    if input.len() > LONGEST_SUGGESTED_NAME {
+        return None;
+    }
+    let input = input.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&c.to_lowercase(), &input), c))
+        .filter(|(score, _)| *score >= threshold)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// See [`closest_name`].
+pub const LONGEST_SUGGESTED_NAME: usize = 200;
+
 /// One finding.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
@@ -156,6 +181,20 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Replaces every secret text in the message, label, notes and help
+    /// with `********` (snippets are masked by the source file).
+    pub fn redact(&mut self, secrets: &[String]) {
+        if secrets.is_empty() {
+            return;
+        }
+        let redact = |text: &mut String| *text = crate::settings::secrets::redact(text, secrets);
+        redact(&mut self.message);
+        self.label.as_mut().map(redact);
+        self.help.as_mut().map(redact);
+        self.notes.iter_mut().for_each(redact);
+        self.subject.as_mut().map(redact);
+    }
+
     pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,

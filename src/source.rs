@@ -27,7 +27,19 @@ pub struct SourceFile {
     pub text: String,
     line_starts: Vec<usize>,
     stream: Option<Streamed>,
+    /// Byte ranges never shown in a snippet (secret values), masked with `*`.
+    hidden: Mutex<Vec<Range<usize>>>,
+    /// `(byte offset, characters before it)` every [`CHAR_MARK_STEP`] bytes,
+    /// made on first use: a column in a long line is counted from the
+    /// nearest mark, not from the line start.
+    char_marks: std::sync::OnceLock<Vec<(usize, usize)>>,
 }
+
+/// See [`SourceFile::char_marks`].
+const CHAR_MARK_STEP: usize = 4096;
+
+/// How much of a long line a snippet shows on each side of its span.
+const SNIPPET_CONTEXT: usize = 120;
 
 /// Line marks kept for a streamed file (1 MiB of them). The reader marks one
 /// line per 64 KiB read, so up to 4 GiB every mark is kept; beyond, they thin.
@@ -48,11 +60,57 @@ struct Streamed {
 }
 
 /// The lines around a span, for a snippet: `text` starts at line `first_line`
-/// (1-based) and `range` is the span within `text`.
+/// (1-based) and `range` is the span within `text`. A long line is cut to
+/// the part around the span (marked `...`), and hidden ranges are masked.
 pub struct Excerpt<'a> {
     pub text: Cow<'a, str>,
     pub first_line: usize,
     pub range: Range<usize>,
+    /// The 1-based line and column of the span's start in the file.
+    pub start: Position,
+    /// The bytes of the file that `text` shows (without the `...` marks).
+    file_range: Range<usize>,
+    /// Length of the `...` before the file's text in `text`.
+    prefix_len: usize,
+}
+
+/// An excerpt of `shown` (file bytes from `from`), with `...` where a long
+/// line was cut before or after it; `range` is the span within `shown`.
+fn cut_excerpt(
+    shown: &str,
+    cut_before: bool,
+    cut_after: bool,
+    line: usize,
+    range: Range<usize>,
+    from: usize,
+) -> Excerpt<'_> {
+    let file_range = from..from + shown.len();
+    if !cut_before && !cut_after {
+        return Excerpt {
+            text: Cow::Borrowed(shown),
+            first_line: line + 1,
+            range,
+            start: Position {
+                line: line + 1,
+                column: 1,
+            },
+            file_range,
+            prefix_len: 0,
+        };
+    }
+    let prefix = if cut_before { "..." } else { "" };
+    let suffix = if cut_after { "..." } else { "" };
+    Excerpt {
+        text: Cow::Owned(format!("{prefix}{shown}{suffix}")),
+        first_line: line + 1,
+        range: range.start + prefix.len()..range.end + prefix.len(),
+        start: Position {
+            line: line + 1,
+            column: 1,
+        },
+        file_range,
+        prefix_len: prefix.len(),
+    }
 }
 
 /// A position a person can find in an editor: 1-based line and column
@@ -99,6 +157,8 @@ impl SourceFile {
             text,
             line_starts,
             stream: None,
+            hidden: Mutex::new(Vec::new()),
+            char_marks: std::sync::OnceLock::new(),
         })
     }
 
@@ -119,6 +179,8 @@ impl SourceFile {
                 skip,
                 marks: Mutex::new(vec![(0, 0)]),
             }),
+            hidden: Mutex::new(Vec::new()),
+            char_marks: std::sync::OnceLock::new(),
         }))
     }
 
@@ -211,31 +273,107 @@ impl SourceFile {
         found
     }
 
+    /// The number of characters in `text[from..to]`: counted directly over a
+    /// short stretch, else from the character marks (linear in the file once,
+    /// then at most two mark steps per call).
+    fn chars_between(&self, from: usize, to: usize) -> usize {
+        if to - from <= 2 * CHAR_MARK_STEP {
+            return self.text[from..to].chars().count();
+        }
+        self.chars_before(to) - self.chars_before(from)
+    }
+
+    fn chars_before(&self, at: usize) -> usize {
+        let text = &self.text;
+        let marks = self.char_marks.get_or_init(|| {
+            let mut marks = vec![(0, 0)];
+            let (mut at, mut count) = (0, 0);
+            while at < text.len() {
+                let next = floor_char_boundary(text, (at + CHAR_MARK_STEP).min(text.len()));
+                count += text[at..next].chars().count();
+                marks.push((next, count));
+                at = next;
+            }
+            marks
+        });
+        let (mark, count) = marks[marks.partition_point(|m| m.0 <= at) - 1];
+        count + text[mark..at].chars().count()
+    }
+
+    /// Never shows `range` in a snippet again (a secret value).
+    pub fn hide(&self, range: Range<usize>) {
+        self.hidden
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(range);
+    }
+
     /// The lines that hold `range`, for a snippet.
     pub fn excerpt(&self, range: Range<usize>) -> Excerpt<'_> {
-        let Some(stream) = &self.stream else {
-            return Excerpt {
-                text: Cow::Borrowed(&self.text),
-                first_line: 1,
-                range,
-            };
+        let start = self.position(range.start);
+        let mut excerpt = match &self.stream {
+            Some(stream) => stream.excerpt(range),
+            None => self.excerpt_in_memory(range),
         };
-        let (start, line) = stream.line_start(range.start);
-        // A snippet shows at most a few lines: a span reaching further is cut.
-        let end = range.end.max(range.start).min(range.start + 4096);
-        let mut bytes = stream.read(start, end).unwrap_or_default();
-        let mut rest = stream.read(end, end + 4096).unwrap_or_default();
-        if let Some(nl) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-            rest.truncate(nl);
+        excerpt.start = start;
+        self.mask_hidden(&mut excerpt);
+        excerpt
+    }
+
+    fn excerpt_in_memory(&self, range: Range<usize>) -> Excerpt<'_> {
+        let text = &self.text;
+        let at = floor_char_boundary(text, range.start.min(text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= at) - 1;
+        let line_start = self.line_starts[line];
+        // A span reaching further than a few lines is cut.
+        let end = floor_char_boundary(text, range.end.clamp(at, text.len()).min(at + 4096));
+        // Look for the line end only as far as a snippet shows.
+        let look = &text.as_bytes()[end..(end + 2 * SNIPPET_CONTEXT + 1).min(text.len())];
+        let line_end = memchr::memchr2(b'\n', b'\r', look).map_or(end + look.len(), |i| end + i);
+        let from = if at - line_start > 2 * SNIPPET_CONTEXT {
+            floor_char_boundary(text, at - SNIPPET_CONTEXT)
+        } else {
+            line_start
+        };
+        let to = if line_end - end > 2 * SNIPPET_CONTEXT {
+            floor_char_boundary(text, end + SNIPPET_CONTEXT)
+        } else {
+            line_end
+        };
+        cut_excerpt(
+            &text[from..to],
+            from > line_start,
+            to < line_end,
+            line,
+            at - from..end - from,
+            from,
+        )
+    }
+
+    /// Masks the hidden ranges that meet the excerpt, byte for byte (the
+    /// excerpt's offsets stay valid).
+    fn mask_hidden(&self, excerpt: &mut Excerpt<'_>) {
+        let hidden = self.hidden.lock().unwrap_or_else(PoisonError::into_inner);
+        let window = excerpt.file_range.clone();
+        let mut masked: Option<Vec<u8>> = None;
+        for secret in hidden.iter() {
+            let from = secret.start.max(window.start);
+            let to = secret.end.min(window.end);
+            if from >= to {
+                continue;
+            }
+            let bytes = masked.get_or_insert_with(|| excerpt.text.as_bytes().to_vec());
+            let shift = window.start;
+            let offset = excerpt.prefix_len;
+            for b in &mut bytes[offset + from - shift..offset + to - shift] {
+                *b = b'*';
+            }
         }
-        bytes.extend_from_slice(&rest);
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let clamp = |at: usize| floor_char_boundary(&text, at.min(text.len()));
-        let range = clamp(range.start - start)..clamp(end - start);
-        Excerpt {
-            text: Cow::Owned(text),
-            first_line: line + 1,
-            range,
+        if let Some(bytes) = masked {
+            // Whole characters were replaced byte by byte: still UTF-8 only if
+            // every cut character was replaced whole, which holds because
+            // hidden ranges are value spans (character boundaries).
+            excerpt.text = Cow::Owned(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
 
@@ -252,10 +390,7 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let column = self.text[start..floor_char_boundary(&self.text, offset)]
-            .chars()
-            .count()
-            + 1;
+        let column = self.chars_between(start, floor_char_boundary(&self.text, offset)) + 1;
         Position {
             line: line + 1,
             column,
@@ -281,6 +416,56 @@ impl SourceFile {
 }
 
 impl Streamed {
+    /// [`SourceFile::excerpt`] of a streamed file: the text is read back.
+    fn excerpt(&self, range: Range<usize>) -> Excerpt<'static> {
+        let (line_start, line) = self.line_start(range.start);
+        // A snippet shows at most a few lines: a span reaching further is cut.
+        let end = range.end.max(range.start).min(range.start + 4096);
+        let mut from = if range.start - line_start > 2 * SNIPPET_CONTEXT {
+            range.start - SNIPPET_CONTEXT
+        } else {
+            line_start
+        };
+        let mut bytes = self.read(from, end).unwrap_or_default();
+        // Start on a whole character when the line was cut.
+        let partial = bytes.iter().take_while(|&&b| (b & 0xC0) == 0x80).count();
+        if from > line_start {
+            bytes.drain(..partial.min(bytes.len()));
+            from += partial;
+        }
+        let mut rest = self
+            .read(end, end + 2 * SNIPPET_CONTEXT + 1)
+            .unwrap_or_default();
+        let cut_after = match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(nl) => {
+                rest.truncate(nl);
+                false
+            }
+            None if rest.len() > 2 * SNIPPET_CONTEXT => {
+                rest.truncate(SNIPPET_CONTEXT);
+                while rest.last().is_some_and(|&b| (b & 0xC0) == 0x80) {
+                    rest.pop();
+                }
+                rest.pop_if(|b| *b >= 0xC0);
+                true
+            }
+            None => false,
+        };
+        bytes.extend_from_slice(&rest);
+        let shown = String::from_utf8_lossy(&bytes).into_owned();
+        let clamp = |at: usize| floor_char_boundary(&shown, at.min(shown.len()));
+        let within = clamp(range.start - from)..clamp(end - from);
+        let excerpt = cut_excerpt(&shown, from > line_start, cut_after, line, within, from);
+        Excerpt {
+            text: Cow::Owned(excerpt.text.into_owned()),
+            first_line: excerpt.first_line,
+            range: excerpt.range,
+            start: excerpt.start,
+            file_range: excerpt.file_range,
+            prefix_len: excerpt.prefix_len,
+        }
+    }
+
     /// Reads `start..end` of the text back from the file.
     fn read(&self, start: usize, end: usize) -> std::io::Result<Vec<u8>> {
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);

@@ -182,3 +182,109 @@ fn findings_inside_a_character_do_not_panic() {
         );
     }
 }
+
+/// Item 2: a one-line config.xml (as OMERO's ConfigXml.save writes it: the
+/// generated comment, then every profile on one line) whose findings show
+/// their neighbours: no report of validate, gen or settings show prints a
+/// password, the secret key, a database password inside `databases` JSON
+/// or the password of a Redis URL in `caches`.
+#[test]
+fn secrets_never_reach_a_report() {
+    let config = fixture("reliability/one-line-secrets.xml");
+    let secrets = [
+        "Sup3rS3cretKey",
+        "mailpw1",
+        "mailpw2",
+        "dbpass9",
+        "redispw7",
+        "dbjsonpw",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<(String, Outcome)> = [
+        vec!["validate", "settings"],
+        vec!["validate", "settings", "--format", "json"],
+        vec!["validate", "settings", "--format", "sarif"],
+        vec!["validate", "settings", "--format", "github"],
+        vec!["settings", "show"],
+        vec!["settings", "show", "--format", "json"],
+        vec!["gen", "all", "-o", dir.path().to_str().unwrap()],
+    ]
+    .into_iter()
+    .map(|args| (args.join(" "), run(bin().args(&args).arg(&config))))
+    .collect();
+    for (args, out) in &runs {
+        assert!(out.code.is_some_and(|c| c < 2), "{args}: {}", out.stderr);
+        for secret in secrets {
+            assert!(
+                !out.stdout.contains(secret) && !out.stderr.contains(secret),
+                "{args} prints {secret}:\n{}\n{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+    let (_, validate) = &runs[0];
+    // The findings are there, with their places; only the values are masked.
+    assert!(
+        validate.stdout.contains("error[OW041]"),
+        "{}",
+        validate.stdout
+    );
+    assert!(
+        validate.stdout.contains("error[OW021]"),
+        "{}",
+        validate.stdout
+    );
+    let (_, show) = &runs[4];
+    assert!(
+        show.stdout.contains("redis://:********@redis:6379/1"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains(r#""PASSWORD":"********""#),
+        "{}",
+        show.stdout
+    );
+    // --show-password is the one way to see them.
+    let shown = run(bin()
+        .args(["settings", "show", "--show-password"])
+        .arg(&config));
+    assert!(shown.stdout.contains("redispw7"), "{}", shown.stdout);
+}
+
+/// Item 7, as far as a test can say it (speed is measured in
+/// `benches/adversarial.rs`): a long run of continued lines keeps the map
+/// from values back to their places in the file.
+#[test]
+fn continued_lines_point_at_the_right_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("web.omero");
+    let mut text = String::from("omero.web.prefix=/om\\\n");
+    for _ in 0..2000 {
+        text.push_str("  ero\\\n");
+    }
+    text.push_str("x/\n");
+    std::fs::write(&path, &text).unwrap();
+    let out = run(bin()
+        .args(["validate", "settings", "--format", "json"])
+        .arg(&path));
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let ow021 = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "OW021")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    // The value starts after `=` on line 1 and ends after the `/` on the last line.
+    let at = &ow021["location"];
+    assert_eq!(
+        (
+            &at["line"],
+            &at["column"],
+            &at["end_line"],
+            &at["end_column"]
+        ),
+        (&1.into(), &18.into(), &2002.into(), &3.into())
+    );
+}

@@ -1362,17 +1362,8 @@ impl<'s> EntrySet<'s> {
 }
 
 fn suggestion(name: &str, known: &[&str]) -> String {
-    let best = known
-        .iter()
-        .map(|k| {
-            (
-                strsim::jaro_winkler(&k.to_ascii_lowercase(), &name.to_ascii_lowercase()),
-                *k,
-            )
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((score, k)) if score > 0.8 => {
+    match crate::diagnostic::closest_name(name, known.iter().copied(), 0.8) {
+        Some(k) => {
             format!("did you mean `{k}`? (names are case-sensitive)")
         }
         _ if known.is_empty() => "remove it".to_owned(),

@@ -562,18 +562,8 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
 }
 
 fn closest_section(schema: &Schema, name: &str) -> String {
-    let best = schema
-        .sections
-        .keys()
-        .map(|k| {
-            (
-                strsim::jaro_winkler(&k.to_ascii_lowercase(), &name.to_ascii_lowercase()),
-                k,
-            )
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((score, k)) if score > 0.8 => format!("did you mean -section:{k}?"),
+    match crate::diagnostic::closest_name(name, schema.sections.keys().map(String::as_str), 0.8) {
+        Some(k) => format!("did you mean -section:{k}?"),
         _ => "write the full section name, e.g. -section:system.webServer/handlers".to_owned(),
     }
 }
@@ -765,17 +755,8 @@ fn find_attribute<'a>(element: &'a Element, name: &str) -> Option<&'a super::sch
 fn unknown_name(p: &Parameter, name: &str, element: &Element, span: &Span) -> Diagnostic {
     let mut known: Vec<&str> = element.attributes.keys().map(String::as_str).collect();
     known.extend(element.elements.keys().map(String::as_str));
-    let best = known
-        .iter()
-        .map(|k| {
-            (
-                strsim::jaro_winkler(&k.to_ascii_lowercase(), &name.to_ascii_lowercase()),
-                *k,
-            )
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let help = match best {
-        Some((score, k)) if score > 0.8 => format!("did you mean `{k}`?"),
+    let help = match crate::diagnostic::closest_name(name, known.iter().copied(), 0.8) {
+        Some(k) => format!("did you mean `{k}`?"),
         _ => format!("known here: {}", known.join(", ")),
     };
     Diagnostic::new(

@@ -168,11 +168,7 @@ impl Catalogue {
 
 /// The candidate most similar to `input`, if similar enough to be a typo.
 pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::jaro_winkler(input, c), c))
-        .filter(|(score, _)| *score >= 0.9)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    crate::diagnostic::closest_name(input, candidates, 0.9)
 }
 
 /// A property schema in JSON Schema draft 7, for validating values.

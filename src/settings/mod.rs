@@ -5,6 +5,7 @@
 //! every property OMERO.web reads.
 
 pub mod catalogue;
+pub mod secrets;
 pub mod sources;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,9 @@ impl Assignment {
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     entries: BTreeMap<String, Setting>,
+    /// Every secret text read, also from assignments a later source replaced
+    /// (they stay in their files, whose snippets could show them).
+    secrets: Vec<String>,
 }
 
 impl Settings {
@@ -71,6 +75,8 @@ impl Settings {
         for assignment in assignments {
             match assignment {
                 Assignment::Set(setting) => {
+                    self.secrets
+                        .extend(secrets::note(&setting, Catalogue::global()));
                     self.entries.insert(setting.key.clone(), setting);
                 }
                 Assignment::Unset { key, .. } => {
@@ -87,6 +93,11 @@ impl Settings {
     /// The text of a set, unmasked property.
     pub fn text(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Setting::text)
+    }
+
+    /// The secret texts of every assignment applied: never to be printed.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     pub fn is_set(&self, key: &str) -> bool {
@@ -114,14 +125,7 @@ pub fn is_valid_property_name(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
-/// `omero config get` hides keys ending in `pass`/`password`; we also hide keys
-/// the catalogue marks sensitive (such as `omero.web.secret_key`).
-pub fn is_secret(key: &str, catalogue: &Catalogue) -> bool {
-    let lower = key.to_ascii_lowercase();
-    lower.ends_with("pass")
-        || lower.ends_with("password")
-        || catalogue.get(key).is_some_and(|p| p.sensitive)
-}
+pub use secrets::is_secret;
 
 #[cfg(test)]
 mod tests {

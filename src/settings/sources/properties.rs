@@ -31,13 +31,33 @@ impl LogicalLine {
     }
 
     fn file_offset(&self, index: usize) -> usize {
-        let &(start, file_start) = self
-            .pieces
-            .iter()
-            .rev()
-            .find(|(start, _)| *start <= index)
-            .unwrap_or(&(0, 0));
+        let i = self.pieces.partition_point(|(start, _)| *start <= index);
+        let &(start, file_start) = i.checked_sub(1).map_or(&(0, 0), |i| &self.pieces[i]);
         file_start + (index - start)
+    }
+
+    /// Keeps only `text[range]`, with its map to the file: what OMERO keeps
+    /// of a line that ends in `\` before it appends the next raw line. In
+    /// place, so a long run of continued lines costs linear time.
+    fn keep(&mut self, range: std::ops::Range<usize>) {
+        let first = self.file_offset(range.start);
+        self.text.truncate(range.end);
+        // Pieces are in order: only the last ones can start past the end.
+        while self
+            .pieces
+            .last()
+            .is_some_and(|(start, _)| *start >= range.end)
+        {
+            self.pieces.pop();
+        }
+        if range.start > 0 {
+            self.text.drain(..range.start);
+            self.pieces.retain(|(start, _)| *start > range.start);
+            for piece in &mut self.pieces {
+                piece.0 -= range.start;
+            }
+            self.pieces.insert(0, (0, first));
+        }
     }
 }
 
@@ -54,9 +74,9 @@ pub fn read(file: &Arc<SourceFile>) -> Loaded {
         // Python's str.strip(): whitespace on both ends, including CR/LF.
         let (lead, stripped) = strip(&line.text);
         if let Some(joined) = stripped.strip_suffix('\\') {
-            let mut next = LogicalLine::default();
-            next.push(joined, line.file_offset(lead));
-            pending = Some(next);
+            let end = lead + joined.len();
+            line.keep(lead..end);
+            pending = Some(line);
             continue;
         }
         if stripped.is_empty() || stripped.starts_with('#') {
