@@ -376,32 +376,52 @@ fn explain(args: ExplainArgs) -> Outcome {
 }
 
 /// Files a folder holds that `check` understands, in a stable order.
+///
+/// Symbolic links to folders inside it are not followed (a link back up
+/// made the same files come round again, and two made it exponential);
+/// links to files are checked like the files. FIFOs, sockets and devices
+/// are skipped, with a note on stderr: opening a FIFO waits for a writer.
 fn files_in(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
-    let read_error = |source| AppError::Read {
-        path: dir.display().to_string(),
-        source,
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(read_error)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(read_error)?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            files_in(&path, out)?;
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walk {
+        let entry = entry.map_err(|e| AppError::Read {
+            path: e
+                .path()
+                .map_or_else(|| dir.display().to_string(), |p| p.display().to_string()),
+            source: e.into(),
+        })?;
+        if entry.depth() == 0 || entry.file_type().is_dir() {
             continue;
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         let wanted = [".config", ".cmd", ".bat", ".ps1"]
             .iter()
             .any(|e| name.ends_with(e))
             || (name.contains("applicationhost") && name.ends_with(".xml"));
-        if wanted {
-            out.push(path);
+        if !wanted {
+            continue;
+        }
+        // What a link points to, or the entry itself.
+        match std::fs::metadata(path) {
+            Ok(target) if target.is_file() => out.push(path.to_path_buf()),
+            Ok(target) if target.is_dir() => {} // a link to a folder: not followed
+            Ok(_) => eprintln!(
+                "note: skipped {}: not a regular file (a FIFO, socket or device)",
+                path.display()
+            ),
+            Err(_) if entry.path_is_symlink() => eprintln!(
+                "note: skipped {}: a symbolic link to nothing",
+                path.display()
+            ),
+            Err(source) => {
+                return Err(AppError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
+            }
         }
     }
     Ok(())

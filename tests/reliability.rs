@@ -288,3 +288,55 @@ fn continued_lines_point_at_the_right_place() {
         (&1.into(), &18.into(), &2002.into(), &3.into())
     );
 }
+
+/// Item 8: links to folders inside a checked folder are not followed (a
+/// link back up made `check` read the same file 41 times, and two links
+/// made it exponential), and a FIFO is skipped instead of blocking the run.
+#[test]
+fn check_of_a_folder_does_not_loop_or_block() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deploy");
+    std::fs::create_dir_all(root.join("web/sub")).unwrap();
+    std::fs::write(
+        root.join("web/web.config"),
+        "<configuration>\n  <system.webServer>\n    <handlers bogus=\"1\" />\n  </system.webServer>\n</configuration>\n",
+    )
+    .unwrap();
+    symlink(&root, root.join("web/sub/up")).unwrap();
+    symlink(root.join("web"), root.join("web/sub/again")).unwrap();
+    symlink(&root, root.join("self")).unwrap();
+    symlink(root.join("web/web.config"), root.join("linked.config")).unwrap();
+    symlink(root.join("missing.config"), root.join("dangling.config")).unwrap();
+    let fifo = root.join("pipe.config");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut cmd = bin();
+    cmd.arg("check")
+        .arg(&root)
+        .timeout(std::time::Duration::from_secs(20));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    // The file itself and the link to it: two findings, no more.
+    assert_eq!(
+        out.stdout.matches("error[OW304]").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("checked 2 files"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("pipe.config: not a regular file"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("dangling.config: a symbolic link to nothing"),
+        "{}",
+        out.stderr
+    );
+}
