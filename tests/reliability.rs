@@ -340,3 +340,82 @@ fn check_of_a_folder_does_not_loop_or_block() {
         out.stderr
     );
 }
+
+/// Item 11: runs into one folder take turns (a lock), so the folder ends up
+/// with one run's complete set, never install.cmd of one site beside
+/// uninstall.cmd of another.
+#[test]
+fn concurrent_runs_leave_one_runs_complete_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let exe = assert_cmd::cargo::cargo_bin("omero-iis");
+    for round in 0..3 {
+        let children: Vec<_> = (0..4)
+            .map(|i| {
+                std::process::Command::new(&exe)
+                    .args(["gen", "all"])
+                    .arg(fixture("validate/good-config.xml"))
+                    .arg("-o")
+                    .arg(&out)
+                    .args(["--force", "--site", &format!("Site{round}{i}")])
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert_eq!(
+                child.wait().unwrap().code(),
+                Some(0),
+                "every run gets its turn"
+            );
+        }
+        let site_of = |name: &str| {
+            let text = std::fs::read_to_string(out.join(name)).unwrap();
+            (0..4)
+                .map(|i| format!("Site{round}{i}"))
+                .find(|site| {
+                    text.contains(&format!("\"{site}")) || text.contains(&format!("'{site}"))
+                })
+                .unwrap_or_else(|| panic!("{name} names no site of round {round}"))
+        };
+        let sites: Vec<String> = [
+            "install.cmd",
+            "uninstall.cmd",
+            "install.ps1",
+            "uninstall.ps1",
+            "applicationHost.fragment.xml",
+        ]
+        .iter()
+        .map(|name| site_of(name))
+        .collect();
+        assert!(
+            sites.windows(2).all(|w| w[0] == w[1]),
+            "a mixed set: {sites:?}"
+        );
+    }
+}
+
+/// Item 10: temporary files a killed run left behind are removed by the
+/// next run into that folder (and only those: other files stay).
+#[test]
+fn the_next_run_removes_a_killed_runs_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("web")).unwrap();
+    for stale in [".omero-iis-tmp-Ab12Cd", "web/.omero-iis-tmp-x9Y8z7"] {
+        std::fs::write(out.join(stale), "half a file").unwrap();
+    }
+    std::fs::write(out.join("web/notes.txt"), "the admin's").unwrap();
+    let made = gen(&out, &["--force"]);
+    assert_eq!(made.code, Some(0), "{}", made.stderr);
+    assert!(!out.join(".omero-iis-tmp-Ab12Cd").exists());
+    assert!(!out.join("web/.omero-iis-tmp-x9Y8z7").exists());
+    assert!(out.join("web/notes.txt").exists());
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".omero-iis-tmp-"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+}

@@ -23,6 +23,9 @@ pub(super) fn write_artifacts(
     force: bool,
 ) -> Result<Vec<bool>, AppError> {
     let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
+    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+    let _lock = lock_output_folder(dir)?;
+    remove_stale_temporary_files(dir, &paths);
     if !force {
         if let Some(existing) = paths.iter().find(|p| p.exists()) {
             return Err(AppError::Output {
@@ -65,6 +68,60 @@ pub(super) fn write_artifacts(
     Ok(written)
 }
 
+/// The lock file `gen` holds in an output folder while it writes there.
+pub(super) const LOCK_FILE: &str = ".omero-iis.lock";
+
+/// Prefix of `gen`'s temporary files: a file with it that exists while no
+/// run holds the lock was left by a killed run.
+const TEMPORARY_PREFIX: &str = ".omero-iis-tmp-";
+
+/// Waits for, then holds, the exclusive lock of the output folder (an
+/// advisory lock on [`LOCK_FILE`], released when the file is closed, also
+/// when the process is killed). Runs into one folder take turns, so the
+/// folder holds one run's complete set of files, never a mix of two.
+fn lock_output_folder(dir: &Path) -> Result<File, AppError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| output_error(&path, e))?;
+    if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+        eprintln!(
+            "waiting for another omero-iis gen writing to {}",
+            dir.display()
+        );
+    }
+    file.lock().map_err(|e| output_error(&path, e))?;
+    Ok(file)
+}
+
+/// Removes the temporary files that killed runs left in the folders this
+/// run writes to (safe under the lock: no other run is writing there).
+fn remove_stale_temporary_files(dir: &Path, paths: &[PathBuf]) {
+    let mut folders: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+    folders.push(dir);
+    folders.sort();
+    folders.dedup();
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let stale = entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(TEMPORARY_PREFIX)
+                && entry.file_type().is_ok_and(|t| t.is_file());
+            if stale {
+                // One that cannot be removed is left; it harms nothing.
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 fn output_error(path: &Path, e: std::io::Error) -> AppError {
     AppError::Output {
         path: path.display().to_string(),
@@ -105,6 +162,7 @@ fn make_durable(temps: &[(NamedTempFile, &PathBuf)]) -> Result<(), AppError> {
 /// and the account that copies it to the server must be able to read it.
 fn temporary_file(dir: &Path) -> std::io::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMPORARY_PREFIX);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
