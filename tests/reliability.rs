@@ -419,3 +419,112 @@ fn the_next_run_removes_a_killed_runs_temporary_files() {
         .collect();
     assert_eq!(left, Vec::<String>::new());
 }
+
+/// Item 6: a custom template cannot print a value unescaped, or escaped for
+/// another place: each of these renders nothing, with a message naming the
+/// file and the filter to use (with `--site 'Lab & calc'`, the first four
+/// ran calc.exe under Wine before).
+#[test]
+fn custom_templates_cannot_bypass_escaping() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "echo {{ plan.site|safe }} [1/12] Enabling",
+            "filter safe is unknown",
+        ),
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "{% autoescape false %}echo {{ plan.site }}{% endautoescape %} [1/12] Enabling",
+            "must come straight from a cmd filter",
+        ),
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "echo {{ plan.site|ps }} [1/12] Enabling",
+            "escapes for another kind of file",
+        ),
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "echo {{ plan.site|cmd_comment }} [1/12] Enabling",
+            "the `cmd_comment` filter's result stands where it is not escaped enough",
+        ),
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "echo {{ (plan.site|cmd_echo)|replace('^', '') }} [1/12] Enabling",
+            "must come straight from a cmd filter",
+        ),
+        (
+            "isapi-wsgi/install.ps1.jinja",
+            "$Site = {{ plan.site|ps }}",
+            "$Site = {{ plan.site|ps_comment }}",
+            "the `ps_comment` filter's result stands where it is not escaped enough",
+        ),
+        (
+            "isapi-wsgi/applicationHost.fragment.xml.jinja",
+            "<site name=\"{{ plan.site }}\">",
+            "<site name=\"{{ plan.site|xml_comment }}\">",
+            "the `xml_comment` filter's result stands where it is not escaped enough",
+        ),
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "echo \u{E000}c{{ plan.site|cmd_comment }}\u{E001} [1/12] Enabling",
+            "U+E000 or U+E001",
+        ),
+    ];
+    for (template, find, replace, message) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = dir.path().join("templates");
+        copy_templates(&templates);
+        let path = templates.join(template);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(find), "{template} has no {find:?}");
+        std::fs::write(&path, text.replacen(find, replace, 1)).unwrap();
+        let out = dir.path().join("out");
+        let made = gen(
+            &out,
+            &[
+                "--templates",
+                templates.to_str().unwrap(),
+                "--site",
+                "Lab & calc",
+            ],
+        );
+        assert_eq!(made.code, Some(2), "{replace}: {}", made.stderr);
+        assert!(made.stderr.contains(message), "{replace}: {}", made.stderr);
+        assert!(
+            !out.join("install.cmd").exists(),
+            "{replace}: nothing is written"
+        );
+    }
+    // |safe is gone from every template, XML ones included.
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    copy_templates(&templates);
+    let path = templates.join("isapi-wsgi/applicationHost.fragment.xml.jinja");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("{{ plan.site }}", "{{ plan.site|safe }}", 1),
+    )
+    .unwrap();
+    let made = gen(
+        &dir.path().join("out"),
+        &[
+            "--templates",
+            templates.to_str().unwrap(),
+            "--site",
+            "Lab & calc",
+        ],
+    );
+    assert_eq!(made.code, Some(2), "{}", made.stderr);
+    assert!(
+        made.stderr.contains("filter safe is unknown"),
+        "{}",
+        made.stderr
+    );
+}

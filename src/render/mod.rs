@@ -9,6 +9,7 @@
 //! to escape.
 
 pub mod escape;
+pub mod guard;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -234,13 +235,24 @@ impl TemplateSet {
         EMBEDDED.iter().map(|(name, _)| *name)
     }
 
-    fn source(&self, name: &str) -> Option<String> {
-        self.overrides.get(name).cloned().or_else(|| {
+    /// A template's text; one holding the guard's marks is refused.
+    fn source(&self, name: &str) -> Result<Option<String>, minijinja::Error> {
+        let text = self.overrides.get(name).cloned().or_else(|| {
             EMBEDDED
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, t)| (*t).to_owned())
-        })
+        });
+        if text
+            .as_deref()
+            .is_some_and(|t| t.contains([guard::MARK_START, guard::MARK_END]))
+        {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "the template contains U+E000 or U+E001, which the escaping guard uses",
+            ));
+        }
+        Ok(text)
     }
 }
 
@@ -312,6 +324,7 @@ fn render_one(
             ps_scripts => shell.powershell(),
         })
         .map_err(|e| fail(format!("{e:#}")))?;
+    let text = guard::check_places(&text).map_err(fail)?;
     if matches!(kind.syntax, Syntax::Xml | Syntax::Html) {
         if let Some(at) = escape::bad_xml_comment(&text) {
             let line = text[..at].matches('\n').count() + 1;
@@ -359,6 +372,7 @@ fn with_crlf(text: &str) -> String {
 }
 
 fn environment(templates: &TemplateSet) -> Environment<'static> {
+    use guard::{Escaped, Escaper, TemplateTarget};
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let syntax = minijinja::syntax::SyntaxConfig::builder()
@@ -369,58 +383,76 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
         .expect("default delimiters are valid");
     env.set_syntax(syntax);
     let templates = templates.clone();
-    env.set_loader(move |name| Ok(templates.source(name)));
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".config.jinja")
-            || name.ends_with(".xml.jinja")
-            || name.ends_with(".html.jinja")
-        {
-            AutoEscape::Custom("xml".into())
-        } else if name.ends_with(".cmd.jinja") {
-            AutoEscape::Custom("cmd".into())
-        } else if name.ends_with(".ps1.jinja") {
-            AutoEscape::Custom("ps".into())
-        } else {
-            AutoEscape::None
-        }
+    env.set_loader(move |name| templates.source(name));
+    // The formatter below decides escaping from the template's name; the
+    // auto-escape setting only keeps minijinja's own `|escape` consistent.
+    env.set_auto_escape_callback(|name| match TemplateTarget::of(name) {
+        TemplateTarget::Xml => AutoEscape::Custom("xml".into()),
+        TemplateTarget::Batch => AutoEscape::Custom("cmd".into()),
+        TemplateTarget::PowerShell => AutoEscape::Custom("ps".into()),
+        TemplateTarget::Text => AutoEscape::None,
     });
+    // Filters that would print a value unescaped or mark it escaped.
+    for name in ["safe", "escape", "e", "tojson"] {
+        env.remove_filter(name);
+    }
     env.set_formatter(|out, state, value| {
-        let escaped = match state.auto_escape() {
-            AutoEscape::Custom(name) if name == "xml" && !value.is_safe() => {
-                let text = value.to_string();
-                escape::xml(&text).map_err(unsafe_value)?.into_owned()
+        let target = TemplateTarget::of(state.name());
+        let escaped = match value.downcast_object_ref::<Escaped>() {
+            Some(e) if e.escaper.serves(target) && e.escaper.needs_place() => {
+                guard::marked(e.escaper, &e.text)
             }
-            AutoEscape::Custom(name) if name == "cmd" && !value.is_safe() && !value.is_number() => {
+            Some(e) if e.escaper.serves(target) => e.text.clone(),
+            _ if value.is_number() || target == TemplateTarget::Text => value.to_string(),
+            Some(e) => {
                 return Err(minijinja::Error::new(
                     ErrorKind::InvalidOperation,
-                    format!("value {value:?} must go through a cmd filter (cmd, cmd_echo, cmd_comment, appcmd_item)"),
+                    format!("the `{}` filter escapes for another kind of file than this template writes", e.escaper.filter()),
                 ))
             }
-            AutoEscape::Custom(name) if name == "ps" && !value.is_safe() && !value.is_number() => {
+            None if target == TemplateTarget::Xml => {
+                escape::xml(&value.to_string()).map_err(unsafe_value)?.into_owned()
+            }
+            None if target == TemplateTarget::Batch => {
                 return Err(minijinja::Error::new(
                     ErrorKind::InvalidOperation,
-                    format!("value {value:?} must go through a PowerShell filter (ps, ps_comment)"),
+                    format!("value {value:?} must come straight from a cmd filter (cmd, cmd_echo, cmd_comment, appcmd_item)"),
                 ))
             }
-            _ => value.to_string(),
+            None => {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("value {value:?} must come straight from a PowerShell filter (ps, ps_comment)"),
+                ))
+            }
         };
         out.write_str(&escaped).map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "write failed"))
     });
-    let filter = |f: fn(&str) -> Result<String, escape::Unsafe>| {
+    let filter = |escaper: Escaper, f: fn(&str) -> Result<String, escape::Unsafe>| {
         move |value: String| -> Result<Value, minijinja::Error> {
-            f(&value).map(Value::from_safe_string).map_err(unsafe_value)
+            let text = f(&value).map_err(unsafe_value)?;
+            Ok(Value::from_object(Escaped { escaper, text }))
         }
     };
-    env.add_filter("cmd", filter(escape::cmd_argument));
-    env.add_filter("cmd_echo", filter(escape::cmd_echo));
-    env.add_filter("cmd_comment", filter(escape::cmd_comment));
-    env.add_filter("appcmd_item", filter(escape::appcmd_item));
-    env.add_filter("ps", filter(escape::ps_literal));
-    env.add_filter("xml_comment", filter(escape::xml_comment));
+    env.add_filter("cmd", filter(Escaper::CmdArgument, escape::cmd_argument));
+    env.add_filter("cmd_echo", filter(Escaper::CmdEcho, escape::cmd_echo));
+    env.add_filter(
+        "cmd_comment",
+        filter(Escaper::CmdComment, escape::cmd_comment),
+    );
+    env.add_filter(
+        "appcmd_item",
+        filter(Escaper::AppcmdItem, escape::appcmd_item),
+    );
+    env.add_filter("ps", filter(Escaper::PsLiteral, escape::ps_literal));
+    env.add_filter("ps_comment", filter(Escaper::PsComment, escape::ps_comment));
+    env.add_filter(
+        "xml_comment",
+        filter(Escaper::XmlComment, escape::xml_comment),
+    );
     env.add_filter("winjoin", |folder: String, name: String| -> String {
         crate::deploy::join_windows_path(&folder, &name)
     });
-    env.add_filter("ps_comment", filter(escape::ps_comment));
     env
 }
 
