@@ -20,7 +20,7 @@ use crate::source::SourceFile;
 use crate::validate::{self, FrontEnd};
 
 mod output;
-use output::write_artifacts;
+use output::{write_artifacts, WriteOptions};
 
 /// Operational failures (exit code 2). Findings are never errors.
 #[derive(Debug, Error)]
@@ -33,6 +33,14 @@ pub enum AppError {
     Render(#[from] RenderError),
     #[error("{path}: {message}")]
     Output { path: String, message: String },
+    #[error("{path} already exists; nothing was written")]
+    OutputExists { path: String },
+    #[error("{path}: {message}; nothing was written")]
+    OutputRefused {
+        path: String,
+        message: String,
+        help: &'static str,
+    },
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,
@@ -61,9 +69,10 @@ impl AppError {
             AppError::Apphost { .. } => Some(
                 "give the server's own %windir%\\System32\\inetsrv\\config\\applicationHost.config; `omero-iis check` shows what is wrong with it",
             ),
-            AppError::Output { .. } => {
+            AppError::OutputExists { .. } => {
                 Some("pass --force to replace existing files, or choose another folder with -o")
             }
+            AppError::OutputRefused { help, .. } => Some(help),
             _ => None,
         }
     }
@@ -235,7 +244,14 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
         }
         write_stdout(&out);
     } else {
-        let written = write_artifacts(&args.output, &artifacts, args.force)?;
+        let mut inputs: Vec<&Path> = args.settings.inputs.iter().map(PathBuf::as_path).collect();
+        inputs.extend(args.deploy.deploy.as_deref());
+        let how = WriteOptions {
+            force: args.force,
+            inputs: &inputs,
+            lock: true,
+        };
+        let written = write_artifacts(&args.output, &artifacts, &how)?;
         eprint!("{}", write_summary(&args.output, &artifacts, &written));
     }
     Ok(0)
@@ -625,7 +641,12 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
             path: name,
             bytes: encode_like_input(&result.apphost_after(), bom),
         };
-        write_artifacts(dir, &[artifact], args.force)?;
+        let how = WriteOptions {
+            force: args.force,
+            inputs: &[],
+            lock: false,
+        };
+        write_artifacts(dir, &[artifact], &how)?;
     }
     match args.format {
         ReviewFormat::Text => print_stdout(&result.text(color)),

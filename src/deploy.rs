@@ -304,7 +304,7 @@ pub fn plan(
         .unwrap_or_else(|| format!(r"{python_dir}\python.exe"));
     let isapi_dll = checker
         .path("isapi-dll", options.isapi_dll.as_ref())
-        .unwrap_or_else(|| format!(r"{omero_home}\lib\python\_omero_web_iis.dll"));
+        .unwrap_or_else(|| join_windows_path(&omero_home, r"lib\python\_omero_web_iis.dll"));
     checker.indexer_value("isapi-dll", options.isapi_dll.as_ref(), &isapi_dll);
     let isapi_loader = checker
         .path("isapi-loader", options.isapi_loader.as_ref())
@@ -357,9 +357,9 @@ pub fn plan(
             .map(|path| application(path, static_root.clone(), "static")),
         static_nested: layout.static_is_nested(),
         prefix_is_set: layout.prefix_is_set,
-        omero_cli: format!(r"{omero_home}\bin\omero"),
-        log_dir: format!(r"{omero_home}\var\log"),
-        config_xml: format!(r"{omero_home}\etc\grid\config.xml"),
+        omero_cli: join_windows_path(&omero_home, r"bin\omero"),
+        log_dir: join_windows_path(&omero_home, r"var\log"),
+        config_xml: join_windows_path(&omero_home, r"etc\grid\config.xml"),
         omero_home,
         python,
         isapi_script: isapi_script_for(&isapi_dll),
@@ -453,13 +453,16 @@ fn proxy_plan(
         .unwrap_or_else(|| "127.0.0.1:4080".to_owned());
     let wsgi_timeout = settings
         .get("omero.web.wsgi_timeout")
-        .and_then(|s| Some((s, s.text()?.trim().parse::<u64>().ok()?)));
+        .and_then(|s| Some((s, seconds_of(s.text()?)?)));
     let seconds = match wsgi_timeout {
-        Some((setting, t)) if t > ARR_MAX_TIMEOUT => {
+        Some((setting, seconds)) if seconds > ARR_MAX_TIMEOUT => {
             checker.push(
                 Diagnostic::new(
                     Code::InvalidOptionValue,
-                    format!("`omero.web.wsgi_timeout` = {t} s is longer than ARR's longest proxy timeout (86400 s)"),
+                    format!(
+                        "`omero.web.wsgi_timeout` = {} s is longer than ARR's longest proxy timeout (86400 s)",
+                        setting.text().unwrap_or_default().trim()
+                    ),
                 )
                 .at(Some(&setting.value_span))
                 .label("IIS would cut requests off before Gunicorn does")
@@ -527,6 +530,16 @@ pub fn derived_pool_name(app_path: &str) -> String {
 }
 
 /// pywin32's `PyISAPI_loader.dll`, copied as `_omero_web_iis.dll`, imports
+/// Whole seconds as OMERO's `int` parser reads them: any number of digits,
+/// so one too large for 64 bits counts as the largest value, not as unset.
+fn seconds_of(text: &str) -> Option<u64> {
+    let digits = text.trim().trim_start_matches('+');
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 /// `omero_web_iis.py` from its own folder (pywin32 `isapi/install.py`).
 pub fn isapi_script_for(dll: &str) -> String {
     let (dir, file) = dll.rsplit_once('\\').unwrap_or(("", dll));
@@ -543,7 +556,7 @@ fn static_root(
     if options.static_root.is_some() {
         return checker
             .path("static-root", options.static_root.as_ref())
-            .unwrap_or_else(|| format!(r"{home}\lib\python\omeroweb\static"));
+            .unwrap_or_else(|| join_windows_path(home, r"lib\python\omeroweb\static"));
     }
     match settings.get("omero.web.static_root") {
         Some(setting) => {
@@ -554,9 +567,9 @@ fn static_root(
             };
             checker
                 .path("omero.web.static_root", Some(&as_option))
-                .unwrap_or_else(|| format!(r"{home}\lib\python\omeroweb\static"))
+                .unwrap_or_else(|| join_windows_path(home, r"lib\python\omeroweb\static"))
         }
-        None => format!(r"{home}\lib\python\omeroweb\static"),
+        None => join_windows_path(home, r"lib\python\omeroweb\static"),
     }
 }
 
@@ -708,6 +721,15 @@ impl Checker<'_> {
                 .label("IIS refuses this site name")
                 .help("give the name of the IIS site exactly as IIS Manager shows it, e.g. --site \"Default Web Site\""));
             return None;
+        }
+        if self.targets.ps_scripts {
+            if let Some(c) = v.chars().find(|c| matches!(c, '[' | ']' | '*')) {
+                self.push(Diagnostic::new(Code::InvalidSiteName, format!("site name `{v}` contains `{c}`, which install.ps1 cannot look up"))
+                    .at(Some(&o.span))
+                    .label("Get-WebApplication -Site and IIS:\\Sites paths read `[`, `]` and `*` as wildcards")
+                    .help("generate the batch scripts only (--shell cmd), or rename the site"));
+                return None;
+            }
         }
         self.script_text(Some(o), "site", v).then(|| v.to_owned())
     }

@@ -528,3 +528,124 @@ fn custom_templates_cannot_bypass_escaping() {
         made.stderr
     );
 }
+
+/// Item 12, the smaller ones, each as the careless user met it.
+#[test]
+fn careless_inputs_get_a_clear_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    // A drive root as OMERO home: one separator, not `C:\\lib`.
+    let out = run(bin()
+        .args(["gen", "all", "--stdout", "--omero-home", r"C:\"])
+        .arg(fixture("validate/good-config.xml")));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains(r#"C:\lib\python\_omero_web_iis.dll"#));
+    assert!(!out.stdout.contains(r"C:\\lib"), "a doubled separator");
+    // A timeout too large for 64 bits is the largest, not unset.
+    let out = run(bin()
+        .args([
+            "gen",
+            "all",
+            "--stdout",
+            "--mode",
+            "reverse-proxy",
+            "--backend",
+            "omeroweb:4080",
+        ])
+        .args(["--set", "omero.web.wsgi_timeout=99999999999999999999999"])
+        .arg(fixture("validate/good-config.xml")));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("= 99999999999999999999999 s is longer than ARR's longest"),
+        "{}",
+        out.stderr
+    );
+    // `*` in a site name: the .ps1 scripts cannot look it up.
+    let out = run(bin()
+        .args(["gen", "all", "--stdout", "--site", "Lab*"])
+        .arg(fixture("validate/good-config.xml")));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("which install.ps1 cannot look up"),
+        "{}",
+        out.stderr
+    );
+    let out = run(bin()
+        .args(["gen", "all", "--stdout", "--shell", "cmd", "--site", "Lab*"])
+        .arg(fixture("validate/good-config.xml")));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+
+    // "pass --force" only when --force was not given.
+    let target = dir.path().join("locked");
+    assert_eq!(gen(&target, &[]).code, Some(0));
+    let again = gen(&target, &[]);
+    assert_eq!(again.code, Some(2));
+    assert!(again.stderr.contains("pass --force"), "{}", again.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let web = target.join("web");
+        std::fs::set_permissions(&web, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let denied = gen(&target, &["--force", "--site", "Other"]);
+        std::fs::set_permissions(&web, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // root may write anyway; where it may not, the help is not "--force".
+        if denied.code == Some(2) {
+            assert!(!denied.stderr.contains("pass --force"), "{}", denied.stderr);
+        }
+    }
+
+    // A dangling link at an output path counts as an existing file.
+    let dangling = dir.path().join("dangling");
+    std::fs::create_dir_all(&dangling).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), dangling.join("install.cmd")).unwrap();
+    let out = gen(&dangling, &[]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("install.cmd already exists"),
+        "{}",
+        out.stderr
+    );
+
+    // gen never replaces its own input, even with --force.
+    let own = dir.path().join("own");
+    std::fs::create_dir_all(&own).unwrap();
+    let settings = own.join("README.txt");
+    std::fs::copy(fixture("validate/good-config.xml"), &settings).unwrap();
+    let out = run(bin()
+        .args([
+            "gen",
+            "all",
+            "--force",
+            "--input-format",
+            "config-xml",
+            "-o",
+        ])
+        .arg(&own)
+        .arg(&settings));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("README.txt: is an input of this run"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read(&settings).unwrap(),
+        std::fs::read(fixture("validate/good-config.xml")).unwrap()
+    );
+
+    // A linked folder inside -o is not written through.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let linked = dir.path().join("linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, linked.join("web")).unwrap();
+    let out = gen(&linked, &["--force"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is a symbolic link inside the output folder"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}

@@ -20,17 +20,24 @@ use crate::render::Artifact;
 pub(super) fn write_artifacts(
     dir: &Path,
     artifacts: &[Artifact],
-    force: bool,
+    how: &WriteOptions<'_>,
 ) -> Result<Vec<bool>, AppError> {
+    let force = how.force;
     let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
     std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
-    let _lock = lock_output_folder(dir)?;
+    let _lock = if how.lock {
+        Some(lock_output_folder(dir)?)
+    } else {
+        None
+    };
     remove_stale_temporary_files(dir, &paths);
+    refuse_links_inside(dir, &paths)?;
+    refuse_inputs(&paths, how.inputs)?;
     if !force {
-        if let Some(existing) = paths.iter().find(|p| p.exists()) {
-            return Err(AppError::Output {
+        // A dangling symbolic link exists too: `Path::exists` would say no.
+        if let Some(existing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
+            return Err(AppError::OutputExists {
                 path: existing.display().to_string(),
-                message: "already exists; nothing was written".to_owned(),
             });
         }
     }
@@ -66,6 +73,67 @@ pub(super) fn write_artifacts(
             .map_err(|e| output_error(path, e.error))?;
     }
     Ok(written)
+}
+
+/// How [`write_artifacts`] writes.
+pub(super) struct WriteOptions<'a> {
+    /// Replace existing files.
+    pub force: bool,
+    /// Files this run reads, which it must never replace.
+    pub inputs: &'a [&'a Path],
+    /// Take the output folder's lock ([`LOCK_FILE`]): `gen`, which writes a
+    /// set of files that belong together; `review -o` writes one file.
+    pub lock: bool,
+}
+
+/// Refuses a symbolic link to a folder between the output folder and a
+/// file (`out/web` linked elsewhere): files are written only where `-o`
+/// says. The output folder itself may be a link: that is the admin's choice.
+fn refuse_links_inside(dir: &Path, paths: &[PathBuf]) -> Result<(), AppError> {
+    for path in paths {
+        let Ok(relative) = path.strip_prefix(dir) else {
+            continue;
+        };
+        let mut folder = dir.to_path_buf();
+        let parents: Vec<_> = relative
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .collect();
+        for part in parents {
+            folder.push(part);
+            if std::fs::symlink_metadata(&folder).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(AppError::OutputRefused {
+                    path: folder.display().to_string(),
+                    message: "is a symbolic link inside the output folder".to_owned(),
+                    help: "gen writes only into the folder -o names: remove the link, or give its target as -o",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to replace a file this run reads (a settings file, the
+/// `--deploy` file), even with `--force`.
+fn refuse_inputs(paths: &[PathBuf], inputs: &[&Path]) -> Result<(), AppError> {
+    let inputs: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    for path in paths {
+        let Ok(target) = std::fs::canonicalize(path) else {
+            continue; // does not exist: not an input
+        };
+        if inputs.contains(&target) {
+            return Err(AppError::OutputRefused {
+                path: path.display().to_string(),
+                message: "is an input of this run".to_owned(),
+                help: "write the generated files to another folder with -o",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The lock file `gen` holds in an output folder while it writes there.
@@ -422,7 +490,16 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            write_artifacts(dir.path(), &artifacts, false).unwrap(),
+            write_artifacts(
+                dir.path(),
+                &artifacts,
+                &WriteOptions {
+                    force: false,
+                    inputs: &[],
+                    lock: true
+                }
+            )
+            .unwrap(),
             [true, true]
         );
         for artifact in &artifacts {
