@@ -8,9 +8,19 @@
 //! Cases per run: `OMERO_IIS_FUZZ_CASES` (default 3000; CI uses the default).
 //! A crash is shrunk by proptest and should become a fixture under
 //! `tests/fixtures/fuzz-regressions/`, which this harness replays first.
+//!
+//! Every case runs under a budget: [`TIME_BUDGET`] of wall time and
+//! [`MEMORY_BUDGET`] of live heap (counted by this binary's allocator). A
+//! case over either is a finding, not a hang: the input is saved under
+//! `target/fuzz-findings/` and the test binary stops with a message naming
+//! it (a runaway case cannot be stopped from outside its thread).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use omero_iis::check::{self, Input, Kind};
 use omero_iis::deploy::{self, DeployOptions, Targets};
@@ -20,6 +30,96 @@ use omero_iis::settings::{Catalogue, Settings};
 use omero_iis::source::SourceFile;
 use omero_iis::validate::{self, FrontEnd, Mode};
 use proptest::prelude::*;
+
+/// Wall time one case may take (the slowest seen is well under 0.1 s).
+const TIME_BUDGET: Duration = Duration::from_secs(20);
+/// Live heap one case may hold beyond what the harness itself holds.
+const MEMORY_BUDGET: usize = 1 << 30;
+
+/// The system allocator, counting live bytes.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs [`exercise`] on `bytes` in a thread of its own, watching its time
+/// and the heap; over budget, saves the input and stops the test binary.
+fn exercise_within_budget(bytes: &[u8]) {
+    let input = bytes.to_vec();
+    let base = LIVE.load(Ordering::Relaxed);
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(|| exercise(&input));
+        let _ = done.send(());
+        if let Err(panic) = result {
+            std::panic::resume_unwind(panic);
+        }
+    });
+    let start = Instant::now();
+    loop {
+        match finished.recv_timeout(Duration::from_millis(5)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let held = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+        let over = if start.elapsed() > TIME_BUDGET {
+            Some(format!("took over {TIME_BUDGET:?}"))
+        } else if held > MEMORY_BUDGET {
+            Some(format!("held {} MiB of heap", held >> 20))
+        } else {
+            None
+        };
+        if let Some(what) = over {
+            let saved = save_finding(bytes);
+            eprintln!(
+                "fuzz: a case {what}: a budget exceeded is a finding. Input saved as {}; \
+                 replay it from tests/fixtures/fuzz-regressions/ once fixed.",
+                saved.display()
+            );
+            std::process::exit(101);
+        }
+    }
+    if let Err(panic) = worker.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn save_finding(bytes: &[u8]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-findings");
+    let _ = std::fs::create_dir_all(&dir);
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let path = dir.join(format!("{hash:016x}.bin"));
+    let _ = std::fs::write(&path, bytes);
+    path
+}
+
+#[test]
+fn a_case_over_budget_is_caught() {
+    // The watchdog's arithmetic, not a real runaway (that would stop the binary).
+    let base = LIVE.load(Ordering::Relaxed);
+    let block = vec![0u8; 8 << 20];
+    assert!(LIVE.load(Ordering::Relaxed).saturating_sub(base) >= 8 << 20);
+    drop(block);
+    assert!(save_finding(b"x").exists());
+}
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -246,7 +346,7 @@ fn cases() -> u32 {
 fn regressions_replay() {
     let dir = fixtures().join("fuzz-regressions");
     for entry in std::fs::read_dir(dir).unwrap() {
-        exercise(&std::fs::read(entry.unwrap().path()).unwrap());
+        exercise_within_budget(&std::fs::read(entry.unwrap().path()).unwrap());
     }
 }
 
@@ -257,11 +357,11 @@ proptest! {
     fn mutated_fixtures_never_panic(seed in any::<prop::sample::Index>(), mutations in prop::collection::vec(mutation(), 1..6)) {
         let seeds = seeds();
         let bytes = mutate(seed.get(seeds).clone(), &mutations);
-        exercise(&bytes);
+        exercise_within_budget(&bytes);
     }
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        exercise(&bytes);
+        exercise_within_budget(&bytes);
     }
 }

@@ -474,6 +474,12 @@ impl<'a> Interpreter<'a> {
                         self.unexamined_failure = None;
                         self.errorlevel != 0
                     }
+                    Op::Pipe => {
+                        self.unsupported(
+                            "`|`: the command after the pipe runs, but without the output of the one before it".to_owned(),
+                        );
+                        true
+                    }
                 };
                 if go {
                     self.execute(right)
@@ -1060,6 +1066,8 @@ enum Op {
     Then,
     And,
     Or,
+    /// `a | b`: cmd runs both at once, b reading a's output.
+    Pipe,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1169,6 +1177,9 @@ impl Parser {
             } else if self.at("||") {
                 self.i += 2;
                 Op::Or
+            } else if self.peek() == Some('|') {
+                self.i += 1;
+                Op::Pipe
             } else if self.at("&") || self.peek() == Some('\n') {
                 // `&`, and a line break inside a block, run the next command after this one.
                 self.i += 1;
@@ -1205,7 +1216,15 @@ impl Parser {
                         self.i += 1;
                         break;
                     }
-                    _ => cmds.push(self.sequence()),
+                    _ => {
+                        let before = self.i;
+                        cmds.push(self.sequence());
+                        if self.i == before {
+                            // Nothing could be read here: step over it, so
+                            // that a block always ends.
+                            self.i += 1;
+                        }
+                    }
                 }
             }
             self.depth -= 1;
