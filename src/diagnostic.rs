@@ -99,6 +99,7 @@ codes! {
     BatchUncheckedCommand = ("OW405", "batch-unchecked-command", Warning, "command whose failure the script does not check"),
     BatchNoSetlocal = ("OW406", "batch-no-setlocal", Warning, "script sets variables without `setlocal`"),
     BatchSpecialVariable = ("OW407", "batch-special-variable", Error, "script overwrites PATH, ERRORLEVEL or another special variable"),
+    BatchEmptyOperand = ("OW409", "batch-empty-operand", Error, "`if` comparison with a bare variable, a syntax error when it is empty"),
     BatchMissingLabel = ("OW408", "batch-missing-label", Error, "`goto`/`call` to a label the script does not define"),
     AppcmdUnknownCommand = ("OW410", "appcmd-unknown-command", Error, "appcmd verb and object that appcmd does not have"),
     AppcmdUnknownParameter = ("OW411", "appcmd-unknown-parameter", Error, "appcmd parameter or attribute that does not exist there"),

@@ -162,6 +162,7 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         labels: BTreeSet::new(),
         pending: None,
         setlocal: false,
+        in_setlocal: false,
     };
     c.encoding(bom);
     c.line_endings();
@@ -184,6 +185,9 @@ struct BatchChecker<'a> {
     /// The last command whose failure is not yet checked.
     pending: Option<(Span, String)>,
     setlocal: bool,
+    /// A `setlocal` command was seen (not only OW406 reported): changes to
+    /// PATH and PATHEXT after it end with the script.
+    in_setlocal: bool,
 }
 
 impl BatchChecker<'_> {
@@ -231,31 +235,65 @@ impl BatchChecker<'_> {
                 if reported > 5 {
                     break;
                 }
-                self.out.push(
-                    Diagnostic::new(Code::BatchEncoding, format!("non-ASCII character `{c}` (U+{:04X})", c as u32))
-                        .at(Some(&self.span(at..at + c.len_utf8())))
-                        .help("cmd.exe decodes batch files with the console code page: keep them ASCII, or use PowerShell (UTF-8 with BOM) for non-ASCII paths"),
-                );
+                let mut d = Diagnostic::new(Code::BatchEncoding, format!("non-ASCII character `{c}` (U+{:04X})", c as u32))
+                    .at(Some(&self.span(at..at + c.len_utf8())))
+                    .help("cmd.exe decodes batch files with the console code page: keep them ASCII, or use PowerShell (UTF-8 with BOM) for non-ASCII paths");
+                // In a comment or a message the character is only shown
+                // wrong; in a command it changes a path or a name.
+                let lower = text[range.clone()].trim_start().to_ascii_lowercase();
+                let words_only = lower.starts_with("::")
+                    || is_rem(&lower)
+                    || first_word(lower.trim_start_matches('@')).starts_with("echo");
+                if words_only {
+                    d.severity = crate::diagnostic::Severity::Warning;
+                    d = d.note("on a comment or echo line it is only printed wrong, in the console code page");
+                }
+                self.out.push(d);
             }
         }
     }
 
     fn line_endings(&mut self) {
         let text = &self.file.text;
+        if !text.contains('\n') && text.trim_end_matches('\r').contains('\r') {
+            let first = text.find('\r').unwrap_or(0);
+            self.out.push(
+                Diagnostic::new(Code::BatchLineEndings, "the lines end with CR only")
+                    .at(Some(&self.span(first..first + 1)))
+                    .label("CR without LF")
+                    .help("save the file with Windows (CRLF) line endings")
+                    .note("cmd.exe ends a line at LF only: it reads this whole file as one command line"),
+            );
+            return;
+        }
         let bare: Vec<usize> = text
             .match_indices('\n')
             .map(|(i, _)| i)
             .filter(|&i| i == 0 || text.as_bytes()[i - 1] != b'\r')
             .collect();
-        if let Some(&first) = bare.first() {
-            self.out.push(
-                Diagnostic::new(Code::BatchLineEndings, format!("{} line(s) end with LF only", bare.len()))
-                    .at(Some(&self.span(first..first + 1)))
-                    .label("LF without CR")
-                    .help("save the file with Windows (CRLF) line endings, e.g. `unix2dos install.cmd`")
-                    .note("cmd.exe reads batch files in 512-byte blocks; with LF-only lines `goto` and `call :label` miss labels"),
+        let Some(&first) = bare.first() else {
+            return;
+        };
+        let diagnostic = Diagnostic::new(
+            Code::BatchLineEndings,
+            format!("{} line(s) end with LF only", bare.len()),
+        )
+        .at(Some(&self.span(first..first + 1)))
+        .label("LF without CR")
+        .help("save the file with Windows (CRLF) line endings, e.g. `unix2dos install.cmd`");
+        // The trouble is in the label search of `goto` and `call :label`
+        // (cmd reads the file in 512-byte blocks and loses its place where
+        // lines end with LF only); a script that never jumps runs as written.
+        let diagnostic = if jumps_to_labels(text) {
+            diagnostic.note("cmd.exe reads batch files in 512-byte blocks; with LF-only lines `goto` and `call :label` miss labels")
+        } else {
+            let mut d = diagnostic.note(
+                "this script jumps to no label, where LF-only lines are harmless today; a `goto` or `call :label` added later would miss its label",
             );
-        }
+            d.severity = crate::diagnostic::Severity::Warning;
+            d
+        };
+        self.out.push(diagnostic);
     }
 
     fn collect_labels_and_variables(&mut self) {
@@ -268,8 +306,12 @@ impl BatchChecker<'_> {
                     self.labels.insert(name.to_ascii_lowercase());
                 }
             }
-            // Every `set NAME=` anywhere on the line (also inside `for ... do`).
+            // Every `set NAME=` anywhere on the line (also inside `for ... do`),
+            // but not in a comment (`::set X=` or `rem set X=` sets nothing).
             let lower = line.to_ascii_lowercase();
+            if line.starts_with("::") || is_rem(&lower) {
+                continue;
+            }
             let mut from = 0;
             while let Some(i) = lower[from..].find("set ") {
                 let at = from + i;
@@ -435,8 +477,18 @@ impl BatchChecker<'_> {
         }
         let body = &text[range.clone()];
         let lower = body.to_ascii_lowercase();
-        let word = first_word(&lower);
+        let mut word = first_word(&lower);
+        // `goto:eof` and `call:label`: cmd ends the command word at `:` here.
+        for jump in ["goto", "call"] {
+            if word.len() > jump.len()
+                && word.starts_with(jump)
+                && word[jump.len()..].starts_with(':')
+            {
+                word = jump.to_owned();
+            }
+        }
         if word == "if" {
+            self.empty_operands(range.start, body);
             let (is_check, rest) = split_if(body);
             // A file command is checked by testing the file: `del` clears
             // ERRORLEVEL even when it fails (measured on Windows 10,
@@ -478,7 +530,10 @@ impl BatchChecker<'_> {
         }
         match word.as_str() {
             "set" => self.set_command(range.clone()),
-            "setlocal" => self.setlocal = true,
+            "setlocal" => {
+                self.setlocal = true;
+                self.in_setlocal = true;
+            }
             "goto" => self.goto(range.clone(), &body[4..]),
             "call" => {
                 let rest = body[4..].trim_start();
@@ -491,6 +546,58 @@ impl BatchChecker<'_> {
             }
             w if QUIET_BUILTINS.contains(&w) => {}
             _ => self.program(range, segment.followed_by),
+        }
+    }
+
+    /// OW409: `if %APP% == "" (` is a syntax error when APP is empty (cmd
+    /// then reads `if == "" (` and stops the script: "( was unexpected at
+    /// this time"), and a script cannot tell that a variable is set. Quoting
+    /// both sides keeps an operand however empty.
+    fn empty_operands(&mut self, start: usize, body: &str) {
+        let mut rest = body.get(2..).unwrap_or("").trim_start();
+        for flag in ["/i", "not"] {
+            let word = rest.get(..flag.len()).unwrap_or("");
+            let after = rest.get(flag.len()..).unwrap_or("");
+            if word.eq_ignore_ascii_case(flag) && after.starts_with([' ', '\t']) {
+                rest = after.trim_start();
+            }
+        }
+        let lower = rest.to_ascii_lowercase();
+        if ["exist ", "defined ", "errorlevel ", "cmdextversion "]
+            .iter()
+            .any(|w| lower.starts_with(w))
+        {
+            return;
+        }
+        // The operands of `A==B` or `A OP B`, as written.
+        let (left, right) = match rest.find("==") {
+            Some(i) => (&rest[..i], rest[i + 2..].trim_start()),
+            None => {
+                let mut words = rest.split_whitespace();
+                let left = words.next().unwrap_or("");
+                let op = words.next().unwrap_or("").to_ascii_lowercase();
+                if !["equ", "neq", "lss", "leq", "gtr", "geq"].contains(&op.as_str()) {
+                    return;
+                }
+                (left, words.next().unwrap_or(""))
+            }
+        };
+        let right = right.split_whitespace().next().unwrap_or("");
+        for operand in [left.trim(), right] {
+            // cmd's own variables and those Windows defines are never empty.
+            let name = operand.trim_matches(['%', '!']).to_ascii_lowercase();
+            let always_set = DYNAMIC_VARIABLES.contains(&name.as_str())
+                || KNOWN_VARIABLES.contains(&name.as_str());
+            if is_bare_variable(operand) && !always_set {
+                let at = start + (operand.as_ptr() as usize - body.as_ptr() as usize);
+                self.out.push(
+                    Diagnostic::new(Code::BatchEmptyOperand, format!("`if` compares `{operand}` without quotes"))
+                        .at(Some(&self.span(at..at + operand.len())))
+                        .label("empty, this operand disappears")
+                        .help(format!("quote both sides: `if \"{operand}\"==\"...\"`"))
+                        .note("when the variable is empty or unset, cmd.exe stops the script with a syntax error (\"( was unexpected at this time\")"),
+                );
+            }
         }
     }
 
@@ -538,6 +645,14 @@ impl BatchChecker<'_> {
             .help("use a name of your own, e.g. OIIS_VALUE");
             let d = if DYNAMIC_VARIABLES.contains(&lower.as_str()) {
                 d.note(format!("once set, `%{name}%` no longer reads cmd's own value (e.g. the last exit code)"))
+            } else if self.in_setlocal {
+                // After `setlocal` the change ends with the script; only the
+                // script's own later commands see it.
+                let mut d = d.note(format!(
+                    "after `setlocal` it ends with the script, but this script's later commands are looked up with this `{name}` only (keep the old value: `set \"{name}=...;%{name}%\"`)"
+                ));
+                d.severity = crate::diagnostic::Severity::Warning;
+                d
             } else {
                 d.note(format!(
                     "commands started later are looked up with this `{name}`"
@@ -551,11 +666,7 @@ impl BatchChecker<'_> {
     fn program(&mut self, range: Range<usize>, followed_by: Option<&'static str>) {
         let text = self.file.text.clone();
         let body = &text[range.clone()];
-        let args = appcmd::split_arguments(body, range.start, true);
-        let args: Vec<appcmd::Argument> = args
-            .into_iter()
-            .filter(|a| !is_redirection(&text[a.range.clone()]))
-            .collect();
+        let args = without_redirections(&text, appcmd::split_arguments(body, range.start, true));
         let args: Vec<appcmd::Argument> = args
             .into_iter()
             .map(|a| appcmd::Argument {
@@ -650,6 +761,45 @@ impl BatchChecker<'_> {
     }
 }
 
+/// `%NAME%`, `%1`, `%~1` or `!NAME!` alone: nothing around it that would
+/// keep the operand when the variable is empty.
+fn is_bare_variable(operand: &str) -> bool {
+    let b = operand.as_bytes();
+    let named = |open: u8| {
+        b.len() >= 3
+            && b[0] == open
+            && b[b.len() - 1] == open
+            && b[1..b.len() - 1]
+                .iter()
+                .all(|&c| c != open && c != b'"' && c != b' ')
+    };
+    let argument = |s: &str| {
+        let s = s.strip_prefix('%').unwrap_or("");
+        let s = s.strip_prefix('~').unwrap_or(s);
+        s.len() == 1 && s.as_bytes()[0].is_ascii_digit()
+    };
+    named(b'%') && !operand.contains(':') || named(b'!') || argument(operand)
+}
+
+/// Whether a command of the script jumps to a label (`goto`, `call :x`),
+/// outside comments.
+fn jumps_to_labels(text: &str) -> bool {
+    text.lines().any(|line| {
+        let lower = line.trim_start().to_ascii_lowercase();
+        if lower.starts_with("::") || is_rem(&lower) {
+            return false;
+        }
+        let words = lower.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '&' | '|'));
+        let found = words.clone().any(|w| w == "goto" || w.starts_with("goto:"));
+        found
+            || words
+                .clone()
+                .zip(words.skip(1))
+                .any(|(a, b)| a == "call" && b.starts_with(':'))
+            || lower.contains("call:")
+    })
+}
+
 fn is_rem(lower: &str) -> bool {
     let w = lower.trim_start_matches('@');
     w == "rem" || w.starts_with("rem ") || w.starts_with("rem\t") || w.starts_with("rem.")
@@ -661,6 +811,33 @@ fn first_word(lower: &str) -> String {
         .next()
         .unwrap_or("")
         .to_owned()
+}
+
+/// The arguments a program receives: cmd takes redirections (`> file`,
+/// `>> "%TEMP%\log.txt"`, `2>&1`, `<in`) out of the command line, and a
+/// bare operator takes the next word as its target.
+fn without_redirections(text: &str, args: Vec<appcmd::Argument>) -> Vec<appcmd::Argument> {
+    let mut kept = Vec::with_capacity(args.len());
+    let mut target_next = false;
+    for arg in args {
+        let raw = &text[arg.range.clone()];
+        if target_next {
+            target_next = false;
+            continue;
+        }
+        if is_redirection(raw) {
+            // `>`, `>>`, `2>`, `<` alone: the target is the next word;
+            // `>file`, `2>&1` carry theirs.
+            let operator_only = raw
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start_matches(['>', '<'])
+                .is_empty();
+            target_next = operator_only;
+            continue;
+        }
+        kept.push(arg);
+    }
+    kept
 }
 
 fn is_redirection(raw: &str) -> bool {
