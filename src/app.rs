@@ -624,7 +624,9 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
             .unwrap_or(Path::new("."));
         // Each script sees its own folder as %~dp0 while it runs.
         scripts.push(
-            review::script(input.file, &args.script_folder).with_local_folder(folder.to_path_buf()),
+            review::script(input.file, &args.script_folder)
+                .with_local_folder(folder.to_path_buf())
+                .with_arguments(args.arguments.clone()),
         );
     }
     let result = review::review(&scripts, server);

@@ -269,6 +269,9 @@ pub struct ReviewArgs {
     /// The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it
     #[arg(long, value_name = "PATH", default_value = "C:\\omero-iis-out")]
     pub script_folder: String,
+    /// An argument every script is run with (%1, %2, ... in order), e.g. --arg /takeover
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub arguments: Vec<String>,
     /// Output: the steps in plain words with findings, a unified diff of the changed files, or JSON
     #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
     pub format: ReviewFormat,

@@ -285,12 +285,33 @@ fn install_then_uninstall_leaves_the_configuration_as_it_was() {
 }
 
 #[test]
-fn an_existing_application_with_other_settings_is_reported_before_the_steps() {
+fn an_existing_application_in_another_pool_is_taken_over_only_when_told() {
     let dir = generate("default", &[]);
     let apphost = fixtures().join("review/existing-omero-applicationHost.config");
+    let install = dir.path().join("out/install.cmd");
+    // Without /takeover install stops before it changes the application
+    // (uninstall would delete what it did not create).
     let output = review(
-        &[&dir.path().join("out/install.cmd")],
-        &["--apphost", apphost.to_str().unwrap()],
+        &[&install],
+        &["--apphost", apphost.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
+    let report = json(&output);
+    assert_eq!(report["runs"][0]["ended_after_label"], "taken_step5");
+    assert!(codes(&report).contains("OW701"));
+    let diff = review(
+        &[&install],
+        &["--apphost", apphost.to_str().unwrap(), "--format", "diff"],
+    );
+    let diff = String::from_utf8_lossy(&diff.stdout).into_owned();
+    assert!(
+        !diff.contains("D:\\old-omero"),
+        "the application is left as it was:\n{diff}"
+    );
+    // With it, the settings it changes are reported before the steps.
+    let output = review(
+        &[&install],
+        &["--apphost", apphost.to_str().unwrap(), "--arg", "/takeover"],
     );
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let conflicts = text
@@ -304,9 +325,17 @@ fn an_existing_application_with_other_settings_is_reported_before_the_steps() {
     );
     assert!(text.contains("physicalPath=\"D:\\old-omero\""), "{text}");
     let output = review(
-        &[&dir.path().join("out/install.cmd")],
-        &["--apphost", apphost.to_str().unwrap(), "--format", "json"],
+        &[&install],
+        &[
+            "--apphost",
+            apphost.to_str().unwrap(),
+            "--arg",
+            "/takeover",
+            "--format",
+            "json",
+        ],
     );
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
     assert!(codes(&json(&output)).contains("OW703"));
 }
 
@@ -386,6 +415,17 @@ fn every_review_rule_is_triggered() {
         review(
             &[&install],
             &["--format", "json", "--apphost", existing.to_str().unwrap()],
+        ),
+        review(
+            &[&install],
+            &[
+                "--format",
+                "json",
+                "--apphost",
+                existing.to_str().unwrap(),
+                "--arg",
+                "/takeover",
+            ],
         ),
         review(
             &[&fixtures().join("review/unchecked.cmd")],

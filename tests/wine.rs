@@ -30,6 +30,27 @@ const FIRST_RUN: &str =
 /// Everything exists already.
 const EVERYTHING_EXISTS: &str = "0\tlist \n";
 
+/// Everything exists already, the applications in the deployment's own pool
+/// (what an earlier run of install left): `appcmd list app X
+/// /text:applicationPool` prints it.
+fn everything_exists_in(pool: &str) -> String {
+    format!("0\t/text:applicationPool\t{pool}\n{EVERYTHING_EXISTS}")
+}
+
+/// The pool a generated install.cmd expects its applications in (the value
+/// it compares appcmd's answer with), as appcmd would print it.
+fn pool_of(wine: &Wine, deployment: &Deployment) -> String {
+    let script =
+        std::fs::read_to_string(wine.unix(&format!(r"C:\deploy\{}\install.cmd", deployment.name)))
+            .unwrap();
+    let line = script
+        .lines()
+        .find_map(|l| l.strip_prefix("if /i \"%OIIS_OWNER%\"=="))
+        .expect("install.cmd compares the application's pool");
+    let quoted = line.split(" goto ").next().unwrap();
+    quoted.trim_matches('"').replace("%%", "%")
+}
+
 struct Wine {
     prefix: PathBuf,
     e_drive: PathBuf,
@@ -628,7 +649,8 @@ fn second_runs_add_nothing() {
     ] {
         let deployment = generate(wine, name, set, extra);
         isapi_server_files(wine, r"C:\OMERO.server");
-        let run = run(wine, &deployment, "install.cmd", EVERYTHING_EXISTS, None);
+        let rules = everything_exists_in(&pool_of(wine, &deployment));
+        let run = run(wine, &deployment, "install.cmd", &rules, None);
         assert_eq!(
             run.code, 0,
             "{name}: {}\nwine said: {}",
@@ -1029,5 +1051,76 @@ fn uninstall_stops_when_a_file_cannot_be_removed() {
             .iter()
             .any(|i| i[0] == "appcmd.exe" && i[1] == "delete" && i[2] == "apppool"),
         "later steps were not run"
+    );
+}
+
+/// An application already at the target path, in another pool: install
+/// does not take it over (uninstall would delete it) unless told to with
+/// `/takeover`; an application in the deployment's own pool (an earlier
+/// run's) is updated as before (`second_runs_add_nothing`).
+#[test]
+fn install_takes_over_an_existing_application_only_when_told() {
+    let _serial = lock();
+    let wine = wine();
+    let deployment = generate(wine, "takeover-isapi", "default", &[]);
+    isapi_server_files(wine, r"C:\OMERO.server");
+    let foreign = format!("0\t/text:applicationPool\tDefaultAppPool\n{EVERYTHING_EXISTS}");
+    let refused = run(wine, &deployment, "install.cmd", &foreign, None);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused
+            .stdout
+            .contains("the application \"Default Web Site/omero\" already exists and runs in another application pool"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("install.cmd /takeover"),
+        "{}",
+        refused.stdout
+    );
+    let changed = |r: &Run| {
+        r.invocations
+            .iter()
+            .any(|i| i[0] == "appcmd.exe" && i[1] == "set" && i[2] == "app")
+    };
+    assert!(!changed(&refused), "nothing of the application was changed");
+    let taken = run(wine, &deployment, "install.cmd /takeover", &foreign, None);
+    assert_eq!(
+        taken.code, 0,
+        "{}\nwine said: {}",
+        taken.stdout, taken.stderr
+    );
+    assert!(changed(&taken));
+
+    // Hostile names: the query that asks appcmd for the pool passes them
+    // through cmd twice (the batch line, then the `for /f` command line) and
+    // appcmd gets them exactly. (The comparison itself cannot be shown here
+    // for a pool name with `%`: Wine's cmd expands `%` again inside an
+    // expanded value, cmd.exe does not; `/takeover` goes past it.)
+    let v = hostile_isapi();
+    let deployment = generate(wine, "takeover-hostile", "hostile", &[]);
+    wine.clean_e_drive();
+    isapi_server_files(wine, HOME);
+    let ours = everything_exists_in(v.pool);
+    let again = run(wine, &deployment, "install.cmd /takeover", &ours, None);
+    assert_eq!(
+        again.code, 0,
+        "{}\nwine said: {}",
+        again.stdout, again.stderr
+    );
+    let query = argv(
+        "appcmd.exe",
+        &[
+            "list",
+            "app",
+            &format!("{}{}", v.site, v.app),
+            "/text:applicationPool",
+        ],
+    );
+    assert!(
+        again.invocations.contains(&query),
+        "{:?}",
+        again.invocations
     );
 }

@@ -421,8 +421,15 @@ impl Simulation<'_> {
             "list" => match self.identifier(inv, "app.name") {
                 Some(id) => {
                     let id = id.to_owned();
-                    self.find_app(&id)?;
-                    self.print(format!("APP \"{id}\""));
+                    let app = self.find_app(&id)?;
+                    // `/text:applicationPool` prints that attribute's value.
+                    match inv.parameter("text").and_then(|p| p.value.as_deref()) {
+                        Some(name) if name.eq_ignore_ascii_case("applicationPool") => {
+                            let pool = self.application_pool(&app);
+                            self.print(pool);
+                        }
+                        _ => self.print(format!("APP \"{id}\"")),
+                    }
                     Ok(())
                 }
                 None => Ok(()),
@@ -451,6 +458,26 @@ impl Simulation<'_> {
             }
             _ => Err(unknown_verb(verb, "APP")),
         }
+    }
+
+    /// The pool an application runs in: its own `applicationPool`, else its
+    /// site's `applicationDefaults`, else the server's, else IIS's default.
+    fn application_pool(&self, app: &[usize]) -> String {
+        let doc = &self.server.apphost;
+        let own = doc.element(app).attribute("applicationPool");
+        let defaults = |path: &[usize]| {
+            let element = doc.element(path);
+            element
+                .find_with("applicationDefaults", |_| true)
+                .and_then(|i| element.element_child(i).attribute("applicationPool"))
+                .map(str::to_owned)
+        };
+        let site = &app[..app.len() - 1];
+        let sites = &site[..site.len() - 1];
+        own.map(str::to_owned)
+            .or_else(|| defaults(site))
+            .or_else(|| defaults(sites))
+            .unwrap_or_else(|| "DefaultAppPool".to_owned())
     }
 
     fn find_app(&self, id: &str) -> Result<Vec<usize>, Failure> {

@@ -76,9 +76,17 @@ pub struct Script {
     /// The local folder that stands for `windows_folder` while this script
     /// runs (where `gen` wrote it, with its web.config files).
     pub local_folder: Option<std::path::PathBuf>,
+    /// What the script is run with: `%1`, `%2`, ... (as typed, quotes kept).
+    pub arguments: Vec<String>,
 }
 
 impl Script {
+    /// The arguments the script is run with.
+    pub fn with_arguments(mut self, arguments: Vec<String>) -> Script {
+        self.arguments = arguments;
+        self
+    }
+
     /// The script's own local folder stands for the folder it runs from.
     pub fn with_local_folder(mut self, folder: std::path::PathBuf) -> Script {
         self.local_folder = Some(folder);
@@ -332,10 +340,15 @@ impl<'a> Interpreter<'a> {
                     out.push('%');
                     i += 2;
                 }
-                Some('*') => i += 2,
+                Some('*') => {
+                    out.push_str(&self.script.arguments.join(" "));
+                    i += 2;
+                }
                 Some(c) if c.is_ascii_digit() => {
                     if *c == '0' {
                         out.push_str(&self.script_path());
+                    } else {
+                        out.push_str(self.argument(*c).unwrap_or(""));
                     }
                     i += 2;
                 }
@@ -349,6 +362,16 @@ impl<'a> Interpreter<'a> {
                     if chars.get(k).is_some_and(char::is_ascii_digit) {
                         if chars[k] == '0' {
                             out.push_str(&self.argument_zero(&modifiers));
+                        } else if modifiers.is_empty() {
+                            // `%~1`: the argument without its surrounding quotes.
+                            let value = self.argument(chars[k]).unwrap_or("");
+                            let value = value.strip_prefix('"').unwrap_or(value);
+                            out.push_str(value.strip_suffix('"').unwrap_or(value));
+                        } else {
+                            self.unsupported(format!(
+                                "`%~{modifiers}{}`: only `%~N` of an argument is simulated; taken as empty",
+                                chars[k]
+                            ));
                         }
                         i = k + 1;
                     } else {
@@ -417,6 +440,15 @@ impl<'a> Interpreter<'a> {
 
     fn script_path(&self) -> String {
         format!("{}{}", self.script.windows_folder, self.script.file_name)
+    }
+
+    /// `%1` to `%9`: the script's arguments (none unless `review --arg`).
+    fn argument(&self, digit: char) -> Option<&str> {
+        let n = digit.to_digit(10)? as usize;
+        self.script
+            .arguments
+            .get(n.checked_sub(1)?)
+            .map(String::as_str)
     }
 
     fn argument_zero(&self, modifiers: &str) -> String {
@@ -968,8 +1000,33 @@ impl<'a> Interpreter<'a> {
 
     // ------------------------------------------------------------ for
 
+    /// Whether `command` runs appcmd (by its full path or name).
+    fn is_appcmd(&self, command: &str) -> bool {
+        let (program, _) = split_program(command.trim());
+        let name = unquote(&program).to_lowercase();
+        let base = name.rsplit(['\\', '/']).next().unwrap_or(&name);
+        base == "appcmd" || base == "appcmd.exe"
+    }
+
     fn run_for(&mut self, f: &ForLoop) -> Flow {
         let lines: Vec<String> = match &f.source {
+            ForSource::Command(command) if self.is_appcmd(command) => {
+                // appcmd is simulated: its output is the model's answer.
+                let first = self.steps.len();
+                if let Flow::Terminate = self.simple(command) {
+                    return Flow::Terminate;
+                }
+                self.steps
+                    .get(first)
+                    .map(|step| {
+                        step.output
+                            .lines()
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
             ForSource::Command(command) => {
                 let (program, rest) = split_program(command);
                 let index = self.record(

@@ -511,6 +511,7 @@ pub fn script(file: Arc<crate::source::SourceFile>, windows_folder: &str) -> Scr
         windows_folder: folder,
         file_name,
         local_folder: None,
+        arguments: Vec::new(),
     }
 }
 

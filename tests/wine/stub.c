@@ -7,8 +7,9 @@
  * where argv is what CommandLineToArgvW (the C runtime's rules) makes of
  * GetCommandLineW(). The exit code is chosen by the test:
  *   OIIS_STUB_FAIL_AT=N, OIIS_STUB_FAIL_CODE=C  the N-th logged run exits with C;
- *   OIIS_STUB_RULES=FILE  lines "CODE<TAB>text": the first rule whose text is in
- *                         the command line (case-insensitive) gives the exit code;
+ *   OIIS_STUB_RULES=FILE  lines "CODE<TAB>text[<TAB>output]": the first rule whose
+ *                         text is in the command line (case-insensitive) gives the
+ *                         exit code, and prints its output line if it has one;
  *   otherwise 0. A `powershell ... Get-Date` run prints a fixed time stamp.
  */
 #include <windows.h>
@@ -35,7 +36,7 @@ static int count_lines(const wchar_t *path) {
     return lines;
 }
 
-static int rule_code(const wchar_t *rules, const wchar_t *line) {
+static int rule_code(const wchar_t *rules, const wchar_t *line, char *output, size_t size) {
     FILE *f = _wfopen(rules, L"rb");
     char buf[4096];
     char *cmd = utf8(line);
@@ -49,8 +50,19 @@ static int rule_code(const wchar_t *rules, const wchar_t *line) {
         *tab = 0;
         len = strlen(tab + 1);
         while (len && (tab[1 + len - 1] == '\n' || tab[1 + len - 1] == '\r')) tab[1 + --len] = 0;
+        {
+            char *second = strchr(tab + 1, '\t');
+            output[0] = 0;
+            if (second) {
+                *second = 0;
+                strncpy(output, second + 1, size - 1);
+                output[size - 1] = 0;
+                len = strlen(tab + 1);
+            }
+        }
         for (char *p = tab + 1; *p; p++) if (*p >= 'A' && *p <= 'Z') *p += 32;
         if (len && strstr(cmd, tab + 1)) { code = atoi(buf); break; }
+        output[0] = 0;
     }
     fclose(f);
     free(cmd);
@@ -90,7 +102,13 @@ int main(void) {
     }
     fclose(f);
 
-    if (rules) code = rule_code(rules, line);
+    char output[1024] = {0};
+    if (rules) code = rule_code(rules, line, output, sizeof output);
+    if (output[0]) {
+        /* The output is UTF-8 in the rules file; the console code page of a
+           test run is ASCII-compatible, and the tests print ASCII only. */
+        printf("%s\r\n", output);
+    }
     if (fail_at && _wtoi(fail_at) == index) code = fail_code ? _wtoi(fail_code) : 1;
     if (wcsstr(line, L"Get-Date")) printf("20261125-120000\r\n");
     return code;
