@@ -94,7 +94,33 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Explain(args) => explain(args),
         Command::Check(args) => check_files(args, color),
         Command::Review(args) => review(args, color),
+        Command::Completions(args) => {
+            print_stdout(&completions(args.shell));
+            Ok(0)
+        }
+        Command::Man => {
+            print_stdout(&man_page());
+            Ok(0)
+        }
     }
+}
+
+/// The completion script for `shell` (clap_complete).
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, "omero-iis", &mut out);
+    String::from_utf8(out).expect("completion scripts are UTF-8")
+}
+
+/// The manual page, in roff (clap_mangen).
+pub fn man_page() -> String {
+    let command = <crate::cli::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut out)
+        .expect("rendering into memory does not fail");
+    String::from_utf8(out).expect("the manual page is UTF-8")
 }
 
 /// Everything read and found before rendering.

@@ -58,6 +58,13 @@ pub enum Command {
         omero-iis review install.cmd uninstall.cmd --apphost applicationHost.config -o after.config\n  \
         omero-iis review install.cmd --site-root 'C:\\inetpub\\wwwroot=./wwwroot' --missing 'C:\\OMERO.server'")]
     Review(ReviewArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = "Examples:\n  \
+        omero-iis completions bash > /etc/bash_completion.d/omero-iis\n  \
+        omero-iis completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `omero-iis man > omero-iis.1`
+    Man,
     /// Show the effective OMERO properties with where each value came from
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -284,6 +291,13 @@ pub struct ReviewArgs {
     /// Fail (exit 1) when a script fails (errors), or on warnings too
     #[arg(long, value_enum, default_value_t = DenyLevel::Errors)]
     pub deny: DenyLevel,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `review --format`.
