@@ -299,7 +299,7 @@ fn write_summary(dir: &Path, artifacts: &[Artifact], written: &[bool]) -> String
     };
     for (artifact, _) in artifacts.iter().zip(written).filter(|(_, w)| **w) {
         summary.push_str("  ");
-        summary.push_str(&artifact.path);
+        summary.push_str(&output::display_name(&artifact.path));
         summary.push('\n');
     }
     summary

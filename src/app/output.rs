@@ -23,7 +23,7 @@ pub(super) fn write_artifacts(
     how: &WriteOptions<'_>,
 ) -> Result<Vec<bool>, AppError> {
     let force = how.force;
-    let paths: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.path)).collect();
+    let paths: Vec<PathBuf> = artifacts.iter().map(|a| local_path(dir, &a.path)).collect();
     std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     let _lock = if how.lock {
         Some(lock_output_folder(dir)?)
@@ -73,6 +73,19 @@ pub(super) fn write_artifacts(
             .map_err(|e| output_error(path, e.error))?;
     }
     Ok(written)
+}
+
+/// Where an artifact (`web/web.config`) goes under `dir`, joined part by
+/// part so that Windows shows one kind of separator (`out\web\web.config`).
+pub(super) fn local_path(dir: &Path, relative: &str) -> PathBuf {
+    relative
+        .split('/')
+        .fold(dir.to_path_buf(), |path, part| path.join(part))
+}
+
+/// An artifact's name as this system writes paths.
+pub(super) fn display_name(relative: &str) -> String {
+    relative.replace('/', std::path::MAIN_SEPARATOR_STR)
 }
 
 /// How [`write_artifacts`] writes.
@@ -143,26 +156,68 @@ pub(super) const LOCK_FILE: &str = ".omero-iis.lock";
 /// run holds the lock was left by a killed run.
 const TEMPORARY_PREFIX: &str = ".omero-iis-tmp-";
 
-/// Waits for, then holds, the exclusive lock of the output folder (an
-/// advisory lock on [`LOCK_FILE`], released when the file is closed, also
-/// when the process is killed). Runs into one folder take turns, so the
-/// folder holds one run's complete set of files, never a mix of two.
+/// Waits for, then holds, the exclusive lock of the output folder, released
+/// when the returned file is closed (also when the process is killed). Runs
+/// into one folder take turns, so the folder holds one run's complete set of
+/// files, never a mix of two.
+///
+/// On Unix an advisory `flock` of [`LOCK_FILE`]. On Windows the file is
+/// opened without sharing instead: a second run cannot open it until the
+/// first closes it (`LockFileEx` over the whole file, what `File::lock` does
+/// there, waited forever under Wine 8, where the tests run the .exe).
 fn lock_output_folder(dir: &Path) -> Result<File, AppError> {
     let path = dir.join(LOCK_FILE);
+    let mut waiting = false;
+    loop {
+        match open_lock_file(&path) {
+            Ok(Some(file)) => return Ok(file),
+            Ok(None) => {
+                if !waiting {
+                    eprintln!(
+                        "waiting for another omero-iis gen writing to {}",
+                        dir.display()
+                    );
+                    waiting = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(output_error(&path, e)),
+        }
+    }
+}
+
+/// The lock file, locked; `None` while another run holds it.
+#[cfg(not(windows))]
+fn open_lock_file(path: &Path) -> std::io::Result<Option<File>> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
-        .map_err(|e| output_error(&path, e))?;
-    if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
-        eprintln!(
-            "waiting for another omero-iis gen writing to {}",
-            dir.display()
-        );
+        .open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
-    file.lock().map_err(|e| output_error(&path, e))?;
-    Ok(file)
+}
+
+/// The lock file, opened with no sharing; `None` while another run has it
+/// open (ERROR_SHARING_VIOLATION).
+#[cfg(windows)]
+fn open_lock_file(path: &Path) -> std::io::Result<Option<File>> {
+    use std::os::windows::fs::OpenOptionsExt;
+    const ERROR_SHARING_VIOLATION: i32 = 32;
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .share_mode(0)
+        .open(path)
+    {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.raw_os_error() == Some(ERROR_SHARING_VIOLATION) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes the temporary files that killed runs left in the folders this
