@@ -4,35 +4,14 @@
 //! left-over temporary files and custom templates that try to print a value
 //! unescaped.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
-    cmd.args(["--color", "never"]);
-    cmd
-}
+use common::{bin, run, Outcome};
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
-
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Outcome {
-    let output = cmd.output().unwrap();
-    Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::fixtures().join(path)
 }
 
 fn gen(out: &Path, extra: &[&str]) -> Outcome {
