@@ -139,6 +139,9 @@ struct Interpreter<'a> {
     unexamined_failure: Option<usize>,
     executed: usize,
     cwd: Option<String>,
+    /// The arguments of each `call :label` being run, innermost last; the
+    /// script's own below them (`%1` reads the innermost).
+    frames: Vec<Vec<String>>,
 }
 
 impl<'a> Interpreter<'a> {
@@ -178,6 +181,7 @@ impl<'a> Interpreter<'a> {
             unexamined_failure: None,
             executed: 0,
             cwd: None,
+            frames: vec![script.arguments.clone()],
         }
     }
 
@@ -341,7 +345,7 @@ impl<'a> Interpreter<'a> {
                     i += 2;
                 }
                 Some('*') => {
-                    out.push_str(&self.script.arguments.join(" "));
+                    out.push_str(&self.frames.last().map(|f| f.join(" ")).unwrap_or_default());
                     i += 2;
                 }
                 Some(c) if c.is_ascii_digit() => {
@@ -442,11 +446,12 @@ impl<'a> Interpreter<'a> {
         format!("{}{}", self.script.windows_folder, self.script.file_name)
     }
 
-    /// `%1` to `%9`: the script's arguments (none unless `review --arg`).
+    /// `%1` to `%9`: the arguments of the `call :label` being run, else the
+    /// script's own (none unless `review --arg`).
     fn argument(&self, digit: char) -> Option<&str> {
         let n = digit.to_digit(10)? as usize;
-        self.script
-            .arguments
+        self.frames
+            .last()?
             .get(n.checked_sub(1)?)
             .map(String::as_str)
     }
@@ -612,6 +617,19 @@ impl<'a> Interpreter<'a> {
         }
         let (program, rest) = split_program(text);
         let word = program.to_lowercase();
+        // `goto:eof` and `call:label`: cmd ends the command word at `:`.
+        for jump in ["goto", "call"] {
+            if word.len() > jump.len()
+                && word.starts_with(jump)
+                && word[jump.len()..].starts_with(':')
+            {
+                let target = format!("{} {rest}", &text[jump.len()..split_program_len(text)]);
+                return match jump {
+                    "goto" => Flow::Goto(target.split_whitespace().next().unwrap_or("").to_owned()),
+                    _ => self.call(&target),
+                };
+            }
+        }
         let dot_echo = word.starts_with("echo") && word[4..].starts_with(['.', ':', '(', '/']);
         if dot_echo {
             return Flow::Next;
@@ -698,6 +716,15 @@ impl<'a> Interpreter<'a> {
                 self.unsupported("`chcp` changes how cmd.exe reads the rest of the script; the simulation reads it unchanged".to_owned());
                 Flow::Next
             }
+            "shift" if rest.trim().is_empty() => {
+                // `%1` becomes what `%2` was (in the innermost call).
+                if let Some(frame) = self.frames.last_mut() {
+                    if !frame.is_empty() {
+                        frame.remove(0);
+                    }
+                }
+                Flow::Next
+            }
             "start" | "shift" | "pipe" => {
                 self.unsupported(format!("`{word}` is not simulated"));
                 Flow::Next
@@ -764,8 +791,12 @@ impl<'a> Interpreter<'a> {
                 ));
                 return Flow::Next;
             };
+            let arguments = call_arguments(label_and_rest(rest));
             let (line, end) = (self.current_line, self.current_end);
-            match self.run_from(target + 1) {
+            self.frames.push(arguments);
+            let flow = self.run_from(target + 1);
+            self.frames.pop();
+            match flow {
                 Flow::Terminate => return Flow::Terminate,
                 _ => {
                     self.current_line = line;
@@ -1634,8 +1665,49 @@ fn split_program(text: &str) -> (String, &str) {
     (text.to_owned(), "")
 }
 
+/// The length of the program word `split_program` takes from `text`.
+fn split_program_len(text: &str) -> usize {
+    let trimmed = text.trim_start();
+    text.len() - trimmed.len() + split_program(trimmed).0.len()
+}
+
 fn unquote(text: &str) -> String {
     text.trim().replace('"', "")
+}
+
+/// What follows the label of `call :label a "b c"`.
+fn label_and_rest(rest: &str) -> &str {
+    let after = rest.trim_start().trim_start_matches(':');
+    let end = after
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '='))
+        .unwrap_or(after.len());
+    &after[end..]
+}
+
+/// The arguments of a `call`, as cmd hands them to `%1`...: separated by
+/// blanks, `,`, `;` or `=` outside quotes, with their quotes kept.
+fn call_arguments(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if !quoted && (c.is_whitespace() || matches!(c, ',' | ';' | '=')) => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 fn parse_number(text: &str) -> Option<i64> {
