@@ -273,7 +273,10 @@ pub fn check(deployment: &Deployment) -> Vec<Diagnostic> {
         let names = servers().flat_map(|s| &s.pool_names).chain(&created);
         let defined = name_list(names, count);
         for (pool, span) in wanted {
-            if !known.contains(&same_key(&pool)) {
+            // `%2`, `%POOL%`: a script's argument or a variable `check`
+            // cannot know; `review` follows what it holds.
+            let unresolved = is_unresolved_reference(&pool);
+            if !unresolved && !known.contains(&same_key(&pool)) {
                 out.push(
                     Diagnostic::new(
                         Code::CrossFileMismatch,
@@ -388,5 +391,40 @@ mod tests {
         assert!(list.ends_with("Pool10 and 44990 more"), "{list}");
         // Only the first names are kept of a hosting server's pools; the rest are counted.
         assert_eq!(name_list(&many[..10], 45_000), list);
+    }
+}
+
+/// Whether a name still holds a cmd reference `check` could not resolve: an
+/// argument (`%1`, `%~1`, `%*`) or a variable (`%NAME%`, `!NAME!`). A lone
+/// `%` or `!` is part of the name.
+fn is_unresolved_reference(name: &str) -> bool {
+    let argument = name.match_indices('%').any(|(i, _)| {
+        name[i + 1..].starts_with(|c: char| c.is_ascii_digit() || c == '*' || c == '~')
+    });
+    let variable = |mark: char| {
+        let mut parts = name.split(mark);
+        parts.next();
+        let inner: Vec<&str> = parts.collect();
+        // Between two marks (with more text after): a variable name.
+        inner.len() >= 2
+            && inner[..inner.len() - 1]
+                .iter()
+                .any(|v| !v.is_empty() && !v.contains(char::is_whitespace))
+    };
+    argument || variable('%') || variable('!')
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::is_unresolved_reference;
+
+    #[test]
+    fn references_and_names() {
+        for reference in ["%2", "%~1", "%*", "%POOL%", "x!P!y"] {
+            assert!(is_unresolved_reference(reference), "{reference}");
+        }
+        for name in ["OMERO lab (test) 100% ^!'", "omeroweb", "50% off", "a!b"] {
+            assert!(!is_unresolved_reference(name), "{name}");
+        }
     }
 }
