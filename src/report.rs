@@ -110,7 +110,17 @@ pub fn text(diagnostic: &Diagnostic, color: bool) -> String {
     };
     let text = renderer.render(&[group]);
     match column_fix {
-        Some((shown, real)) => text.replacen(&shown, &real, 1),
+        // Only in the `-->` line: the message may quote a `file:line:col` too.
+        Some((shown, real)) => text
+            .split_inclusive('\n')
+            .map(|line| {
+                if line.trim_start().starts_with("-->") {
+                    line.replacen(&shown, &real, 1)
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect(),
         None => text,
     }
 }

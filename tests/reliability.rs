@@ -454,6 +454,34 @@ fn custom_templates_cannot_bypass_escaping() {
             "echo \u{E000}c{{ plan.site|cmd_comment }}\u{E001} [1/12] Enabling",
             "U+E000 or U+E001",
         ),
+        // A template of another file type brought in keeps this file's rules.
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "{% include \"isapi-wsgi/README.txt.jinja\" %}\necho [1/12] Enabling",
+            "must come straight from a cmd filter",
+        ),
+        // A quoted argument inside quotes leaves the value bare.
+        (
+            "isapi-wsgi/install.cmd.jinja",
+            "echo [1/12] Enabling",
+            "set \"OIIS_X={{ plan.site|cmd }}\"\necho [1/12] Enabling",
+            "the `cmd` filter's result stands where it is not escaped enough",
+        ),
+        // A single-quoted literal inside a double-quoted string is text there.
+        (
+            "isapi-wsgi/install.ps1.jinja",
+            "$Site = {{ plan.site|ps }}",
+            "$Site = \"{{ plan.site|ps }}\"",
+            "the `ps` filter's result stands where it is not escaped enough",
+        ),
+        // A `#` inside a string starts no comment.
+        (
+            "isapi-wsgi/install.ps1.jinja",
+            "$Site = {{ plan.site|ps }}",
+            "$Site = {{ plan.site|ps }}; Write-Host \"Step #1 {{ plan.site|ps_comment }}\"",
+            "the `ps_comment` filter's result stands where it is not escaped enough",
+        ),
     ];
     for (template, find, replace, message) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -627,4 +655,26 @@ fn careless_inputs_get_a_clear_answer() {
         out.stderr
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+/// Found by the fuzzing harness: the takeover message of the static files
+/// application was rendered also when there is none (static files served
+/// by another server), and `gen` failed. Every mode renders both ways.
+#[test]
+fn every_mode_renders_without_a_static_application() {
+    for extra in [
+        &[][..],
+        &["--mode", "reverse-proxy", "--backend", "omeroweb:4080"][..],
+    ] {
+        let out = run(bin()
+            .args(["gen", "all", "--stdout"])
+            .args([
+                "--set",
+                "omero.web.static_url=https://cdn.example.org/static/",
+            ])
+            .args(extra)
+            .arg(fixture("validate/good-config.xml")));
+        assert_eq!(out.code, Some(0), "{extra:?}: {}", out.stderr);
+        assert!(!out.stdout.contains("taken_step7"), "{extra:?}");
+    }
 }

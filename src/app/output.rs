@@ -30,9 +30,13 @@ pub(super) fn write_artifacts(
     } else {
         None
     };
-    remove_stale_temporary_files(dir, &paths);
     refuse_links_inside(dir, &paths)?;
     refuse_inputs(&paths, how.inputs)?;
+    // Only under the lock, and after the links are refused: no other run is
+    // writing there, and nothing outside -o is touched.
+    if how.lock {
+        remove_stale_temporary_files(dir, &paths);
+    }
     if !force {
         // A dangling symbolic link exists too: `Path::exists` would say no.
         if let Some(existing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {

@@ -240,10 +240,25 @@ impl BatchChecker<'_> {
                     .help("cmd.exe decodes batch files with the console code page: keep them ASCII, or use PowerShell (UTF-8 with BOM) for non-ASCII paths");
                 // In a comment or a message the character is only shown
                 // wrong; in a command it changes a path or a name.
-                let lower = text[range.clone()].trim_start().to_ascii_lowercase();
+                let line = &text[range.clone()];
+                let lower = line.trim_start().to_ascii_lowercase();
+                // The echoed text ends at the first `&`, `|`, `<` or `>`
+                // outside quotes: after it, a path or command follows.
+                let echo_text_end = {
+                    let mut quoted = false;
+                    line.char_indices()
+                        .find(|&(_, c)| {
+                            if c == '"' {
+                                quoted = !quoted;
+                            }
+                            !quoted && matches!(c, '&' | '|' | '<' | '>')
+                        })
+                        .map_or(line.len(), |(j, _)| j)
+                };
                 let words_only = lower.starts_with("::")
                     || is_rem(&lower)
-                    || first_word(lower.trim_start_matches('@')).starts_with("echo");
+                    || first_word(lower.trim_start_matches('@')).starts_with("echo")
+                        && i < echo_text_end;
                 if words_only {
                     d.severity = crate::diagnostic::Severity::Warning;
                     d = d.note("on a comment or echo line it is only printed wrong, in the console code page");
@@ -534,6 +549,7 @@ impl BatchChecker<'_> {
                 self.setlocal = true;
                 self.in_setlocal = true;
             }
+            "endlocal" => self.in_setlocal = false,
             "goto" => self.goto(range.clone(), &body[4..]),
             "call" => {
                 let rest = body[4..].trim_start();
@@ -569,18 +585,25 @@ impl BatchChecker<'_> {
         {
             return;
         }
-        // The operands of `A==B` or `A OP B`, as written.
-        let (left, right) = match rest.find("==") {
-            Some(i) => (&rest[..i], rest[i + 2..].trim_start()),
-            None => {
-                let mut words = rest.split_whitespace();
-                let left = words.next().unwrap_or("");
-                let op = words.next().unwrap_or("").to_ascii_lowercase();
-                if !["equ", "neq", "lss", "leq", "gtr", "geq"].contains(&op.as_str()) {
-                    return;
-                }
-                (left, words.next().unwrap_or(""))
+        // The first operand: a quoted string, or a word up to a blank or `==`.
+        let left_end = if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.find('"').map_or(rest.len(), |i| i + 2)
+        } else {
+            rest.find(|c: char| c.is_whitespace() || c == '=')
+                .unwrap_or(rest.len())
+        };
+        let left = &rest[..left_end];
+        let after = rest[left_end..].trim_start();
+        // Then the operator: `==`, or EQU NEQ LSS LEQ GTR GEQ.
+        let right = if let Some(r) = after.strip_prefix("==") {
+            r.trim_start()
+        } else {
+            let mut words = after.splitn(2, char::is_whitespace);
+            let op = words.next().unwrap_or("").to_ascii_lowercase();
+            if !["equ", "neq", "lss", "leq", "gtr", "geq"].contains(&op.as_str()) {
+                return;
             }
+            words.next().unwrap_or("").trim_start()
         };
         let right = right.split_whitespace().next().unwrap_or("");
         for operand in [left.trim(), right] {
@@ -789,7 +812,9 @@ fn jumps_to_labels(text: &str) -> bool {
         if lower.starts_with("::") || is_rem(&lower) {
             return false;
         }
-        let words = lower.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '&' | '|'));
+        let words = lower
+            .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '&' | '|'))
+            .filter(|w| !w.is_empty());
         let found = words.clone().any(|w| w == "goto" || w.starts_with("goto:"));
         found
             || words

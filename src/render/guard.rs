@@ -79,28 +79,25 @@ impl Escaper {
         }
     }
 
-    /// Escapers whose result is safe in one place of a line only.
-    pub fn needs_place(self) -> bool {
-        matches!(
-            self,
-            Escaper::CmdComment | Escaper::CmdEcho | Escaper::PsComment | Escaper::XmlComment
-        )
-    }
-
     fn tag(self) -> char {
         match self {
-            Escaper::CmdComment => 'c',
+            Escaper::CmdArgument => 'a',
             Escaper::CmdEcho => 'e',
+            Escaper::CmdComment => 'c',
+            Escaper::AppcmdItem => 'i',
+            Escaper::PsLiteral => 'l',
             Escaper::PsComment => 'p',
             Escaper::XmlComment => 'x',
-            _ => '?',
         }
     }
 
     fn from_tag(tag: char) -> Option<Escaper> {
         Some(match tag {
-            'c' => Escaper::CmdComment,
+            'a' => Escaper::CmdArgument,
             'e' => Escaper::CmdEcho,
+            'c' => Escaper::CmdComment,
+            'i' => Escaper::AppcmdItem,
+            'l' => Escaper::PsLiteral,
             'p' => Escaper::PsComment,
             'x' => Escaper::XmlComment,
             _ => return None,
@@ -182,6 +179,11 @@ pub fn check_places(rendered: &str) -> Result<String, String> {
 fn in_place(escaper: Escaper, before: &str, line: &str) -> bool {
     let inside_quotes = line.matches('"').count() % 2 == 1;
     match escaper {
+        // A double-quoted argument: inside other quotes its own quotes
+        // would end them and leave the value bare.
+        Escaper::CmdArgument => !inside_quotes,
+        // `'` doubled for appcmd's `[key='...']`: only inside a quoted argument.
+        Escaper::AppcmdItem => inside_quotes,
         Escaper::CmdComment => {
             let command = line.trim_start().trim_start_matches('@').trim_start();
             let lower = command.to_ascii_lowercase();
@@ -189,8 +191,7 @@ fn in_place(escaper: Escaper, before: &str, line: &str) -> bool {
             rem || command.starts_with("::") || inside_quotes
         }
         // Carets escape cmd's operators for the text of an echo; inside
-        // quotes they would be printed, outside an echo they are still
-        // escapes (a `set "X=..."` would keep them), so only echo lines.
+        // quotes they would be printed, and elsewhere they are not enough.
         Escaper::CmdEcho => {
             let lower = line.to_ascii_lowercase();
             let echo = lower
@@ -200,28 +201,113 @@ fn in_place(escaper: Escaper, before: &str, line: &str) -> bool {
                 || lower.contains(" echo ");
             echo && !inside_quotes
         }
-        Escaper::PsComment => {
-            let block_open = before.rfind("<#");
-            let block_close = before.rfind("#>");
-            let in_block = block_open.is_some_and(|o| block_close.is_none_or(|c| c < o));
-            in_block || line.contains('#')
-        }
+        // A single-quoted literal: not inside a PowerShell string, where it
+        // would be text (`"... $(...)"` runs what it holds).
+        Escaper::PsLiteral => matches!(
+            powershell_state(before),
+            PsState::Code | PsState::LineComment | PsState::BlockComment
+        ),
+        Escaper::PsComment => matches!(
+            powershell_state(before),
+            PsState::LineComment | PsState::BlockComment
+        ),
         Escaper::XmlComment => {
             let open = before.rfind("<!--");
             let close = before.rfind("-->");
             open.is_some_and(|o| close.is_none_or(|c| c < o))
         }
-        _ => true,
     }
+}
+
+/// Where PowerShell's tokenizer stands at the end of a script prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PsState {
+    Code,
+    /// `'...'` (`''` is a quote) or `"..."` (`` ` `` escapes, `""` is a quote).
+    SingleQuoted,
+    DoubleQuoted,
+    /// `@'` / `@"` here-strings, ended by `'@` / `"@` at a line start.
+    HereSingle,
+    HereDouble,
+    LineComment,
+    BlockComment,
+}
+
+/// Follows PowerShell's strings and comments through `text` (the quote
+/// characters PowerShell treats alike are not needed: templates are ASCII
+/// around values, and values are already escaped).
+fn powershell_state(text: &str) -> PsState {
+    let bytes = text.as_bytes();
+    let mut state = PsState::Code;
+    let mut i = 0;
+    let at_line_start = |i: usize| i == 0 || bytes[i - 1] == b'\n';
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        state = match state {
+            PsState::Code => match (b, next) {
+                (b'#', _) => PsState::LineComment,
+                (b'<', Some(b'#')) => {
+                    i += 1;
+                    PsState::BlockComment
+                }
+                (b'@', Some(b'\'')) => {
+                    i += 1;
+                    PsState::HereSingle
+                }
+                (b'@', Some(b'"')) => {
+                    i += 1;
+                    PsState::HereDouble
+                }
+                (b'\'', _) => PsState::SingleQuoted,
+                (b'"', _) => PsState::DoubleQuoted,
+                _ => PsState::Code,
+            },
+            PsState::SingleQuoted => match (b, next) {
+                (b'\'', Some(b'\'')) => {
+                    i += 1;
+                    PsState::SingleQuoted
+                }
+                (b'\'', _) => PsState::Code,
+                _ => PsState::SingleQuoted,
+            },
+            PsState::DoubleQuoted => match (b, next) {
+                (b'`', _) | (b'"', Some(b'"')) => {
+                    i += 1;
+                    PsState::DoubleQuoted
+                }
+                (b'"', _) => PsState::Code,
+                _ => PsState::DoubleQuoted,
+            },
+            PsState::HereSingle if b == b'\'' && next == Some(b'@') && at_line_start(i) => {
+                i += 1;
+                PsState::Code
+            }
+            PsState::HereDouble if b == b'"' && next == Some(b'@') && at_line_start(i) => {
+                i += 1;
+                PsState::Code
+            }
+            PsState::LineComment if b == b'\n' => PsState::Code,
+            PsState::BlockComment if b == b'#' && next == Some(b'>') => {
+                i += 1;
+                PsState::Code
+            }
+            other => other,
+        };
+        i += 1;
+    }
+    state
 }
 
 fn place_help(escaper: Escaper) -> &'static str {
     match escaper {
+        Escaper::CmdArgument => "cmd writes a quoted argument: use it outside quotes (inside them, cmd_comment)",
+        Escaper::AppcmdItem => "appcmd_item is for a value inside a quoted appcmd collection indexer (\"[key='...']\")",
+        Escaper::PsLiteral => "ps writes a single-quoted literal: use it in code, not inside a PowerShell string",
         Escaper::CmdComment => "cmd_comment only doubles `%`: use it in a `rem` line or inside double quotes, and `cmd` or `cmd_echo` elsewhere",
         Escaper::CmdEcho => "cmd_echo escapes text for `echo`: use `cmd` for arguments",
         Escaper::PsComment => "ps_comment is for comments: use `ps` for values in code",
         Escaper::XmlComment => "xml_comment is for comments: values in attributes and text are escaped without a filter",
-        _ => "",
     }
 }
 

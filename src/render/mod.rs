@@ -294,10 +294,15 @@ pub fn render(
         }
         kinds.push(&README);
     }
-    let env = environment(templates);
     kinds
         .into_iter()
-        .map(|kind| render_one(&env, plan, shell, kind))
+        .map(|kind| {
+            // One environment per artifact: its formatter escapes for this
+            // artifact's file type, whatever template `{% include %}` or
+            // `{% extends %}` brings in.
+            let target = guard::TemplateTarget::of(kind.template);
+            render_one(&environment(templates, target), plan, shell, kind)
+        })
         .collect()
 }
 
@@ -312,9 +317,7 @@ fn render_one(
         message,
     };
     let name = format!("{}/{}", plan.mode.name(), kind.template);
-    let template = env
-        .get_template(&name)
-        .map_err(|e| fail(format!("{e:#}")))?;
+    let template = env.get_template(&name).map_err(|e| fail(with_causes(&e)))?;
     let text = template
         .render(minijinja::context! {
             plan => Value::from(minijinja::value::Serde(plan)),
@@ -323,7 +326,7 @@ fn render_one(
             cmd_scripts => shell.cmd(),
             ps_scripts => shell.powershell(),
         })
-        .map_err(|e| fail(format!("{e:#}")))?;
+        .map_err(|e| fail(with_causes(&e)))?;
     let text = guard::check_places(&text).map_err(fail)?;
     if matches!(kind.syntax, Syntax::Xml | Syntax::Html) {
         if let Some(at) = escape::bad_xml_comment(&text) {
@@ -371,7 +374,7 @@ fn with_crlf(text: &str) -> String {
     out
 }
 
-fn environment(templates: &TemplateSet) -> Environment<'static> {
+fn environment(templates: &TemplateSet, target: guard::TemplateTarget) -> Environment<'static> {
     use guard::{Escaped, Escaper, TemplateTarget};
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -384,9 +387,9 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     env.set_syntax(syntax);
     let templates = templates.clone();
     env.set_loader(move |name| templates.source(name));
-    // The formatter below decides escaping from the template's name; the
-    // auto-escape setting only keeps minijinja's own `|escape` consistent.
-    env.set_auto_escape_callback(|name| match TemplateTarget::of(name) {
+    // The formatter below escapes for `target`, the artifact's file type;
+    // the auto-escape setting only keeps minijinja's own machinery consistent.
+    env.set_auto_escape_callback(move |_| match target {
         TemplateTarget::Xml => AutoEscape::Custom("xml".into()),
         TemplateTarget::Batch => AutoEscape::Custom("cmd".into()),
         TemplateTarget::PowerShell => AutoEscape::Custom("ps".into()),
@@ -396,14 +399,17 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     for name in ["safe", "escape", "e", "tojson"] {
         env.remove_filter(name);
     }
-    env.set_formatter(|out, state, value| {
-        let target = TemplateTarget::of(state.name());
+    env.set_formatter(move |out, _state, value| {
+        let text = value.to_string();
+        if text.contains([guard::MARK_START, guard::MARK_END]) {
+            return Err(minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                "a value holds U+E000 or U+E001, which the escaping guard reserves",
+            ));
+        }
         let escaped = match value.downcast_object_ref::<Escaped>() {
-            Some(e) if e.escaper.serves(target) && e.escaper.needs_place() => {
-                guard::marked(e.escaper, &e.text)
-            }
-            Some(e) if e.escaper.serves(target) => e.text.clone(),
-            _ if value.is_number() || target == TemplateTarget::Text => value.to_string(),
+            Some(e) if e.escaper.serves(target) => guard::marked(e.escaper, &e.text),
+            _ if value.is_number() || target == TemplateTarget::Text => text,
             Some(e) => {
                 return Err(minijinja::Error::new(
                     ErrorKind::InvalidOperation,
@@ -411,7 +417,7 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
                 ))
             }
             None if target == TemplateTarget::Xml => {
-                escape::xml(&value.to_string()).map_err(unsafe_value)?.into_owned()
+                escape::xml(&text).map_err(unsafe_value)?.into_owned()
             }
             None if target == TemplateTarget::Batch => {
                 return Err(minijinja::Error::new(
@@ -430,6 +436,12 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
     });
     let filter = |escaper: Escaper, f: fn(&str) -> Result<String, escape::Unsafe>| {
         move |value: String| -> Result<Value, minijinja::Error> {
+            if value.contains([guard::MARK_START, guard::MARK_END]) {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    "a value holds U+E000 or U+E001, which the escaping guard reserves",
+                ));
+            }
             let text = f(&value).map_err(unsafe_value)?;
             Ok(Value::from_object(Escaped { escaper, text }))
         }
@@ -454,6 +466,18 @@ fn environment(templates: &TemplateSet) -> Environment<'static> {
         crate::deploy::join_windows_path(&folder, &name)
     });
     env
+}
+
+/// A template error with the errors behind it (an error inside an
+/// `{% include %}` is the cause of "could not render include").
+fn with_causes(error: &minijinja::Error) -> String {
+    let mut text = format!("{error:#}");
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(&format!("\ncaused by: {inner}"));
+        cause = inner.source();
+    }
+    text
 }
 
 fn unsafe_value(e: escape::Unsafe) -> minijinja::Error {

@@ -142,6 +142,8 @@ struct Interpreter<'a> {
     /// The arguments of each `call :label` being run, innermost last; the
     /// script's own below them (`%1` reads the innermost).
     frames: Vec<Vec<String>>,
+    /// The same arguments before any `shift`, for `%*`.
+    given: Vec<Vec<String>>,
 }
 
 impl<'a> Interpreter<'a> {
@@ -182,6 +184,7 @@ impl<'a> Interpreter<'a> {
             executed: 0,
             cwd: None,
             frames: vec![script.arguments.clone()],
+            given: vec![script.arguments.clone()],
         }
     }
 
@@ -345,7 +348,8 @@ impl<'a> Interpreter<'a> {
                     i += 2;
                 }
                 Some('*') => {
-                    out.push_str(&self.frames.last().map(|f| f.join(" ")).unwrap_or_default());
+                    // `%*` is every argument as given: `shift` does not change it.
+                    out.push_str(&self.given.last().map(|f| f.join(" ")).unwrap_or_default());
                     i += 2;
                 }
                 Some(c) if c.is_ascii_digit() => {
@@ -793,9 +797,11 @@ impl<'a> Interpreter<'a> {
             };
             let arguments = call_arguments(label_and_rest(rest));
             let (line, end) = (self.current_line, self.current_end);
-            self.frames.push(arguments);
+            self.frames.push(arguments.clone());
+            self.given.push(arguments);
             let flow = self.run_from(target + 1);
             self.frames.pop();
+            self.given.pop();
             match flow {
                 Flow::Terminate => return Flow::Terminate,
                 _ => {
@@ -1042,9 +1048,12 @@ impl<'a> Interpreter<'a> {
     fn run_for(&mut self, f: &ForLoop) -> Flow {
         let lines: Vec<String> = match &f.source {
             ForSource::Command(command) if self.is_appcmd(command) => {
-                // appcmd is simulated: its output is the model's answer.
+                // appcmd is simulated: its output is the model's answer. The
+                // command line runs in a child cmd, which expands `%` once
+                // more and takes `^` escapes off.
+                let command = self.expand(&without_carets(command));
                 let first = self.steps.len();
-                if let Flow::Terminate = self.simple(command) {
+                if let Flow::Terminate = self.simple(&command) {
                     return Flow::Terminate;
                 }
                 self.steps
@@ -1673,6 +1682,25 @@ fn split_program_len(text: &str) -> usize {
 
 fn unquote(text: &str) -> String {
     text.trim().replace('"', "")
+}
+
+/// `text` with cmd's `^` escapes taken off outside quotes (`2^>nul` in a
+/// `for /f` command is `2>nul` for the child cmd).
+fn without_carets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '^' if !quoted => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What follows the label of `call :label a "b c"`.

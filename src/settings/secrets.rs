@@ -65,17 +65,33 @@ pub fn embedded(value: &str) -> Vec<String> {
         .map(|r| value[r].to_owned())
         .collect();
     if value.trim_start().starts_with(['{', '[']) {
-        if let Ok(json) = serde_json::from_str::<serde_json::Value>(value) {
-            json_secrets(&json, false, &mut found);
+        match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(json) => json_secrets(&json, false, &mut found),
+            // JSON that does not parse (the case that gets a finding, and a
+            // snippet) cannot be picked apart: if it names a secret field,
+            // all of it is secret.
+            Err(_) if names_a_secret_field(value) => found.push(value.to_owned()),
+            Err(_) => {}
         }
     }
     found.retain(|s| !s.is_empty());
     found
 }
 
+/// Whether text mentions a secret field name anywhere (for JSON that does
+/// not parse).
+fn names_a_secret_field(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["pass", "secret", "token", "credential"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
 fn json_secrets(value: &serde_json::Value, under_secret: bool, out: &mut Vec<String>) {
     match value {
         serde_json::Value::String(s) if under_secret => out.push(s.clone()),
+        serde_json::Value::Number(n) if under_secret => out.push(n.to_string()),
+        serde_json::Value::Bool(b) if under_secret => out.push(b.to_string()),
         serde_json::Value::Array(items) => {
             for item in items {
                 json_secrets(item, under_secret, out);
@@ -95,11 +111,15 @@ fn json_secrets(value: &serde_json::Value, under_secret: bool, out: &mut Vec<Str
 /// in place.
 pub fn mask_embedded(value: &str) -> String {
     if value.trim_start().starts_with(['{', '[']) {
-        if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(value) {
-            if mask_json(&mut json, false) {
-                return json.to_string();
+        match serde_json::from_str::<serde_json::Value>(value) {
+            Ok(mut json) => {
+                if mask_json(&mut json, false) {
+                    return json.to_string();
+                }
+                return value.to_owned();
             }
-            return value.to_owned();
+            Err(_) if names_a_secret_field(value) => return MASK.to_owned(),
+            Err(_) => {}
         }
     }
     mask_urls(value)
@@ -118,6 +138,10 @@ fn mask_json(value: &mut serde_json::Value, under_secret: bool) -> bool {
     match value {
         serde_json::Value::String(s) if under_secret && !s.is_empty() => {
             *s = MASK.to_owned();
+            true
+        }
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) if under_secret => {
+            *value = serde_json::Value::String(MASK.to_owned());
             true
         }
         serde_json::Value::String(s) => {
@@ -158,10 +182,13 @@ pub fn note(setting: &Setting, catalogue: &Catalogue) -> Vec<String> {
     secrets.into_iter().filter(|s| !s.is_empty()).collect()
 }
 
-/// Replaces every secret in `text` by [`MASK`].
+/// Replaces every secret in `text` by [`MASK`], the longest first (a
+/// secret that is part of a longer one must not leave the rest behind).
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
-    for secret in secrets {
+    let mut longest_first: Vec<&String> = secrets.iter().collect();
+    longest_first.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in longest_first {
         if out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), MASK);
         }
@@ -199,5 +226,18 @@ mod tests {
     fn redact_replaces_every_occurrence() {
         let secrets = vec!["pw".to_owned()];
         assert_eq!(redact("a pw b pw", &secrets), "a ******** b ********");
+        let nested = vec!["abc".to_owned(), "abcdef".to_owned()];
+        assert_eq!(redact("x abcdef y", &nested), "x ******** y");
+    }
+
+    #[test]
+    fn broken_json_and_numbers_are_secret_too() {
+        let broken = r#"{"default": {"PASSWORD": "hunter2",}}"#;
+        assert_eq!(embedded(broken), [broken]);
+        assert_eq!(mask_embedded(broken), MASK);
+        let number = r#"{"default": {"PASSWORD": 4242}}"#;
+        assert_eq!(embedded(number), ["4242"]);
+        assert!(!mask_embedded(number).contains("4242"));
+        assert!(embedded(r#"{"a": [1,}"#).is_empty());
     }
 }
