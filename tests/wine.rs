@@ -316,7 +316,7 @@ struct Isapi<'a> {
 }
 
 /// What install.cmd must run, in order, on a server without OMERO.web (the plan of
-/// README "What the generated files do (isapi-wsgi)").
+/// docs/generated-files.md, "What the generated files do (isapi-wsgi)").
 fn isapi_install_plan(v: &Isapi) -> Vec<Invocation> {
     let app_id = format!("{}{}", v.site, v.app);
     let static_id = format!("{}{}", v.site, v.static_path);
