@@ -436,7 +436,7 @@ fn app_dir(
 /// 502; OMERO.web's host is not IIS, so the proxy carries its own page.
 const MAINTENANCE_PAGE: &str = "omero-maintenance.html";
 
-/// Upper bound of ARR's `proxy/@timeout` (iis-facts §1.3: 1..86400 s).
+/// Upper bound of ARR's `proxy/@timeout` (arr_schema.xml, lextm/iis_schema: 1..86400 s).
 const ARR_MAX_TIMEOUT: u64 = 86_400;
 /// ARR's default proxy timeout (2 minutes), kept when Gunicorn's is shorter.
 const ARR_DEFAULT_TIMEOUT: u64 = 120;

@@ -1,8 +1,8 @@
 //! Where each request goes behind the generated reverse proxy.
 //!
 //! This test reads the generated `web.config` files and applicationHost
-//! fragment and evaluates them the way IIS and URL Rewrite do (iis-facts §1.3
-//! rewrite tables, §5.3): the request is handled by the deepest application
+//! fragment and evaluates them the way IIS and URL Rewrite do (URL Rewrite
+//! configuration reference and "Reverse Proxy with URL Rewrite v2 and ARR", learn.microsoft.com/iis): the request is handled by the deepest application
 //! whose path is a segment prefix of the URL; that application's rules are its
 //! ancestors' rules (unless they sit in `<location inheritInChildApplications=
 //! "false">`) followed by its own, `<clear/>` emptying the list; each rule's

@@ -1,5 +1,6 @@
 //! Checks cmd.exe batch files (`.cmd`, `.bat`) and the appcmd commands in
-//! them (iis-facts.md §3 and §2).
+//! them (cmd's parser: stackoverflow.com/questions/4094699; appcmd: "Getting Started with
+//! AppCmd.exe" on learn.microsoft.com).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;

@@ -1,7 +1,8 @@
 //! Checks PowerShell scripts (`.ps1`): string quoting with the typographic
 //! quote characters PowerShell also accepts as delimiters, encoding for
 //! Windows PowerShell 5.1, error handling, and WebAdministration cmdlet
-//! parameter names (iis-facts.md §4.3, §4.4, Key fact 13).
+//! parameter names (PowerShell/PowerShell CharTraits.cs; about_Character_Encoding; the
+//! WebAdministration reference in MicrosoftDocs/windows-powershell-docs).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};

@@ -1,7 +1,8 @@
 //! The appcmd.exe command language: splitting a command line the way appcmd
 //! (a Microsoft C runtime program) receives it, parsing verbs, objects and
 //! `/parameter:value` arguments with their collection indexers, and checking
-//! them against the IIS tables (iis-facts.md §2 and §3.7).
+//! them against the IIS tables ("Getting Started with AppCmd.exe" on
+//! learn.microsoft.com; arguments split as learn.microsoft.com/cpp/c-language/parsing-c-command-line-arguments says).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -393,7 +394,7 @@ fn tables() -> &'static AppcmdTables {
     })
 }
 
-/// Where `/commit:` may point (iis-facts §2.2).
+/// Where `/commit:` may point (`appcmd /?`, general parameters).
 const COMMIT_LEVELS: &[&str] = &[
     "apphost", "webroot", "machine", "site", "app", "parent", "url",
 ];

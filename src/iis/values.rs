@@ -1,5 +1,6 @@
 //! Attribute values as IIS parses them: types, ranges, granularity and the
-//! name validators (iis-facts.md §1.2 and Key facts 3 and 8).
+//! name validators (the metamodel in the header of IIS_schema.xml, lextm/iis_schema on GitHub;
+//! pool names: learn.microsoft.com/iis/wmi-provider/applicationpool-class).
 
 use super::schema::{Attribute, NameRule, ValueType};
 

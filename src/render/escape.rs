@@ -163,7 +163,7 @@ pub fn cmd_comment(value: &str) -> Result<String, Unsafe> {
 }
 
 /// A value inside an appcmd collection indexer `[key='value']` that itself
-/// sits in a quoted cmd argument: `'` doubled (appcmd's escape, iis-facts §2.4),
+/// sits in a quoted cmd argument: `'` doubled (appcmd's escape, "Getting Started with AppCmd.exe"),
 /// `%` doubled for cmd. `]` is refused: appcmd's indexer grammar is not
 /// documented for it.
 pub fn appcmd_item(value: &str) -> Result<String, Unsafe> {
@@ -191,7 +191,7 @@ fn push_percent_doubled(out: &mut String, value: &str) {
 }
 
 /// PowerShell's single-quote characters: `'` and U+2018–U+201B, which its
-/// tokenizer treats alike (iis-facts §4.3, PowerShell `CharTraits`).
+/// tokenizer treats alike (PowerShell/PowerShell, engine/parser/CharTraits.cs).
 pub fn is_ps_single_quote(c: char) -> bool {
     matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
 }
@@ -234,7 +234,7 @@ pub fn ps_comment(value: &str) -> Result<String, Unsafe> {
 }
 
 /// One `key=value` line of the `omero config load` format, which has no
-/// escapes at all (omero-web-facts §3.3): OMERO strips each line, joins a line
+/// escapes at all (`handle_line` in ome/omero-py src/omero/plugins/prefs.py): OMERO strips each line, joins a line
 /// ending in `\` to the next, and splits at the first `=`. A value that one of
 /// those rules would change cannot be written and is refused.
 pub fn omero_config_line(key: &str, value: &str) -> Result<String, Unsafe> {

@@ -346,7 +346,7 @@ fn render_one(
     }
     let mut bytes = Vec::with_capacity(text.len() + 3);
     // Windows PowerShell 5.1 reads a BOM-less script in the ANSI code page
-    // (iis-facts §4.4): non-ASCII text needs the UTF-8 BOM.
+    // (about_Character_Encoding, PowerShell 5.1 reference on learn.microsoft.com): non-ASCII text needs the UTF-8 BOM.
     if kind.syntax == Syntax::PowerShell && !text.is_ascii() {
         bytes.extend_from_slice(b"\xEF\xBB\xBF");
     }

@@ -1,6 +1,7 @@
 //! appcmd.exe run against the simulated server: the objects and verbs that
 //! provisioning scripts use, each with the exit code real appcmd returns
-//! (iis-facts.md §2.6). The command line is parsed by the same parser
+//! (as seen in public issue threads: microsoft/IIS.ServiceMonitor#4 and #40,
+//! sous-chefs/iis#155 and #307, microsoft/PTVS#1597, microsoft/azure-pipelines-tasks#17728). The command line is parsed by the same parser
 //! `omero-iis check` uses (`crate::iis::appcmd`).
 
 use std::sync::Arc;
@@ -14,14 +15,15 @@ use crate::iis::appcmd::{self as parser, Invocation, Operation, Parameter, Segme
 use crate::iis::schema::{self, Definition, OverrideMode, Schema, ValueType};
 use crate::source::SourceFile;
 
-/// appcmd's exit codes (Win32 error numbers; iis-facts.md §2.6).
+/// appcmd's exit codes (Win32 error numbers; sources in the module comment).
 pub mod exit {
     pub const OK: i32 = 0;
     /// ERROR_INVALID_DATA: malformed collection indexer, a value IIS refuses.
     pub const INVALID_DATA: i32 = 13;
     /// ERROR_LOCK_VIOLATION (HRESULT 0x80070021, "cannot be used at this
     /// path"): a locked or misplaced section. Inferred from the HRESULT that
-    /// IIS reports for the same condition (iis-facts.md §1.4).
+    /// IIS reports for the same condition (HTTP 500.19 error pages, learn.microsoft.com
+    /// "HTTP Error 500.19 when you open an IIS webpage").
     pub const LOCK_VIOLATION: i32 = 33;
     /// ERROR_NOT_SUPPORTED: SET of a VDIR without its exact identifier.
     pub const NOT_SUPPORTED: i32 = 50;

@@ -1,5 +1,6 @@
 //! cmd.exe for the subset of batch language that provisioning scripts use
-//! (iis-facts.md §3.1 and §3.5): `%VAR%`/`%~dp0` expansion of each line (and
+//! (the parser phases of stackoverflow.com/questions/4094699; `exit`, `setlocal`:
+//! learn.microsoft.com/windows-server/administration/windows-commands): `%VAR%`/`%~dp0` expansion of each line (and
 //! of a whole parenthesised block at once, as cmd does), `set`, `setlocal`,
 //! `if errorlevel|exist|defined|==|EQU…`, `goto`/labels, `call :label`,
 //! `exit /b`, `&`, `&&`, `||`, `for /f`, `rem`/`::`, and the file commands

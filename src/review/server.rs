@@ -8,8 +8,8 @@ use super::document::{Document, Element, LoadError, Style};
 use crate::iis::schema::{Definition, OverrideMode, Schema};
 
 /// IIS 10's configuration as a fresh Windows Server install writes it, reduced
-/// to what provisioning scripts touch. Written for omero-iis from iis-facts.md
-/// §1.3-§1.4 (section declarations as on the real servers quoted there).
+/// to what provisioning scripts touch. Sources: see the comment at the top
+/// of that file.
 pub const DEFAULT_APPHOST: &str = include_str!("../../schemas/iis/default-applicationHost.config");
 
 /// The Windows environment the simulation assumes (a default install on C:).
@@ -30,7 +30,7 @@ pub const WINDOWS_ENVIRONMENT: &[(&str, &str)] = &[
     ("OS", "Windows_NT"),
 ];
 
-/// Where appcmd.exe lives (iis-facts §2.1).
+/// Where appcmd.exe lives ("Getting Started with AppCmd.exe", learn.microsoft.com).
 pub const APPCMD_PATH: &str = "C:\\Windows\\system32\\inetsrv\\appcmd.exe";
 
 /// A section as `<configSections>` declares it.

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 
-/// The parser `settings.py` applies to a property (facts §1.2).
+/// The parser `settings.py` applies to a property (ome/omero-web omeroweb/settings.py and utils.py).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parser {
     Str,

@@ -40,7 +40,7 @@ const SSL_HEADER: &str = "omero.web.secure_proxy_ssl_header";
 const SSL_HEADER_VALUE: &str = r#"["HTTP_X_FORWARDED_PROTO", "https"]"#;
 const TRUSTED_ORIGINS: &str = "omero.web.csrf_trusted_origins";
 
-/// IIS in front of Gunicorn, as OMERO's nginx template (omero-web-facts §2.5, §2.7, §4.1).
+/// IIS in front of Gunicorn, as OMERO's nginx template (ome/omero-web omero/plugins/web.py and omeroweb/templates/nginx.conf.template).
 fn reverse_proxy(settings: &Settings, catalogue: &Catalogue, https: bool) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     found.extend(application_server(settings, catalogue));
@@ -142,7 +142,7 @@ fn ssl_header(settings: &Settings) -> SslHeader<'_> {
 
 /// Django 4+ checks the Origin header of POSTs: behind an HTTPS proxy, logins
 /// fail unless Django sees the request as secure or trusts the origin
-/// (omero-web-facts §2.7, ome/omero-web PR #477).
+/// (ome/omero-web PR #477).
 fn trusted_origins(settings: &Settings, https: bool, ssl_header_ok: bool) -> Vec<Diagnostic> {
     let setting = settings.get(TRUSTED_ORIGINS);
     let origins: Vec<String> = setting

@@ -1,5 +1,5 @@
 //! Session engine, caches and databases together: combinations that start
-//! fine and then lose every session (facts §2.3, §2.4).
+//! fine and then lose every session (ome/omero-web omeroweb/settings.py; Django's sessions and cache documentation).
 
 use serde_json::Value as Json;
 

@@ -1,5 +1,5 @@
 //! `omero.web.prefix` and `omero.web.static_url`: the two URL paths IIS must
-//! serve (facts §2.1, §2.2).
+//! serve (ome/omero-web omeroweb/settings.py; ome/openmicroscopy PR #4110).
 
 use super::{config_set_command, properties::sub_span, Mode};
 use crate::diagnostic::{Code, Diagnostic};
