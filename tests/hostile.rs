@@ -2,36 +2,15 @@
 //! clear message and its documented exit code, and nothing is written or lost.
 //! Then the secure defaults of what `gen` writes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("omero-iis").unwrap();
-    cmd.args(["--color", "never"]);
-    cmd
-}
+use common::{bin, gen_into, run, Outcome};
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
-
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Outcome {
-    let output = cmd.output().unwrap();
-    Outcome {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::fixtures().join(path)
 }
 
 fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
@@ -214,15 +193,6 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     files.sort();
     files
-}
-
-fn gen_into(out: &Path, extra: &[&str]) -> Outcome {
-    run(bin()
-        .args(["gen", "all"])
-        .arg(fixture("validate/good-config.xml"))
-        .arg("-o")
-        .arg(out)
-        .args(extra))
 }
 
 #[test]

@@ -8,19 +8,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bin, run, Outcome};
+use common::{bin, gen_into as gen, run, Outcome};
 
 fn fixture(path: &str) -> PathBuf {
     common::fixtures().join(path)
-}
-
-fn gen(out: &Path, extra: &[&str]) -> Outcome {
-    run(bin()
-        .args(["gen", "all"])
-        .arg(fixture("validate/good-config.xml"))
-        .arg("-o")
-        .arg(out)
-        .args(extra))
 }
 
 /// Item 1: `--` in a value shown in an XML comment (an IDN backend, a

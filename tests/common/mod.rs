@@ -45,3 +45,13 @@ pub fn run(cmd: &mut Command) -> Outcome {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// `gen all` of `tests/fixtures/validate/good-config.xml` into `out`.
+pub fn gen_into(out: &Path, extra: &[&str]) -> Outcome {
+    run(bin()
+        .args(["gen", "all"])
+        .arg(fixtures().join("validate/good-config.xml"))
+        .arg("-o")
+        .arg(out)
+        .args(extra))
+}
