@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'omero-iis' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -38,7 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             break
         }
         'omero-iis;validate' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('settings', 'settings', [CompletionResultType]::ParameterValue, 'Validate an OMERO.web property set')
@@ -65,7 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'reverse-proxy: Gunicorn''s address as IIS reaches it, HOST:PORT [default: omero.web.application_server.host:port]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Fail (exit 1) on errors only, or on warnings too')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs')
             [CompletionResult]::new('--https', '--https', [CompletionResultType]::ParameterName, 'reverse-proxy: IIS serves HTTPS; adds an HTTP to HTTPS redirect and checks the HTTPS settings')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -103,14 +103,15 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'reverse-proxy: Gunicorn''s address as IIS reaches it, HOST:PORT [default: omero.web.application_server.host:port]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output folder')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output folder')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Only this one of the files, e.g. `web/web.config` (`gen web.config --stdout --file web/web.config > web.config` gives one valid file)')
             [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Which install/uninstall scripts to write: cmd (appcmd), powershell (WebAdministration) or both')
             [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Folder with template overrides (e.g. isapi-wsgi/install.cmd.jinja)')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Refuse to generate on errors only, or on warnings too')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs')
             [CompletionResult]::new('--https', '--https', [CompletionResultType]::ParameterName, 'reverse-proxy: IIS serves HTTPS; adds an HTTP to HTTPS redirect and checks the HTTPS settings')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace files that already exist')
-            [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print the files to standard output instead (several files are separated by `==> path <==` lines)')
+            [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print the files to standard output instead (several files are separated by `==> path <==` lines; --file picks one)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -121,7 +122,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Fail (exit 1) on errors only, or on warnings too')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Do not report this rule (code or name); repeatable')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -132,30 +133,31 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             [CompletionResult]::new('--missing', '--missing', [CompletionResultType]::ParameterName, 'A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)')
             [CompletionResult]::new('--script-folder', '--script-folder', [CompletionResultType]::ParameterName, 'The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it')
             [CompletionResult]::new('--arg', '--arg', [CompletionResultType]::ParameterName, 'An argument every script is run with (%1, %2, ... in order), e.g. --arg /takeover')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output: the steps in plain words with findings, a unified diff of the changed files, or JSON')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output: the steps in plain words with findings, a unified diff of the changed files, JSON, or the findings alone as SARIF or GitHub annotations')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write applicationHost.config as the scripts leave it to FILE')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write applicationHost.config as the scripts leave it to FILE')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Fail (exit 1) when a script fails (errors), or on warnings too')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Do not report this rule (code or name); repeatable')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE if it exists')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'omero-iis;completions' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'omero-iis;man' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'omero-iis;settings' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the effective property set (`omero config get` with provenance)')
@@ -167,7 +169,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Read this config.xml profile instead of the active one (__ACTIVE__)')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs')
             [CompletionResult]::new('--show-password', '--show-password', [CompletionResultType]::ParameterName, 'Print passwords and the secret key instead of ********')
             [CompletionResult]::new('--defaults', '--defaults', [CompletionResultType]::ParameterName, 'Also list the OMERO.web properties that are not set, with their defaults')
@@ -187,7 +189,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             break
         }
         'omero-iis;explain' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List every rule with its severity and title')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -199,7 +199,7 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__gen)
-            opts="-o -h --input-format --profile --env --set --mode --deploy --site --pool --omero-home --app-dir --isapi-dll --isapi-loader --python --static-root --acl-principal --bitness --max-body-size --backend --https --output --force --stdout --shell --templates --deny --color --help web.config apphost scripts all"
+            opts="-o -h --input-format --profile --env --set --mode --deploy --site --pool --omero-home --app-dir --isapi-dll --isapi-loader --python --static-root --acl-principal --bitness --max-body-size --backend --https --output --force --stdout --file --shell --templates --deny --color --help web.config apphost scripts all"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +278,10 @@ _omero__iis() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -491,7 +495,7 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__review)
-            opts="-o -h --apphost --site-root --missing --script-folder --arg --format --output --force --deny --color --help"
+            opts="-o -h --apphost --site-root --missing --script-folder --arg --format --output --force --deny --allow --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,7 +522,7 @@ _omero__iis() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "text diff json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text diff json sarif github" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -531,6 +535,10 @@ _omero__iis() {
                     ;;
                 --deny)
                     COMPREPLY=($(compgen -W "errors warnings" -- "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -18,7 +18,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
     }
     var completions = [
         &'omero-iis'= {
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -34,7 +34,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'omero-iis;validate'= {
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand -h 'Print help'
             cand --help 'Print help'
             cand settings 'Validate an OMERO.web property set'
@@ -60,7 +60,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand --backend 'reverse-proxy: Gunicorn''s address as IIS reaches it, HOST:PORT [default: omero.web.application_server.host:port]'
             cand --format 'Output format'
             cand --deny 'Fail (exit 1) on errors only, or on warnings too'
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand --env 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
             cand --https 'reverse-proxy: IIS serves HTTPS; adds an HTTP to HTTPS redirect and checks the HTTPS settings'
             cand -h 'Print help (see more with ''--help'')'
@@ -94,14 +94,15 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand --backend 'reverse-proxy: Gunicorn''s address as IIS reaches it, HOST:PORT [default: omero.web.application_server.host:port]'
             cand -o 'Output folder'
             cand --output 'Output folder'
+            cand --file 'Only this one of the files, e.g. `web/web.config` (`gen web.config --stdout --file web/web.config > web.config` gives one valid file)'
             cand --shell 'Which install/uninstall scripts to write: cmd (appcmd), powershell (WebAdministration) or both'
             cand --templates 'Folder with template overrides (e.g. isapi-wsgi/install.cmd.jinja)'
             cand --deny 'Refuse to generate on errors only, or on warnings too'
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand --env 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
             cand --https 'reverse-proxy: IIS serves HTTPS; adds an HTTP to HTTPS redirect and checks the HTTPS settings'
             cand --force 'Replace files that already exist'
-            cand --stdout 'Print the files to standard output instead (several files are separated by `==> path <==` lines)'
+            cand --stdout 'Print the files to standard output instead (several files are separated by `==> path <==` lines; --file picks one)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -111,7 +112,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand --format 'Output format'
             cand --deny 'Fail (exit 1) on errors only, or on warnings too'
             cand --allow 'Do not report this rule (code or name); repeatable'
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -121,27 +122,28 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand --missing 'A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)'
             cand --script-folder 'The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it'
             cand --arg 'An argument every script is run with (%1, %2, ... in order), e.g. --arg /takeover'
-            cand --format 'Output: the steps in plain words with findings, a unified diff of the changed files, or JSON'
+            cand --format 'Output: the steps in plain words with findings, a unified diff of the changed files, JSON, or the findings alone as SARIF or GitHub annotations'
             cand -o 'Write applicationHost.config as the scripts leave it to FILE'
             cand --output 'Write applicationHost.config as the scripts leave it to FILE'
             cand --deny 'Fail (exit 1) when a script fails (errors), or on warnings too'
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --allow 'Do not report this rule (code or name); repeatable'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand --force 'Replace FILE if it exists'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'omero-iis;completions'= {
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'omero-iis;man'= {
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'omero-iis;settings'= {
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand -h 'Print help'
             cand --help 'Print help'
             cand show 'Print the effective property set (`omero config get` with provenance)'
@@ -152,7 +154,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand --profile 'Read this config.xml profile instead of the active one (__ACTIVE__)'
             cand --set 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable'
             cand --format 'Output format'
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand --env 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
             cand --show-password 'Print passwords and the secret key instead of ********'
             cand --defaults 'Also list the OMERO.web properties that are not set, with their defaults'
@@ -168,7 +170,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
         &'omero-iis;settings;help;help'= {
         }
         &'omero-iis;explain'= {
-            cand --color 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)'
+            cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand --list 'List every rule with its severity and title'
             cand -h 'Print help'
             cand --help 'Print help'

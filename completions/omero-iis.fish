@@ -24,7 +24,7 @@ function __fish_omero_iis_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c omero-iis -n "__fish_omero_iis_needs_command" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_needs_command" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_needs_command" -s h -l help -d 'Print help'
@@ -38,7 +38,7 @@ complete -c omero-iis -n "__fish_omero_iis_needs_command" -f -a "man" -d 'Print 
 complete -c omero-iis -n "__fish_omero_iis_needs_command" -f -a "settings" -d 'Show the effective OMERO properties with where each value came from'
 complete -c omero-iis -n "__fish_omero_iis_needs_command" -f -a "explain" -d 'Explain a rule code (OW001...), or list them all'
 complete -c omero-iis -n "__fish_omero_iis_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and not __fish_seen_subcommand_from settings help" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and not __fish_seen_subcommand_from settings help" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and not __fish_seen_subcommand_from settings help" -s h -l help -d 'Print help'
@@ -70,7 +70,7 @@ sarif\t'SARIF 2.1.0 (GitHub code scanning, other SARIF viewers)'
 github\t'GitHub Actions workflow commands (`::error file=...::message`)'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l deny -d 'Fail (exit 1) on errors only, or on warnings too' -r -f -a "errors\t'Errors fail the run; warnings are reported only'
 warnings\t'Warnings fail the run too'"
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l env -d 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
@@ -99,19 +99,20 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l bitness -d '
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l max-body-size -d 'Largest upload: bytes, or with k/m/g; 0 = IIS maximum [default: 0]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l backend -d 'reverse-proxy: Gunicorn\'s address as IIS reaches it, HOST:PORT [default: omero.web.application_server.host:port]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -s o -l output -d 'Output folder' -r -F
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l file -d 'Only this one of the files, e.g. `web/web.config` (`gen web.config --stdout --file web/web.config > web.config` gives one valid file)' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l shell -d 'Which install/uninstall scripts to write: cmd (appcmd), powershell (WebAdministration) or both' -r -f -a "cmd\t'`install.cmd` and `uninstall.cmd` (appcmd)'
 powershell\t'`install.ps1` and `uninstall.ps1` (WebAdministration module)'
 both\t'Both pairs'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l templates -d 'Folder with template overrides (e.g. isapi-wsgi/install.cmd.jinja)' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l deny -d 'Refuse to generate on errors only, or on warnings too' -r -f -a "errors\t'Errors fail the run; warnings are reported only'
 warnings\t'Warnings fail the run too'"
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l env -d 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l https -d 'reverse-proxy: IIS serves HTTPS; adds an HTTP to HTTPS redirect and checks the HTTPS settings'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l force -d 'Replace files that already exist'
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l stdout -d 'Print the files to standard output instead (several files are separated by `==> path <==` lines)'
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l stdout -d 'Print the files to standard output instead (several files are separated by `==> path <==` lines; --file picks one)'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l kind -d 'Treat every FILE as this kind instead of detecting it' -r -f -a "web.config\t'A web.config (site, application or folder level)'
 apphost\t'A complete applicationHost.config'
@@ -126,7 +127,7 @@ github\t'GitHub Actions workflow commands (`::error file=...::message`)'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l deny -d 'Fail (exit 1) on errors only, or on warnings too' -r -f -a "errors\t'Errors fail the run; warnings are reported only'
 warnings\t'Warnings fail the run too'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l allow -d 'Do not report this rule (code or name); repeatable' -r
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -135,26 +136,29 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l site-root
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l missing -d 'A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l script-folder -d 'The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l arg -d 'An argument every script is run with (%1, %2, ... in order), e.g. --arg /takeover' -r
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l format -d 'Output: the steps in plain words with findings, a unified diff of the changed files, or JSON' -r -f -a "text\t'Conflicts, each step with what it changes, where a script stops, findings'
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l format -d 'Output: the steps in plain words with findings, a unified diff of the changed files, JSON, or the findings alone as SARIF or GitHub annotations' -r -f -a "text\t'Conflicts, each step with what it changes, where a script stops, findings'
 diff\t'A unified diff of applicationHost.config and every other changed file'
-json\t'Every step with its arguments, exit code and changed paths; the findings'"
+json\t'Every step with its arguments, exit code and changed paths; the findings; a summary'
+sarif\t'The findings as SARIF 2.1.0 (GitHub code scanning, other SARIF viewers)'
+github\t'The findings as GitHub Actions workflow commands (`::error file=...::message`)'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -s o -l output -d 'Write applicationHost.config as the scripts leave it to FILE' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l deny -d 'Fail (exit 1) when a script fails (errors), or on warnings too' -r -f -a "errors\t'Errors fail the run; warnings are reported only'
 warnings\t'Warnings fail the run too'"
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l allow -d 'Do not report this rule (code or name); repeatable' -r
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l force -d 'Replace FILE if it exists'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand completions" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand completions" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand man" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand man" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand man" -s h -l help -d 'Print help'
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and not __fish_seen_subcommand_from show help" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and not __fish_seen_subcommand_from show help" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
@@ -167,7 +171,7 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l set -d 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "text\t'`omero config get` lines with `# file:line:col` comments'
 json\t''"
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l env -d 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
@@ -176,7 +180,7 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective property set (`omero config get` with provenance)'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand explain" -l color -d 'Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal)' -r -f -a "auto\t''
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand explain" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand explain" -l list -d 'List every rule with its severity and title'

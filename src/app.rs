@@ -1,13 +1,13 @@
 //! Runs a parsed command: reads inputs, drives the pipeline, writes output.
 //! All I/O of the tool happens here, at the edge.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
 use crate::cli::{
-    CheckArgs, Cli, Color, Command, DeployArgs, ExplainArgs, GenArgs, ReviewArgs, ReviewFormat,
+    CheckArgs, Cli, Command, DeployArgs, ExplainArgs, GenArgs, ReviewArgs, ReviewFormat,
     SettingsArgs, SettingsCommand, ShowArgs, ShowFormat, ValidateArgs, ValidateCommand,
 };
 use crate::deploy::{self, DeployFileError, DeployOptions, Targets};
@@ -20,7 +20,9 @@ use crate::source::SourceFile;
 use crate::validate::{self, FrontEnd};
 
 mod output;
+mod terminal;
 use output::{write_artifacts, WriteOptions};
+use terminal::Colors;
 
 /// Operational failures (exit code 2). Findings are never errors.
 #[derive(Debug, Error)]
@@ -33,7 +35,7 @@ pub enum AppError {
     Render(#[from] RenderError),
     #[error("{path}: {message}")]
     Output { path: String, message: String },
-    #[error("{path} already exists; nothing was written")]
+    #[error("{path} already exists and differs from what would be written; nothing was written")]
     OutputExists { path: String },
     #[error("{path}: {message}; nothing was written")]
     OutputRefused {
@@ -70,7 +72,7 @@ impl AppError {
                 "give the server's own %windir%\\System32\\inetsrv\\config\\applicationHost.config; `omero-iis check` shows what is wrong with it",
             ),
             AppError::OutputExists { .. } => {
-                Some("pass --force to replace existing files, or choose another folder with -o")
+                Some("compare it with `omero-iis gen ... --stdout`; pass --force to replace the files that changed, or choose another folder with -o")
             }
             AppError::OutputRefused { help, .. } => Some(help),
             _ => None,
@@ -82,18 +84,14 @@ impl AppError {
 pub type Outcome = Result<u8, AppError>;
 
 pub fn run(cli: Cli) -> Outcome {
-    let color = match cli.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
-    };
+    let colors = terminal::decide(cli.color);
     match cli.command {
-        Command::Validate(ValidateCommand::Settings(args)) => validate_settings(args, color),
-        Command::Gen(args) => gen(args, color),
-        Command::Settings(SettingsCommand::Show(args)) => show(args),
+        Command::Validate(ValidateCommand::Settings(args)) => validate_settings(args, colors),
+        Command::Gen(args) => gen(args, colors),
+        Command::Settings(SettingsCommand::Show(args)) => show(args, colors),
         Command::Explain(args) => explain(args),
-        Command::Check(args) => check_files(args, color),
-        Command::Review(args) => review(args, color),
+        Command::Check(args) => check_files(args, colors),
+        Command::Review(args) => review(args, colors),
         Command::Completions(args) => {
             print_stdout(&completions(args.shell));
             Ok(0)
@@ -138,7 +136,12 @@ fn load_settings(args: &SettingsArgs) -> Result<(Settings, Vec<Diagnostic>, usiz
         diagnostics.extend(loaded.diagnostics);
         settings.apply(loaded.assignments);
     };
-    for input in &args.inputs {
+    let implicit = if args.inputs.is_empty() {
+        implicit_input()
+    } else {
+        None
+    };
+    for input in args.inputs.iter().chain(&implicit) {
         add(
             sources::read_input(input, args.input_format, args.profile.as_deref())?,
             &mut settings,
@@ -154,6 +157,35 @@ fn load_settings(args: &SettingsArgs) -> Result<(Settings, Vec<Diagnostic>, usiz
         sources += 1;
     }
     Ok((settings, diagnostics, sources))
+}
+
+/// The settings read when no INPUT is given: the OMERO.server's own
+/// config.xml when `OMERODIR` names one (as `omero config` reads it), else
+/// none. Says on stderr which, so that defaults are never taken silently.
+fn implicit_input() -> Option<PathBuf> {
+    let Some(omerodir) = std::env::var_os("OMERODIR").filter(|d| !d.is_empty()) else {
+        eprintln!(
+            "note: no settings file given: using OMERO's defaults (give etc/grid/config.xml, or set OMERODIR)"
+        );
+        return None;
+    };
+    let config = Path::new(&omerodir)
+        .join("etc")
+        .join("grid")
+        .join("config.xml");
+    if config.is_file() {
+        eprintln!(
+            "note: no settings file given: reading {} (from OMERODIR)",
+            config.display()
+        );
+        Some(config)
+    } else {
+        eprintln!(
+            "note: no settings file given, and OMERODIR has no {}: using OMERO's defaults",
+            config.display()
+        );
+        None
+    }
 }
 
 fn deploy_options(args: &DeployArgs) -> Result<DeployOptions, AppError> {
@@ -209,10 +241,9 @@ fn check(
         "no inputs given, checked OMERO's defaults".to_owned()
     } else {
         format!(
-            "checked {} properties from {} source{}",
-            settings.len(),
-            sources,
-            if sources == 1 { "" } else { "s" }
+            "checked {} from {}",
+            report::plural(settings.len(), "property"),
+            report::plural(sources, "source")
         )
     };
     Ok(Checked {
@@ -222,7 +253,7 @@ fn check(
     })
 }
 
-fn validate_settings(args: ValidateArgs, color: bool) -> Outcome {
+fn validate_settings(args: ValidateArgs, colors: Colors) -> Outcome {
     let checked = check(
         &args.settings,
         &args.deploy,
@@ -231,11 +262,16 @@ fn validate_settings(args: ValidateArgs, color: bool) -> Outcome {
             ps_scripts: true,
         },
     )?;
-    write_report(args.format, &checked.diagnostics, &checked.summary, color);
+    write_report(
+        args.format,
+        &checked.diagnostics,
+        &checked.summary,
+        colors.stdout,
+    );
     Ok(u8::from(args.deny.fails(&checked.diagnostics)))
 }
 
-fn gen(args: GenArgs, color: bool) -> Outcome {
+fn gen(args: GenArgs, colors: Colors) -> Outcome {
     let templates = match &args.templates {
         Some(dir) => TemplateSet::load(dir).map_err(|source| AppError::Read {
             path: dir.display().to_string(),
@@ -251,17 +287,27 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
     if !checked.diagnostics.is_empty() {
         eprint!(
             "{}",
-            report::text_report(&checked.diagnostics, &checked.summary, color)
+            report::text_report(&checked.diagnostics, &checked.summary, colors.stderr)
         );
     }
     if args.deny.fails(&checked.diagnostics) {
         eprintln!("nothing was written: fix the findings above first");
         return Ok(1);
     }
-    let artifacts = render::render(&checked.plan, args.target, args.shell, &templates)?;
+    let mut artifacts = render::render(&checked.plan, args.target, args.shell, &templates)?;
+    if let Some(wanted) = &args.file {
+        artifacts = pick_file(artifacts, wanted)?;
+    }
     if args.stdout {
         let mut out = Vec::new();
         let several = artifacts.len() > 1;
+        if several {
+            eprintln!(
+                "note: {} files, each after a `==> path <==` line: together not one valid file; `--file {}` prints one",
+                artifacts.len(),
+                artifacts[0].path,
+            );
+        }
         for artifact in &artifacts {
             if several {
                 out.extend_from_slice(format!("==> {} <==\n", artifact.path).as_bytes());
@@ -281,6 +327,23 @@ fn gen(args: GenArgs, color: bool) -> Outcome {
         eprint!("{}", write_summary(&args.output, &artifacts, &written));
     }
     Ok(0)
+}
+
+/// The one artifact `--file` names (`web/web.config`, or with `\`).
+fn pick_file(artifacts: Vec<Artifact>, wanted: &str) -> Result<Vec<Artifact>, AppError> {
+    let wanted_path = wanted.replace('\\', "/");
+    let names: Vec<String> = artifacts.iter().map(|a| a.path.clone()).collect();
+    let picked: Vec<Artifact> = artifacts
+        .into_iter()
+        .filter(|a| a.path == wanted_path)
+        .collect();
+    if picked.is_empty() {
+        return Err(AppError::Usage(format!(
+            "--file {wanted}: not one of the files this command makes: {}",
+            names.join(", ")
+        )));
+    }
+    Ok(picked)
 }
 
 /// What `gen` says it did: one write, as stderr is unbuffered and each piece
@@ -305,12 +368,12 @@ fn write_summary(dir: &Path, artifacts: &[Artifact], written: &[bool]) -> String
     summary
 }
 
-fn show(args: ShowArgs) -> Outcome {
+fn show(args: ShowArgs, colors: Colors) -> Outcome {
     let (settings, mut diagnostics, _) = load_settings(&args.settings)?;
     let catalogue = Catalogue::global();
     for d in &mut diagnostics {
         d.redact(settings.secrets());
-        eprintln!("{}\n", report::text(d, false));
+        eprintln!("{}\n", report::text(d, colors.stderr));
     }
     let shown = |key: &str, value: &Value| -> (String, bool) {
         match value {
@@ -469,6 +532,13 @@ fn files_in(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Whether a file found in a folder is a server's applicationHost.config
+/// (by its exact name, as IIS keeps it).
+fn is_apphost_name(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("applicationHost.config"))
+}
+
 /// A file for `check`: large UTF-8 XML files are streamed, others read whole.
 fn read_check_input(
     path: &Path,
@@ -528,16 +598,28 @@ fn read_whole_input(
     )?)
 }
 
-fn check_files(args: CheckArgs, color: bool) -> Outcome {
-    let allowed: Vec<Code> = args
-        .allow
+/// The rules named by `--allow`.
+fn allowed_rules(names: &[String]) -> Result<Vec<Code>, AppError> {
+    names
         .iter()
         .map(|a| Code::parse(a).ok_or_else(|| AppError::UnknownRule(a.clone())))
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+fn check_files(args: CheckArgs, colors: Colors) -> Outcome {
+    let allowed = allowed_rules(&args.allow)?;
     let mut paths = Vec::new();
+    let mut found_apphosts = Vec::new();
     for path in &args.files {
         if path.is_dir() {
+            let first = paths.len();
             files_in(path, &mut paths)?;
+            found_apphosts.extend(
+                paths[first..]
+                    .iter()
+                    .filter(|p| is_apphost_name(p))
+                    .cloned(),
+            );
         } else {
             paths.push(path.clone());
         }
@@ -546,7 +628,14 @@ fn check_files(args: CheckArgs, color: bool) -> Outcome {
         .iter()
         .map(|p| read_check_input(p, args.kind))
         .collect::<Result<_, _>>()?;
-    let apphost = match &args.apphost {
+    // A server's applicationHost.config in a checked folder decides the
+    // locks for the web.config files beside it, as --apphost would.
+    let apphost_path = match (&args.apphost, found_apphosts.as_slice()) {
+        (Some(path), _) => Some(path.clone()),
+        (None, [one]) => Some(one.clone()),
+        (None, _) => None,
+    };
+    let apphost = match &apphost_path {
         Some(path) => Some(read_check_input(path, Some(crate::check::Kind::AppHost))?),
         None => None,
     };
@@ -563,14 +652,24 @@ fn check_files(args: CheckArgs, color: bool) -> Outcome {
             report.suppressed
         ));
     }
-    if apphost.is_none()
-        && inputs
-            .iter()
-            .any(|i| i.kind == crate::check::Kind::WebConfig)
-    {
+    let has_web_config = inputs
+        .iter()
+        .any(|i| i.kind == crate::check::Kind::WebConfig);
+    match (&args.apphost, found_apphosts.as_slice()) {
+        (None, [one]) => summary.push_str(&format!(
+            "; {} found in the folder decides the section locks (as --apphost)",
+            one.display()
+        )),
+        (None, [_, _, ..]) if has_web_config => summary.push_str(&format!(
+            "; {} applicationHost.config files found, none used as --apphost: give the server's with --apphost",
+            found_apphosts.len()
+        )),
+        _ => {}
+    }
+    if apphost.is_none() && has_web_config {
         summary.push_str("; no --apphost: section locks of a default IIS 10 server assumed");
     }
-    write_report(args.format, &report.diagnostics, &summary, color);
+    write_report(args.format, &report.diagnostics, &summary, colors.stdout);
     Ok(u8::from(args.deny.fails(&report.diagnostics)))
 }
 
@@ -592,8 +691,9 @@ fn write_stdout(bytes: &[u8]) {
     let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
 }
 
-fn review(args: ReviewArgs, color: bool) -> Outcome {
+fn review(args: ReviewArgs, colors: Colors) -> Outcome {
     use crate::review::{self, Server};
+    let allowed = allowed_rules(&args.allow)?;
     let (mut server, bom) = match &args.apphost {
         Some(path) => {
             let input = read_whole_input(path, Some(crate::check::Kind::AppHost))?;
@@ -655,7 +755,8 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
                 .with_arguments(args.arguments.clone()),
         );
     }
-    let result = review::review(&scripts, server);
+    let mut result = review::review(&scripts, server);
+    result.diagnostics.retain(|d| !allowed.contains(&d.code));
     if let Some(output) = &args.output {
         let name = output
             .file_name()
@@ -677,10 +778,22 @@ fn review(args: ReviewArgs, color: bool) -> Outcome {
         write_artifacts(dir, &[artifact], &how)?;
     }
     match args.format {
-        ReviewFormat::Text => print_stdout(&result.text(color)),
+        ReviewFormat::Text => print_stdout(&result.text(colors.stdout)),
         ReviewFormat::Diff => print_stdout(&result.unified_diff()),
         ReviewFormat::Json => print_stdout(
             &(serde_json::to_string_pretty(&result.json()).expect("JSON values serialise") + "\n"),
+        ),
+        ReviewFormat::Sarif => write_report(
+            report::Format::Sarif,
+            &result.diagnostics,
+            &result.summary(),
+            false,
+        ),
+        ReviewFormat::Github => write_report(
+            report::Format::Github,
+            &result.diagnostics,
+            &result.summary(),
+            false,
         ),
     }
     let code = u8::from(args.deny.fails(&result.diagnostics));

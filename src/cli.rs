@@ -19,7 +19,8 @@ use crate::validate::Mode;
                   Run `omero-iis explain --list` for every rule code."
 )]
 pub struct Cli {
-    /// Colour in terminal output (`auto` honours NO_COLOR and whether stderr is a terminal).
+    /// Colour: `auto` colours a report when the stream it goes to is a terminal, and honours
+    /// NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
     #[command(subcommand)]
@@ -41,7 +42,7 @@ pub enum Command {
     /// Generate web.config files, an applicationHost.config fragment and install scripts
     #[command(after_help = "Examples:\n  \
         omero-iis gen all C:\\OMERO.server\\etc\\grid\\config.xml --omero-home C:\\OMERO.server\n  \
-        omero-iis gen web.config config.xml --stdout\n  \
+        omero-iis gen web.config config.xml --stdout --file web/web.config > web.config\n  \
         omero-iis gen all config.xml --deploy server.toml -o out --force")]
     Gen(GenArgs),
     /// Check web.config, applicationHost.config, .cmd and .ps1 files offline
@@ -222,9 +223,14 @@ pub struct GenArgs {
     /// Replace files that already exist
     #[arg(long)]
     pub force: bool,
-    /// Print the files to standard output instead (several files are separated by `==> path <==` lines)
+    /// Print the files to standard output instead (several files are separated by `==> path <==`
+    /// lines; --file picks one)
     #[arg(long, conflicts_with_all = ["output", "force"])]
     pub stdout: bool,
+    /// Only this one of the files, e.g. `web/web.config` (`gen web.config --stdout --file
+    /// web/web.config > web.config` gives one valid file)
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<String>,
     /// Which install/uninstall scripts to write: cmd (appcmd), powershell (WebAdministration) or both
     #[arg(long, value_enum, default_value_t = Shell::Both)]
     pub shell: Shell,
@@ -279,7 +285,8 @@ pub struct ReviewArgs {
     /// An argument every script is run with (%1, %2, ... in order), e.g. --arg /takeover
     #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
     pub arguments: Vec<String>,
-    /// Output: the steps in plain words with findings, a unified diff of the changed files, or JSON
+    /// Output: the steps in plain words with findings, a unified diff of the changed files,
+    /// JSON, or the findings alone as SARIF or GitHub annotations
     #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
     pub format: ReviewFormat,
     /// Write applicationHost.config as the scripts leave it to FILE
@@ -291,6 +298,9 @@ pub struct ReviewArgs {
     /// Fail (exit 1) when a script fails (errors), or on warnings too
     #[arg(long, value_enum, default_value_t = DenyLevel::Errors)]
     pub deny: DenyLevel,
+    /// Do not report this rule (code or name); repeatable
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -307,8 +317,12 @@ pub enum ReviewFormat {
     Text,
     /// A unified diff of applicationHost.config and every other changed file.
     Diff,
-    /// Every step with its arguments, exit code and changed paths; the findings.
+    /// Every step with its arguments, exit code and changed paths; the findings; a summary.
     Json,
+    /// The findings as SARIF 2.1.0 (GitHub code scanning, other SARIF viewers).
+    Sarif,
+    /// The findings as GitHub Actions workflow commands (`::error file=...::message`).
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -342,4 +356,40 @@ pub struct ExplainArgs {
     /// List every rule with its severity and title
     #[arg(long)]
     pub list: bool,
+}
+
+/// A "did you mean" for a file given where a subcommand goes:
+/// `omero-iis validate config.xml` means `validate settings config.xml`,
+/// `omero-iis settings config.xml` means `settings show config.xml`.
+pub fn tip_for(error: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    if error.kind() != clap::error::ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    let words: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    // The command word: the first that is not an option (`--color never` takes a value).
+    let mut at = 0;
+    while at < words.len() && words[at].starts_with('-') {
+        at += if words[at] == "--color" { 2 } else { 1 };
+    }
+    let (command, rest) = (words.get(at)?, &words[at + 1..]);
+    let sub = match command.as_str() {
+        "validate" => "settings",
+        "settings" => "show",
+        _ => return None,
+    };
+    Some(format!(
+        "to read settings from a file: `omero-iis {command} {sub} {}`",
+        rest.iter()
+            .map(|w| if w.contains(char::is_whitespace) {
+                format!("'{w}'")
+            } else {
+                w.clone()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    ))
 }

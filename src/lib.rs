@@ -23,9 +23,16 @@ use clap::Parser;
 
 /// Parses arguments, runs the command, prints operational errors; returns the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cli = match cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(mut e) => {
+            if let Some(tip) = cli::tip_for(&e, &args) {
+                e.insert(
+                    clap::error::ContextKind::Suggested,
+                    clap::error::ContextValue::StyledStrs(vec![tip.into()]),
+                );
+            }
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }

@@ -157,6 +157,12 @@ fn write_text_report(
         out.write_all(text(d, color).as_bytes())?;
         out.write_all(b"\n\n")?;
     }
+    out.write_all(tally_line(diagnostics, checked).as_bytes())
+}
+
+/// The last lines of a text report: what was checked, how many errors,
+/// warnings and notes, and where to read more.
+pub fn tally_line(diagnostics: &[Diagnostic], checked: &str) -> String {
     let (errors, warnings) = tally(diagnostics);
     let notes = diagnostics.len() - errors - warnings;
     let notes = if notes > 0 {
@@ -164,16 +170,15 @@ fn write_text_report(
     } else {
         String::new()
     };
-    writeln!(
-        out,
-        "{checked}: {}, {}{notes}",
+    let mut line = format!(
+        "{checked}: {}, {}{notes}\n",
         plural(errors, "error"),
         plural(warnings, "warning")
-    )?;
+    );
     if !diagnostics.is_empty() {
-        out.write_all(b"run `omero-iis explain CODE` for what a rule checks and why\n")?;
+        line.push_str("run `omero-iis explain CODE` for what a rule checks and why\n");
     }
-    Ok(())
+    line
 }
 
 /// (errors, warnings); notes are neither.
@@ -187,11 +192,13 @@ pub fn tally(diagnostics: &[Diagnostic]) -> (usize, usize) {
     (count(Severity::Error), count(Severity::Warning))
 }
 
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        // property → properties (not after a vowel: day → days).
+        (_, Some(stem)) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
     }
 }
 
@@ -239,7 +246,8 @@ fn write_json(
     out.write_all(b"\n")
 }
 
-fn summary(diagnostics: &[Diagnostic], checked: &str) -> serde_json::Value {
+/// The JSON summary: what was checked and the tally, as numbers.
+pub fn summary(diagnostics: &[Diagnostic], checked: &str) -> serde_json::Value {
     let (errors, warnings) = tally(diagnostics);
     let notes = diagnostics.len() - errors - warnings;
     json!({ "checked": checked, "errors": errors, "warnings": warnings, "notes": notes })
@@ -282,9 +290,14 @@ pub fn sarif_report(diagnostics: &[Diagnostic]) -> serde_json::Value {
                 "shortDescription": { "text": code.title() },
                 "fullDescription": { "text": crate::rules::page(*code) },
                 "defaultConfiguration": { "level": sarif_level(code.severity()) },
+                "helpUri": help_uri(*code),
             })
         })
         .collect();
+    // Inputs that are not files (a `--set` argument, a `CONFIG_*` variable,
+    // standard input) are artifacts of the run with their text embedded: a
+    // viewer shows them, and none goes looking for a file called `--set`.
+    let mut embedded: Vec<&std::sync::Arc<crate::source::SourceFile>> = Vec::new();
     let results: Vec<serde_json::Value> = diagnostics
         .iter()
         .map(|d| {
@@ -301,9 +314,21 @@ pub fn sarif_report(diagnostics: &[Diagnostic]) -> serde_json::Value {
             if let Some(span) = &d.span {
                 let start = span.file.position(span.range.start);
                 let end = span.file.position(span.range.end);
+                let artifact = if is_file_name(&span.file.name) {
+                    json!({ "uri": sarif_uri(&span.file.name) })
+                } else {
+                    let index = embedded
+                        .iter()
+                        .position(|f| std::sync::Arc::ptr_eq(f, &span.file))
+                        .unwrap_or_else(|| {
+                            embedded.push(&span.file);
+                            embedded.len() - 1
+                        });
+                    json!({ "index": index })
+                };
                 result["locations"] = json!([{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": sarif_uri(&span.file.name) },
+                        "artifactLocation": artifact,
                         "region": {
                             "startLine": start.line, "startColumn": start.column,
                             "endLine": end.line, "endColumn": end.column,
@@ -312,6 +337,20 @@ pub fn sarif_report(diagnostics: &[Diagnostic]) -> serde_json::Value {
                 }]);
             }
             result
+        })
+        .collect();
+    let artifacts: Vec<serde_json::Value> = embedded
+        .iter()
+        .map(|file| {
+            let mut artifact = json!({
+                "description": { "text": describe_input(&file.name) },
+                "roles": ["analysisTarget"],
+            });
+            // Standard input may be large; an argument or a variable is not.
+            if file.text.len() <= EMBEDDED_TEXT_LIMIT {
+                artifact["contents"] = json!({ "text": file.shown_text() });
+            }
+            artifact
         })
         .collect();
     json!({
@@ -324,8 +363,41 @@ pub fn sarif_report(diagnostics: &[Diagnostic]) -> serde_json::Value {
                 "rules": rules,
             }},
             "results": results,
+            "artifacts": artifacts,
         }],
     })
+}
+
+/// The largest input text a SARIF log embeds.
+const EMBEDDED_TEXT_LIMIT: usize = 64 << 10;
+
+/// The rule's section of docs/rules.md in the released version's sources.
+pub fn help_uri(code: crate::diagnostic::Code) -> String {
+    format!(
+        "{}/blob/v{}/docs/rules.md#{}-{}",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION"),
+        code.id().to_ascii_lowercase(),
+        code.slug()
+    )
+}
+
+/// Whether an input's name is a file's path (not `--set`, `$CONFIG_...`,
+/// `<stdin>`).
+fn is_file_name(name: &str) -> bool {
+    !(name == "--set" || name.starts_with('$') || name == "<stdin>" || name == "-")
+}
+
+/// What an input that is not a file is, in words.
+fn describe_input(name: &str) -> String {
+    match name {
+        "--set" => "a --set argument on the command line".to_owned(),
+        "<stdin>" | "-" => "standard input".to_owned(),
+        variable => format!(
+            "the environment variable {}",
+            variable.trim_start_matches('$')
+        ),
+    }
 }
 
 fn sarif_level(severity: Severity) -> &'static str {

@@ -308,6 +308,23 @@ impl SourceFile {
             .push(range);
     }
 
+    /// The whole text with the hidden ranges masked by `*`, byte for byte
+    /// (for a report that embeds an input that is not a file).
+    pub fn shown_text(&self) -> Cow<'_, str> {
+        let hidden = self.hidden.lock().unwrap_or_else(PoisonError::into_inner);
+        if hidden.is_empty() {
+            return Cow::Borrowed(&self.text);
+        }
+        let mut bytes = self.text.as_bytes().to_vec();
+        for secret in hidden.iter() {
+            let end = secret.end.min(bytes.len());
+            for b in &mut bytes[secret.start.min(end)..end] {
+                *b = b'*';
+            }
+        }
+        Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// The lines that hold `range`, for a snippet.
     pub fn excerpt(&self, range: Range<usize>) -> Excerpt<'_> {
         let start = self.position(range.start);

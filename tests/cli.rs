@@ -220,11 +220,15 @@ fn gen_writes_atomically_and_refuses_to_overwrite() {
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect();
 
-    // A second run refuses, names the file, and writes nothing.
+    // A second run over a file edited by hand refuses, names the file,
+    // and writes nothing.
     std::fs::remove_file(out.join("README.txt")).unwrap();
+    std::fs::write(out.join("static/web.config"), "<configuration />\n").unwrap();
     let refused = gen(&[]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("web.config"));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("web.config already exists and differs")
+    );
     assert!(
         !out.join("README.txt").exists(),
         "nothing may be written after a refusal"

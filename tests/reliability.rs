@@ -576,7 +576,8 @@ fn careless_inputs_get_a_clear_answer() {
     // "pass --force" only when --force was not given.
     let target = dir.path().join("locked");
     assert_eq!(gen(&target, &[]).code, Some(0));
-    let again = gen(&target, &[]);
+    // Another site changes the files: refused without --force.
+    let again = gen(&target, &["--site", "Other"]);
     assert_eq!(again.code, Some(2));
     assert!(again.stderr.contains("pass --force"), "{}", again.stderr);
     #[cfg(unix)]

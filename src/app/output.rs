@@ -37,19 +37,25 @@ pub(super) fn write_artifacts(
     if how.lock {
         remove_stale_temporary_files(dir, &paths);
     }
-    if !force {
-        // A dangling symbolic link exists too: `Path::exists` would say no.
-        if let Some(existing) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
-            return Err(AppError::OutputExists {
-                path: existing.display().to_string(),
-            });
-        }
-    }
     let written: Vec<bool> = artifacts
         .iter()
         .zip(&paths)
         .map(|(artifact, path)| !holds(path, &artifact.bytes))
         .collect();
+    if !force {
+        // Only a file that would change is refused: a rerun with the same
+        // inputs leaves everything as it is and succeeds. A dangling
+        // symbolic link exists too: `Path::exists` would say no.
+        let changed_existing = paths
+            .iter()
+            .zip(&written)
+            .find(|(p, w)| **w && std::fs::symlink_metadata(p).is_ok());
+        if let Some((existing, _)) = changed_existing {
+            return Err(AppError::OutputExists {
+                path: existing.display().to_string(),
+            });
+        }
+    }
     // Each changed file, under a temporary name beside where it goes.
     let mut temps = Vec::with_capacity(paths.len());
     let mut folders_made: Vec<&Path> = Vec::new();

@@ -328,6 +328,7 @@ impl Review {
             "runs": runs,
             "changed_files": files,
             "diagnostics": crate::report::json_report(&self.diagnostics, "review")["diagnostics"],
+            "summary": crate::report::summary(&self.diagnostics, &self.summary()),
         })
     }
 
@@ -420,15 +421,35 @@ impl Review {
             })
             .cloned()
             .collect();
-        if !shown.is_empty() {
-            out.push('\n');
-            out.push_str(&crate::report::text_report(&shown, &summary(self), color));
-        } else {
-            out.push('\n');
-            out.push_str(&summary(self));
-            out.push('\n');
+        out.push('\n');
+        for d in &shown {
+            out.push_str(&crate::report::text(d, color));
+            out.push_str("\n\n");
         }
+        // The tally counts every finding, the ones shown with their step too.
+        out.push_str(&crate::report::tally_line(
+            &self.diagnostics,
+            &self.summary(),
+        ));
         out
+    }
+
+    /// `reviewed 2 scripts: 40 commands simulated, 12 configuration changes`.
+    pub fn summary(&self) -> String {
+        let steps: usize = self.runs.iter().map(|r| r.steps.len()).sum();
+        let changes: usize = self
+            .runs
+            .iter()
+            .flat_map(|r| r.steps.iter())
+            .map(|s| s.changes.len())
+            .sum();
+        use crate::report::plural;
+        format!(
+            "reviewed {}: {} simulated, {}",
+            plural(self.runs.len(), "script"),
+            plural(steps, "command"),
+            plural(changes, "configuration change"),
+        )
     }
 }
 
@@ -439,23 +460,6 @@ impl Review {
             .flat_map(|r| r.steps.iter())
             .any(|s| s.assumptions.contains(&d.message))
     }
-}
-
-fn summary(review: &Review) -> String {
-    let steps: usize = review.runs.iter().map(|r| r.steps.len()).sum();
-    let changes: usize = review
-        .runs
-        .iter()
-        .flat_map(|r| r.steps.iter())
-        .map(|s| s.changes.len())
-        .sum();
-    format!(
-        "reviewed {} script{}: {steps} command{} simulated, {changes} configuration change{}",
-        review.runs.len(),
-        if review.runs.len() == 1 { "" } else { "s" },
-        if steps == 1 { "" } else { "s" },
-        if changes == 1 { "" } else { "s" },
-    )
 }
 
 fn describe_step(step: &Step) -> String {

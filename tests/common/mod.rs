@@ -10,7 +10,11 @@ use assert_cmd::Command;
 /// The real `omero-iis` binary, without colour.
 pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("omero-iis").unwrap();
-    cmd.env_remove("NO_COLOR").arg("--color").arg("never");
+    // Without OMERODIR a run with no settings file reads OMERO's defaults.
+    cmd.env_remove("NO_COLOR")
+        .env_remove("OMERODIR")
+        .arg("--color")
+        .arg("never");
     cmd
 }
 
