@@ -138,13 +138,22 @@ fn reads_standard_input_and_set_arguments() {
         .write_stdin("omero.web.prefix=/omero/\n")
         .assert()
         .code(0);
+    // Behind Gunicorn a trailing `/` is an error; OMERO's IIS installer
+    // strips it, so in isapi-wsgi mode it is a warning.
     let out = bin()
-        .args(["validate", "settings", "-"])
+        .args(["validate", "settings", "-", "--mode", "reverse-proxy"])
         .write_stdin("omero.web.prefix=/omero/\n")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("<stdin>:1:24"));
+    let isapi = bin()
+        .args(["validate", "settings", "-"])
+        .write_stdin("omero.web.prefix=/omero/\n")
+        .output()
+        .unwrap();
+    assert_eq!(isapi.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&isapi.stdout).contains("warning[OW021]"));
 }
 
 #[test]

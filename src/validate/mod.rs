@@ -48,7 +48,7 @@ pub struct FrontEnd {
 /// Runs every rule.
 pub fn validate(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    found.extend(properties::check(settings, catalogue));
+    found.extend(properties::check(settings, catalogue, front.mode));
     found.extend(urls::check(settings, front.mode));
     found.extend(sessions::check(settings, catalogue, front.mode));
     found.extend(mode::check(settings, catalogue, front));

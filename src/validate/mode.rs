@@ -15,6 +15,11 @@ pub fn check(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec
 /// The OMERO.web IIS documentation (5.0.3–5.2.8) says to unset
 /// `omero.web.session_engine` and `omero.web.caches` (`omero.web.cache_backend`
 /// in 5.0), so that the file-based session store is used.
+///
+/// "Should", not "must": a file-based engine (5.2's own default
+/// `omeroweb.filesessionstore`, or Django's file backend) is what unsetting
+/// gives, and extra cache stores beside a `default` that stays DummyCache
+/// change nothing for sessions; neither is reported.
 fn isapi_wsgi(settings: &Settings) -> Vec<Diagnostic> {
     let rules = [
         ("omero.web.session_engine", Code::IsapiSessionEngineSet),
@@ -25,15 +30,34 @@ fn isapi_wsgi(settings: &Settings) -> Vec<Diagnostic> {
         .into_iter()
         .filter_map(|(key, code)| {
             let setting = settings.get(key)?;
+            if setting.text().is_some_and(|v| is_documented_equivalent(key, v)) {
+                return None;
+            }
             Some(
-                Diagnostic::new(code, format!("`{key}` must be unset for the isapi-wsgi deployment"))
+                Diagnostic::new(code, format!("`{key}` should be unset for the isapi-wsgi deployment"))
                     .at(Some(&setting.key_span))
-                    .label("the OMERO.web IIS documentation requires the default session store")
+                    .label("the OMERO.web IIS documentation (5.0.3 to 5.2.8) says to leave it unset: file-based sessions")
                     .note("the generated install.cmd unsets it too, but check why it was set before you deploy")
                     .help(config_set_command(key, None)),
             )
         })
         .collect()
+}
+
+/// A value that gives what the documentation's "unset" gives.
+fn is_documented_equivalent(key: &str, value: &str) -> bool {
+    match key {
+        "omero.web.session_engine" => matches!(
+            value.trim(),
+            "omeroweb.filesessionstore" | "django.contrib.sessions.backends.file"
+        ),
+        "omero.web.caches" => {
+            serde_json::from_str::<serde_json::Value>(value).is_ok_and(|caches| {
+                caches["default"]["BACKEND"] == "django.core.cache.backends.dummy.DummyCache"
+            })
+        }
+        _ => false,
+    }
 }
 
 const SSL_HEADER: &str = "omero.web.secure_proxy_ssl_header";

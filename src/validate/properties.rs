@@ -4,6 +4,7 @@
 use serde_json::Value as Json;
 
 use super::config_set_command;
+use super::Mode;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::settings::{Catalogue, Kind, PropertySpec, Setting, Settings};
 use crate::source::Span;
@@ -14,7 +15,7 @@ use crate::source::Span;
 /// without a suggestion.
 const SUGGESTED_UNKNOWN_KEYS: usize = 1000;
 
-pub fn check(settings: &Settings, catalogue: &Catalogue) -> Vec<Diagnostic> {
+pub fn check(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut unknown_keys = 0;
     for setting in settings.iter() {
@@ -25,7 +26,8 @@ pub fn check(settings: &Settings, catalogue: &Catalogue) -> Vec<Diagnostic> {
             found.extend(finding);
             continue;
         };
-        if spec.is_deprecated() {
+        let still_read = mode == Mode::IsapiWsgi && READ_BY_OMERO_5_2.contains(&spec.key);
+        if spec.is_deprecated() && !still_read {
             found.extend(deprecated(setting, spec, settings));
         }
         let Some(text) = setting.text() else { continue };
@@ -68,6 +70,20 @@ fn unknown(setting: &Setting, catalogue: &Catalogue, suggest: bool) -> Option<Di
     })
 }
 
+/// Keys gone from current omero-web that the OMERO 5.2 of isapi-wsgi mode
+/// still reads: `webgateway_cache` is read in 5.2 and in omero-web 5.6.0
+/// to 5.25.0, and removed in 5.26.0 (ome/omero-web omeroweb/settings.py).
+const READ_BY_OMERO_5_2: &[&str] = &["omero.web.webgateway_cache"];
+
+/// The deprecated keys OMERO.web still reads when their replacement is
+/// unset. settings.py reads an old key in place of its new one only for keys
+/// of its own custom settings mapping (`CUSTOM_SETTINGS_MAPPINGS` in
+/// ome/omero-web omeroweb/settings.py); of the deprecated keys, only
+/// `force_script_name` (the prefix before 5.1) is handled that way. The
+/// others (`omero.web.email_*`, `omero.web.admins`' and the viewer's old
+/// names, ...) are ignored even when set alone.
+const FALLS_BACK: &[&str] = &["omero.web.force_script_name"];
+
 fn deprecated(setting: &Setting, spec: &PropertySpec, settings: &Settings) -> Option<Diagnostic> {
     let replacement = spec.replaced_by;
     if let (Some(new_key), Some(old)) = (replacement, setting.text()) {
@@ -87,7 +103,14 @@ fn deprecated(setting: &Setting, spec: &PropertySpec, settings: &Settings) -> Op
         }
     }
     let message = match replacement {
-        Some(new_key) => format!("`{}` is deprecated; use `{new_key}`", setting.key),
+        Some(new_key) if FALLS_BACK.contains(&setting.key.as_str()) => format!(
+            "`{}` is deprecated; use `{new_key}` (this key is still read while `{new_key}` is unset)",
+            setting.key
+        ),
+        Some(new_key) => format!(
+            "`{}` is deprecated and OMERO.web does not read it: set `{new_key}` instead",
+            setting.key
+        ),
         None => format!("`{}` is no longer read by OMERO.web", setting.key),
     };
     let help = match (replacement, setting.text()) {

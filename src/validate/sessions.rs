@@ -37,25 +37,55 @@ pub fn check(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diag
     let Some((engine, engine_span)) = effective(settings, catalogue, ENGINE) else {
         return found;
     };
-    let uses_cache = engine.ends_with(".cache") || engine.ends_with(".cached_db");
-    let uses_db = engine.ends_with(".db") || engine.ends_with(".cached_db");
+    // Django's `cache` backend keeps sessions only in the cache; `cached_db`
+    // writes through to the database and reads the cache first, falling
+    // back to the database on a miss (django/contrib/sessions/backends/
+    // cached_db.py), so a cache that stores nothing only costs speed.
+    let cache_only = engine.ends_with(".cache");
+    let cached_db = engine.ends_with(".cached_db");
+    let uses_db = engine.ends_with(".db") || cached_db;
     let engine_diagnostic =
         |code, message: String| located(Diagnostic::new(code, message), engine_span, ENGINE);
-    if uses_cache {
-        match default_backend.as_deref() {
-            Some(b) if b.ends_with("DummyCache") => found.push(
-                engine_diagnostic(Code::SessionsNotStored, format!("`{engine}` keeps sessions in the cache, but the default cache is DummyCache"))
-                    .label("DummyCache stores nothing: nobody stays logged in")
-                    .note(format!("{CACHES} is {}", where_from(settings, CACHES)))
-                    .help(format!("configure a real cache: {}", config_set_command(CACHES, Some(REDIS_EXAMPLE)))),
-            ),
-            Some(b) if b.ends_with("LocMemCache") && workers(settings) > 1 => found.push(
-                engine_diagnostic(Code::SessionsPerWorker, format!("`{engine}` with LocMemCache and {} workers", workers(settings)))
-                    .label("each worker process has its own memory: users are logged out at random")
-                    .help(format!("use a shared cache such as Redis: {}", config_set_command(CACHES, Some(REDIS_EXAMPLE)))),
-            ),
-            _ => {}
+    let local_memory = |b: &str| b.ends_with("LocMemCache");
+    match default_backend.as_deref() {
+        Some(b) if cache_only && b.ends_with("DummyCache") => found.push(
+            engine_diagnostic(
+                Code::SessionsNotStored,
+                format!(
+                    "`{engine}` keeps sessions in the cache, but the default cache is DummyCache"
+                ),
+            )
+            .label("DummyCache stores nothing: nobody stays logged in")
+            .note(format!("{CACHES} is {}", where_from(settings, CACHES)))
+            .help(format!(
+                "configure a real cache: {}",
+                config_set_command(CACHES, Some(REDIS_EXAMPLE))
+            )),
+        ),
+        // Workers are Gunicorn's: under isapi-wsgi, OMERO.web runs in the
+        // application pool's one worker process, and wsgi_workers is unused.
+        Some(b) if local_memory(b) && mode == Mode::ReverseProxy && workers(settings) > 1 => {
+            let label = if cached_db {
+                "each worker process caches sessions in its own memory: after a logout, the other workers still accept the session until their copy expires"
+            } else {
+                "each worker process has its own memory: users are logged out at random"
+            };
+            found.push(
+                engine_diagnostic(
+                    Code::SessionsPerWorker,
+                    format!(
+                        "`{engine}` with LocMemCache and {} Gunicorn workers",
+                        workers(settings)
+                    ),
+                )
+                .label(label)
+                .help(format!(
+                    "use a shared cache such as Redis: {}",
+                    config_set_command(CACHES, Some(REDIS_EXAMPLE))
+                )),
+            );
         }
+        _ => {}
     }
     if uses_db && !has_default_database(effective(settings, catalogue, DATABASES).map(|(t, _)| t)) {
         found.push(

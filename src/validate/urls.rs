@@ -95,26 +95,29 @@ pub fn check(settings: &Settings, mode: Mode) -> Vec<Diagnostic> {
         "omero.web.force_script_name"
     };
     if let Some((prefix, span)) = effective_prefix(settings) {
-        found.extend(check_prefix(prefix_key, prefix, span));
+        found.extend(check_prefix(prefix_key, prefix, span, mode));
     }
     found.extend(check_static_url(settings, mode));
     found
 }
 
-fn check_prefix(key: &str, prefix: &str, span: &Span) -> Vec<Diagnostic> {
+fn check_prefix(key: &str, prefix: &str, span: &Span, mode: Mode) -> Vec<Diagnostic> {
     let fixed = format!("/{}", prefix.trim_matches('/'));
     let fix = if fixed == "/" {
         config_set_command(key, None)
     } else {
         config_set_command(key, Some(&fixed))
     };
-    if prefix.is_empty() || prefix == "/" {
+    if prefix.is_empty() {
+        return vec![empty_prefix(key, span, mode)];
+    }
+    if prefix == "/" {
         return vec![Diagnostic::new(
             Code::PrefixRoot,
             format!("`{key}` is `{prefix}`; to serve OMERO.web at the site root, unset it"),
         )
         .at(Some(span))
-        .label("an empty or `/` prefix breaks Gunicorn and generated configs")
+        .label("a `/` prefix breaks Gunicorn and generated configs")
         .help(config_set_command(key, None))];
     }
     let mut found = Vec::new();
@@ -130,18 +133,50 @@ fn check_prefix(key: &str, prefix: &str, span: &Span) -> Vec<Diagnostic> {
         );
     }
     if prefix.len() > 1 && prefix.ends_with('/') {
-        found.push(
-            Diagnostic::new(
-                Code::PrefixTrailingSlash,
-                format!("`{key}` = `{prefix}` must not end with `/`"),
-            )
-            .at(Some(&sub_span(span, prefix, prefix.len() - 1, 1)))
-            .label("Django then sees paths without a leading `/` and answers 404")
-            .help(fix),
-        );
+        let finding = Diagnostic::new(
+            Code::PrefixTrailingSlash,
+            format!("`{key}` = `{prefix}` must not end with `/`"),
+        )
+        .at(Some(&sub_span(span, prefix, prefix.len() - 1, 1)))
+        .help(fix);
+        found.push(match mode {
+            Mode::ReverseProxy => {
+                finding.label("Django then sees paths without a leading `/` and answers 404")
+            }
+            // OMERO's own IIS installer (omero_web_iis.py, OMERO 5.0.3 to
+            // 5.2.8) strips the slash before it names the IIS application;
+            // the generated files do the same (UrlLayout).
+            Mode::IsapiWsgi => finding
+                .with_severity(crate::diagnostic::Severity::Warning)
+                .label(format!(
+                    "the IIS application is {fixed}: the trailing `/` is dropped, as OMERO's own IIS installer does"
+                ))
+                .note("behind Gunicorn (reverse-proxy) the same prefix is an error: remove the `/` before you move"),
+        });
     }
     found.extend(check_path_characters(key, prefix, span));
     found
+}
+
+/// An empty prefix: Django's `FORCE_SCRIPT_NAME` becomes `""`, the site
+/// root, whatever path IIS serves the application at.
+fn empty_prefix(key: &str, span: &Span, mode: Mode) -> Diagnostic {
+    let finding = Diagnostic::new(
+        Code::PrefixRoot,
+        format!("`{key}` is empty; to serve OMERO.web at the site root, unset it"),
+    )
+    .at(Some(span))
+    .help(config_set_command(key, None));
+    match mode {
+        // Unset, Django takes the application path from IIS (SCRIPT_NAME
+        // /omero); empty, it builds every link for the site root.
+        Mode::IsapiWsgi => finding
+            .label("IIS runs OMERO.web at /omero, but an empty prefix makes Django build every link without /omero: 404s")
+            .note("unset, the prefix comes from IIS: the application path /omero"),
+        Mode::ReverseProxy => finding
+            .with_severity(crate::diagnostic::Severity::Warning)
+            .label("Django then serves at the site root, as with the prefix unset; unset it to say so"),
+    }
 }
 
 fn check_static_url(settings: &Settings, mode: Mode) -> Vec<Diagnostic> {
