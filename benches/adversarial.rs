@@ -28,6 +28,7 @@ fn validate_and_report(file: &Arc<SourceFile>, format: InputFormat, report: Form
         Catalogue::global(),
         FrontEnd {
             mode: Mode::IsapiWsgi,
+            mode_chosen: true,
             https: false,
         },
     ));

@@ -50,7 +50,11 @@ fn read_and_validate_settings() {
         divan::black_box(validate::validate(
             &settings,
             Catalogue::global(),
-            FrontEnd { mode, https: false },
+            FrontEnd {
+                mode,
+                mode_chosen: true,
+                https: false,
+            },
         ));
     }
 }

@@ -49,7 +49,7 @@ properties\t'`omero config load` files and `omero config get` output (`key=value
 json\t'A JSON object of `"omero.web.x": value`'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l profile -d 'Read this config.xml profile instead of the active one (__ACTIVE__)' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l set -d 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable' -r
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l mode -d 'Deployment mode' -r -f -a "isapi-wsgi\t'OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment)'
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l mode -d 'Deployment mode [default: `mode` in the --deploy file, else isapi-wsgi]' -r -f -a "isapi-wsgi\t'OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment)'
 reverse-proxy\t'IIS as a reverse proxy (URL Rewrite + ARR) in front of OMERO.web under Gunicorn on another host: the IIS twin of `omero web config nginx` (current OMERO)'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l deploy -d 'TOML file with the options below (keys as the flag names); flags win' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l site -d 'IIS site [default: Default Web Site]' -r
@@ -83,7 +83,7 @@ properties\t'`omero config load` files and `omero config get` output (`key=value
 json\t'A JSON object of `"omero.web.x": value`'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l profile -d 'Read this config.xml profile instead of the active one (__ACTIVE__)' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l set -d 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable' -r
-complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l mode -d 'Deployment mode' -r -f -a "isapi-wsgi\t'OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment)'
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l mode -d 'Deployment mode [default: `mode` in the --deploy file, else isapi-wsgi]' -r -f -a "isapi-wsgi\t'OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment)'
 reverse-proxy\t'IIS as a reverse proxy (URL Rewrite + ARR) in front of OMERO.web under Gunicorn on another host: the IIS twin of `omero web config nginx` (current OMERO)'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l deploy -d 'TOML file with the options below (keys as the flag names); flags win' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l site -d 'IIS site [default: Default Web Site]' -r

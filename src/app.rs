@@ -126,6 +126,28 @@ struct Checked {
     plan: deploy::Plan,
     diagnostics: Vec<Diagnostic>,
     summary: String,
+    /// The first line of a report: the mode assumed and why.
+    header: String,
+}
+
+/// The deployment mode: `--mode`, else `mode` in the `--deploy` file, else
+/// the default; with where it came from (`None` for the default).
+fn resolve_mode(
+    flag: Option<crate::validate::Mode>,
+    options: &DeployOptions,
+) -> (crate::validate::Mode, Option<String>) {
+    use crate::validate::Mode;
+    if let Some(mode) = flag {
+        return (mode, Some("--mode".to_owned()));
+    }
+    match options
+        .mode
+        .as_ref()
+        .and_then(|o| Mode::parse(&o.value).map(|m| (m, o)))
+    {
+        Some((mode, option)) => (mode, Some(option.span.display())),
+        None => (Mode::default(), None),
+    }
 }
 
 fn load_settings(args: &SettingsArgs) -> Result<(Settings, Vec<Diagnostic>, usize), AppError> {
@@ -222,8 +244,10 @@ fn check(
     let (settings, mut diagnostics, sources) = load_settings(settings_args)?;
     let catalogue = Catalogue::global();
     let options = deploy_options(deploy_args)?;
+    let (mode, mode_from) = resolve_mode(deploy_args.mode, &options);
     let front = FrontEnd {
-        mode: deploy_args.mode,
+        mode,
+        mode_chosen: mode_from.is_some(),
         // An unreadable value is reported by the plan; validate as plain HTTP.
         https: options
             .https
@@ -231,13 +255,13 @@ fn check(
             .is_some_and(|o| o.value.trim().eq_ignore_ascii_case("true")),
     };
     diagnostics.extend(validate::validate(&settings, catalogue, front));
-    let (plan, plan_diagnostics) = deploy::plan(&settings, &options, deploy_args.mode, targets);
+    let (plan, plan_diagnostics) = deploy::plan(&settings, &options, mode, targets);
     diagnostics.extend(plan_diagnostics);
     diagnostic::sort(&mut diagnostics);
     for d in &mut diagnostics {
         d.redact(settings.secrets());
     }
-    let summary = if sources == 0 {
+    let checked = if sources == 0 {
         "no inputs given, checked OMERO's defaults".to_owned()
     } else {
         format!(
@@ -246,10 +270,19 @@ fn check(
             report::plural(sources, "source")
         )
     };
+    let assumed = match &mode_from {
+        Some(from) => format!("mode {} (from {from})", mode.name()),
+        None => format!(
+            "mode {} (the default; --mode reverse-proxy for {})",
+            mode.name(),
+            crate::validate::Mode::ReverseProxy.omero_versions()
+        ),
+    };
     Ok(Checked {
         plan,
         diagnostics,
-        summary,
+        summary: format!("{checked} (mode {})", mode.name()),
+        header: format!("assuming {assumed}: {}\n", mode.omero_versions()),
     })
 }
 
@@ -262,6 +295,9 @@ fn validate_settings(args: ValidateArgs, colors: Colors) -> Outcome {
             ps_scripts: true,
         },
     )?;
+    if args.format == report::Format::Text {
+        print_stdout(&format!("{}\n", checked.header));
+    }
     write_report(
         args.format,
         &checked.diagnostics,
@@ -284,6 +320,7 @@ fn gen(args: GenArgs, colors: Colors) -> Outcome {
         ps_scripts: args.target.includes_scripts() && args.shell.powershell(),
     };
     let checked = check(&args.settings, &args.deploy, targets)?;
+    eprint!("{}", checked.header);
     if !checked.diagnostics.is_empty() {
         eprint!(
             "{}",

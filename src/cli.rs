@@ -119,9 +119,9 @@ pub struct SettingsArgs {
 /// Facts about the Windows server that are not OMERO properties.
 #[derive(Debug, Args, Clone, Default)]
 pub struct DeployArgs {
-    /// Deployment mode
-    #[arg(long, value_enum, default_value_t = Mode::IsapiWsgi)]
-    pub mode: Mode,
+    /// Deployment mode [default: `mode` in the --deploy file, else isapi-wsgi]
+    #[arg(long, value_enum)]
+    pub mode: Option<Mode>,
     /// TOML file with the options below (keys as the flag names); flags win
     #[arg(long, value_name = "FILE.toml")]
     pub deploy: Option<PathBuf>,

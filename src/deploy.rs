@@ -42,10 +42,12 @@ pub struct DeployOptions {
     pub max_body_size: Option<OptionValue>,
     pub backend: Option<OptionValue>,
     pub https: Option<OptionValue>,
+    /// `isapi-wsgi` or `reverse-proxy` (TOML only: the flag is `--mode`).
+    pub mode: Option<OptionValue>,
 }
 
 /// The option names, as flags (`--site`) and TOML keys (`site`).
-pub const OPTION_NAMES: [&str; 13] = [
+pub const OPTION_NAMES: [&str; 14] = [
     "site",
     "pool",
     "omero-home",
@@ -59,6 +61,7 @@ pub const OPTION_NAMES: [&str; 13] = [
     "max-body-size",
     "backend",
     "https",
+    "mode",
 ];
 
 impl DeployOptions {
@@ -77,6 +80,7 @@ impl DeployOptions {
             "max-body-size" => &mut self.max_body_size,
             "backend" => &mut self.backend,
             "https" => &mut self.https,
+            "mode" => &mut self.mode,
             _ => return None,
         })
     }
@@ -144,6 +148,13 @@ impl DeployOptions {
                     ),
                 ));
             };
+            if key == "mode" && Mode::parse(&text).is_none() {
+                return Err(DeployFileError::at(
+                    file,
+                    value_span.start,
+                    format!("`mode` is `{text}`; it must be \"isapi-wsgi\" or \"reverse-proxy\""),
+                ));
+            }
             *slot = Some(OptionValue {
                 value: text,
                 span: Span::new(file, value_span),

@@ -64,6 +64,7 @@ codes! {
     DeprecatedAliasConflict = ("OW041", "deprecated-alias-conflict", Error, "deprecated property and its replacement disagree"),
     IsapiSessionEngineSet = ("OW101", "isapi-session-engine-set", Warning, "isapi-wsgi: omero.web.session_engine should be unset"),
     IsapiCachesSet = ("OW102", "isapi-caches-set", Warning, "isapi-wsgi: omero.web.caches should be unset"),
+    IsapiCurrentOmero = ("OW103", "isapi-current-omero", Error, "settings of current OMERO.web under Gunicorn in isapi-wsgi mode"),
     ProxyApplicationServer = ("OW110", "proxy-application-server", Error, "reverse-proxy needs omero.web.application_server = wsgi-tcp"),
     ProxyForwardedHost = ("OW111", "proxy-forwarded-host", Warning, "use_x_forwarded_host trusts a header IIS passes on from clients"),
     ProxySslHeader = ("OW112", "proxy-ssl-header", Warning, "secure_proxy_ssl_header does not match what IIS sends"),

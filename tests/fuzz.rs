@@ -229,7 +229,11 @@ fn pipeline(assignments: Vec<omero_iis::settings::Assignment>) {
             found.extend(validate::validate(
                 &settings,
                 catalogue,
-                FrontEnd { mode, https },
+                FrontEnd {
+                    mode,
+                    mode_chosen: true,
+                    https,
+                },
             ));
         }
         let targets = Targets {

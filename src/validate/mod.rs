@@ -29,6 +29,21 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Reads a mode's name (`isapi-wsgi`, `reverse-proxy`).
+    pub fn parse(name: &str) -> Option<Mode> {
+        [Mode::IsapiWsgi, Mode::ReverseProxy]
+            .into_iter()
+            .find(|m| m.name() == name.trim())
+    }
+
+    /// The OMERO versions a mode is for, in words.
+    pub fn omero_versions(self) -> &'static str {
+        match self {
+            Mode::IsapiWsgi => "OMERO 5.0.3 to 5.2.8 inside IIS",
+            Mode::ReverseProxy => "current OMERO.web under Gunicorn",
+        }
+    }
+
     /// The name used on the command line and for template folders.
     pub fn name(self) -> &'static str {
         match self {
@@ -42,6 +57,8 @@ impl Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FrontEnd {
     pub mode: Mode,
+    /// The mode was chosen (`--mode`, or `mode` in `--deploy`), not defaulted.
+    pub mode_chosen: bool,
     pub https: bool,
 }
 

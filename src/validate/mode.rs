@@ -7,9 +7,80 @@ use crate::settings::{Setting, Settings};
 
 pub fn check(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
     match front.mode {
-        Mode::IsapiWsgi => isapi_wsgi(settings),
+        Mode::IsapiWsgi => {
+            let current = current_omero_signs(settings, catalogue);
+            if current.is_empty() {
+                isapi_wsgi(settings)
+            } else {
+                // The 5.2 advice (OW101, OW102) would be wrong for these settings.
+                vec![current_omero(&current, front.mode_chosen)]
+            }
+        }
         Mode::ReverseProxy => reverse_proxy(settings, catalogue, front.https),
     }
+}
+
+/// Settings that only current OMERO.web (Gunicorn, Django 1.11 and later)
+/// reads or that only make sense there, each with why.
+fn current_omero_signs<'a>(
+    settings: &'a Settings,
+    catalogue: &Catalogue,
+) -> Vec<(&'a Setting, &'static str)> {
+    let mut signs = Vec::new();
+    if let Some(s) = settings.get("omero.web.application_server") {
+        if s.text().is_some_and(|v| v.trim() == "wsgi-tcp") {
+            signs.push((
+                s,
+                "Gunicorn (wsgi-tcp) serves OMERO.web; isapi-wsgi runs it inside IIS instead",
+            ));
+        }
+    }
+    // CSRF_TRUSTED_ORIGINS came with Django 1.9; OMERO 5.2 runs Django 1.8.
+    if let Some(s) = settings.get("omero.web.csrf_trusted_origins") {
+        signs.push((s, "only current OMERO.web (Django 1.9 and later) reads it"));
+    }
+    let redis_default = effective(settings, catalogue, "omero.web.caches")
+        .and_then(|(text, _)| serde_json::from_str::<serde_json::Value>(text).ok())
+        .is_some_and(|c| {
+            c["default"]["BACKEND"]
+                .as_str()
+                .is_some_and(|b| b.contains("redis"))
+        });
+    if let Some(s) = settings.get("omero.web.session_engine") {
+        let cache_sessions = s.text().is_some_and(|v| v.contains(".cache"));
+        if cache_sessions && redis_default {
+            signs.push((
+                s,
+                "sessions in Redis: the setup of current OMERO.web's documentation",
+            ));
+        }
+    }
+    signs
+}
+
+/// OW103: current OMERO settings while preparing isapi-wsgi (OMERO 5.0–5.2).
+fn current_omero(signs: &[(&Setting, &'static str)], chosen: bool) -> Diagnostic {
+    let (first, why) = signs[0];
+    let mut d = Diagnostic::new(
+        Code::IsapiCurrentOmero,
+        format!(
+            "these settings are for current OMERO.web under Gunicorn, but the mode is isapi-wsgi ({})",
+            Mode::IsapiWsgi.omero_versions()
+        ),
+    )
+    .at(Some(&first.key_span))
+    .label(format!("`{}`: {why}", first.key));
+    for (s, why) in &signs[1..] {
+        d = d.note(format!("{} `{}`: {why}", s.key_span.display(), s.key));
+    }
+    if chosen {
+        d = d.with_severity(crate::diagnostic::Severity::Warning).note(
+            "isapi-wsgi was chosen explicitly; the 5.2 advice on sessions and caches (OW101, OW102) is left out",
+        );
+    } else {
+        d = d.note("isapi-wsgi is only the default mode: nothing chose it");
+    }
+    d.help("put IIS in front of Gunicorn: --mode reverse-proxy (or `mode = \"reverse-proxy\"` in the --deploy file)")
 }
 
 /// The OMERO.web IIS documentation (5.0.3–5.2.8) says to unset
