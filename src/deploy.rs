@@ -12,6 +12,8 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::iis::schema::NameRule;
+use crate::iis::values::check_name;
 use crate::settings::Settings;
 use crate::source::{SourceFile, Span};
 use crate::validate::{Mode, UrlLayout};
@@ -584,13 +586,34 @@ fn static_root(
     }
 }
 
+/// A site or pool name `gen` will not use: one IIS refuses (the rules of
+/// [`check_name`], shared with `check`), or one with spaces at either end.
+/// IIS's validators let those through, but in IIS Manager and appcmd's
+/// output the name cannot be told from the one without them, and a script
+/// that trims its arguments would name another object.
+fn name_problem(rule: NameRule, code: Code, what: &str, value: &str) -> Option<Diagnostic> {
+    if let Err(p) = check_name(rule, value) {
+        return Some(
+            Diagnostic::new(code, p.message)
+                .label(format!("IIS refuses this {what}"))
+                .help(p.help),
+        );
+    }
+    (value.trim() != value).then(|| {
+        Diagnostic::new(code, format!("{what} `{value}` has spaces at either end"))
+            .label(
+                "IIS takes it, but IIS Manager and appcmd show it as the name without the spaces",
+            )
+            .help(format!("give the {what} without the spaces"))
+    })
+}
+
 /// Checks option values and records findings.
 struct Checker<'a> {
     found: &'a mut Vec<Diagnostic>,
     targets: Targets,
 }
 
-const POOL_FORBIDDEN: &str = "&/\\:*?|\"<>[]+=;,@";
 /// Principals that stand for every user, or every user of a computer or
 /// domain, as icacls accepts them: account names (English and the German,
 /// French and Spanish names of Windows' built-in groups), `*SID` strings of
@@ -716,21 +739,10 @@ impl Checker<'_> {
     fn site(&mut self, option: Option<&OptionValue>) -> Option<String> {
         let o = option?;
         let v = o.value.as_str();
-        // IIS's siteName validator refuses `/` and `?`.
-        let problem = if v.trim().is_empty() {
-            Some("is empty")
-        } else if v.trim() != v {
-            Some("has leading or trailing spaces")
-        } else if v.contains(['/', '?']) {
-            Some("contains `/` or `?`")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            self.push(Diagnostic::new(Code::InvalidSiteName, format!("site name `{v}` {problem}"))
-                .at(Some(&o.span))
-                .label("IIS refuses this site name")
-                .help("give the name of the IIS site exactly as IIS Manager shows it, e.g. --site \"Default Web Site\""));
+        if let Some(d) = name_problem(NameRule::SiteName, Code::InvalidSiteName, "site name", v) {
+            self.push(d.at(Some(&o.span)).help(
+                "give the name of the IIS site exactly as IIS Manager shows it, e.g. --site \"Default Web Site\"",
+            ));
             return None;
         }
         if self.targets.ps_scripts {
@@ -748,29 +760,13 @@ impl Checker<'_> {
     fn pool(&mut self, option: Option<&OptionValue>) -> Option<String> {
         let o = option?;
         let v = o.value.as_str();
-        let bad = v.chars().find(|c| POOL_FORBIDDEN.contains(*c));
-        let problem = match bad {
-            _ if v.trim().is_empty() => Some("is empty".to_owned()),
-            _ if v.chars().count() > 64 => Some(format!(
-                "is {} characters long (IIS allows 64)",
-                v.chars().count()
-            )),
-            _ if v.trim() != v => Some("has leading or trailing spaces".to_owned()),
-            Some(c) => Some(format!("contains `{c}`")),
-            None => None,
-        };
-        if let Some(problem) = problem {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidPoolName,
-                    format!("application pool name `{v}` {problem}"),
-                )
-                .at(Some(&o.span))
-                .label("IIS refuses this pool name")
-                .help(format!(
-                    "use at most 64 characters and none of {POOL_FORBIDDEN}"
-                )),
-            );
+        if let Some(d) = name_problem(
+            NameRule::PoolName,
+            Code::InvalidPoolName,
+            "application pool name",
+            v,
+        ) {
+            self.push(d.at(Some(&o.span)));
             return None;
         }
         self.script_text(Some(o), "pool", v).then(|| v.to_owned())

@@ -607,3 +607,60 @@ fn mode_comes_from_the_flag_the_deploy_file_or_the_default() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("server.toml:1:8: `mode` is `nginx`"));
 }
+
+/// Site and pool names: what IIS refuses comes from the one set of rules
+/// `check` uses too (OW311); spaces at either end are gen's own refusal.
+#[test]
+fn site_and_pool_names_follow_the_iis_rules_check_uses() {
+    let validate = |flag: &str, value: &str| {
+        let out = bin()
+            .args(["validate", "settings", "--format", "json", flag, value])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "OW201" || d["code"] == "OW202")
+            .map(|d| d["message"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(validate("--site", "Default Web Site").is_empty());
+    assert_eq!(validate("--site", "a?b"), ["site name `a?b` contains `?`"]);
+    assert_eq!(validate("--site", ""), ["the site name is empty"]);
+    assert_eq!(
+        validate("--site", " Lab"),
+        ["site name ` Lab` has spaces at either end"]
+    );
+    assert_eq!(
+        validate("--pool", "omero@web"),
+        ["application pool name `omero@web` contains `@`"]
+    );
+    assert_eq!(
+        validate("--pool", &"p".repeat(65)),
+        ["application pool name is 65 characters long"]
+    );
+    assert_eq!(
+        validate("--pool", "omeroweb "),
+        ["application pool name `omeroweb ` has spaces at either end"]
+    );
+    // The same rules in `check`: a pool name with `@` is OW311 there.
+    let dir = tempfile::tempdir().unwrap();
+    let fragment = dir.path().join("applicationHost.fragment.xml");
+    std::fs::write(
+        &fragment,
+        "<configuration><system.applicationHost><applicationPools><add name=\"omero@web\" /></applicationPools></system.applicationHost></configuration>\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["check", "--format", "json"])
+        .arg(&fragment)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"OW311\""),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -201,7 +201,7 @@ fn secrets_never_reach_a_report() {
         validate.stdout
     );
     assert!(
-        validate.stdout.contains("error[OW021]"),
+        validate.stdout.contains("warning[OW021]"),
         "{}",
         validate.stdout
     );

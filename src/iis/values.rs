@@ -186,7 +186,10 @@ fn digits(text: &str) -> Option<i64> {
     text.parse().ok()
 }
 
-/// The IIS name validators (pool names, site names, application and virtual directory paths).
+/// The IIS name validators (pool names, site names, application and virtual
+/// directory paths): the one statement of what IIS refuses, used by `check`
+/// (OW311) and by `gen`'s option checks (OW201, OW202, which add the
+/// generator's own stricter policy on top).
 pub fn check_name(rule: NameRule, value: &str) -> Result<(), Problem> {
     match rule {
         NameRule::PoolName => {
@@ -213,6 +216,9 @@ pub fn check_name(rule: NameRule, value: &str) -> Result<(), Problem> {
             }
         }
         NameRule::SiteName => {
+            if value.is_empty() {
+                return Err(problem("the site name is empty", "give the site a name"));
+            }
             if let Some(c) = value.chars().find(|c| matches!(c, '/' | '?')) {
                 return Err(problem(
                     format!("site name `{value}` contains `{c}`"),
