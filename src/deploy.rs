@@ -261,8 +261,12 @@ pub struct ProxyPlan {
     pub backend_port: String,
     /// `http://host:port`: the rewrite target before `{UNENCODED_URL}`.
     pub backend_url: String,
-    /// IIS serves HTTPS: redirect HTTP to HTTPS.
+    /// IIS serves HTTPS: redirect HTTP to HTTPS, send HSTS.
     pub https: bool,
+    /// The host HTTP requests are redirected to (`omero.example.org`), when
+    /// the settings name exactly one HTTPS origin; else the request's own
+    /// Host header is used.
+    pub redirect_host: Option<String>,
     /// ARR's `proxy/@timeout`, `hh:mm:ss`: at least `omero.web.wsgi_timeout`.
     pub timeout: String,
     /// The page IIS shows on 502 (backend down), in the application's folder.
@@ -454,6 +458,27 @@ const ARR_MAX_TIMEOUT: u64 = 86_400;
 /// ARR's default proxy timeout (2 minutes), kept when Gunicorn's is shorter.
 const ARR_DEFAULT_TIMEOUT: u64 = 120;
 
+/// The one HTTPS origin of `omero.web.csrf_trusted_origins`, as a host name
+/// (with its port, if any) that may stand in a redirect URL: the HTTPS
+/// redirect then goes there instead of to whatever Host header the client
+/// sent. Anything else (no origin, several, a host with characters URL
+/// Rewrite would read as a server variable) gives `None`.
+fn redirect_host(settings: &Settings) -> Option<String> {
+    let origins: Vec<String> =
+        serde_json::from_str(settings.text("omero.web.csrf_trusted_origins")?).ok()?;
+    let https: Vec<&str> = origins
+        .iter()
+        .filter_map(|o| o.strip_prefix("https://"))
+        .collect();
+    let [host] = https.as_slice() else {
+        return None;
+    };
+    let host = host.trim_end_matches('/');
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    (!host.is_empty() && !host.starts_with('.') && host.chars().all(plain))
+        .then(|| host.to_ascii_lowercase())
+}
+
 fn proxy_plan(
     checker: &mut Checker,
     settings: &Settings,
@@ -499,6 +524,7 @@ fn proxy_plan(
         backend_port: backend.rsplit_once(':').map_or("", |(_, p)| p).to_owned(),
         backend,
         https,
+        redirect_host: https.then(|| redirect_host(settings)).flatten(),
         timeout: format!(
             "{:02}:{:02}:{:02}",
             seconds / 3600,

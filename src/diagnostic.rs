@@ -70,6 +70,7 @@ codes! {
     ProxySslHeader = ("OW112", "proxy-ssl-header", Warning, "secure_proxy_ssl_header does not match what IIS sends"),
     ProxyCsrfOrigins = ("OW113", "proxy-csrf-origins", Warning, "CSRF origin checks that fail behind the IIS front end"),
     SecureCookieOverHttp = ("OW114", "secure-cookie-over-http", Warning, "secure-only cookies while IIS serves plain HTTP"),
+    CookieNotSecure = ("OW115", "cookie-not-secure", Warning, "session or CSRF cookie not secure-only while IIS serves HTTPS"),
     InvalidSiteName = ("OW201", "invalid-site-name", Error, "IIS site name IIS refuses"),
     InvalidPoolName = ("OW202", "invalid-pool-name", Error, "application pool name IIS refuses"),
     InvalidWindowsPath = ("OW203", "invalid-windows-path", Error, "path that is not an absolute Windows path"),

@@ -664,3 +664,89 @@ fn site_and_pool_names_follow_the_iis_rules_check_uses() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Reverse proxy with --https: the redirect goes to the one HTTPS origin
+/// the settings name (never to a host the client made up), HSTS and
+/// nosniff are sent, IIS's URL limits match Gunicorn's request line, and
+/// cookies that are not secure-only get OW115.
+#[test]
+fn reverse_proxy_https_hardening() {
+    let web_config = |origins: &str| {
+        let out = bin()
+            .args(["gen", "web.config", "--mode", "reverse-proxy", "--https"])
+            .args(["--backend", "omeroweb.example.org:4080"])
+            .arg("--set")
+            .arg(format!("omero.web.csrf_trusted_origins={origins}"))
+            .args(["--stdout", "--file", "web/web.config"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let redirect = |xml: &str| -> String {
+        let doc = roxmltree::Document::parse(xml).unwrap();
+        let rule = doc
+            .descendants()
+            .find(|n| n.attribute("name") == Some("omero-https-redirect"))
+            .unwrap();
+        let action = rule.children().find(|n| n.has_tag_name("action")).unwrap();
+        action.attribute("url").unwrap().to_owned()
+    };
+    let one = web_config(r#"["https://OMERO.example.org/"]"#);
+    assert_eq!(redirect(&one), "https://omero.example.org{UNENCODED_URL}");
+    let doc = roxmltree::Document::parse(&one).unwrap();
+    let header = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("add") && n.attribute("name") == Some(name))
+            .and_then(|n| n.attribute("value"))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header("Strict-Transport-Security").as_deref(),
+        Some("max-age=31536000")
+    );
+    assert_eq!(header("X-Content-Type-Options").as_deref(), Some("nosniff"));
+    let limits = doc
+        .descendants()
+        .find(|n| n.has_tag_name("requestLimits"))
+        .unwrap();
+    assert_eq!(limits.attribute("maxUrl"), Some("4094"));
+    assert_eq!(limits.attribute("maxQueryString"), Some("4094"));
+
+    // Several origins, or a host URL Rewrite would expand: the request's Host.
+    let two = web_config(r#"["https://a.example.org", "https://b.example.org"]"#);
+    assert_eq!(redirect(&two), "https://{HTTP_HOST}{UNENCODED_URL}");
+    let hostile = web_config(r#"["https://x{HTTP_X_EVIL}"]"#);
+    assert_eq!(redirect(&hostile), "https://{HTTP_HOST}{UNENCODED_URL}");
+
+    let out = bin()
+        .args([
+            "validate",
+            "settings",
+            "--mode",
+            "reverse-proxy",
+            "--https",
+            "--format",
+            "json",
+        ])
+        .args(["--set", "omero.web.session_cookie_secure=true"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subjects: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "OW115")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["IIS serves HTTPS (--https), but `omero.web.csrf_cookie_secure` is not true"]
+    );
+}

@@ -802,6 +802,7 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
                 "/reverseRewriteHostInResponseHeaders:false",
                 "/includePortInXForwardedFor:false",
                 "/responseBufferLimit:0",
+                "/arrResponseHeader:false",
                 &format!("/timeout:{}", v.timeout),
                 "/commit:apphost",
             ],

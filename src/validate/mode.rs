@@ -292,7 +292,7 @@ fn trusted_origins(settings: &Settings, https: bool, ssl_header_ok: bool) -> Vec
 
 fn secure_cookies(settings: &Settings, https: bool) -> Vec<Diagnostic> {
     if https {
-        return Vec::new();
+        return cookies_not_secure(settings);
     }
     [
         "omero.web.session_cookie_secure",
@@ -312,6 +312,35 @@ fn secure_cookies(settings: &Settings, https: bool) -> Vec<Diagnostic> {
                 "give --https when IIS has an HTTPS binding, or {}",
                 config_set_command(key, None)
             ))
+        })
+    })
+    .collect()
+}
+
+/// OW115: behind HTTPS, cookies that a browser would also send over plain
+/// HTTP (the session cookie can then be read on the network before the
+/// redirect to HTTPS). OMERO's defaults are false for both.
+fn cookies_not_secure(settings: &Settings) -> Vec<Diagnostic> {
+    [
+        "omero.web.session_cookie_secure",
+        "omero.web.csrf_cookie_secure",
+    ]
+    .into_iter()
+    .filter_map(|key| {
+        let setting = settings.get(key);
+        if setting.and_then(Setting::text).is_some_and(is_true) {
+            return None;
+        }
+        let d = Diagnostic::new(
+            Code::CookieNotSecure,
+            format!("IIS serves HTTPS (--https), but `{key}` is not true"),
+        )
+        .label("the browser also sends this cookie over plain http://, where anyone on the network can read it")
+        .note("the HTTP to HTTPS redirect comes too late: the first plain request already carries the cookie")
+        .help(config_set_command(key, Some("true")));
+        Some(match setting {
+            Some(s) => d.at(Some(&s.value_span)),
+            None => d.subject(key),
         })
     })
     .collect()
