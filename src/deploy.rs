@@ -604,12 +604,53 @@ fn static_root(
                 value: value.to_owned(),
                 span: setting.value_span.clone(),
             };
-            checker
+            let path = checker
                 .path("omero.web.static_root", Some(&as_option))
-                .unwrap_or_else(|| join_windows_path(home, r"lib\python\omeroweb\static"))
+                .unwrap_or_else(|| join_windows_path(home, r"lib\python\omeroweb\static"));
+            if let Some(d) = static_root_outside_home(&path, home) {
+                checker.push(d.at(Some(&setting.value_span)));
+            }
+            path
         }
         None => join_windows_path(home, r"lib\python\omeroweb\static"),
     }
+}
+
+/// OW210: a `static_root` from the settings outside `home`. The static
+/// application serves that folder, and `omero web collectstatic` (install's
+/// last step, run with this OMERO.server) fills it; a folder of another
+/// OMERO.server (a config.xml kept across an upgrade) or on another drive
+/// is served stale or not at all, and install fails on the missing folder
+/// without saying that the setting is the cause.
+fn static_root_outside_home(path: &str, home: &str) -> Option<Diagnostic> {
+    let lower = |p: &str| p.to_ascii_lowercase();
+    let home_prefix = format!("{}\\", lower(home).trim_end_matches('\\'));
+    if lower(path).starts_with(&home_prefix) {
+        return None;
+    }
+    let drive = |p: &str| p.get(..2).map(str::to_ascii_uppercase);
+    let label = if lower(path).ends_with(r"\lib\python\omeroweb\static") {
+        "this is the static folder of another OMERO.server (a config.xml kept across an upgrade?)"
+            .to_owned()
+    } else if drive(path) != drive(home) {
+        format!(
+            "this folder is on {}, the OMERO.server on {}",
+            drive(path).unwrap_or_default(),
+            drive(home).unwrap_or_default()
+        )
+    } else {
+        // Elsewhere on the same drive: a choice, served as it is.
+        return None;
+    };
+    Some(
+        Diagnostic::new(
+            Code::StaticRootOutsideHome,
+            format!("`omero.web.static_root` = `{path}` is not inside --omero-home `{home}`"),
+        )
+        .label(label)
+        .note("IIS serves this folder as the static files application, and install's collectstatic fills it: it must exist on the IIS server and belong to this OMERO.server")
+        .help("unset it to use <omero-home>\\lib\\python\\omeroweb\\static (omero config set omero.web.static_root), or confirm the folder with --static-root"),
+    )
 }
 
 /// A site or pool name `gen` will not use: one IIS refuses (the rules of

@@ -80,6 +80,7 @@ codes! {
     InvalidOptionValue = ("OW207", "invalid-option-value", Error, "deployment option with a value that is not allowed"),
     InvalidBackend = ("OW208", "invalid-backend", Error, "backend address IIS cannot proxy to"),
     LoopbackBackend = ("OW209", "loopback-backend", Warning, "backend on the IIS server itself, where OMERO.web does not run"),
+    StaticRootOutsideHome = ("OW210", "static-root-outside-home", Warning, "omero.web.static_root outside the OMERO.server of --omero-home"),
     XmlSyntax = ("OW301", "xml-syntax", Error, "configuration file that is not well-formed XML"),
     XmlDtd = ("OW302", "xml-dtd", Error, "DTD or entity declaration in a configuration file"),
     UnknownElement = ("OW303", "unknown-element", Error, "element IIS does not know here (HTTP 500.19)"),

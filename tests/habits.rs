@@ -196,7 +196,11 @@ fn gen_stdout_gives_one_valid_file_or_says_it_cannot() {
 
     let one = gen_web_config(&["--stdout", "--file", "web/web.config"]);
     assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
-    assert!(!text(&one.stderr).contains("note:"), "{}", text(&one.stderr));
+    assert!(
+        !text(&one.stderr).contains("note:"),
+        "{}",
+        text(&one.stderr)
+    );
     let xml = text(&one.stdout);
     roxmltree::Document::parse(&xml).expect("one well-formed XML document");
     // The same bytes as the file written to a folder.
