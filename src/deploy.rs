@@ -250,6 +250,10 @@ pub struct Plan {
     pub creates_pool: bool,
     /// Reverse-proxy mode: where requests go and how.
     pub proxy: Option<ProxyPlan>,
+    /// Properties given with `--set` or `--env`: they shaped these files but
+    /// are not in OMERO's own configuration, so README.txt lists them to be
+    /// applied there too, one line each ([`setting_override`]).
+    pub overrides: Vec<String>,
 }
 
 /// What the IIS reverse proxy forwards to (reverse-proxy mode).
@@ -391,6 +395,7 @@ pub fn plan(
             "bitness64"
         },
         max_body_size,
+        overrides: settings.iter().flat_map(setting_override).collect(),
         unset_properties: match mode {
             Mode::IsapiWsgi => vec!["omero.web.session_engine", "omero.web.caches"],
             Mode::ReverseProxy => Vec::new(),
@@ -613,6 +618,49 @@ fn static_root(
             path
         }
         None => join_windows_path(home, r"lib\python\omeroweb\static"),
+    }
+}
+
+/// The README lines that apply a `--set` or `--env` property to OMERO's
+/// own configuration: `omero config set KEY VALUE` when the value is plain
+/// enough to paste into cmd.exe and a POSIX shell alike; a secret's value is
+/// never written (a comment says to type it); any other value as an `omero
+/// config load` line (data, not a command) after a comment saying so, or a
+/// comment when not even that can hold it. Empty for properties read from a
+/// file. Every line is either a command to run or starts with `#`.
+fn setting_override(setting: &crate::settings::Setting) -> Vec<String> {
+    let source = setting.value_span.file.name.as_str();
+    let Some(value) = setting.text() else {
+        return Vec::new();
+    };
+    if source != "--set" && !source.starts_with('$') {
+        return Vec::new();
+    }
+    let key = &setting.key;
+    let catalogue = crate::settings::Catalogue::global();
+    if crate::settings::is_secret(key, catalogue)
+        || crate::settings::secrets::mask_embedded(value) != value
+    {
+        return vec![format!(
+            "# {key} (from {source}) holds a secret, not written here: omero config set {key} VALUE"
+        )];
+    }
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@+,-".contains(&b));
+    if plain {
+        return vec![format!("omero config set {key} {value}")];
+    }
+    match crate::render::escape::omero_config_line(key, value) {
+        Ok(line) => vec![
+            format!("# {key} (from {source}): save the next line as a file, then: omero config load FILE"),
+            line,
+        ],
+        Err(e) => vec![format!(
+            "# {key} (from {source}) cannot be written here ({}): set it by hand",
+            e.reason
+        )],
     }
 }
 

@@ -750,3 +750,81 @@ fn reverse_proxy_https_hardening() {
         ["IIS serves HTTPS (--https), but `omero.web.csrf_cookie_secure` is not true"]
     );
 }
+
+/// Settings given with --set or --env shaped the files but are not in
+/// OMERO's configuration: README.txt lists them to apply there too, as
+/// commands when the value pastes safely into any shell, as an `omero config
+/// load` line otherwise, and never with a secret's value.
+#[test]
+fn readme_lists_command_line_settings_to_apply_to_omero() {
+    for mode in ["isapi-wsgi", "reverse-proxy"] {
+        let out = bin()
+            .args([
+                "gen",
+                "scripts",
+                "--stdout",
+                "--file",
+                "README.txt",
+                "--mode",
+                mode,
+            ])
+            .args(["--backend", "omeroweb.example.org:4080"])
+            .arg(fixture("validate/good-config.xml"))
+            .args(["--set", "omero.web.prefix=/imaging"])
+            .args(["--set", "omero.web.static_url=/imaging/static/"])
+            .args(["--set", "omero.web.public.url_filter=^/(?!webadmin)&x"])
+            .args(["--set", "omero.web.secret_key=s3cr3t-value"])
+            .env("CONFIG_omero_web_wsgi__timeout", "120")
+            .arg("--env")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let readme = String::from_utf8(out.stdout).unwrap();
+        assert!(!readme.contains("s3cr3t-value"), "{readme}");
+        let section = readme
+            .split("Settings to apply to OMERO too")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{mode}: no override section:\n{readme}"));
+        let lines: Vec<&str> = section
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("omero") || l.starts_with('#'))
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert!(
+            lines.contains(&"omero config set omero.web.prefix /imaging"),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"omero config set omero.web.static_url /imaging/static/"),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"omero config set omero.web.wsgi_timeout 120"),
+            "{lines:?}"
+        );
+        // Not plain: a load line (data) after a comment, never a command.
+        let at = lines
+            .iter()
+            .position(|l| *l == "omero.web.public.url_filter=^/(?!webadmin)&x")
+            .unwrap_or_else(|| panic!("{lines:?}"));
+        assert!(lines[at - 1].starts_with("# omero.web.public.url_filter (from --set)"));
+        assert!(lines
+            .iter()
+            .any(|l| l.starts_with("# omero.web.secret_key (from --set) holds a secret")));
+        // Properties from config.xml are already in OMERO: not listed.
+        assert!(!section.contains("omero.data.dir"), "{section}");
+    }
+    // Without --set or --env, no such section.
+    let plain = bin()
+        .args(["gen", "scripts", "--stdout", "--file", "README.txt"])
+        .arg(fixture("validate/good-config.xml"))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("Settings to apply to OMERO too"));
+}
