@@ -433,6 +433,7 @@ fn isapi_install_plan(v: &Isapi) -> Vec<Invocation> {
         argv("python.exe", &[v.omero, "config", "set", "omero.web.session_engine"]),
         argv("python.exe", &[v.omero, "config", "set", "omero.web.caches"]),
         argv("python.exe", &[v.omero, "web", "syncmedia"]),
+        argv("python.exe", &[v.omero, "web", "clearsessions"]),
     ]
 }
 
