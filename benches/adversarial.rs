@@ -29,6 +29,7 @@ fn validate_and_report(file: &Arc<SourceFile>, format: InputFormat, report: Form
         FrontEnd {
             mode: Mode::IsapiWsgi,
             mode_chosen: true,
+            version: omero_iis::settings::versions::NEWEST,
             https: false,
         },
     ));

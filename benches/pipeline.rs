@@ -53,6 +53,7 @@ fn read_and_validate_settings() {
             FrontEnd {
                 mode,
                 mode_chosen: true,
+                version: omero_iis::settings::versions::NEWEST,
                 https: false,
             },
         ));

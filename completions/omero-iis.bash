@@ -199,7 +199,7 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__gen)
-            opts="-o -h --input-format --profile --env --set --mode --deploy --site --pool --omero-home --app-dir --isapi-dll --isapi-loader --python --static-root --acl-principal --bitness --max-body-size --backend --https --output --force --stdout --file --shell --templates --deny --color --help web.config apphost scripts all"
+            opts="-o -h --input-format --profile --env --set --mode --omero-version --deploy --site --pool --omero-home --app-dir --isapi-dll --isapi-loader --python --static-root --acl-principal --bitness --max-body-size --backend --https --output --force --stdout --file --shell --templates --deny --color --help web.config apphost scripts all"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +219,10 @@ _omero__iis() {
                     ;;
                 --mode)
                     COMPREPLY=($(compgen -W "isapi-wsgi reverse-proxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --omero-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --deploy)
@@ -707,7 +711,7 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__validate__subcmd__settings)
-            opts="-h --input-format --profile --env --set --mode --deploy --site --pool --omero-home --app-dir --isapi-dll --isapi-loader --python --static-root --acl-principal --bitness --max-body-size --backend --https --format --deny --color --help"
+            opts="-h --input-format --profile --env --set --mode --omero-version --deploy --site --pool --omero-home --app-dir --isapi-dll --isapi-loader --python --static-root --acl-principal --bitness --max-body-size --backend --https --format --deny --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +731,10 @@ _omero__iis() {
                     ;;
                 --mode)
                     COMPREPLY=($(compgen -W "isapi-wsgi reverse-proxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --omero-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --deploy)

@@ -51,6 +51,7 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l set -d 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l mode -d 'Deployment mode [default: `mode` in the --deploy file, else isapi-wsgi]' -r -f -a "isapi-wsgi\t'OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment)'
 reverse-proxy\t'IIS as a reverse proxy (URL Rewrite + ARR) in front of OMERO.web under Gunicorn on another host: the IIS twin of `omero web config nginx` (current OMERO)'"
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l omero-version -d 'The OMERO (omero-web) version the settings are for, X.Y[.Z] [default: 5.2.8 for isapi-wsgi, the newest known for reverse-proxy]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l deploy -d 'TOML file with the options below (keys as the flag names); flags win' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l site -d 'IIS site [default: Default Web Site]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand validate; and __fish_seen_subcommand_from settings" -l pool -d 'Application pool [default: omeroweb_ + prefix, e.g. omeroweb_omero]' -r
@@ -85,6 +86,7 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l profile -d '
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l set -d 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l mode -d 'Deployment mode [default: `mode` in the --deploy file, else isapi-wsgi]' -r -f -a "isapi-wsgi\t'OMERO.web inside IIS through the ISAPI-WSGI DLL (the documented OMERO 5.0.3–5.2 deployment)'
 reverse-proxy\t'IIS as a reverse proxy (URL Rewrite + ARR) in front of OMERO.web under Gunicorn on another host: the IIS twin of `omero web config nginx` (current OMERO)'"
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l omero-version -d 'The OMERO (omero-web) version the settings are for, X.Y[.Z] [default: 5.2.8 for isapi-wsgi, the newest known for reverse-proxy]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l deploy -d 'TOML file with the options below (keys as the flag names); flags win' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l site -d 'IIS site [default: Default Web Site]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand gen" -l pool -d 'Application pool [default: omeroweb_ + prefix, e.g. omeroweb_omero]' -r

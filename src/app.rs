@@ -130,11 +130,31 @@ struct Checked {
     header: String,
 }
 
+/// The OMERO version given: `--omero-version`, else `omero-version` in the
+/// `--deploy` file (the flag was merged over it); with where it came from.
+fn given_version(
+    options: &DeployOptions,
+) -> Result<Option<(crate::settings::versions::OmeroVersion, String)>, AppError> {
+    use crate::settings::versions::OmeroVersion;
+    let Some(option) = &options.omero_version else {
+        return Ok(None);
+    };
+    let version = OmeroVersion::parse(&option.value)
+        .map_err(|message| AppError::Usage(format!("--omero-version: {message}")))?;
+    let from = if option.span.file.name.starts_with("--") {
+        "--omero-version".to_owned()
+    } else {
+        option.span.display()
+    };
+    Ok(Some((version, from)))
+}
+
 /// The deployment mode: `--mode`, else `mode` in the `--deploy` file, else
 /// the default; with where it came from (`None` for the default).
 fn resolve_mode(
     flag: Option<crate::validate::Mode>,
     options: &DeployOptions,
+    version: Option<(crate::settings::versions::OmeroVersion, &str)>,
 ) -> (crate::validate::Mode, Option<String>) {
     use crate::validate::Mode;
     if let Some(mode) = flag {
@@ -146,7 +166,16 @@ fn resolve_mode(
         .and_then(|o| Mode::parse(&o.value).map(|m| (m, o)))
     {
         Some((mode, option)) => (mode, Some(option.span.display())),
-        None => (Mode::default(), None),
+        // omero-web 5.6 and later run only under Gunicorn: IIS can only proxy.
+        None => match version {
+            Some((v, from)) if !v.is_bundled() => (
+                Mode::ReverseProxy,
+                Some(format!(
+                    "omero-web {v} of {from}, which runs under Gunicorn"
+                )),
+            ),
+            _ => (Mode::default(), None),
+        },
     }
 }
 
@@ -244,10 +273,20 @@ fn check(
     let (settings, mut diagnostics, sources) = load_settings(settings_args)?;
     let catalogue = Catalogue::global();
     let options = deploy_options(deploy_args)?;
-    let (mode, mode_from) = resolve_mode(deploy_args.mode, &options);
+    let given_version = given_version(&options)?;
+    let (mode, mode_from) = resolve_mode(
+        deploy_args.mode,
+        &options,
+        given_version.as_ref().map(|(v, from)| (*v, from.as_str())),
+    );
+    let (version, version_from) = match given_version {
+        Some((v, from)) => (v, Some(from)),
+        None => (mode.default_version(), None),
+    };
     let front = FrontEnd {
         mode,
         mode_chosen: mode_from.is_some(),
+        version,
         // An unreadable value is reported by the plan; validate as plain HTTP.
         https: options
             .https
@@ -278,11 +317,21 @@ fn check(
             crate::validate::Mode::ReverseProxy.omero_versions()
         ),
     };
+    let version_assumed = match &version_from {
+        Some(from) => format!("OMERO {version} (from {from})"),
+        None => format!(
+            "OMERO {version} (the default for {}; --omero-version for another)",
+            mode.name()
+        ),
+    };
     Ok(Checked {
         plan,
         diagnostics,
-        summary: format!("{checked} (mode {})", mode.name()),
-        header: format!("assuming {assumed}: {}\n", mode.omero_versions()),
+        summary: format!("{checked} (mode {}, OMERO {version})", mode.name()),
+        header: format!(
+            "assuming {assumed}: {}; {version_assumed}\n",
+            mode.omero_versions()
+        ),
     })
 }
 

@@ -122,6 +122,10 @@ pub struct DeployArgs {
     /// Deployment mode [default: `mode` in the --deploy file, else isapi-wsgi]
     #[arg(long, value_enum)]
     pub mode: Option<Mode>,
+    /// The OMERO (omero-web) version the settings are for, X.Y[.Z] [default: 5.2.8 for
+    /// isapi-wsgi, the newest known for reverse-proxy]
+    #[arg(long, value_name = "X.Y[.Z]")]
+    pub omero_version: Option<String>,
     /// TOML file with the options below (keys as the flag names); flags win
     #[arg(long, value_name = "FILE.toml")]
     pub deploy: Option<PathBuf>,
@@ -182,6 +186,7 @@ impl DeployArgs {
             ("bitness", &self.bitness),
             ("max-body-size", &self.max_body_size),
             ("backend", &self.backend),
+            ("omero-version", &self.omero_version),
         ];
         let mut flags: Vec<(&'static str, &str)> = all
             .into_iter()

@@ -46,10 +46,12 @@ pub struct DeployOptions {
     pub https: Option<OptionValue>,
     /// `isapi-wsgi` or `reverse-proxy` (TOML only: the flag is `--mode`).
     pub mode: Option<OptionValue>,
+    /// The OMERO version, `X.Y[.Z]`.
+    pub omero_version: Option<OptionValue>,
 }
 
 /// The option names, as flags (`--site`) and TOML keys (`site`).
-pub const OPTION_NAMES: [&str; 14] = [
+pub const OPTION_NAMES: [&str; 15] = [
     "site",
     "pool",
     "omero-home",
@@ -64,6 +66,7 @@ pub const OPTION_NAMES: [&str; 14] = [
     "backend",
     "https",
     "mode",
+    "omero-version",
 ];
 
 impl DeployOptions {
@@ -83,6 +86,7 @@ impl DeployOptions {
             "backend" => &mut self.backend,
             "https" => &mut self.https,
             "mode" => &mut self.mode,
+            "omero-version" => &mut self.omero_version,
             _ => return None,
         })
     }
@@ -150,6 +154,11 @@ impl DeployOptions {
                     ),
                 ));
             };
+            if key == "omero-version" {
+                if let Err(message) = crate::settings::versions::OmeroVersion::parse(&text) {
+                    return Err(DeployFileError::at(file, value_span.start, message));
+                }
+            }
             if key == "mode" && Mode::parse(&text).is_none() {
                 return Err(DeployFileError::at(
                     file,

@@ -232,6 +232,7 @@ fn pipeline(assignments: Vec<omero_iis::settings::Assignment>) {
                 FrontEnd {
                     mode,
                     mode_chosen: true,
+                    version: omero_iis::settings::versions::NEWEST,
                     https,
                 },
             ));

@@ -7,6 +7,7 @@
 pub mod catalogue;
 pub mod secrets;
 pub mod sources;
+pub mod versions;
 
 use std::collections::BTreeMap;
 

@@ -29,6 +29,15 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The OMERO version a mode assumes when none is given.
+    pub fn default_version(self) -> crate::settings::versions::OmeroVersion {
+        use crate::settings::versions;
+        match self {
+            Mode::IsapiWsgi => versions::LAST_ISAPI,
+            Mode::ReverseProxy => versions::NEWEST,
+        }
+    }
+
     /// Reads a mode's name (`isapi-wsgi`, `reverse-proxy`).
     pub fn parse(name: &str) -> Option<Mode> {
         [Mode::IsapiWsgi, Mode::ReverseProxy]
@@ -54,20 +63,27 @@ impl Mode {
 }
 
 /// The IIS front end being prepared: the mode, and whether IIS serves HTTPS (`--https`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrontEnd {
     pub mode: Mode,
     /// The mode was chosen (`--mode`, or `mode` in `--deploy`), not defaulted.
     pub mode_chosen: bool,
+    /// The OMERO (omero-web) version the settings are for.
+    pub version: crate::settings::versions::OmeroVersion,
     pub https: bool,
 }
 
 /// Runs every rule.
 pub fn validate(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    found.extend(properties::check(settings, catalogue, front.mode));
+    found.extend(properties::check(settings, catalogue, front.version));
     found.extend(urls::check(settings, front.mode));
-    found.extend(sessions::check(settings, catalogue, front.mode));
+    found.extend(sessions::check(
+        settings,
+        catalogue,
+        front.mode,
+        front.version,
+    ));
     found.extend(mode::check(settings, catalogue, front));
     diagnostic::sort(&mut found);
     found

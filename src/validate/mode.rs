@@ -7,6 +7,17 @@ use crate::settings::{Setting, Settings};
 
 pub fn check(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
     match front.mode {
+        Mode::IsapiWsgi if !front.version.is_bundled() => vec![Diagnostic::new(
+            Code::IsapiCurrentOmero,
+            format!(
+                "isapi-wsgi runs {}, but the settings are for omero-web {}",
+                Mode::IsapiWsgi.omero_versions(),
+                front.version
+            ),
+        )
+        .subject("--omero-version")
+        .label("omero-web 5.6 and later run under Gunicorn only: IIS can only proxy to them")
+        .help("--mode reverse-proxy")],
         Mode::IsapiWsgi => {
             let current = current_omero_signs(settings, catalogue);
             if current.is_empty() {

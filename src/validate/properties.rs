@@ -4,8 +4,8 @@
 use serde_json::Value as Json;
 
 use super::config_set_command;
-use super::Mode;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::settings::versions::{self, NotRead, OmeroVersion};
 use crate::settings::{Catalogue, Kind, PropertySpec, Setting, Settings};
 use crate::source::Span;
 
@@ -15,7 +15,7 @@ use crate::source::Span;
 /// without a suggestion.
 const SUGGESTED_UNKNOWN_KEYS: usize = 1000;
 
-pub fn check(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diagnostic> {
+pub fn check(settings: &Settings, catalogue: &Catalogue, version: OmeroVersion) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut unknown_keys = 0;
     for setting in settings.iter() {
@@ -26,7 +26,14 @@ pub fn check(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diag
             found.extend(finding);
             continue;
         };
-        let still_read = mode == Mode::IsapiWsgi && READ_BY_OMERO_5_2.contains(&spec.key);
+        if let Some(why) = versions::not_read(spec.key, version) {
+            found.push(not_read_by(setting, version, &why));
+            continue;
+        }
+        let still_read = READ_UNTIL
+            .iter()
+            .any(|(key, until)| *key == spec.key && version < *until)
+            || versions::is_current_name(spec.key, version);
         if spec.is_deprecated() && !still_read {
             found.extend(deprecated(setting, spec, settings));
         }
@@ -70,10 +77,38 @@ fn unknown(setting: &Setting, catalogue: &Catalogue, suggest: bool) -> Option<Di
     })
 }
 
-/// Keys gone from current omero-web that the OMERO 5.2 of isapi-wsgi mode
-/// still reads: `webgateway_cache` is read in 5.2 and in omero-web 5.6.0
-/// to 5.25.0, and removed in 5.26.0 (ome/omero-web omeroweb/settings.py).
-const READ_BY_OMERO_5_2: &[&str] = &["omero.web.webgateway_cache"];
+/// Keys the catalogue calls removed that older releases still read, and
+/// the version that stopped: `webgateway_cache` is read in 5.2 and in
+/// omero-web 5.6.0 to 5.25 (ome/omero-web omeroweb/settings.py).
+const READ_UNTIL: &[(&str, OmeroVersion)] =
+    &[("omero.web.webgateway_cache", OmeroVersion::new(5, 26, 0))];
+
+/// OW001 for a key OMERO.web knows, but not the version being prepared for.
+fn not_read_by(setting: &Setting, version: OmeroVersion, why: &NotRead) -> Diagnostic {
+    let (message, label) = match why {
+        NotRead::Later => (
+            format!("`{}` is not read by OMERO {version}", setting.key),
+            "it came with a later OMERO.web: this version ignores it".to_owned(),
+        ),
+        NotRead::RemovedIn(removed) => (
+            format!("`{}` is not read by omero-web {version}", setting.key),
+            format!("removed in omero-web {removed}: this version ignores it"),
+        ),
+    };
+    let mut d = Diagnostic::new(Code::UnknownProperty, message)
+        .at(Some(&setting.key_span))
+        .label(label)
+        .help(format!(
+            "give the version you run with --omero-version, or remove it: {}",
+            config_set_command(&setting.key, None)
+        ));
+    if setting.key == "omero.web.prefix" {
+        d = d.note(
+            "OMERO 5.0 reads the prefix from omero.web.force_script_name; the generated IIS files use this prefix, OMERO.web would not",
+        );
+    }
+    d
+}
 
 /// The deprecated keys OMERO.web still reads when their replacement is
 /// unset. settings.py reads an old key in place of its new one only for keys

@@ -5,6 +5,7 @@ use serde_json::Value as Json;
 
 use super::{config_set_command, effective, Mode};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::settings::versions::OmeroVersion;
 use crate::settings::{Catalogue, Settings};
 use crate::source::Span;
 
@@ -13,7 +14,12 @@ const CACHES: &str = "omero.web.caches";
 const DATABASES: &str = "omero.web.databases";
 const REDIS_EXAMPLE: &str = r#"{"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}}"#;
 
-pub fn check(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diagnostic> {
+pub fn check(
+    settings: &Settings,
+    catalogue: &Catalogue,
+    mode: Mode,
+    version: OmeroVersion,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let caches = effective(settings, catalogue, CACHES);
     let default_backend = caches.and_then(|(text, span)| {
@@ -100,7 +106,9 @@ pub fn check(settings: &Settings, catalogue: &Catalogue, mode: Mode) -> Vec<Diag
             )),
         );
     }
-    if engine == "omeroweb.filesessionstore" && mode != Mode::IsapiWsgi {
+    // Deprecated from omero-web 5.22.0, where Django's file backend became
+    // the default; before, it is the default itself.
+    if engine == "omeroweb.filesessionstore" && version >= OmeroVersion::new(5, 22, 0) {
         found.push(
             engine_diagnostic(
                 Code::DeprecatedSessionStore,
