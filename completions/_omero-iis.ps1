@@ -171,6 +171,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Read this config.xml profile instead of the active one (__ACTIVE__)')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--omero-version', '--omero-version', [CompletionResultType]::ParameterName, 'With --defaults: the properties and defaults of this OMERO (omero-web) version, X.Y[.Z] [default: the newest known]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs')
             [CompletionResult]::new('--show-password', '--show-password', [CompletionResultType]::ParameterName, 'Print passwords and the secret key instead of ********')

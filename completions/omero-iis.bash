@@ -617,7 +617,7 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__settings__subcmd__show)
-            opts="-h --input-format --profile --env --set --format --show-password --defaults --color --help"
+            opts="-h --input-format --profile --env --set --format --show-password --defaults --omero-version --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -637,6 +637,10 @@ _omero__iis() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --omero-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

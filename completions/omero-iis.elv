@@ -156,6 +156,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
             cand --profile 'Read this config.xml profile instead of the active one (__ACTIVE__)'
             cand --set 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable'
             cand --format 'Output format'
+            cand --omero-version 'With --defaults: the properties and defaults of this OMERO (omero-web) version, X.Y[.Z] [default: the newest known]'
             cand --color 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb'
             cand --env 'Also read CONFIG_* environment variables (omero-web-docker naming), after the INPUTs'
             cand --show-password 'Print passwords and the secret key instead of ********'

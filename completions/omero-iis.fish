@@ -173,6 +173,7 @@ complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l set -d 'Set a property (KEY=VALUE) or unset it (KEY), after INPUTs and --env; repeatable' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "text\t'`omero config get` lines with `# file:line:col` comments'
 json\t''"
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l omero-version -d 'With --defaults: the properties and defaults of this OMERO (omero-web) version, X.Y[.Z] [default: the newest known]' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand settings; and __fish_seen_subcommand_from show" -l color -d 'Colour: `auto` colours a report when the stream it goes to is a terminal, and honours NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR, CLICOLOR and TERM=dumb' -r -f -a "auto\t''
 always\t''
 never\t''"

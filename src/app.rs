@@ -477,10 +477,21 @@ fn show(args: ShowArgs, colors: Colors) -> Outcome {
             }
         }
     };
-    let defaults: Vec<_> = if args.defaults {
+    let version = match &args.omero_version {
+        Some(text) => crate::settings::versions::OmeroVersion::parse(text)
+            .map_err(|message| AppError::Usage(format!("--omero-version: {message}")))?,
+        None => crate::settings::versions::NEWEST,
+    };
+    // (key, default) of the properties this version reads and nobody set.
+    let defaults: Vec<(&str, Option<&str>, &str)> = if args.defaults {
         catalogue
             .iter()
             .filter(|p| !p.is_deprecated() && !settings.is_set(p.key))
+            .filter(|p| crate::settings::versions::not_read(p.key, version).is_none())
+            .map(|p| {
+                let default = crate::settings::versions::default_for(p.key, version).or(p.default);
+                (p.key, default, p.django)
+            })
             .collect()
     } else {
         Vec::new()
@@ -499,8 +510,8 @@ fn show(args: ShowArgs, colors: Colors) -> Outcome {
                     })
                 })
                 .collect();
-            rows.extend(defaults.iter().map(|p| {
-                serde_json::json!({ "key": p.key, "value": p.default, "masked": false, "unknown_value": false, "source": null })
+            rows.extend(defaults.iter().map(|(key, default, _)| {
+                serde_json::json!({ "key": key, "value": default, "masked": false, "unknown_value": false, "source": null })
             }));
             format!("{:#}\n", serde_json::json!({ "properties": rows }))
         }
@@ -528,12 +539,11 @@ fn show(args: ShowArgs, colors: Colors) -> Outcome {
                 };
                 out.push_str(&format!("# {}{note}\n{line}\n", s.value_span.display()));
             }
-            for p in &defaults {
-                match &p.default {
-                    Some(d) => out.push_str(&format!("# default\n{}={d}\n", p.key)),
+            for (key, default, django) in &defaults {
+                match default {
+                    Some(d) => out.push_str(&format!("# default\n{key}={d}\n")),
                     None => out.push_str(&format!(
-                        "# default: unset ({} keeps Django's default)\n#{}=\n",
-                        p.django, p.key
+                        "# default: unset ({django} keeps Django's default)\n#{key}=\n"
                     )),
                 }
             }

@@ -343,6 +343,10 @@ pub struct ShowArgs {
     /// Also list the OMERO.web properties that are not set, with their defaults
     #[arg(long)]
     pub defaults: bool,
+    /// With --defaults: the properties and defaults of this OMERO (omero-web) version,
+    /// X.Y[.Z] [default: the newest known]
+    #[arg(long, value_name = "X.Y[.Z]", requires = "defaults")]
+    pub omero_version: Option<String>,
 }
 
 /// `settings show --format`.

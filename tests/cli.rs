@@ -828,3 +828,67 @@ fn readme_lists_command_line_settings_to_apply_to_omero() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("Settings to apply to OMERO too"));
 }
+
+/// `--omero-version`: what a release reads, with its defaults.
+#[test]
+fn omero_version_decides_keys_and_defaults() {
+    let show = |version: &str| {
+        let out = bin()
+            .args(["settings", "show", "--defaults", "--omero-version", version])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let old = show("5.2.8");
+    assert!(old.contains("omero.web.session_engine=omeroweb.filesessionstore\n"));
+    assert!(old.contains("omero.web.public.url_filter=^/(?!webadmin)\n"));
+    assert!(!old.contains("omero.web.csrf_trusted_origins"));
+    let new = show("5.31");
+    assert!(new.contains("omero.web.session_engine=django.contrib.sessions.backends.file\n"));
+    assert!(new.contains("omero.web.csrf_trusted_origins"));
+    assert!(show("5.21").contains("omero.web.session_engine=omeroweb.filesessionstore\n"));
+
+    let refused = bin()
+        .args(["validate", "settings", "--omero-version", "5.4"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("OMERO 5.4.0 is not described"));
+    // An omero-web version without --mode selects reverse-proxy, and says so.
+    let inferred = bin()
+        .args(["validate", "settings", "--omero-version", "5.28.1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&inferred.stdout);
+    assert!(
+        text.starts_with("assuming mode reverse-proxy (from omero-web 5.28.1 of --omero-version"),
+        "{text}"
+    );
+    // From the --deploy file too.
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("server.toml");
+    std::fs::write(&toml, "omero-version = \"5.0.8\"\n").unwrap();
+    let from_file = bin()
+        .args([
+            "validate",
+            "settings",
+            "--set",
+            "omero.web.prefix=/omero",
+            "--deploy",
+        ])
+        .arg(&toml)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&from_file.stdout);
+    assert!(text.contains("OMERO 5.0.8 (from "), "{text}");
+    assert!(
+        text.contains("`omero.web.prefix` is not read by OMERO 5.0.8"),
+        "{text}"
+    );
+}
