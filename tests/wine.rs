@@ -795,6 +795,15 @@ fn proxy_install_plan(v: &Proxy) -> Vec<Invocation> {
         argv(
             a,
             &[
+                "unlock",
+                "config",
+                &static_id,
+                "-section:system.webServer/handlers",
+            ],
+        ),
+        argv(
+            a,
+            &[
                 "set",
                 "config",
                 "-section:system.webServer/proxy",
