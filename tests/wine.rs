@@ -670,6 +670,49 @@ fn second_runs_add_nothing() {
     }
 }
 
+/// The ISAPI DLL is a copy of pywin32's loader: copied again when the
+/// loader's size or time changes (a pywin32 upgrade), with the pool stopped
+/// meanwhile, and left alone when they agree (copy keeps the time).
+#[test]
+fn isapi_install_refreshes_a_stale_loader_copy() {
+    let _serial = lock();
+    let wine = wine();
+    let deployment = generate(wine, "isapi-refresh", "default", &[]);
+    isapi_server_files(wine, r"C:\OMERO.server");
+    let first = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(first.code, 0, "{}", first.stdout);
+    let dll = wine.unix(DEFAULT_ISAPI.dll);
+    assert_eq!(std::fs::read(&dll).unwrap(), b"stand-in");
+    let pool_calls = |run: &Run| -> Vec<Invocation> {
+        run.invocations
+            .iter()
+            .filter(|i| i[0] == "appcmd.exe" && (i[1] == "stop" || i[1] == "start"))
+            .cloned()
+            .collect()
+    };
+    // The same loader: nothing to do.
+    let again = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_eq!(pool_calls(&again), Vec::<Invocation>::new());
+    // pywin32 upgraded: another loader.
+    let loader = wine.unix(r"C:\Python27\Lib\site-packages\isapi\PyISAPI_loader.dll");
+    std::fs::write(&loader, b"the loader of a newer pywin32").unwrap();
+    let upgraded = run(wine, &deployment, "install.cmd", FIRST_RUN, None);
+    assert_eq!(upgraded.code, 0, "{}", upgraded.stdout);
+    assert_eq!(
+        std::fs::read(&dll).unwrap(),
+        b"the loader of a newer pywin32"
+    );
+    let a = "appcmd.exe";
+    assert_eq!(
+        pool_calls(&upgraded),
+        vec![
+            argv(a, &["stop", "apppool", "/apppool.name:omeroweb_omero"]),
+            argv(a, &["start", "apppool", "/apppool.name:omeroweb_omero"]),
+        ]
+    );
+}
+
 /// The values of one reverse-proxy deployment.
 struct Proxy<'a> {
     site: &'a str,
