@@ -361,6 +361,7 @@ fn hand_written_scripts() {
         ("apphost-only.cmd", "OW701", 33),
         ("broken-quoting.cmd", "OW701", 1),
         ("call-arguments.cmd", "", 0),
+        ("delayed-expansion.cmd", "", 0),
         ("inherited-entries.cmd", "OW701", 183),
         ("locked-handlers.cmd", "OW701", 33),
         ("not-on-path.cmd", "OW701", 1),

@@ -127,6 +127,13 @@ struct Interpreter<'a> {
     lines: Vec<Line>,
     env: BTreeMap<String, (String, String)>,
     saved_env: Vec<BTreeMap<String, (String, String)>>,
+    /// The first line of the logical line being run (a block's `(` line).
+    logical_start: usize,
+    /// `setlocal EnableDelayedExpansion` is in force: `!VAR!` is expanded
+    /// when each command runs (cmd's phase 5, after the line was parsed).
+    delayed: bool,
+    /// `delayed` as each `setlocal` found it, for its `endlocal`.
+    saved_delayed: Vec<bool>,
     errorlevel: i32,
     steps: Vec<Step>,
     current_line: usize,
@@ -173,6 +180,9 @@ impl<'a> Interpreter<'a> {
             lines,
             env,
             saved_env: Vec::new(),
+            logical_start: 0,
+            delayed: false,
+            saved_delayed: Vec::new(),
             errorlevel: 0,
             steps: Vec::new(),
             current_line: 0,
@@ -256,6 +266,7 @@ impl<'a> Interpreter<'a> {
             };
             self.current_end = end;
             self.end_line = end;
+            self.logical_start = pc;
             let Some(cmd) = parsed else {
                 self.unsupported(
                     "a `(` block that is never closed: cmd.exe stops reading the script here"
@@ -410,6 +421,47 @@ impl<'a> Interpreter<'a> {
         out
     }
 
+    /// cmd's delayed expansion (phase 5), when enabled and the command has a
+    /// `!`: `!VAR!` (with `:~n,m` and `:a=b`) is the variable's value now,
+    /// an undefined one is empty, a lone `!` is dropped, and a caret keeps
+    /// the character after it (`^!` is a `!`).
+    fn expand_delayed(&mut self, text: &str) -> String {
+        if !self.delayed || !text.contains('!') {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            match c {
+                '^' => {
+                    let mut chars = rest[1..].chars();
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                    rest = chars.as_str();
+                }
+                '!' => match rest[1..].find('!') {
+                    Some(end) => {
+                        let body = &rest[1..1 + end];
+                        if body.eq_ignore_ascii_case("ERRORLEVEL")
+                            && !self.env.contains_key("ERRORLEVEL")
+                        {
+                            self.unexamined_failure = None;
+                        }
+                        out.push_str(&self.expand_variable(body));
+                        rest = &rest[end + 2..];
+                    }
+                    None => rest = &rest[1..],
+                },
+                _ => {
+                    out.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        out
+    }
+
     fn expand_variable(&mut self, body: &str) -> String {
         let Some((name, edit)) = body.split_once(':') else {
             return self.var(body).unwrap_or_default();
@@ -492,6 +544,15 @@ impl<'a> Interpreter<'a> {
     fn execute(&mut self, cmd: &Cmd) -> Flow {
         match cmd {
             Cmd::Simple(text) => self.simple(text),
+            Cmd::Below(lines, cmd) => {
+                let (line, end) = (self.current_line, self.current_end);
+                // Its own line (a command continued with `^` is not told apart).
+                self.current_line = self.logical_start + lines;
+                self.current_end = self.current_line;
+                let flow = self.execute(cmd);
+                (self.current_line, self.current_end) = (line, end);
+                flow
+            }
             Cmd::Block(cmds) => {
                 for c in cmds {
                     match self.execute(c) {
@@ -556,7 +617,7 @@ impl<'a> Interpreter<'a> {
                 self.errorlevel >= *n
             }
             Condition::Exist(path) => {
-                let path = unquote(path);
+                let path = unquote(&self.expand_delayed(path));
                 let full = self.absolute(&path);
                 !matches!(self.lookup(&full), Entry::Missing)
             }
@@ -565,6 +626,7 @@ impl<'a> Interpreter<'a> {
                 self.env.contains_key(&upper) || matches!(upper.as_str(), "ERRORLEVEL" | "CD")
             }
             Condition::Compare(a, op, b) => {
+                let (a, b) = (self.expand_delayed(a), self.expand_delayed(b));
                 let (a, b) = if ignore_case {
                     (a.to_lowercase(), b.to_lowercase())
                 } else {
@@ -616,7 +678,8 @@ impl<'a> Interpreter<'a> {
     }
 
     fn simple(&mut self, text: &str) -> Flow {
-        let text = text.trim().trim_start_matches('@').trim_start();
+        let expanded = self.expand_delayed(text);
+        let text = expanded.trim().trim_start_matches('@').trim_start();
         if text.is_empty() {
             return Flow::Next;
         }
@@ -648,11 +711,22 @@ impl<'a> Interpreter<'a> {
             }
             "setlocal" => {
                 self.saved_env.push(self.env.clone());
+                self.saved_delayed.push(self.delayed);
+                for option in rest.split_whitespace() {
+                    match option.to_ascii_lowercase().as_str() {
+                        "enabledelayedexpansion" => self.delayed = true,
+                        "disabledelayedexpansion" => self.delayed = false,
+                        _ => {}
+                    }
+                }
                 Flow::Next
             }
             "endlocal" => {
                 if let Some(env) = self.saved_env.pop() {
                     self.env = env;
+                }
+                if let Some(delayed) = self.saved_delayed.pop() {
+                    self.delayed = delayed;
                 }
                 Flow::Next
             }
@@ -1148,6 +1222,9 @@ impl super::server::Disk {
 enum Cmd {
     Simple(String),
     Block(Vec<Cmd>),
+    /// A command of a block that starts this many lines below the block's
+    /// first line: its steps are reported on their own line.
+    Below(usize, Box<Cmd>),
     Sequence(Box<Cmd>, Op, Box<Cmd>),
     If {
         negate: bool,
@@ -1215,6 +1292,8 @@ fn parse(text: &str) -> Parsed {
         i: 0,
         depth: 0,
         incomplete: false,
+        line_tail: 0,
+        counted: (0, 0),
     };
     let cmd = p.sequence();
     if p.incomplete {
@@ -1229,9 +1308,27 @@ struct Parser {
     i: usize,
     depth: usize,
     incomplete: bool,
+    /// Inside the rest-of-line command of an `if` or `else` (not a block):
+    /// a line break ends it, even inside a `( )` block around the `if`.
+    line_tail: usize,
+    /// `(position, line breaks before it)`, where [`Parser::lines_before`]
+    /// last counted to: positions only grow, so counting is linear.
+    counted: (usize, usize),
 }
 
 impl Parser {
+    /// How many line breaks come before position `i` of the text.
+    fn lines_before(&mut self, i: usize) -> usize {
+        let (from, count) = if i >= self.counted.0 {
+            self.counted
+        } else {
+            (0, 0)
+        };
+        let more = self.chars[from..i].iter().filter(|c| **c == '\n').count();
+        self.counted = (i, count + more);
+        count + more
+    }
+
     fn peek(&self) -> Option<char> {
         self.chars.get(self.i).copied()
     }
@@ -1278,6 +1375,9 @@ impl Parser {
             } else if self.peek() == Some('|') {
                 self.i += 1;
                 Op::Pipe
+            } else if self.peek() == Some('\n') && self.line_tail > 0 {
+                // The `if`'s command ends with its line; the block goes on.
+                return left;
             } else if self.at("&") || self.peek() == Some('\n') {
                 // `&`, and a line break inside a block, run the next command after this one.
                 self.i += 1;
@@ -1289,9 +1389,24 @@ impl Parser {
             if self.peek().is_none() || (self.peek() == Some(')') && self.depth > 0) {
                 return left;
             }
+            let below = self.lines_before(self.i);
             let right = self.command();
+            let right = if below > 0 {
+                Cmd::Below(below, Box::new(right))
+            } else {
+                right
+            };
             left = Cmd::Sequence(Box::new(left), op, Box::new(right));
         }
+    }
+
+    /// The rest of the line as one command (`&`, `&&`, `||` included), as
+    /// an `if` without a block takes it.
+    fn line_sequence(&mut self) -> Cmd {
+        self.line_tail += 1;
+        let cmd = self.sequence();
+        self.line_tail -= 1;
+        cmd
     }
 
     fn command(&mut self) -> Cmd {
@@ -1302,6 +1417,8 @@ impl Parser {
         if self.peek() == Some('(') {
             self.i += 1;
             self.depth += 1;
+            // Lines inside the block are the block's, whatever encloses it.
+            let line_tail = std::mem::take(&mut self.line_tail);
             let mut cmds = Vec::new();
             loop {
                 self.skip_blanks(true);
@@ -1316,7 +1433,13 @@ impl Parser {
                     }
                     _ => {
                         let before = self.i;
-                        cmds.push(self.sequence());
+                        let below = self.lines_before(self.i);
+                        let cmd = self.sequence();
+                        cmds.push(if below > 0 {
+                            Cmd::Below(below, Box::new(cmd))
+                        } else {
+                            cmd
+                        });
                         if self.i == before {
                             // Nothing could be read here: step over it, so
                             // that a block always ends.
@@ -1326,6 +1449,7 @@ impl Parser {
                 }
             }
             self.depth -= 1;
+            self.line_tail = line_tail;
             self.skip_redirections();
             return Cmd::Block(cmds);
         }
@@ -1517,7 +1641,7 @@ impl Parser {
         let then = if then_is_block {
             self.command()
         } else {
-            self.sequence()
+            self.line_sequence()
         };
         let mut otherwise = None;
         if then_is_block {
@@ -1529,7 +1653,7 @@ impl Parser {
                 otherwise = Some(Box::new(if self.peek() == Some('(') {
                     self.command()
                 } else {
-                    self.sequence()
+                    self.line_sequence()
                 }));
             } else {
                 self.i = save;
@@ -1842,6 +1966,37 @@ mod tests {
         );
         assert!(otherwise.is_some());
         assert!(matches!(parse("if exist x (\n echo a"), Parsed::NeedMore));
+    }
+
+    /// In a block, an `if` without parentheses takes the rest of its line
+    /// only: the next line is the block's next command, on its own line.
+    #[test]
+    fn an_if_in_a_block_ends_with_its_line() {
+        fn commands(cmd: &Cmd, out: &mut Vec<(usize, Cmd)>, line: usize) {
+            match cmd {
+                Cmd::Block(cmds) => cmds.iter().for_each(|c| commands(c, out, line)),
+                Cmd::Below(below, inner) => commands(inner, out, *below),
+                Cmd::Sequence(left, Op::Then, right) => {
+                    commands(left, out, line);
+                    commands(right, out, line);
+                }
+                other => out.push((line, other.clone())),
+            }
+        }
+        let mut found = Vec::new();
+        commands(
+            &parsed("(\n  a\n  if errorlevel 1 goto x & echo y\n  b\n)"),
+            &mut found,
+            0,
+        );
+        let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [1, 2, 3], "{found:?}");
+        let (_, Cmd::If { then, .. }) = &found[1] else {
+            panic!("{found:?}")
+        };
+        // `& echo y` is the if's; `b` is not.
+        assert!(matches!(then.as_ref(), Cmd::Sequence(..)), "{then:?}");
+        assert_eq!(found[2].1, simple("b"));
     }
 
     #[test]
