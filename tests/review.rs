@@ -367,6 +367,7 @@ fn hand_written_scripts() {
         ("not-on-path.cmd", "OW701", 1),
         ("site-web-config.cmd", "", 0),
         ("unchecked.cmd", "OW702", 0),
+        ("unset-program.cmd", "OW701", 9009),
         ("wrong-section.cmd", "OW701", 87),
     ];
     let dir = fixtures().join("review");
@@ -620,4 +621,29 @@ fn unstorable_values_and_powershell_scripts() {
         stderr.contains("install.ps1: review simulates batch scripts"),
         "{stderr}"
     );
+}
+
+/// cmd.exe finds `...\inetsrv\appcmd` through PATHEXT (`appcmd.exe`): it is
+/// IIS's appcmd, with no note that it lives elsewhere.
+#[test]
+fn appcmd_without_its_extension_is_found_through_pathext() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("pathext.cmd");
+    std::fs::write(
+        &script,
+        "@echo off\r\n%windir%\\system32\\inetsrv\\appcmd add apppool /name:omero\r\nif errorlevel 1 exit /b 1\r\n",
+    )
+    .unwrap();
+    let report = json(
+        &bin()
+            .arg("review")
+            .arg(&script)
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    let step = &report["runs"][0]["steps"][0];
+    assert_eq!(step["exit_code"], 0, "{report:#}");
+    assert_eq!(step["assumptions"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["runs"][0]["exit_code"], 0);
 }

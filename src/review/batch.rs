@@ -409,7 +409,18 @@ impl<'a> Interpreter<'a> {
                             {
                                 self.unexamined_failure = None;
                             }
-                            out.push_str(&self.expand_variable(body));
+                            let value = self.expand_variable(body);
+                            if value.is_empty()
+                                && !body.contains(':')
+                                && self.var(body).is_none()
+                                && at_command_position(&out)
+                            {
+                                // cmd then runs the next word as the program.
+                                out.push(UNDEFINED_PROGRAM);
+                                out.push_str(body);
+                                out.push(UNDEFINED_PROGRAM);
+                            }
+                            out.push_str(&value);
                             i += 1 + body.chars().count() + 1;
                         }
                         // A lone `%` is dropped in a batch file.
@@ -680,6 +691,26 @@ impl<'a> Interpreter<'a> {
     fn simple(&mut self, text: &str) -> Flow {
         let expanded = self.expand_delayed(text);
         let text = expanded.trim().trim_start_matches('@').trim_start();
+        if text.contains(UNDEFINED_PROGRAM) {
+            // `%X% args` runs `args`' first word; `"%X%" args` runs `""`.
+            let (quoted, marked) = match text.strip_prefix('"') {
+                Some(inner) => (true, inner),
+                None => (false, text),
+            };
+            if let Some((name, rest)) = marked
+                .strip_prefix(UNDEFINED_PROGRAM)
+                .and_then(|r| r.split_once(UNDEFINED_PROGRAM))
+            {
+                let rest = if quoted {
+                    format!("\"{rest}")
+                } else {
+                    rest.trim_start().to_owned()
+                };
+                return self.undefined_program(name, &rest);
+            }
+            let cleaned = strip_undefined_marks(text);
+            return self.simple(&cleaned);
+        }
         if text.is_empty() {
             return Flow::Next;
         }
@@ -926,6 +957,27 @@ impl<'a> Interpreter<'a> {
         }
     }
 
+    /// A command whose program was an undefined `%NAME%`: cmd.exe expands it
+    /// to nothing and runs the next word (`list` of `%APPCMD% list site`),
+    /// which is no program: "is not recognized", 9009.
+    fn undefined_program(&mut self, variable: &str, text: &str) -> Flow {
+        let (program, rest) = split_program(text);
+        let shown = if program.is_empty() { "\"\"" } else { &program };
+        let arguments: Vec<String> = split_arguments(rest, 0, false)
+            .into_iter()
+            .map(|a| a.text)
+            .collect();
+        let index = self.record(StepKind::External, text, shown, arguments);
+        self.steps[index].output = format!(
+            "'{shown}' is not recognized as an internal or external command, operable program or batch file."
+        );
+        self.steps[index].assumptions.push(format!(
+            "`%{variable}%` is not defined here: cmd.exe runs what is left, `{shown}`, as the program"
+        ));
+        self.finish_step(index, 9009);
+        Flow::Next
+    }
+
     fn program(&mut self, program: &str, rest: &str, command: &str) -> Flow {
         let name = unquote(program);
         let base = name
@@ -954,7 +1006,13 @@ impl<'a> Interpreter<'a> {
                 self.finish_step(index, 9009);
                 return Flow::Next;
             }
-            if name.contains('\\') && !name.eq_ignore_ascii_case(APPCMD_PATH) {
+            // PATHEXT finds `appcmd` as `appcmd.exe`.
+            let with_extension = if base == "appcmd" {
+                format!("{name}.exe")
+            } else {
+                name.clone()
+            };
+            if name.contains('\\') && !with_extension.eq_ignore_ascii_case(APPCMD_PATH) {
                 self.steps[index].assumptions.push(format!(
                     "`{name}` is not where IIS installs appcmd.exe ({APPCMD_PATH}); simulated as appcmd anyway"
                 ));
@@ -1783,6 +1841,34 @@ impl Parser {
             body,
         })
     }
+}
+
+/// Marks, around its name, an undefined `%NAME%` at the start of a command
+/// (a private-use character no script text holds: the simulation refuses
+/// control and private-use characters in commands).
+const UNDEFINED_PROGRAM: char = '\u{E003}';
+
+/// `text` without the [`UNDEFINED_PROGRAM`] marks and the names between them.
+fn strip_undefined_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == UNDEFINED_PROGRAM {
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether text expanded so far ends where a command starts: nothing yet,
+/// or after `@`, `(`, `&`, `|` or an opening quote there.
+fn at_command_position(out: &str) -> bool {
+    let before = out.trim_end();
+    let before = before.strip_suffix('"').unwrap_or(before).trim_end();
+    let before = before.trim_end_matches('@').trim_end();
+    before.is_empty() || before.ends_with(['(', '&', '|'])
 }
 
 /// The program (first word, quotes kept) and the rest of the command text.
