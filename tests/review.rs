@@ -362,6 +362,7 @@ fn hand_written_scripts() {
         ("broken-quoting.cmd", "OW701", 1),
         ("call-arguments.cmd", "", 0),
         ("delayed-expansion.cmd", "", 0),
+        ("empty-operand.cmd", "OW701", 255),
         ("inherited-entries.cmd", "OW701", 183),
         ("locked-handlers.cmd", "OW701", 33),
         ("not-on-path.cmd", "OW701", 1),

@@ -267,6 +267,11 @@ impl<'a> Interpreter<'a> {
             self.current_end = end;
             self.end_line = end;
             self.logical_start = pc;
+            let parsed = parsed.map(|cmd| match cmd.syntax_error() {
+                // Nothing of a line cmd.exe cannot read runs.
+                Some(message) => Cmd::SyntaxError(message),
+                None => cmd,
+            });
             let Some(cmd) = parsed else {
                 self.unsupported(
                     "a `(` block that is never closed: cmd.exe stops reading the script here"
@@ -555,6 +560,16 @@ impl<'a> Interpreter<'a> {
     fn execute(&mut self, cmd: &Cmd) -> Flow {
         match cmd {
             Cmd::Simple(text) => self.simple(text),
+            Cmd::SyntaxError(message) => {
+                let command = self.lines[self.current_line].text.trim().to_owned();
+                let index = self.record(StepKind::External, &command, "cmd.exe", Vec::new());
+                self.steps[index].output = message.clone();
+                self.steps[index].assumptions.push(
+                    "cmd.exe refuses this line when it reads it (an `if` operand that expanded to nothing): the script ends here".to_owned(),
+                );
+                self.finish_step(index, 255);
+                Flow::Terminate
+            }
             Cmd::Below(lines, cmd) => {
                 let (line, end) = (self.current_line, self.current_end);
                 // Its own line (a command continued with `^` is not told apart).
@@ -1283,6 +1298,9 @@ enum Cmd {
     /// A command of a block that starts this many lines below the block's
     /// first line: its steps are reported on their own line.
     Below(usize, Box<Cmd>),
+    /// A line cmd.exe refuses when it reads it, with cmd's message: nothing
+    /// of the line runs, and the script ends.
+    SyntaxError(String),
     Sequence(Box<Cmd>, Op, Box<Cmd>),
     If {
         negate: bool,
@@ -1511,6 +1529,13 @@ impl Parser {
             self.skip_redirections();
             return Cmd::Block(cmds);
         }
+        if self.peek() == Some(':') && self.depth > 0 {
+            // `::comment` or `:label` inside a block: cmd skips the line.
+            while self.peek().is_some_and(|c| c != '\n') {
+                self.i += 1;
+            }
+            return Cmd::Simple(String::new());
+        }
         let word = self.word_at().to_lowercase();
         match word.as_str() {
             "if" => self.if_command(),
@@ -1672,6 +1697,14 @@ impl Parser {
             }
             _ => {
                 let left = self.if_token();
+                if left.is_empty() {
+                    // `if %APP% == "" (` with APP empty: cmd reads `==` as
+                    // the left operand and stops at what follows.
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.i += 1;
+                    }
+                    return Cmd::SyntaxError("( was unexpected at this time.".to_owned());
+                }
                 self.skip_blanks(false);
                 let op = if self.at("==") {
                     self.i += 2;
@@ -1840,6 +1873,24 @@ impl Parser {
             whole_line: switch != "/f" || whole_line,
             body,
         })
+    }
+}
+
+impl Cmd {
+    /// The message of a syntax error anywhere in the command.
+    fn syntax_error(&self) -> Option<String> {
+        match self {
+            Cmd::SyntaxError(message) => Some(message.clone()),
+            Cmd::Simple(_) | Cmd::For(_) => None,
+            Cmd::Block(cmds) => cmds.iter().find_map(Cmd::syntax_error),
+            Cmd::Below(_, cmd) => cmd.syntax_error(),
+            Cmd::Sequence(left, _, right) => left.syntax_error().or_else(|| right.syntax_error()),
+            Cmd::If {
+                then, otherwise, ..
+            } => then
+                .syntax_error()
+                .or_else(|| otherwise.as_ref().and_then(|o| o.syntax_error())),
+        }
     }
 }
 
