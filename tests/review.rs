@@ -648,3 +648,41 @@ fn appcmd_without_its_extension_is_found_through_pathext() {
     assert_eq!(step["assumptions"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["runs"][0]["exit_code"], 0);
 }
+
+/// In a section the tables do not describe, a collection's entries are
+/// found by the element name they already use: `<scheme>` in
+/// `<httpCompression>` (the fixture's httpCompression is shaped like a
+/// default IIS 10 server's with the compression features installed).
+#[test]
+fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("no-gzip.cmd");
+    std::fs::write(
+        &script,
+        "@echo off\r\n%windir%\\system32\\inetsrv\\appcmd.exe set config -section:httpCompression /-[name='gzip'] /commit:apphost\r\nif errorlevel 1 exit /b 1\r\n",
+    )
+    .unwrap();
+    let review = |extra: &[&str]| {
+        json(
+            &bin()
+                .arg("review")
+                .arg(&script)
+                .args(["--format", "json"])
+                .args(extra)
+                .output()
+                .unwrap(),
+        )
+    };
+    let apphost = fixtures().join("review/compression-applicationHost.config");
+    let report = review(&["--apphost", apphost.to_str().unwrap()]);
+    assert_eq!(report["runs"][0]["exit_code"], 0, "{report:#}");
+    let change = &report["runs"][0]["steps"][0]["changes"][0];
+    assert_eq!(
+        change["path"],
+        "/configuration/system.webServer/httpCompression/scheme[@name='gzip']",
+        "{report:#}"
+    );
+    // Without the scheme (the built-in server has none): 4312, as appcmd says.
+    let bare = review(&[]);
+    assert_eq!(bare["runs"][0]["steps"][0]["exit_code"], 4312, "{bare:#}");
+}

@@ -1275,7 +1275,7 @@ fn apply(
                 path = ensure_path(doc, &path, &[name]);
             }
             Segment::Indexer { pairs, .. } => {
-                let item = item_name(spec_here);
+                let item = item_name(spec_here, doc.element(&path));
                 let index = find_item(doc.element(&path), &item, pairs).ok_or_else(|| {
                     (
                         exit::OBJECT_NOT_FOUND,
@@ -1309,7 +1309,7 @@ fn apply(
             )])
         }
         (Operation::Add, Segment::Indexer { position, pairs }) => {
-            let item = item_name(spec_here);
+            let item = item_name(spec_here, doc.element(&path));
             let collection = spec_here.and_then(|s| s.collection.as_ref());
             let keys: Vec<String> = match collection {
                 Some(c) if !c.key_attributes().is_empty() => {
@@ -1362,7 +1362,7 @@ fn apply(
             )])
         }
         (Operation::Remove, Segment::Indexer { pairs, .. }) => {
-            let item = item_name(spec_here);
+            let item = item_name(spec_here, doc.element(&path));
             let collection = spec_here.and_then(|s| s.collection.as_ref());
             let Some(index) = find_item(doc.element(&path), &item, pairs) else {
                 // An entry this level inherits is taken out with <remove>.
@@ -1529,9 +1529,21 @@ fn inherited_entries(
     entries
 }
 
-fn item_name(spec: Option<&schema::Element>) -> String {
-    spec.and_then(|s| s.collection.as_ref())
-        .map_or_else(|| "add".to_owned(), |c| c.add.clone())
+/// The element name of a collection's entries: the schema's, else (a
+/// section the tables do not describe) the name the entries already there
+/// use, such as `<scheme>` in `<httpCompression>`, else `add`.
+fn item_name(spec: Option<&schema::Element>, parent: &Element) -> String {
+    if let Some(c) = spec.and_then(|s| s.collection.as_ref()) {
+        return c.add.clone();
+    }
+    parent
+        .elements()
+        .find(|e| {
+            !matches!(e.name.as_str(), "remove" | "clear")
+                && e.elements().next().is_none()
+                && e.attribute("name").is_some()
+        })
+        .map_or_else(|| "add".to_owned(), |e| e.name.clone())
 }
 
 /// The collection item named `item` whose attributes match every pair.
