@@ -492,3 +492,20 @@ fn pools_of_a_large_server_are_looked_up_without_keeping_them_all() {
         transcript(&output)
     );
 }
+
+/// A CR-only batch file is one line to cmd.exe: OW401 says so, and no
+/// finding about that one long line buries it (it was thousands).
+#[test]
+fn a_cr_only_script_gets_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("cr-only.cmd");
+    let line = "\"%windir%\\system32\\inetsrv\\appcmd.exe\" add apppool /name:x\r";
+    std::fs::write(&script, line.repeat(500)).unwrap();
+    let output = bin()
+        .args(["check", "--format", "json"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(codes(&output), ["OW401"]);
+    assert_eq!(output.status.code(), Some(1));
+}

@@ -678,8 +678,7 @@ fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
     assert_eq!(report["runs"][0]["exit_code"], 0, "{report:#}");
     let change = &report["runs"][0]["steps"][0]["changes"][0];
     assert_eq!(
-        change["path"],
-        "/configuration/system.webServer/httpCompression/scheme[@name='gzip']",
+        change["path"], "/configuration/system.webServer/httpCompression/scheme[@name='gzip']",
         "{report:#}"
     );
     // Without the scheme (the built-in server has none): 4312, as appcmd says.

@@ -152,6 +152,14 @@ struct Segment {
     followed_by: Option<&'static str>,
 }
 
+/// What ends the lines of a batch file, as far as the checks care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endings {
+    /// CR only: cmd.exe reads the file as one line.
+    CrOnly,
+    Other,
+}
+
 /// Checks a batch file. `bom` names the byte-order mark the file had, if any.
 pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Checked {
     let mut c = BatchChecker {
@@ -166,7 +174,14 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         in_setlocal: false,
     };
     c.encoding(bom);
-    c.line_endings();
+    if c.line_endings() == Endings::CrOnly {
+        // cmd.exe reads the whole file as one line: every other finding
+        // would be about that one line and hide the cause.
+        return Checked {
+            diagnostics: c.out,
+            commands: c.commands,
+        };
+    }
     c.collect_labels_and_variables();
     c.lines();
     Checked {
@@ -269,7 +284,7 @@ impl BatchChecker<'_> {
         }
     }
 
-    fn line_endings(&mut self) {
+    fn line_endings(&mut self) -> Endings {
         let text = &self.file.text;
         if !text.contains('\n') && text.trim_end_matches('\r').contains('\r') {
             let first = text.find('\r').unwrap_or(0);
@@ -278,9 +293,10 @@ impl BatchChecker<'_> {
                     .at(Some(&self.span(first..first + 1)))
                     .label("CR without LF")
                     .help("save the file with Windows (CRLF) line endings")
-                    .note("cmd.exe ends a line at LF only: it reads this whole file as one command line"),
+                    .note("cmd.exe ends a line at LF only: it reads this whole file as one command line")
+                    .note("no other rule is checked until then: each finding would be about that one line"),
             );
-            return;
+            return Endings::CrOnly;
         }
         let bare: Vec<usize> = text
             .match_indices('\n')
@@ -288,7 +304,7 @@ impl BatchChecker<'_> {
             .filter(|&i| i == 0 || text.as_bytes()[i - 1] != b'\r')
             .collect();
         let Some(&first) = bare.first() else {
-            return;
+            return Endings::Other;
         };
         let diagnostic = Diagnostic::new(
             Code::BatchLineEndings,
@@ -310,6 +326,7 @@ impl BatchChecker<'_> {
             d
         };
         self.out.push(diagnostic);
+        Endings::Other
     }
 
     fn collect_labels_and_variables(&mut self) {
