@@ -298,6 +298,26 @@ impl BatchChecker<'_> {
             );
             return Endings::CrOnly;
         }
+        // A CR without LF inside a CRLF file: cmd.exe removes every CR from a
+        // line it read (phase 1.5 of stackoverflow.com/questions/4094699), so
+        // the text after it joins this line.
+        let lone_cr: Vec<usize> = text
+            .match_indices('\r')
+            .map(|(i, _)| i)
+            .filter(|&i| text.as_bytes().get(i + 1).is_some_and(|&b| b != b'\n'))
+            .collect();
+        if let Some(&first) = lone_cr.first() {
+            self.out.push(
+                Diagnostic::new(
+                    Code::BatchLineEndings,
+                    format!("{} line(s) end with CR only", lone_cr.len()),
+                )
+                .at(Some(&self.span(first..first + 1)))
+                .label("CR without LF")
+                .note("cmd.exe ends a line at LF and removes the CR: the next line joins this one, so two commands run as one")
+                .help("save the file with Windows (CRLF) line endings throughout"),
+            );
+        }
         let bare: Vec<usize> = text
             .match_indices('\n')
             .map(|(i, _)| i)
