@@ -685,3 +685,25 @@ fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
     let bare = review(&[]);
     assert_eq!(bare["runs"][0]["steps"][0]["exit_code"], 4312, "{bare:#}");
 }
+
+/// cmd.exe removes the CR of a line that ends with CR alone, so the next
+/// line joins it: `set "A=1"` + CR + `set "B=2"` sets A only.
+#[test]
+fn a_line_ending_with_cr_alone_joins_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("mixed.cmd");
+    std::fs::write(
+        &script,
+        "@echo off\r\nsetlocal\r\nset \"A=1\"\rset \"B=2\"\r\nif defined B exit /b 3\r\nexit /b 0\r\n",
+    )
+    .unwrap();
+    let report = json(
+        &bin()
+            .arg("review")
+            .arg(&script)
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(report["runs"][0]["exit_code"], 0, "{report:#}");
+}

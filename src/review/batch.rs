@@ -163,7 +163,10 @@ impl<'a> Interpreter<'a> {
             let body = piece.trim_end_matches(['\n', '\r']);
             lines.push(Line {
                 range: start..start + body.len(),
-                text: body.to_owned(),
+                // cmd.exe removes every CR of a line it read (phase 1.5 of
+                // stackoverflow.com/questions/4094699): a line that ends with
+                // CR alone joins the next one.
+                text: body.replace('\r', ""),
             });
             start += piece.len();
         }
