@@ -687,14 +687,15 @@ fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
 }
 
 /// cmd.exe removes the CR of a line that ends with CR alone, so the next
-/// line joins it: `set "A=1"` + CR + `set "B=2"` sets A only.
+/// line joins it: `goto :end` + CR + `exit /b 4` jumps to `:endexit`,
+/// which does not exist (exit code 1), not to `:end`.
 #[test]
 fn a_line_ending_with_cr_alone_joins_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("mixed.cmd");
     std::fs::write(
         &script,
-        "@echo off\r\nsetlocal\r\nset \"A=1\"\rset \"B=2\"\r\nif defined B exit /b 3\r\nexit /b 0\r\n",
+        "@echo off\r\ngoto :end\rexit /b 4\r\nexit /b 3\r\n:end\r\nexit /b 0\r\n",
     )
     .unwrap();
     let report = json(
@@ -705,5 +706,5 @@ fn a_line_ending_with_cr_alone_joins_the_next() {
             .output()
             .unwrap(),
     );
-    assert_eq!(report["runs"][0]["exit_code"], 0, "{report:#}");
+    assert_eq!(report["runs"][0]["exit_code"], 1, "{report:#}");
 }
