@@ -237,7 +237,18 @@ fn run(
 
 /// What Wine, not the script, got wrong in `run`, if anything.
 fn wine_failure(run: &Run) -> Option<&'static str> {
-    if run.stdout.contains("with exit code 9009") {
+    // A probe the script reports as failed, though no stub logged it: Wine
+    // did not start appcmd (cmd.exe gave 9009, which the probe's
+    // `if errorlevel 1` read as "absent").
+    let probed = |verb: &str, object: &str| {
+        run.invocations
+            .iter()
+            .any(|i| i.get(1).is_some_and(|v| v == verb) && i.get(2).is_some_and(|o| o == object))
+    };
+    let unlogged_probe = (run.stdout.contains("does not exist. Check the site name")
+        && !probed("list", "site"))
+        || (run.stdout.contains("is not installed") && !probed("list", "config"));
+    if run.stdout.contains("with exit code 9009") || unlogged_probe {
         Some("could not start a program")
     } else if run.stdout.trim().is_empty() && run.invocations.is_empty() {
         Some("did not run the script: it printed nothing and called nothing")
