@@ -624,24 +624,30 @@ fn unstorable_values_and_powershell_scripts() {
     );
 }
 
-/// cmd.exe finds `...\inetsrv\appcmd` through PATHEXT (`appcmd.exe`): it is
-/// IIS's appcmd, with no note that it lives elsewhere.
-#[test]
-fn appcmd_without_its_extension_is_found_through_pathext() {
+/// `review --format json` of a script written from `text` (CRLF and CR
+/// exactly as given), with `extra` arguments.
+fn review_text(text: &str, extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("pathext.cmd");
-    std::fs::write(
-        &script,
-        "@echo off\r\n%windir%\\system32\\inetsrv\\appcmd add apppool /name:omero\r\nif errorlevel 1 exit /b 1\r\n",
-    )
-    .unwrap();
-    let report = json(
+    let script = dir.path().join("script.cmd");
+    std::fs::write(&script, text).unwrap();
+    json(
         &bin()
             .arg("review")
             .arg(&script)
             .args(["--format", "json"])
+            .args(extra)
             .output()
             .unwrap(),
+    )
+}
+
+/// cmd.exe finds `...\inetsrv\appcmd` through PATHEXT (`appcmd.exe`): it is
+/// IIS's appcmd, with no note that it lives elsewhere.
+#[test]
+fn appcmd_without_its_extension_is_found_through_pathext() {
+    let report = review_text(
+        "@echo off\r\n%windir%\\system32\\inetsrv\\appcmd add apppool /name:omero\r\nif errorlevel 1 exit /b 1\r\n",
+        &[],
     );
     let step = &report["runs"][0]["steps"][0];
     assert_eq!(step["exit_code"], 0, "{report:#}");
@@ -655,26 +661,9 @@ fn appcmd_without_its_extension_is_found_through_pathext() {
 /// default IIS 10 server's with the compression features installed).
 #[test]
 fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("no-gzip.cmd");
-    std::fs::write(
-        &script,
-        "@echo off\r\n%windir%\\system32\\inetsrv\\appcmd.exe set config -section:httpCompression /-[name='gzip'] /commit:apphost\r\nif errorlevel 1 exit /b 1\r\n",
-    )
-    .unwrap();
-    let review = |extra: &[&str]| {
-        json(
-            &bin()
-                .arg("review")
-                .arg(&script)
-                .args(["--format", "json"])
-                .args(extra)
-                .output()
-                .unwrap(),
-        )
-    };
+    let script = "@echo off\r\n%windir%\\system32\\inetsrv\\appcmd.exe set config -section:httpCompression /-[name='gzip'] /commit:apphost\r\nif errorlevel 1 exit /b 1\r\n";
     let apphost = fixtures().join("review/compression-applicationHost.config");
-    let report = review(&["--apphost", apphost.to_str().unwrap()]);
+    let report = review_text(script, &["--apphost", apphost.to_str().unwrap()]);
     assert_eq!(report["runs"][0]["exit_code"], 0, "{report:#}");
     let change = &report["runs"][0]["steps"][0]["changes"][0];
     assert_eq!(
@@ -682,7 +671,7 @@ fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
         "{report:#}"
     );
     // Without the scheme (the built-in server has none): 4312, as appcmd says.
-    let bare = review(&[]);
+    let bare = review_text(script, &[]);
     assert_eq!(bare["runs"][0]["steps"][0]["exit_code"], 4312, "{bare:#}");
 }
 
@@ -691,20 +680,9 @@ fn entries_of_undescribed_collections_are_found_by_their_own_element_name() {
 /// which does not exist (exit code 1), not to `:end`.
 #[test]
 fn a_line_ending_with_cr_alone_joins_the_next() {
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("mixed.cmd");
-    std::fs::write(
-        &script,
+    let report = review_text(
         "@echo off\r\ngoto :end\rexit /b 4\r\nexit /b 3\r\n:end\r\nexit /b 0\r\n",
-    )
-    .unwrap();
-    let report = json(
-        &bin()
-            .arg("review")
-            .arg(&script)
-            .args(["--format", "json"])
-            .output()
-            .unwrap(),
+        &[],
     );
     assert_eq!(report["runs"][0]["exit_code"], 1, "{report:#}");
 }
