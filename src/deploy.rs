@@ -654,11 +654,7 @@ fn setting_override(setting: &crate::settings::Setting) -> Vec<String> {
             "# {key} (from {source}) holds a secret, not written here: omero config set {key} VALUE"
         )];
     }
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./:@+,-".contains(&b));
-    if plain {
+    if crate::validate::is_plain_shell_word(value) {
         return vec![format!("omero config set {key} {value}")];
     }
     match crate::render::escape::omero_config_line(key, value) {

@@ -110,14 +110,19 @@ pub fn config_set_command(key: &str, value: Option<&str>) -> String {
     }
 }
 
+/// Whether a value pastes unquoted into cmd.exe and a POSIX shell alike:
+/// letters, digits and `_./:@+,-` only.
+pub fn is_plain_shell_word(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:@+,-".contains(&b))
+}
+
 /// Quotes a value so that both cmd.exe (CRT argument rules) and POSIX shells
 /// pass it to `omero` unchanged in the common cases.
 fn quote_for_shell(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_./:@+,-".contains(&b));
-    if plain {
+    if is_plain_shell_word(value) {
         value.to_owned()
     } else {
         format!("\"{}\"", value.replace('"', "\\\""))
