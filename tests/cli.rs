@@ -665,6 +665,48 @@ fn site_and_pool_names_follow_the_iis_rules_check_uses() {
     );
 }
 
+/// The Server header's value is blanked by a URL Rewrite outbound rule on
+/// `RESPONSE_Server` (removeServerHeader would be a 500.19 before IIS 10).
+fn assert_blanks_server_header(doc: &roxmltree::Document) {
+    let outbound = doc
+        .descendants()
+        .find(|n| n.has_tag_name("outboundRules"))
+        .expect("an <outboundRules> section");
+    let rule = outbound
+        .children()
+        .find(|n| n.has_tag_name("rule"))
+        .expect("an outbound rule");
+    let child = |tag: &str| rule.children().find(|n| n.has_tag_name(tag)).unwrap();
+    assert_eq!(
+        child("match").attribute("serverVariable"),
+        Some("RESPONSE_Server")
+    );
+    assert_eq!(child("action").attribute("type"), Some("Rewrite"));
+    assert_eq!(child("action").attribute("value"), Some(""));
+    assert!(doc
+        .descendants()
+        .all(|n| n.attribute("removeServerHeader").is_none()));
+}
+
+/// The static application blanks the Server header too.
+#[test]
+fn reverse_proxy_static_files_blank_the_server_header() {
+    let out = bin()
+        .args(["gen", "web.config", "--mode", "reverse-proxy"])
+        .args(["--backend", "omeroweb.example.org:4080"])
+        .args(["--stdout", "--file", "static/web.config"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_blanks_server_header(&roxmltree::Document::parse(&xml).unwrap());
+}
+
 /// Reverse proxy with --https: the redirect goes to the one HTTPS origin
 /// the settings name (never to a host the client made up), HSTS and
 /// nosniff are sent, IIS's URL limits match Gunicorn's request line, and
@@ -717,6 +759,7 @@ fn reverse_proxy_https_hardening() {
         .unwrap();
     assert_eq!(limits.attribute("maxUrl"), Some("4094"));
     assert_eq!(limits.attribute("maxQueryString"), Some("4094"));
+    assert_blanks_server_header(&doc);
 
     // Several origins, or a host URL Rewrite would expand: the request's Host.
     let two = web_config(r#"["https://a.example.org", "https://b.example.org"]"#);
