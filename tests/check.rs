@@ -509,3 +509,34 @@ fn a_cr_only_script_gets_one_finding() {
     assert_eq!(codes(&output), ["OW401"]);
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// The content of an XML file decides its kind, the name only breaks ties:
+/// copies of an applicationHost.config under other names are read as one
+/// (they held `<sites>` and gave OW309 as web.config files), while a file
+/// called web.config stays one, as IIS reads it.
+#[test]
+fn copies_of_apphost_under_other_names_are_read_as_apphost() {
+    let source = fixtures().join("check-realistic/server.applicationHost.config");
+    let text = std::fs::read(&source).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        let output = bin()
+            .current_dir(dir.path())
+            .args(["check", name, "--format", "json"])
+            .output()
+            .unwrap();
+        (output.status.code(), codes(&output))
+    };
+    let own = json("applicationHost.config");
+    assert_eq!(own.0, Some(0));
+    assert_eq!(json("apphost-prod.config"), own);
+    assert_eq!(json("Tests/expected.config"), own);
+    let as_web_config = json("web.config");
+    assert!(
+        as_web_config.1.contains(&"OW309".to_owned()),
+        "{as_web_config:?}"
+    );
+}

@@ -133,11 +133,12 @@ impl Input {
                 })
             }
         };
-        let kind = classify(forced.or(by_name), &text, |needle| text.contains(needle)).ok_or_else(
-            || InputError::UnknownKind {
-                path: name.to_owned(),
-            },
-        )?;
+        let kind =
+            classify(forced, name, &text, |needle| text.contains(needle)).ok_or_else(|| {
+                InputError::UnknownKind {
+                    path: name.to_owned(),
+                }
+            })?;
         Ok(Input {
             path,
             file: SourceFile::new(name, text),
@@ -168,7 +169,7 @@ impl Input {
             Ok(text) => text,
             Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
         };
-        let kind = classify(forced.or(kind_from_name(name)), text, contains);
+        let kind = classify(forced, name, text, contains);
         let Some(kind @ (Kind::WebConfig | Kind::AppHost | Kind::Fragment)) = kind else {
             return Ok(None);
         };
@@ -185,13 +186,34 @@ impl Input {
     }
 }
 
-/// The kind of a file: `named` (forced or from its name) refined by its
-/// content, or found from the content alone. `text` is the file or its
-/// beginning; `contains` searches the whole file.
-fn classify(named: Option<Kind>, text: &str, contains: impl Fn(&str) -> bool) -> Option<Kind> {
-    match named {
-        Some(kind) => Some(refine_xml_kind(kind, contains)),
-        None => kind_from_content(text, contains),
+/// The kind of a file. `--kind` (`forced`) decides; otherwise a script's
+/// name (.cmd, .bat, .ps1, web.config) does, and for other XML the content
+/// decides, the name only breaking ties: a copy of applicationHost.config called
+/// `apphost-prod.config` is still an applicationHost file. `text` is the file
+/// or its beginning; `contains` searches the whole file.
+fn classify(
+    forced: Option<Kind>,
+    name: &str,
+    text: &str,
+    contains: impl Fn(&str) -> bool,
+) -> Option<Kind> {
+    if let Some(kind) = forced {
+        return Some(refine_xml_kind(kind, contains));
+    }
+    let named = kind_from_name(name);
+    if let Some(script @ (Kind::Batch | Kind::PowerShell)) = named {
+        return Some(script);
+    }
+    // IIS reads a file called web.config as one, whatever it holds: an
+    // applicationHost section there is the error to report (OW309).
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if base.eq_ignore_ascii_case("web.config") {
+        return Some(Kind::WebConfig);
+    }
+    match xml_root(text) {
+        Some(root) => Some(xml_kind(root, named, contains)),
+        // A .config that is not XML is still read as XML, to say so.
+        None => named.or_else(|| script_kind_from_content(text)),
     }
 }
 
@@ -220,32 +242,49 @@ fn refine_xml_kind(kind: Kind, contains: impl Fn(&str) -> bool) -> Kind {
     }
 }
 
-fn kind_from_content(text: &str, contains: impl Fn(&str) -> bool) -> Option<Kind> {
+/// The start of the root element, when `text` looks like XML (after the
+/// declaration and comments).
+fn xml_root(text: &str) -> Option<&str> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('<') {
-        let after_decl = match trimmed.strip_prefix("<?xml") {
-            Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r),
-            None => trimmed,
-        };
-        let mut rest = after_decl.trim_start();
-        while let Some(comment) = rest.strip_prefix("<!--") {
-            rest = comment
-                .split_once("-->")
-                .map_or("", |(_, r)| r)
-                .trim_start();
-        }
-        return Some(if rest.starts_with("<configuration") {
-            if contains("<configSections") {
-                Kind::AppHost
-            } else if contains("<system.applicationHost") {
-                Kind::Fragment
-            } else {
-                Kind::WebConfig
-            }
-        } else {
-            Kind::Fragment
-        });
+    if !trimmed.starts_with('<') {
+        return None;
     }
+    let after_decl = match trimmed.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r),
+        None => trimmed,
+    };
+    let mut rest = after_decl.trim_start();
+    while let Some(comment) = rest.strip_prefix("<!--") {
+        rest = comment
+            .split_once("-->")
+            .map_or("", |(_, r)| r)
+            .trim_start();
+    }
+    Some(rest)
+}
+
+/// `<system.applicationHost>` makes an applicationHost file (whole with
+/// `<configSections>`, else a fragment): web.config cannot hold that group,
+/// while ASP.NET web.config files often declare `<configSections>` of their
+/// own. Without it the name breaks the tie; a root other than
+/// `<configuration>` is a fragment unless the name says web.config (whose
+/// reader then reports the wrong root).
+fn xml_kind(root: &str, named: Option<Kind>, contains: impl Fn(&str) -> bool) -> Kind {
+    if !root.starts_with("<configuration") {
+        return match named {
+            Some(Kind::WebConfig) => Kind::WebConfig,
+            _ => Kind::Fragment,
+        };
+    }
+    if contains("<system.applicationHost") || named == Some(Kind::AppHost) {
+        refine_xml_kind(Kind::AppHost, contains)
+    } else {
+        Kind::WebConfig
+    }
+}
+
+/// A script without a telling name: counts the idioms of each shell.
+fn script_kind_from_content(text: &str) -> Option<Kind> {
     let lower = text.to_ascii_lowercase();
     let batch = [
         "@echo off",
@@ -511,6 +550,40 @@ mod tests {
             Some(Kind::PowerShell)
         );
         assert_eq!(kind("-", "hello"), None);
+
+        // The content decides for XML; the name only breaks ties.
+        let apphost = "<configuration><configSections/><system.applicationHost><sites/></system.applicationHost></configuration>";
+        assert_eq!(kind("apphost-prod.config", apphost), Some(Kind::AppHost));
+        assert_eq!(
+            kind(
+                "Tests/expected.config",
+                "<configuration><system.applicationHost><sites/></system.applicationHost></configuration>"
+            ),
+            Some(Kind::Fragment)
+        );
+        // ASP.NET web.config files declare sections of their own.
+        assert_eq!(
+            kind(
+                "-",
+                "<configuration><configSections><section name=\"log4net\" type=\"x\"/></configSections><system.webServer/></configuration>"
+            ),
+            Some(Kind::WebConfig)
+        );
+        assert_eq!(
+            kind("web.config", "<system.webServer/>"),
+            Some(Kind::WebConfig)
+        );
+        assert_eq!(kind("web.config", "@echo off"), Some(Kind::WebConfig));
+        assert_eq!(kind("site/Web.config", apphost), Some(Kind::WebConfig));
+        let forced = Input::new(
+            "a.config".into(),
+            "a.config",
+            apphost.as_bytes(),
+            Some(Kind::WebConfig),
+        )
+        .unwrap()
+        .kind;
+        assert_eq!(forced, Kind::WebConfig);
     }
 
     proptest::proptest! {
