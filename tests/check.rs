@@ -540,3 +540,56 @@ fn copies_of_apphost_under_other_names_are_read_as_apphost() {
         "{as_web_config:?}"
     );
 }
+
+/// An applicationHost.config's own `<configSections>` decide for it and for
+/// the web.config files checked with it: a module's section it declares is
+/// known (iisnode here), one it lacks is an error even when the built-in
+/// tables describe it (no URL Rewrite on this server).
+#[test]
+fn apphost_declarations_decide_for_web_configs_checked_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let apphost = std::fs::read_to_string(
+        fixtures().join("check/OW314-pass-own-declarations.applicationHost.config"),
+    )
+    .unwrap()
+    .replace(
+        "<section name=\"defaultDocument\" overrideModeDefault=\"Allow\" />",
+        "<section name=\"defaultDocument\" overrideModeDefault=\"Allow\" />\n      <section name=\"iisnode\" overrideModeDefault=\"Allow\" />",
+    )
+    .replace(
+        "<sectionGroup name=\"rewrite\">\n        <section name=\"rules\" overrideModeDefault=\"Allow\" />\n      </sectionGroup>",
+        "",
+    )
+    .replace("<rewrite>\n      <rules>\n        <clear />\n      </rules>\n    </rewrite>", "");
+    std::fs::write(dir.path().join("applicationHost.config"), apphost).unwrap();
+    let web_config = |body: &str| {
+        std::fs::write(
+            dir.path().join("web.config"),
+            format!("<configuration><system.webServer>{body}</system.webServer></configuration>"),
+        )
+        .unwrap();
+        let output = bin()
+            .current_dir(dir.path())
+            .args(["check", "applicationHost.config", "web.config"])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        codes(&output)
+    };
+    assert_eq!(
+        web_config("<iisnode nodeProcessCommandLine=\"node.exe\" />"),
+        ["OW313"]
+    );
+    assert_eq!(
+        web_config("<rewrite><rules><clear /></rules></rewrite>"),
+        ["OW314"]
+    );
+    // The same with the server given as --apphost.
+    let output = bin()
+        .current_dir(dir.path())
+        .args(["check", "web.config", "--apphost", "applicationHost.config"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(codes(&output), ["OW314"]);
+}

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use hashbrown::HashTable;
 use std::ops::Range;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use crate::source::{SourceFile, Span};
 #[derive(Debug, Default, Clone)]
 pub struct ServerFacts {
     /// Sections declared in `<configSections>`, by lower-case name.
-    pub declared: BTreeMap<String, (String, Definition, OverrideMode)>,
+    pub declared: Declarations,
     /// `<location path=... overrideMode=...>` blocks: (path, section lower-case, mode, where).
     pub unlocks: Vec<(String, String, OverrideMode, Span)>,
     /// Collection entries set at server level: `section/element` lower-case →
@@ -103,21 +103,83 @@ impl<'a> Server<'a> {
 /// Pools named in a help text; the others are counted.
 pub const POOLS_SHOWN: usize = 10;
 
-impl Server<'_> {
-    fn declaration(&self, section: &str) -> Option<(Definition, OverrideMode)> {
-        if let Some(facts) = &self.apphost {
-            if !facts.declared.is_empty() {
-                let lower = section.to_ascii_lowercase();
-                return facts.declared.get(&lower).map(|(_, d, o)| (*d, *o));
-            }
-        }
-        self.schema
-            .section(section)
-            .map(|s| (s.definition, s.override_default))
+/// What an applicationHost.config's `<configSections>` declare: for that
+/// file and the web.config files checked with it, these decide which
+/// sections exist, as the server's own declarations do for IIS.
+#[derive(Debug, Clone, Default)]
+pub struct Declarations {
+    /// Lower-case section name → (name as written, where it may be set,
+    /// its default lock).
+    sections: BTreeMap<String, (String, Definition, OverrideMode)>,
+    /// Section group paths as written (`system.webServer/security`).
+    groups: HashSet<String>,
+}
+
+impl Declarations {
+    pub fn is_empty(&self) -> bool {
+        self.sections.is_empty()
     }
 
-    fn is_declared(&self, section: &str) -> bool {
-        self.declaration(section).is_some()
+    fn declare(&mut self, name: String, definition: Definition, mode: OverrideMode) {
+        for (slash, _) in name.match_indices('/') {
+            self.groups.insert(name[..slash].to_owned());
+        }
+        self.sections
+            .insert(name.to_ascii_lowercase(), (name, definition, mode));
+    }
+
+    fn get(&self, section: &str) -> Option<(Definition, OverrideMode)> {
+        self.sections
+            .get(&section.to_ascii_lowercase())
+            .map(|(_, d, o)| (*d, *o))
+    }
+
+    fn is_group(&self, path: &str) -> bool {
+        self.groups.contains(path)
+    }
+
+    /// A declared section one edit away from `name` (a misspelling).
+    fn one_edit_from(&self, name: &str) -> Option<&str> {
+        if name.len() > crate::diagnostic::LONGEST_SUGGESTED_NAME {
+            return None;
+        }
+        let lower = name.to_ascii_lowercase();
+        self.sections
+            .iter()
+            .find(|(key, _)| strsim::levenshtein(key, &lower) == 1)
+            .map(|(_, (written, _, _))| written.as_str())
+    }
+}
+
+/// Where `section` may be set and its default lock: from `declared` when
+/// a file declares sections, else from the IIS tables.
+fn declaration_from(
+    declared: Option<&Declarations>,
+    schema: &Schema,
+    section: &str,
+) -> Option<(Definition, OverrideMode)> {
+    match declared {
+        Some(declared) => declared.get(section),
+        None => schema
+            .section(section)
+            .map(|s| (s.definition, s.override_default)),
+    }
+}
+
+impl Server<'_> {
+    /// The `<configSections>` that decide which sections exist: those of
+    /// `--apphost`, else of an applicationHost.config checked alongside.
+    /// `None` when no file declares any (the IIS tables decide).
+    fn declared(&self) -> Option<&Declarations> {
+        self.apphost
+            .iter()
+            .chain(self.fragments.iter())
+            .map(|facts| &facts.declared)
+            .find(|declared| !declared.is_empty())
+    }
+
+    fn declaration(&self, section: &str) -> Option<(Definition, OverrideMode)> {
+        declaration_from(self.declared(), self.schema, section)
     }
 
     /// The lock state of a section for a web.config, and why.
@@ -431,9 +493,7 @@ impl Walker<'_> {
                         child.attribute("allowDefinition"),
                         child.attribute("overrideModeDefault"),
                     );
-                    self.facts
-                        .declared
-                        .insert(full.to_ascii_lowercase(), (full, definition, mode));
+                    self.facts.declared.declare(full, definition, mode);
                 }
                 _ => {}
             }
@@ -584,8 +644,17 @@ impl Walker<'_> {
         while let Some(child) = xml.next_child(tag)? {
             let full = format!("{path}/{}", child.name());
             let schema = self.server.schema;
-            if schema.is_group(&full) && schema.section(&full).is_none() {
+            let declared = self.declared();
+            let (is_group, is_section) = match declared {
+                Some(declared) => (declared.is_group(&full), declared.get(&full).is_some()),
+                None => (schema.is_group(&full), schema.section(&full).is_some()),
+            };
+            if is_group && !is_section {
                 self.group(xml, &child, &full, location)?;
+                continue;
+            }
+            if !is_section {
+                self.unknown_section(&child, &full);
                 continue;
             }
             if let Some(sections) = &mut self.location_sections {
@@ -593,22 +662,36 @@ impl Walker<'_> {
             }
             if let Some(section) = schema.section(&full).filter(|s| s.schema.is_some()) {
                 self.section(xml, &child, &section.name, location)?;
-            } else if self.server.is_declared(&full) || schema.section(&full).is_some() {
+            } else {
                 self.placement_and_locks(&child, &full, location);
                 self.note_not_checked(&child, &full);
-            } else {
-                self.unknown_section(&child, &full);
             }
         }
         Ok(())
     }
 
+    /// The declarations that decide for this file: an applicationHost.config's
+    /// own `<configSections>` (they come first in the file), else the
+    /// server's.
+    fn declared(&self) -> Option<&Declarations> {
+        if self.kind == Kind::AppHost && !self.facts.declared.is_empty() {
+            return Some(&self.facts.declared);
+        }
+        self.server.declared()
+    }
+
+    fn declaration(&self, section: &str) -> Option<(Definition, OverrideMode)> {
+        declaration_from(self.declared(), self.server.schema, section)
+    }
+
     fn unknown_section(&mut self, tag: &Tag, full: &str) {
-        let authoritative = self
-            .server
-            .apphost
-            .as_ref()
-            .is_some_and(|f| !f.declared.is_empty());
+        let suggestion = self
+            .declared()
+            .map(|declared| match declared.one_edit_from(full) {
+                Some(near) => format!("did you mean `{near}`? (declared in <configSections>)"),
+                None => "install the IIS module that provides it, or correct the element name"
+                    .to_owned(),
+            });
         let mut d = Diagnostic::new(
             Code::UnknownSection,
             format!("no <configSections> declares `{full}`"),
@@ -616,8 +699,8 @@ impl Walker<'_> {
         .at(Some(&self.name_span(tag)))
         .label("unknown section")
         .note("IIS answers an undeclared section with HTTP 500.19 (0x8007000d)");
-        if authoritative {
-            d = d.help("install the IIS module that provides it, or correct the element name");
+        if let Some(help) = suggestion {
+            d = d.help(help);
         } else {
             d = d
                 .with_severity(Severity::Warning)
@@ -681,7 +764,7 @@ impl Walker<'_> {
                 .help("merge the two elements into one"),
             );
         }
-        let Some((definition, _)) = self.server.declaration(section) else {
+        let Some((definition, _)) = self.declaration(section) else {
             return;
         };
         if self.kind == Kind::WebConfig {

@@ -351,27 +351,42 @@ pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputE
     // An applicationHost file's findings depend only on `--apphost` and the
     // IIS tables (locks are weighed for web.config files only), so they are
     // kept from this pass: each file is read once.
+    // Whole applicationHost.config files go first: their <configSections>
+    // decide for the fragments and web.config files checked with them.
     let mut scripts = Vec::new();
-    let mut apphost_findings = Vec::new();
-    for input in inputs {
+    let mut apphost_findings: Vec<Option<(usize, Vec<Diagnostic>)>> =
+        inputs.iter().map(|_| None).collect();
+    let whole_first = inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.kind == Kind::AppHost)
+        .chain(
+            inputs
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.kind != Kind::AppHost),
+        );
+    for (at, input) in whole_first {
         match input.kind {
             Kind::AppHost | Kind::Fragment => {
                 let checked = check_xml(input, input.kind, &server)?;
-                apphost_findings.push((server.fragments.len(), checked.diagnostics));
+                apphost_findings[at] = Some((server.fragments.len(), checked.diagnostics));
                 server.fragments.push(checked.server);
-            }
-            Kind::Batch => {
-                let checked = checked_scripts.next().expect("one result per batch input");
-                server
-                    .fragments
-                    .push(batch::unlocks(&checked.commands, schema));
-                scripts.push(checked);
             }
             _ => {}
         }
     }
+    for input in inputs {
+        if input.kind == Kind::Batch {
+            let checked = checked_scripts.next().expect("one result per batch input");
+            server
+                .fragments
+                .push(batch::unlocks(&checked.commands, schema));
+            scripts.push(checked);
+        }
+    }
     let mut scripts = scripts.into_iter();
-    let mut apphost_findings = apphost_findings.into_iter();
+    let mut apphost_findings = apphost_findings.into_iter().flatten();
     let mut deployment = cross::Deployment::default();
     deployment.servers.extend(server.apphost.clone());
     let mut suppressed = 0;
