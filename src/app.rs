@@ -318,16 +318,17 @@ fn check(
         ),
     };
     let version_assumed = match &version_from {
-        Some(from) => format!("OMERO {version} (from {from})"),
+        Some(from) => format!("{} (from {from})", version.product()),
         None => format!(
-            "OMERO {version} (the default for {}; --omero-version for another)",
+            "{} (the default for {}; --omero-version for another)",
+            version.product(),
             mode.name()
         ),
     };
     Ok(Checked {
         plan,
         diagnostics,
-        summary: format!("{checked} (mode {}, OMERO {version})", mode.name()),
+        summary: format!("{checked} (mode {}, {})", mode.name(), version.product()),
         header: format!(
             "assuming {assumed}: {}; {version_assumed}\n",
             mode.omero_versions()

@@ -47,6 +47,7 @@ codes! {
     JsonShape = ("OW014", "json-shape", Error, "JSON property of the wrong shape for what OMERO.web does with it"),
     InvalidChoice = ("OW015", "invalid-choice", Error, "value outside the fixed set OMERO accepts"),
     ControlCharacter = ("OW016", "control-character", Error, "value with control characters (line breaks, NUL, ...)"),
+    FailsInVersion = ("OW017", "fails-in-version", Error, "property that the OMERO.web version given fails to parse whenever it is set"),
     PrefixLeadingSlash = ("OW020", "prefix-leading-slash", Error, "omero.web.prefix does not start with `/`"),
     PrefixTrailingSlash = ("OW021", "prefix-trailing-slash", Error, "omero.web.prefix ends with `/`"),
     PrefixRoot = ("OW022", "prefix-root", Error, "omero.web.prefix is `/` or empty instead of unset"),

@@ -105,6 +105,18 @@ impl Settings {
         self.entries.contains_key(key)
     }
 
+    /// The settings `version` reads: those it ignores (OW001) say nothing
+    /// about how OMERO.web behaves, so the other rules do not see them.
+    pub fn read_by(&self, version: versions::OmeroVersion) -> std::borrow::Cow<'_, Settings> {
+        let ignored = |key: &str| versions::not_read(key, version).is_some();
+        if !self.entries.keys().any(|k| ignored(k)) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut read = self.clone();
+        read.entries.retain(|key, _| !ignored(key));
+        std::borrow::Cow::Owned(read)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Setting> {
         self.entries.values()
     }

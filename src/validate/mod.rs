@@ -77,6 +77,7 @@ pub struct FrontEnd {
 pub fn validate(settings: &Settings, catalogue: &Catalogue, front: FrontEnd) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     found.extend(properties::check(settings, catalogue, front.version));
+    let settings = &*settings.read_by(front.version);
     found.extend(urls::check(settings, front.mode));
     found.extend(sessions::check(
         settings,

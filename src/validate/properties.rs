@@ -37,6 +37,10 @@ pub fn check(settings: &Settings, catalogue: &Catalogue, version: OmeroVersion) 
         if spec.is_deprecated() && !still_read {
             found.extend(deprecated(setting, spec, settings));
         }
+        if let Some(d) = fails_in_version(setting, version) {
+            found.push(d);
+            continue;
+        }
         let Some(text) = setting.text() else { continue };
         if let Some(d) = control_characters(setting, text, spec.kind()) {
             found.push(d);
@@ -86,9 +90,15 @@ const READ_UNTIL: &[(&str, OmeroVersion)] =
 /// OW001 for a key OMERO.web knows, but not the version being prepared for.
 fn not_read_by(setting: &Setting, version: OmeroVersion, why: &NotRead) -> Diagnostic {
     let (message, label) = match why {
-        NotRead::Later => (
-            format!("`{}` is not read by OMERO {version}", setting.key),
-            "it came with a later OMERO.web: this version ignores it".to_owned(),
+        NotRead::Later(added) => (
+            format!("`{}` is not read by {}", setting.key, version.product()),
+            match added {
+                Some(added) => format!("added in {added}: this version ignores it"),
+                None if version.is_bundled() => {
+                    "added after OMERO 5.2: this version ignores it".to_owned()
+                }
+                None => "it came with a later OMERO.web: this version ignores it".to_owned(),
+            },
         ),
         NotRead::RemovedIn(removed) => (
             format!("`{}` is not read by omero-web {version}", setting.key),
@@ -108,6 +118,27 @@ fn not_read_by(setting: &Setting, version: OmeroVersion, why: &NotRead) -> Diagn
         );
     }
     d
+}
+
+/// OW017: a key whose own parser fails in `version` whenever it is set.
+fn fails_in_version(setting: &Setting, version: OmeroVersion) -> Option<Diagnostic> {
+    setting.text()?;
+    let (why, fixed) = versions::fails_when_set(&setting.key, version)?;
+    Some(
+        Diagnostic::new(
+            Code::FailsInVersion,
+            format!(
+                "omero-web {version} fails to start with `{}` set",
+                setting.key
+            ),
+        )
+        .at(Some(&setting.key_span))
+        .label(why)
+        .help(format!(
+            "unset it ({}) or upgrade to omero-web {fixed} or later",
+            config_set_command(&setting.key, None)
+        )),
+    )
 }
 
 /// The deprecated keys OMERO.web still reads when their replacement is
