@@ -431,7 +431,13 @@ mod tests {
             .collect();
         assert_eq!(
             undated,
-            [&"omero.web.thumbnails_batch", &"omero.web.user_dropdown"]
+            [
+                &"omero.web.csrf_cookie_httponly",
+                &"omero.web.sharing.opengraph",
+                &"omero.web.sharing.twitter",
+                &"omero.web.thumbnails_batch",
+                &"omero.web.user_dropdown"
+            ]
         );
     }
 }
