@@ -74,7 +74,13 @@ fn check_generated_artifacts(bencher: divan::Bencher) {
         .filter(|a| a.path != "README.txt")
         .map(|a| Input::new(a.path.clone().into(), &a.path, &a.bytes, None).unwrap())
         .collect();
-    bencher.bench(|| divan::black_box(check::check(&inputs, None)));
+    bencher.bench(|| {
+        divan::black_box(check::check(
+            &inputs,
+            None,
+            omero_iis::iis::schema::Schema::global(),
+        ))
+    });
 }
 
 /// A synthetic applicationHost.config with 450 sites (about 0.3 MB), as `check`.
@@ -90,7 +96,13 @@ fn check_apphost_450_sites(bencher: divan::Bencher) {
     .unwrap();
     bencher
         .counter(divan::counter::BytesCount::new(text.len()))
-        .bench(|| divan::black_box(check::check(std::slice::from_ref(&input), None)));
+        .bench(|| {
+            divan::black_box(check::check(
+                std::slice::from_ref(&input),
+                None,
+                omero_iis::iis::schema::Schema::global(),
+            ))
+        });
 }
 
 /// `review` of the generated install.cmd on the built-in IIS 10 configuration.

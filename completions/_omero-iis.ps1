@@ -121,6 +121,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
         'omero-iis;check' {
             [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Treat every FILE as this kind instead of detecting it')
             [CompletionResult]::new('--apphost', '--apphost', [CompletionResultType]::ParameterName, 'The target server''s applicationHost.config: its <configSections> and <location> blocks decide what is locked')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server''s %windir%\system32\inetsrv\config\schema: the sections they describe are checked against them instead of the built-in tables (default on an IIS server: its own folder)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Fail (exit 1) on errors only, or on warnings too')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Do not report this rule (code or name); repeatable')
@@ -131,6 +132,7 @@ Register-ArgumentCompleter -Native -CommandName 'omero-iis' -ScriptBlock {
         }
         'omero-iis;review' {
             [CompletionResult]::new('--apphost', '--apphost', [CompletionResultType]::ParameterName, 'The server''s applicationHost.config (default: a built-in IIS 10 default configuration)')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server''s %windir%\system32\inetsrv\config\schema: the sections they describe are checked against them instead of the built-in tables (default on an IIS server: its own folder)')
             [CompletionResult]::new('--site-root', '--site-root', [CompletionResultType]::ParameterName, 'A local copy of a server folder, `WINDOWS-FOLDER=LOCAL-FOLDER` (web.config files below it are read and changed); a LOCAL-FOLDER alone stands for the Default Web Site''s root folder')
             [CompletionResult]::new('--missing', '--missing', [CompletionResultType]::ParameterName, 'A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)')
             [CompletionResult]::new('--script-folder', '--script-folder', [CompletionResultType]::ParameterName, 'The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it')

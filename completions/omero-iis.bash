@@ -125,7 +125,7 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__check)
-            opts="-h --kind --apphost --format --deny --allow --color --help"
+            opts="-h --kind --apphost --schema --format --deny --allow --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +136,10 @@ _omero__iis() {
                     return 0
                     ;;
                 --apphost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -499,13 +503,17 @@ _omero__iis() {
             return 0
             ;;
         omero__subcmd__iis__subcmd__review)
-            opts="-o -h --apphost --site-root --missing --script-folder --arg --format --output --force --deny --allow --color --help"
+            opts="-o -h --apphost --schema --site-root --missing --script-folder --arg --format --output --force --deny --allow --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --apphost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schema)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

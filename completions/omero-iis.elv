@@ -111,6 +111,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
         &'omero-iis;check'= {
             cand --kind 'Treat every FILE as this kind instead of detecting it'
             cand --apphost 'The target server''s applicationHost.config: its <configSections> and <location> blocks decide what is locked'
+            cand --schema 'IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server''s %windir%\system32\inetsrv\config\schema: the sections they describe are checked against them instead of the built-in tables (default on an IIS server: its own folder)'
             cand --format 'Output format'
             cand --deny 'Fail (exit 1) on errors only, or on warnings too'
             cand --allow 'Do not report this rule (code or name); repeatable'
@@ -120,6 +121,7 @@ set edit:completion:arg-completer[omero-iis] = {|@words|
         }
         &'omero-iis;review'= {
             cand --apphost 'The server''s applicationHost.config (default: a built-in IIS 10 default configuration)'
+            cand --schema 'IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server''s %windir%\system32\inetsrv\config\schema: the sections they describe are checked against them instead of the built-in tables (default on an IIS server: its own folder)'
             cand --site-root 'A local copy of a server folder, `WINDOWS-FOLDER=LOCAL-FOLDER` (web.config files below it are read and changed); a LOCAL-FOLDER alone stands for the Default Web Site''s root folder'
             cand --missing 'A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)'
             cand --script-folder 'The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it'

@@ -122,6 +122,7 @@ fragment\t'A piece of applicationHost.config: a `<location>`, a section, or `<co
 cmd\t'A cmd.exe batch file (.cmd, .bat)'
 ps1\t'A PowerShell script (.ps1)'"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l apphost -d 'The target server\'s applicationHost.config: its <configSections> and <location> blocks decide what is locked' -r -F
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l schema -d 'IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server\'s %windir%\\system32\\inetsrv\\config\\schema: the sections they describe are checked against them instead of the built-in tables (default on an IIS server: its own folder)' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -l format -d 'Output format' -r -f -a "text\t''
 json\t''
 sarif\t'SARIF 2.1.0 (GitHub code scanning, other SARIF viewers)'
@@ -134,6 +135,7 @@ always\t''
 never\t''"
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l apphost -d 'The server\'s applicationHost.config (default: a built-in IIS 10 default configuration)' -r -F
+complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l schema -d 'IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server\'s %windir%\\system32\\inetsrv\\config\\schema: the sections they describe are checked against them instead of the built-in tables (default on an IIS server: its own folder)' -r -F
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l site-root -d 'A local copy of a server folder, `WINDOWS-FOLDER=LOCAL-FOLDER` (web.config files below it are read and changed); a LOCAL-FOLDER alone stands for the Default Web Site\'s root folder' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l missing -d 'A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)' -r
 complete -c omero-iis -n "__fish_omero_iis_using_subcommand review" -l script-folder -d 'The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it' -r

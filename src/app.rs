@@ -59,6 +59,8 @@ pub enum AppError {
         column: usize,
         message: String,
     },
+    #[error(transparent)]
+    Schema(#[from] crate::iis::schema_files::SchemaError),
     #[error("{0}")]
     Usage(String),
 }
@@ -68,6 +70,7 @@ impl AppError {
         match self {
             AppError::Source(e) => e.help(),
             AppError::CheckInput(e) => Some(e.help()),
+            AppError::Schema(e) => Some(e.help()),
             AppError::Apphost { .. } => Some(
                 "give the server's own %windir%\\System32\\inetsrv\\config\\applicationHost.config; `omero-iis check` shows what is wrong with it",
             ),
@@ -736,7 +739,8 @@ fn check_files(args: CheckArgs, colors: Colors) -> Outcome {
         Some(path) => Some(read_check_input(path, Some(crate::check::Kind::AppHost))?),
         None => None,
     };
-    let mut report = crate::check::check(&inputs, apphost.as_ref())?;
+    let (schema, schema_note) = schema_for(&args.schema)?;
+    let mut report = crate::check::check(&inputs, apphost.as_ref(), schema)?;
     report.diagnostics.retain(|d| !allowed.contains(&d.code));
     let mut summary = format!(
         "checked {} file{}",
@@ -766,6 +770,7 @@ fn check_files(args: CheckArgs, colors: Colors) -> Outcome {
     if apphost.is_none() && has_web_config {
         summary.push_str("; no --apphost: section locks of a default IIS 10 server assumed");
     }
+    summary.push_str(&schema_note);
     write_report(args.format, &report.diagnostics, &summary, colors.stdout);
     Ok(u8::from(args.deny.fails(&report.diagnostics)))
 }
@@ -788,9 +793,38 @@ fn write_stdout(bytes: &[u8]) {
     let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
 }
 
+/// The IIS tables to check against: the built-in ones, with the sections
+/// the `--schema` files describe (else, on an IIS server, its own schema
+/// folder) in place of theirs; and what the report says about it.
+fn schema_for(
+    paths: &[PathBuf],
+) -> Result<(&'static crate::iis::schema::Schema, String), AppError> {
+    use crate::iis::schema_files;
+    let builtin = crate::iis::schema::Schema::global();
+    let (paths, from) = match paths {
+        [] => match schema_files::server_folder() {
+            Some(folder) => (vec![folder], "this server's schema folder"),
+            None => return Ok((builtin, String::new())),
+        },
+        given => (given.to_vec(), "--schema"),
+    };
+    let loaded = schema_files::load(&paths, builtin)?;
+    let files = schema_files::files_of(&paths)?.len();
+    // One schema set per run: it lives as long as the process.
+    let loaded: &'static _ = Box::leak(Box::new(loaded));
+    Ok((
+        loaded,
+        format!(
+            "; IIS tables from {from} ({})",
+            report::plural(files, "schema file")
+        ),
+    ))
+}
+
 fn review(args: ReviewArgs, colors: Colors) -> Outcome {
     use crate::review::{self, Server};
     let allowed = allowed_rules(&args.allow)?;
+    let (schema, _) = schema_for(&args.schema)?;
     let (mut server, bom) = match &args.apphost {
         Some(path) => {
             let input = read_whole_input(path, Some(crate::check::Kind::AppHost))?;
@@ -807,6 +841,7 @@ fn review(args: ReviewArgs, colors: Colors) -> Outcome {
         }
         None => (Server::default_iis(), None),
     };
+    server.schema = schema;
     for mapping in &args.site_root {
         let (windows, local) = match mapping.split_once('=') {
             Some((w, l)) if w.contains(['\\', ':']) => (w.to_owned(), l.to_owned()),

@@ -258,6 +258,11 @@ pub struct CheckArgs {
     /// The target server's applicationHost.config: its <configSections> and <location> blocks decide what is locked
     #[arg(long, value_name = "FILE")]
     pub apphost: Option<PathBuf>,
+    /// IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server's
+    /// %windir%\system32\inetsrv\config\schema: the sections they describe are checked
+    /// against them instead of the built-in tables (default on an IIS server: its own folder)
+    #[arg(long, value_name = "PATH")]
+    pub schema: Vec<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -277,6 +282,11 @@ pub struct ReviewArgs {
     /// The server's applicationHost.config (default: a built-in IIS 10 default configuration)
     #[arg(long, value_name = "FILE")]
     pub apphost: Option<PathBuf>,
+    /// IIS schema files (a folder of *.xml, or files; repeatable), e.g. a copy of the server's
+    /// %windir%\system32\inetsrv\config\schema: the sections they describe are checked
+    /// against them instead of the built-in tables (default on an IIS server: its own folder)
+    #[arg(long, value_name = "PATH")]
+    pub schema: Vec<PathBuf>,
     /// A local copy of a server folder, `WINDOWS-FOLDER=LOCAL-FOLDER` (web.config files below it
     /// are read and changed); a LOCAL-FOLDER alone stands for the Default Web Site's root folder
     #[arg(long, value_name = "[WINDOWS=]DIR")]

@@ -170,10 +170,10 @@ fn exercise(bytes: &[u8]) {
         .into_iter()
         .filter_map(|kind| Input::new("fuzz".into(), "fuzz", bytes, Some(kind)).ok())
         .collect();
-    let _ = check::check(&inputs, None);
+    let _ = check::check(&inputs, None, omero_iis::iis::schema::Schema::global());
     review(bytes);
     if let Ok(detected) = Input::new("fuzz".into(), "fuzz", bytes, None) {
-        let _ = check::check(&[detected], None);
+        let _ = check::check(&[detected], None, omero_iis::iis::schema::Schema::global());
     }
 }
 

@@ -48,7 +48,7 @@ fn streamed(path: &Path, kind: Option<Kind>) -> Option<Input> {
 
 /// The text and JSON reports of checking `inputs` against `apphost`.
 fn reports(inputs: &[Input], apphost: Option<&Input>) -> String {
-    let report = check(inputs, apphost).unwrap();
+    let report = check(inputs, apphost, omero_iis::iis::schema::Schema::global()).unwrap();
     let mut out = render(Format::Text, &report.diagnostics, "", false);
     out.push_str(&render(Format::Json, &report.diagnostics, "", false));
     out.push_str(&format!("suppressed: {}", report.suppressed));
@@ -196,7 +196,7 @@ fn the_command_line_streams_a_large_file_with_exact_positions() {
         None,
     )
     .unwrap();
-    let report = check(&[memory], None).unwrap();
+    let report = check(&[memory], None, omero_iis::iis::schema::Schema::global()).unwrap();
     let expected = render(Format::Text, &report.diagnostics, "checked 1 file", false);
     assert_eq!(stdout, expected);
 }

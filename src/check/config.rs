@@ -965,6 +965,7 @@ impl Walker<'_> {
         for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
             match spec.attributes.get(attr.name) {
                 Some(a) => self.value(&attr, a),
+                None if spec.any_attributes => {}
                 None => {
                     let known: Vec<&str> = spec.attributes.keys().map(String::as_str).collect();
                     self.unknown_attribute(&attr, &known);
@@ -1007,7 +1008,7 @@ impl Walker<'_> {
         while let Some(child) = xml.next_child(tag)? {
             let name = child.name();
             if let (Some(collection), Some(entries)) = (&spec.collection, &mut entries) {
-                if name == collection.add {
+                if collection.is_add(name) {
                     self.collect(path, &child);
                     if entries.has_keys() {
                         self.add_entry(&child, collection, entries, path, global);
@@ -1071,6 +1072,7 @@ impl Walker<'_> {
         let mut known: Vec<&str> = spec.elements.keys().map(String::as_str).collect();
         if let Some(c) = &spec.collection {
             known.push(&c.add);
+            known.extend(c.more_adds.iter().map(String::as_str));
             known.extend(c.remove.as_deref());
             known.extend(c.clear.as_deref());
         }

@@ -323,9 +323,13 @@ pub struct Report {
 }
 
 /// Checks the files, alone and together. `apphost` is the target server's
-/// applicationHost.config (`--apphost`), if given.
-pub fn check(inputs: &[Input], apphost: Option<&Input>) -> Result<Report, InputError> {
-    let schema = Schema::global();
+/// applicationHost.config (`--apphost`), if given; `schema` the IIS tables
+/// (the built-in ones, or with `--schema` files).
+pub fn check(
+    inputs: &[Input],
+    apphost: Option<&Input>,
+    schema: &Schema,
+) -> Result<Report, InputError> {
     let mut diagnostics = Vec::new();
     // Scripts first: they depend on no other file, and the pools they use
     // decide which of a hosting server's pools are kept.
@@ -449,7 +453,7 @@ fn wanted_pools(
     inputs: &[Input],
     apphost: Option<&Input>,
     scripts: &[batch::Checked],
-    schema: &'static Schema,
+    schema: &Schema,
 ) -> Result<Option<foldhash::HashSet<String>>, InputError> {
     if apphost.is_none() && !inputs.iter().any(|i| i.kind == Kind::AppHost) {
         return Ok(None);
@@ -608,7 +612,7 @@ mod tests {
         fn arbitrary_text_never_panics(text in "(\\PC|[<>\"'%^&|\r\n\u{2019}/\\[\\]=:-]){0,200}", kind in 0usize..5) {
             let kind = [Kind::WebConfig, Kind::AppHost, Kind::Fragment, Kind::Batch, Kind::PowerShell][kind];
             let input = Input { path: "x".into(), file: SourceFile::new("x", text), kind, bom: None };
-            let _ = check(&[input], None).unwrap();
+            let _ = check(&[input], None, Schema::global()).unwrap();
         }
 
         /// appcmd lines with arbitrary parameters and indexers.
@@ -616,7 +620,7 @@ mod tests {
         fn arbitrary_appcmd_never_panics(verb in "(add|set|list|delete|unlock|x)", object in "(app|apppool|site|vdir|config|backup|y)", rest in "(\\PC|[\"'\\[\\]/:.,=@+-]){0,80}") {
             let text = format!("setlocal\r\n\"%windir%\\system32\\inetsrv\\appcmd.exe\" {verb} {object} {rest}\r\n");
             let input = Input { path: "x.cmd".into(), file: SourceFile::new("x.cmd", text), kind: Kind::Batch, bom: None };
-            let _ = check(&[input], None).unwrap();
+            let _ = check(&[input], None, Schema::global()).unwrap();
         }
 
         /// Mutations of a real configuration (the structure is kept, values change).
@@ -628,7 +632,7 @@ mod tests {
             );
             for kind in [Kind::WebConfig, Kind::AppHost, Kind::Fragment] {
                 let input = Input { path: "x".into(), file: SourceFile::new("x", text.clone()), kind, bom: None };
-                let _ = check(&[input], None).unwrap();
+                let _ = check(&[input], None, Schema::global()).unwrap();
             }
         }
     }
@@ -645,7 +649,7 @@ mod tests {
             kind: Kind::Batch,
             bom: None,
         };
-        let report = check(&[input], None).unwrap();
+        let report = check(&[input], None, Schema::global()).unwrap();
         assert!(report.diagnostics.is_empty());
         assert_eq!(report.suppressed, 1);
     }

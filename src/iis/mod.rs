@@ -4,4 +4,5 @@
 
 pub mod appcmd;
 pub mod schema;
+pub mod schema_files;
 pub mod values;

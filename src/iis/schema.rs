@@ -9,7 +9,33 @@ use std::sync::OnceLock;
 use foldhash::{HashMap, HashSet};
 use serde::Deserialize;
 
-const SECTIONS_TOML: &str = include_str!("../../schemas/iis/sections.toml");
+/// The built-in tables (`schemas/iis/README.md` describes the format).
+const TABLES: &[(&str, &str)] = &[
+    (
+        "applicationHost.toml",
+        include_str!("../../schemas/iis/sections/applicationHost.toml"),
+    ),
+    (
+        "webServer.toml",
+        include_str!("../../schemas/iis/sections/webServer.toml"),
+    ),
+    (
+        "rewrite.toml",
+        include_str!("../../schemas/iis/sections/rewrite.toml"),
+    ),
+    (
+        "arr.toml",
+        include_str!("../../schemas/iis/sections/arr.toml"),
+    ),
+    (
+        "httpPlatform.toml",
+        include_str!("../../schemas/iis/sections/httpPlatform.toml"),
+    ),
+    (
+        "declared.toml",
+        include_str!("../../schemas/iis/sections/declared.toml"),
+    ),
+];
 
 /// `allowDefinition`: which configuration files may hold a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -65,6 +91,22 @@ pub struct Attribute {
     /// Timespan granularity in seconds.
     pub granularity: Option<i64>,
     pub name_rule: Option<NameRule>,
+    /// `Infinite` is accepted (`allowInfinite`).
+    pub infinite: bool,
+    /// How a timespan is written (`timeSpanFormat`).
+    pub time_format: TimeFormat,
+}
+
+/// How a timespan attribute is written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// `[d.]hh:mm:ss[.fffffff]`.
+    #[default]
+    Text,
+    /// A whole number of seconds.
+    Seconds,
+    /// A whole number of minutes.
+    Minutes,
 }
 
 impl Attribute {
@@ -81,6 +123,8 @@ impl Attribute {
             range: None,
             granularity: None,
             name_rule: None,
+            infinite: false,
+            time_format: TimeFormat::Text,
         }
     }
 }
@@ -93,6 +137,9 @@ pub struct Element {
     pub collection: Option<Box<Collection>>,
     /// Child elements IIS has but the tables do not describe.
     pub unchecked: Vec<String>,
+    /// Attributes the schema does not name are accepted
+    /// (`allowUnrecognizedAttributes`, on provider-style collection items).
+    pub any_attributes: bool,
 }
 
 /// The named parts of an element (attributes, child elements), in name
@@ -113,6 +160,13 @@ impl<T> Names<T> {
         // `==` on strings compares lengths before bytes.
         self.0
             .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
+        self.0
+            .iter_mut()
             .find(|(n, _)| n == name)
             .map(|(_, value)| value)
     }
@@ -175,15 +229,24 @@ impl<T> std::ops::Index<&str> for Names<T> {
 #[derive(Debug, Clone)]
 pub struct Collection {
     pub add: String,
+    /// Further names of the add directive (`addElement="allow,deny"`).
+    pub more_adds: Vec<String>,
     pub remove: Option<String>,
     pub clear: Option<String>,
     /// A sibling element with the item's attributes, none required (`applicationPoolDefaults`).
     pub defaults: Option<String>,
+    /// Items may repeat a key (`allowDuplicates`): no key is checked.
+    pub allow_duplicates: bool,
     pub item: Element,
     pub keys: Keys,
 }
 
 impl Collection {
+    /// Whether `name` is this collection's add directive.
+    pub fn is_add(&self, name: &str) -> bool {
+        self.add == name || self.more_adds.iter().any(|a| a == name)
+    }
+
     /// All attributes that make up some key.
     pub fn key_attributes(&self) -> Vec<&str> {
         self.keys.names.iter().map(String::as_str).collect()
@@ -204,7 +267,7 @@ pub struct Keys {
 }
 
 impl Keys {
-    fn of(item: &Element) -> Keys {
+    pub(crate) fn of(item: &Element) -> Keys {
         let mut keys = Keys::default();
         for single in item.attributes.iter().filter(|(_, a)| a.key) {
             keys.add_set(vec![single]);
@@ -258,7 +321,8 @@ impl Schema {
     pub fn global() -> &'static Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
         SCHEMA.get_or_init(|| {
-            Schema::parse(SECTIONS_TOML).expect("schemas/iis/sections.toml is valid (unit-tested)")
+            Schema::parse_tables(TABLES)
+                .expect("schemas/iis/sections/*.toml are valid (unit-tested)")
         })
     }
 
@@ -275,7 +339,8 @@ impl Schema {
         self.groups.contains(path)
     }
 
-    fn new(sections: BTreeMap<String, Section>) -> Schema {
+    /// The tables of these sections (by full name).
+    pub fn new(sections: BTreeMap<String, Section>) -> Schema {
         let mut by_lower_name = HashMap::default();
         let mut groups = HashSet::default();
         for name in sections.keys() {
@@ -305,8 +370,32 @@ impl Schema {
         found.next().is_none().then_some(first)
     }
 
+    /// Reads table files (name, text); a section may be in one file only.
+    pub fn parse_tables(files: &[(&str, &str)]) -> Result<Schema, String> {
+        let mut all = FileSpec::default();
+        for (name, text) in files {
+            let file: FileSpec = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            for (section, spec) in file.section {
+                if all.section.insert(section.clone(), spec).is_some() {
+                    return Err(format!("{name}: section `{section}` is described twice"));
+                }
+            }
+            for (section, spec) in file.declared {
+                if all.declared.insert(section.clone(), spec).is_some() {
+                    return Err(format!("{name}: section `{section}` is declared twice"));
+                }
+            }
+        }
+        Schema::from_spec(&all)
+    }
+
+    /// Reads one table file.
     pub fn parse(text: &str) -> Result<Schema, String> {
         let file: FileSpec = toml::from_str(text).map_err(|e| e.to_string())?;
+        Schema::from_spec(&file)
+    }
+
+    fn from_spec(file: &FileSpec) -> Result<Schema, String> {
         let mut sections = BTreeMap::new();
         for (name, spec) in &file.section {
             let base = match &spec.same_as {
@@ -328,6 +417,9 @@ impl Schema {
             );
         }
         for (name, spec) in &file.declared {
+            if file.section.contains_key(name) {
+                return Err(format!("{name}: both described and declared only"));
+            }
             let (definition, override_default) = parse_declaration(spec).ok_or_else(|| {
                 format!("{name}: expected \"Definition OverrideMode\", found `{spec}`")
             })?;
@@ -398,10 +490,12 @@ impl OverrideMode {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileSpec {
+    #[serde(default)]
     section: BTreeMap<String, SectionSpec>,
+    #[serde(default)]
     declared: BTreeMap<String, String>,
 }
 
@@ -432,6 +526,10 @@ struct CollectionSpec {
     remove: Option<String>,
     clear: Option<String>,
     defaults: Option<String>,
+    #[serde(default)]
+    duplicates: bool,
+    #[serde(default)]
+    any_attributes: bool,
     #[serde(flatten)]
     item: ElementSpec,
 }
@@ -454,7 +552,8 @@ fn build_element(spec: &ElementSpec) -> Result<Element, String> {
         );
     }
     if let Some(c) = &spec.collection {
-        let item = build_element(&c.item).map_err(|e| format!("{}: {e}", c.add))?;
+        let mut item = build_element(&c.item).map_err(|e| format!("{}: {e}", c.add))?;
+        item.any_attributes = c.any_attributes;
         if let Some(defaults) = &c.defaults {
             let mut relaxed = item.clone();
             for a in relaxed.attributes.values_mut() {
@@ -465,10 +564,16 @@ fn build_element(spec: &ElementSpec) -> Result<Element, String> {
         }
         element.collection = Some(Box::new(Collection {
             add: c.add.clone(),
+            more_adds: Vec::new(),
+            allow_duplicates: c.duplicates,
             remove: c.remove.clone(),
             clear: c.clear.clone(),
             defaults: c.defaults.clone(),
-            keys: Keys::of(&item),
+            keys: if c.duplicates {
+                Keys::default()
+            } else {
+                Keys::of(&item)
+            },
             item,
         }));
     }
@@ -504,6 +609,9 @@ fn parse_attribute(text: &str) -> Result<Attribute, String> {
             "site-name" => attribute.name_rule = Some(NameRule::SiteName),
             "app-path" => attribute.name_rule = Some(NameRule::ApplicationPath),
             "vdir-path" => attribute.name_rule = Some(NameRule::VirtualDirectoryPath),
+            "infinite" => attribute.infinite = true,
+            "seconds" => attribute.time_format = TimeFormat::Seconds,
+            "minutes" => attribute.time_format = TimeFormat::Minutes,
             w if w.contains("..") => {
                 let (exclude, w) = match w.strip_prefix('!') {
                     Some(rest) => (true, rest),
@@ -533,7 +641,7 @@ mod tests {
 
     #[test]
     fn shipped_tables_parse_and_cover_the_sections_both_modes_use() {
-        let schema = Schema::parse(SECTIONS_TOML).unwrap();
+        let schema = Schema::parse_tables(TABLES).unwrap();
         for name in [
             "system.webServer/handlers",
             "system.webServer/isapiFilters",

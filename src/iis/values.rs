@@ -2,7 +2,7 @@
 //! name validators (the metamodel in the header of IIS_schema.xml, lextm/iis_schema on GitHub;
 //! pool names: learn.microsoft.com/iis/wmi-provider/applicationpool-class).
 
-use super::schema::{Attribute, NameRule, ValueType};
+use super::schema::{Attribute, NameRule, TimeFormat, ValueType};
 
 /// Why IIS would refuse a value: one sentence, and what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,10 @@ pub const POOL_NAME_MAX: usize = 64;
 
 /// Checks a value against its attribute's type and validators.
 pub fn check(attribute: &Attribute, value: &str) -> Result<(), Problem> {
+    // `allowInfinite`: the literal bypasses the type and its range.
+    if attribute.infinite && value.eq_ignore_ascii_case("Infinite") {
+        return Ok(());
+    }
     match &attribute.value_type {
         ValueType::Bool => check_bool(value)?,
         ValueType::Uint => check_integer(value, 0, u32::MAX as i64, "an unsigned 32-bit number")
@@ -34,12 +38,7 @@ pub fn check(attribute: &Attribute, value: &str) -> Result<(), Problem> {
         ValueType::Int64 => check_integer(value, i64::MIN, i64::MAX, "a 64-bit number")
             .and_then(|n| check_range(attribute, n, value))?,
         ValueType::TimeSpan => {
-            let seconds = parse_timespan(value).ok_or_else(|| {
-                problem(
-                    format!("`{value}` is not a time span"),
-                    "write [d.]hh:mm:ss, e.g. 00:20:00 for twenty minutes or 1.00:00:00 for a day",
-                )
-            })?;
+            let seconds = timespan_seconds(attribute.time_format, value)?;
             check_range(attribute, seconds.floor() as i64, value)?;
             if let Some(g) = attribute.granularity {
                 if seconds.fract() != 0.0 || (seconds as i64) % g != 0 {
@@ -90,6 +89,31 @@ pub fn check(attribute: &Attribute, value: &str) -> Result<(), Problem> {
         check_name(rule, value)?;
     }
     Ok(())
+}
+
+/// A timespan's seconds, read in the attribute's format (`timeSpanFormat`:
+/// text, or a whole number of seconds or minutes).
+fn timespan_seconds(format: TimeFormat, value: &str) -> Result<f64, Problem> {
+    let per_unit = match format {
+        TimeFormat::Text => {
+            return parse_timespan(value).ok_or_else(|| {
+                problem(
+                    format!("`{value}` is not a time span"),
+                    "write [d.]hh:mm:ss, e.g. 00:20:00 for twenty minutes or 1.00:00:00 for a day",
+                )
+            })
+        }
+        TimeFormat::Seconds => 1,
+        TimeFormat::Minutes => 60,
+    };
+    let what = if per_unit == 1 { "seconds" } else { "minutes" };
+    check_integer(
+        value,
+        0,
+        u32::MAX as i64,
+        &format!("a whole number of {what}"),
+    )
+    .map(|n| (n * per_unit) as f64)
 }
 
 fn unit(seconds: i64) -> String {

@@ -86,7 +86,7 @@ pub fn run(server: &mut Server, command_line: &str) -> Outcome {
             ..Outcome::default()
         };
     };
-    if let Some(failure) = refused(&invocation, &file) {
+    if let Some(failure) = refused(&invocation, &file, server.schema) {
         return Outcome::failed(failure.0, failure.1);
     }
     let mut sim = Simulation {
@@ -123,7 +123,7 @@ pub fn run(server: &mut Server, command_line: &str) -> Outcome {
 }
 
 /// The checker's findings that appcmd itself refuses, with its exit code.
-fn refused(invocation: &Invocation, file: &Arc<SourceFile>) -> Option<Failure> {
+fn refused(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -> Option<Failure> {
     // XML 1.0 cannot hold control characters: IIS cannot store such a value.
     if let Some(c) = file.text.chars().find(|c| c.is_control() && *c != '\t') {
         return Some((
@@ -131,7 +131,7 @@ fn refused(invocation: &Invocation, file: &Arc<SourceFile>) -> Option<Failure> {
             format!("the command holds the control character U+{:04X}, which a configuration file cannot store", c as u32),
         ));
     }
-    let findings = parser::check(invocation, file, Schema::global());
+    let findings = parser::check(invocation, file, schema);
     let first = findings.iter().find(|d| {
         d.severity == Severity::Error && !matches!(d.code, Code::UnknownSection | Code::NotChecked)
     })?;
@@ -197,7 +197,11 @@ impl Simulation<'_> {
     // ------------------------------------------------------------ APPPOOL
 
     fn apppool(&mut self, verb: &str, inv: &Invocation) -> Result<(), Failure> {
-        let spec = item_spec("system.applicationHost/applicationPools", 1);
+        let spec = item_spec(
+            self.server.schema,
+            "system.applicationHost/applicationPools",
+            1,
+        );
         match verb {
             "list" => match self.identifier(inv, "apppool.name") {
                 Some(name) => {
@@ -283,7 +287,7 @@ impl Simulation<'_> {
     // ------------------------------------------------------------ SITE
 
     fn site(&mut self, verb: &str, inv: &Invocation) -> Result<(), Failure> {
-        let spec = item_spec("system.applicationHost/sites", 1);
+        let spec = item_spec(self.server.schema, "system.applicationHost/sites", 1);
         match verb {
             "list" => match self.identifier(inv, "site.name") {
                 Some(name) => {
@@ -418,7 +422,7 @@ impl Simulation<'_> {
     // ------------------------------------------------------------ APP
 
     fn app(&mut self, verb: &str, inv: &Invocation) -> Result<(), Failure> {
-        let spec = item_spec("system.applicationHost/sites", 2);
+        let spec = item_spec(self.server.schema, "system.applicationHost/sites", 2);
         match verb {
             "list" => match self.identifier(inv, "app.name") {
                 Some(id) => {
@@ -538,7 +542,7 @@ impl Simulation<'_> {
     // ------------------------------------------------------------ VDIR
 
     fn vdir(&mut self, verb: &str, inv: &Invocation) -> Result<(), Failure> {
-        let spec = item_spec("system.applicationHost/sites", 3);
+        let spec = item_spec(self.server.schema, "system.applicationHost/sites", 3);
         match verb {
             "list" => match self.identifier(inv, "vdir.name") {
                 Some(id) => {
@@ -954,7 +958,9 @@ impl Simulation<'_> {
         inv: &Invocation,
     ) -> Result<(), Failure> {
         let names: Vec<&str> = section.split('/').collect();
-        let spec = Schema::global()
+        let spec = self
+            .server
+            .schema
             .section(section)
             .and_then(|s| s.schema.as_ref());
         let (mut doc, file, base, label) = match level {
@@ -1516,7 +1522,7 @@ fn inherited_entries(
                 .attributes()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
-            if e.name == collection.add {
+            if collection.is_add(&e.name) {
                 entries.push(attrs);
             } else if Some(e.name.as_str()) == collection.remove.as_deref() {
                 let key = key_of(&attrs);
@@ -1558,8 +1564,12 @@ fn find_item(parent: &Element, item: &str, pairs: &[(String, String)]) -> Option
 
 /// The schema of the item at `depth` of a section's nested collections
 /// (sites: 1 = site, 2 = application, 3 = virtualDirectory).
-fn item_spec(section: &str, depth: usize) -> Option<&'static schema::Element> {
-    let mut element = Schema::global().section(section)?.schema.as_ref()?;
+fn item_spec(
+    schema: &'static Schema,
+    section: &str,
+    depth: usize,
+) -> Option<&'static schema::Element> {
+    let mut element = schema.section(section)?.schema.as_ref()?;
     for _ in 0..depth {
         element = &element.collection.as_ref()?.item;
     }

@@ -220,6 +220,8 @@ pub struct Server {
     pub outputs_simulated: usize,
     /// The configuration is the built-in IIS 10 default, not a server's own.
     pub built_in: bool,
+    /// The IIS tables (built-in, or with `--schema` files).
+    pub schema: &'static Schema,
 }
 
 impl Server {
@@ -249,6 +251,7 @@ impl Server {
             backups: BTreeMap::new(),
             outputs_simulated: 0,
             built_in: false,
+            schema: Schema::global(),
         })
     }
 
@@ -265,7 +268,7 @@ impl Server {
     pub fn declaration(&self, section: &str) -> Option<Declaration> {
         if self.declarations.is_empty() {
             // No <configSections> (a fragment): fall back to the IIS tables.
-            let s = Schema::global().section(section)?;
+            let s = self.schema.section(section)?;
             return Some(Declaration {
                 definition: s.definition,
                 override_default: s.override_default,
@@ -299,7 +302,7 @@ impl Server {
             return Some(short[0].clone());
         }
         if self.declarations.is_empty() {
-            let schema = Schema::global();
+            let schema = self.schema;
             return schema
                 .section(name)
                 .or_else(|| schema.by_short_name(name))
