@@ -808,14 +808,17 @@ fn schema_for(
         },
         given => (given.to_vec(), "--schema"),
     };
-    let loaded = schema_files::load(&paths, builtin)?;
-    let files = schema_files::files_of(&paths)?.len();
+    let (loaded, scope, files) = schema_files::load(&paths, builtin)?;
+    let how = match scope {
+        schema_files::Scope::Server => "a whole server's schema: sections it lacks do not exist",
+        schema_files::Scope::Added => "added to the built-in tables",
+    };
     // One schema set per run: it lives as long as the process.
     let loaded: &'static _ = Box::leak(Box::new(loaded));
     Ok((
         loaded,
         format!(
-            "; IIS tables from {from} ({})",
+            "; IIS tables from {from} ({}, {how})",
             report::plural(files, "schema file")
         ),
     ))

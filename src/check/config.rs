@@ -701,6 +701,8 @@ impl Walker<'_> {
         .note("IIS answers an undeclared section with HTTP 500.19 (0x8007000d)");
         if let Some(help) = suggestion {
             d = d.help(help);
+        } else if self.server.schema.complete {
+            d = d.help("the server's schema files (--schema) do not describe it: install the IIS module that provides it, or correct the element name");
         } else {
             d = d
                 .with_severity(Severity::Warning)

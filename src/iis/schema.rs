@@ -310,6 +310,9 @@ pub struct Schema {
     /// Lower-case name → name, for names written in another case (the
     /// first in name order wins, as a search in order would find).
     by_lower_name: HashMap<String, String>,
+    /// A whole server's own schema (`--schema` with its `IIS_schema.xml`):
+    /// a section it does not describe does not exist there.
+    pub complete: bool,
     /// Every group path (`system.webServer`, `system.webServer/security`).
     /// `check` asks for each element under a group: this is a lookup, not a
     /// search through every section.
@@ -353,6 +356,7 @@ impl Schema {
         }
         Schema {
             sections,
+            complete: false,
             by_lower_name,
             groups,
         }

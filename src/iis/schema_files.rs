@@ -107,13 +107,35 @@ pub fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SchemaError> {
     Ok(files)
 }
 
-/// The tables with the sections `paths` describe: each described section
-/// replaces the built-in description of that name (where it may be set and
-/// its default lock stay the built-in ones, as schema files do not say).
-pub fn load(paths: &[PathBuf], base: &Schema) -> Result<Schema, SchemaError> {
-    let mut described = Described::default();
-    for file in files_of(paths)? {
-        let bytes = std::fs::read(&file).map_err(|source| SchemaError::Io {
+/// How loaded schema files relate to the built-in tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A server's whole schema folder (it holds `IIS_schema.xml`, IIS's
+    /// core file): the files are the whole truth, a section they do not
+    /// describe does not exist on that server.
+    Server,
+    /// Module files or extensions (no `IIS_schema.xml`): they add to the
+    /// built-in tables as they would add to a server's own schema.
+    Added,
+}
+
+/// The tables `paths` give (see [`Scope`]) and how they were used.
+pub fn load(paths: &[PathBuf], base: &Schema) -> Result<(Schema, Scope, usize), SchemaError> {
+    let files = files_of(paths)?;
+    let scope = if files.iter().any(|f| {
+        f.file_name()
+            .is_some_and(|n| n.eq_ignore_ascii_case("IIS_schema.xml"))
+    }) {
+        Scope::Server
+    } else {
+        Scope::Added
+    };
+    let mut described = match scope {
+        Scope::Server => Described::default(),
+        Scope::Added => Described::from_tables(base),
+    };
+    for file in &files {
+        let bytes = std::fs::read(file).map_err(|source| SchemaError::Io {
             path: file.display().to_string(),
             source,
         })?;
@@ -126,7 +148,7 @@ pub fn load(paths: &[PathBuf], base: &Schema) -> Result<Schema, SchemaError> {
         })?;
         described.read(&name, &text)?;
     }
-    Ok(described.over(base))
+    Ok((described.over(base, scope), scope, files.len()))
 }
 
 /// Sections read so far, merged as IIS merges them.
@@ -136,6 +158,17 @@ pub struct Described {
 }
 
 impl Described {
+    /// The sections the built-in tables describe, for files to add to.
+    pub fn from_tables(base: &Schema) -> Described {
+        Described {
+            sections: base
+                .sections
+                .iter()
+                .filter_map(|(name, s)| Some((name.clone(), s.schema.clone()?)))
+                .collect(),
+        }
+    }
+
     /// Adds the sections of one file.
     pub fn read(&mut self, path: &str, text: &str) -> Result<(), SchemaError> {
         let options = roxmltree::ParsingOptions {
@@ -173,9 +206,14 @@ impl Described {
         Ok(())
     }
 
-    /// `base` with these sections' descriptions in place of its own.
-    pub fn over(self, base: &Schema) -> Schema {
-        let mut sections = base.sections.clone();
+    /// The tables: these sections' descriptions, with where each may be set
+    /// and its default lock from `base` (schema files do not say); with
+    /// [`Scope::Added`], `base`'s other sections too.
+    pub fn over(self, base: &Schema, scope: Scope) -> Schema {
+        let mut sections = match scope {
+            Scope::Server => BTreeMap::new(),
+            Scope::Added => base.sections.clone(),
+        };
         for (name, mut element) in self.sections {
             finish(&mut element);
             let (definition, override_default) = base
@@ -194,7 +232,9 @@ impl Described {
                 },
             );
         }
-        Schema::new(sections)
+        let mut schema = Schema::new(sections);
+        schema.complete = scope == Scope::Server;
+        schema
     }
 }
 
@@ -641,6 +681,53 @@ pub fn server_folder() -> Option<PathBuf> {
         return None;
     }
     let windir = std::env::var_os("windir").or_else(|| std::env::var_os("SystemRoot"))?;
-    let folder = Path::new(&windir).join(r"system32\inetsrv\config\schema");
+    server_folder_under(Path::new(&windir))
+}
+
+/// `WINDIR\system32\inetsrv\config\schema`, when IIS is installed there
+/// (its core file `IIS_schema.xml` is present).
+pub fn server_folder_under(windir: &Path) -> Option<PathBuf> {
+    let folder = ["system32", "inetsrv", "config", "schema"]
+        .iter()
+        .fold(windir.to_path_buf(), |path, part| path.join(part));
     folder.join("IIS_schema.xml").is_file().then_some(folder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_folder_is_found_where_iis_keeps_it() {
+        let windir = tempfile::tempdir().unwrap();
+        assert_eq!(server_folder_under(windir.path()), None);
+        let folder = windir.path().join("system32/inetsrv/config/schema");
+        std::fs::create_dir_all(&folder).unwrap();
+        assert_eq!(server_folder_under(windir.path()), None);
+        std::fs::write(folder.join("IIS_schema.xml"), "<configSchema/>").unwrap();
+        assert_eq!(server_folder_under(windir.path()), Some(folder));
+    }
+
+    #[test]
+    fn later_files_add_to_a_section_and_keys_are_worked_out_at_the_end() {
+        let mut described = Described::default();
+        described
+            .read(
+                "a.xml",
+                r#"<configSchema><sectionSchema name="s/x"><collection addElement="add"><attribute name="a" type="string" /></collection></sectionSchema></configSchema>"#,
+            )
+            .unwrap();
+        described
+            .read(
+                "b.xml",
+                r#"<configSchema><sectionSchema name="s/x"><attribute name="on" type="bool" /><collection addElement="add"><attribute name="a" type="string" isUniqueKey="true" /></collection></sectionSchema></configSchema>"#,
+            )
+            .unwrap();
+        let schema = described.over(Schema::global(), Scope::Server);
+        assert!(schema.complete);
+        let x = schema.section("s/x").unwrap().schema.as_ref().unwrap();
+        assert!(x.attributes.contains_key("on"));
+        assert_eq!(x.collection.as_ref().unwrap().key_attributes(), ["a"]);
+        assert!(schema.section("system.webServer/handlers").is_none());
+    }
 }
