@@ -9,33 +9,24 @@ use std::sync::OnceLock;
 use foldhash::{HashMap, HashSet};
 use serde::Deserialize;
 
-/// The built-in tables (`schemas/iis/README.md` describes the format).
-const TABLES: &[(&str, &str)] = &[
-    (
-        "applicationHost.toml",
-        include_str!("../../schemas/iis/sections/applicationHost.toml"),
-    ),
-    (
-        "webServer.toml",
-        include_str!("../../schemas/iis/sections/webServer.toml"),
-    ),
-    (
-        "rewrite.toml",
-        include_str!("../../schemas/iis/sections/rewrite.toml"),
-    ),
-    (
-        "arr.toml",
-        include_str!("../../schemas/iis/sections/arr.toml"),
-    ),
-    (
-        "httpPlatform.toml",
-        include_str!("../../schemas/iis/sections/httpPlatform.toml"),
-    ),
-    (
-        "declared.toml",
-        include_str!("../../schemas/iis/sections/declared.toml"),
-    ),
-];
+/// The built-in tables, one file per module or area
+/// (`schemas/iis/README.md` describes the format).
+macro_rules! tables {
+    ($($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("../../schemas/iis/sections/", $file)))),*]
+    };
+}
+const TABLES: &[(&str, &str)] = tables!(
+    "applicationHost.toml",
+    "server.toml",
+    "webServer.toml",
+    "security.toml",
+    "features.toml",
+    "rewrite.toml",
+    "arr.toml",
+    "httpPlatform.toml",
+    "declared.toml",
+);
 
 /// `allowDefinition`: which configuration files may hold a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
