@@ -453,6 +453,18 @@ impl Walker<'_> {
                 "configSections" => self.config_sections(xml, &child, "")?,
                 "location" if location.is_empty() => self.location(xml, &child)?,
                 n if TOP_GROUPS.contains(&n) => self.group(xml, &child, n, location)?,
+                // A top-level section (ARR's webFarms) the tables know. Other
+                // top-level elements belong to .NET's machine.config
+                // (appSettings, system.web): noted, never unknown.
+                n if self.kind_of_path(n).1
+                    && self
+                        .server
+                        .schema
+                        .section(n)
+                        .is_some_and(|s| s.schema.is_some()) =>
+                {
+                    self.known_section(xml, &child, n.to_owned(), location)?
+                }
                 n => self.note_not_checked(&child, n),
             }
         }
@@ -643,29 +655,46 @@ impl Walker<'_> {
         }
         while let Some(child) = xml.next_child(tag)? {
             let full = format!("{path}/{}", child.name());
-            let schema = self.server.schema;
-            let declared = self.declared();
-            let (is_group, is_section) = match declared {
-                Some(declared) => (declared.is_group(&full), declared.get(&full).is_some()),
-                None => (schema.is_group(&full), schema.section(&full).is_some()),
-            };
+            let (is_group, is_section) = self.kind_of_path(&full);
             if is_group && !is_section {
                 self.group(xml, &child, &full, location)?;
-                continue;
-            }
-            if !is_section {
-                self.unknown_section(&child, &full);
-                continue;
-            }
-            if let Some(sections) = &mut self.location_sections {
-                sections.push(full.clone());
-            }
-            if let Some(section) = schema.section(&full).filter(|s| s.schema.is_some()) {
-                self.section(xml, &child, &section.name, location)?;
+            } else if is_section {
+                self.known_section(xml, &child, full, location)?;
             } else {
-                self.placement_and_locks(&child, &full, location);
-                self.note_not_checked(&child, &full);
+                self.unknown_section(&child, &full);
             }
+        }
+        Ok(())
+    }
+
+    /// Whether `path` is a section group, and whether it is a section, by
+    /// the declarations that decide for this file (else the tables).
+    fn kind_of_path(&self, path: &str) -> (bool, bool) {
+        let schema = self.server.schema;
+        match self.declared() {
+            Some(declared) => (declared.is_group(path), declared.get(path).is_some()),
+            None => (schema.is_group(path), schema.section(path).is_some()),
+        }
+    }
+
+    /// A section that exists: checked against its table, or placed and
+    /// noted when the tables do not describe it.
+    fn known_section(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        full: String,
+        location: &str,
+    ) -> Result<(), XmlError> {
+        let schema = self.server.schema;
+        if let Some(sections) = &mut self.location_sections {
+            sections.push(full.clone());
+        }
+        if let Some(section) = schema.section(&full).filter(|s| s.schema.is_some()) {
+            self.section(xml, tag, &section.name, location)?;
+        } else {
+            self.placement_and_locks(tag, &full, location);
+            self.note_not_checked(tag, &full);
         }
         Ok(())
     }
@@ -1466,7 +1495,8 @@ mod tests {
     /// A hosting server's applicationHost.config in small: many pools and
     /// sites (more than [`SCREEN_ABOVE`], so the first pass screens them),
     /// with duplicates before and after the hand-over, entries removed and
-    /// added again (no finding), a cleared and refilled collection, and
+    /// added again (no finding; pools take no <remove>, so in the ISAPI
+    /// list), a cleared and refilled collection, and
     /// `<location>` blocks, one path given twice.
     fn hosting_server() -> String {
         let n = SCREEN_ABOVE + 300;
@@ -1478,8 +1508,6 @@ mod tests {
             }
             if i == n - 5 {
                 x.push_str("<add name=\"pool7\" />\n"); // screened: a duplicate
-                x.push_str("<remove name=\"pool20\" />\n<add name=\"pool20\" />\n");
-                // none
             }
         }
         x.push_str("</applicationPools>\n<sites>\n");
@@ -1498,6 +1526,10 @@ mod tests {
                 x.push_str("<clear />\n");
             }
         }
+        // Screened: removed and added again, no finding.
+        x.push_str(
+            "<remove path=\"C:\\x\\20.dll\" />\n<add path=\"C:\\x\\20.dll\" allowed=\"true\" />\n",
+        );
         x.push_str("</isapiCgiRestriction></security></system.webServer>\n");
         for i in 0..300 {
             writeln!(x, "<location path=\"s{i}\"><system.webServer><defaultDocument enabled=\"true\" /></system.webServer></location>").unwrap();
