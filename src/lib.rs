@@ -18,6 +18,7 @@ pub mod rules;
 pub mod settings;
 pub mod source;
 pub mod validate;
+pub mod xml;
 
 use clap::Parser;
 

@@ -22,8 +22,8 @@ pub struct ScriptCommand {
 }
 
 /// The sections a script unlocks with `appcmd unlock config PATH -section:NAME`.
-pub fn unlocks(commands: &[ScriptCommand], schema: &Schema) -> super::config::ServerFacts {
-    let mut facts = super::config::ServerFacts::default();
+pub fn unlocks(commands: &[ScriptCommand], schema: &Schema) -> super::facts::ServerFacts {
+    let mut facts = super::facts::ServerFacts::default();
     for c in commands {
         let Some(inv) = &c.invocation else { continue };
         let verb = inv.verb.text.to_ascii_lowercase();

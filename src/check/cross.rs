@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::batch::ScriptCommand;
-use super::config::{AppFact, ServerFacts, WebConfigFacts, POOLS_SHOWN};
+use super::facts::{AppFact, ServerFacts, WebConfigFacts, POOLS_SHOWN};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::iis::appcmd::Operation;
 use crate::source::Span;

@@ -7,9 +7,10 @@
 mod batch;
 mod config;
 mod cross;
+mod entries;
+mod facts;
 mod powershell;
 mod screen;
-pub(crate) mod xml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::diagnostic::{self, Code, Diagnostic};
 use crate::iis::schema::Schema;
 use crate::source::{self, DecodeError, SourceFile};
 
-pub use config::ServerFacts;
+pub use facts::ServerFacts;
 
 /// What kind of artifact a file is (`--kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -338,9 +339,9 @@ pub fn check(
         .filter(|i| i.kind == Kind::Batch)
         .map(|i| batch::check(&i.file, i.bom, schema))
         .collect();
-    let mut server = config::Server {
+    let mut server = facts::Server {
         wanted_pools: wanted_pools(inputs, apphost, &checked_scripts, schema)?,
-        ..config::Server::bare(schema)
+        ..facts::Server::bare(schema)
     };
     let mut checked_scripts = checked_scripts.into_iter();
     if let Some(a) = apphost {
@@ -460,7 +461,7 @@ fn wanted_pools(
     }
     // The fragments' applications name pools too: read for them alone here
     // (their findings depend on --apphost, read next).
-    let bare = config::Server::bare(schema);
+    let bare = facts::Server::bare(schema);
     let mut fragments = Vec::new();
     for input in inputs.iter().filter(|i| i.kind == Kind::Fragment) {
         fragments.push(check_xml(input, Kind::Fragment, &bare)?.server);
@@ -472,7 +473,7 @@ fn wanted_pools(
 fn check_xml(
     input: &Input,
     kind: Kind,
-    server: &config::Server,
+    server: &facts::Server,
 ) -> Result<config::Checked, InputError> {
     config::check(&input.file, kind, server).map_err(|source| InputError::Read {
         path: input.file.name.clone(),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::check::xml::{Item, Parser, Tag, XmlError};
+use crate::xml::{Item, Parser, Tag, XmlError};
 
 /// Why a configuration file could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,9 @@
-//! A strict, streaming XML reader for `check`: it hands the walker one start
-//! tag at a time (with byte ranges for every name and value), checks that the
-//! whole file is well-formed XML 1.0 as it goes, and never holds more than one
-//! tag in memory, so a 100 MB applicationHost.config is checked in a few MB.
+//! A strict, streaming XML reader, shared by `check` and `review` (every
+//! configuration file either reads goes through it): it hands its caller one
+//! start tag at a time (with byte ranges for every name and value), checks
+//! that the whole file is well-formed XML 1.0 as it goes, and never holds more
+//! than one tag in memory, so a 100 MB applicationHost.config is checked in a
+//! few MB.
 //!
 //! quick-xml splits the input into markup; the rules it leaves to its users
 //! are applied here: attribute syntax and values, names, references, what may
@@ -1489,7 +1491,7 @@ mod tests {
                 "<", ">", "&", "&amp;", "&#0;", "&#x10FFFF;", "\"", "'", "/", "<!--", "-->", "--",
                 "]]>", "<![CDATA[", "?>", "<?", "<?xml version='1.0'?>", "=", " ", "\u{1}", "é", "</a>", "<a/>", ":",
             ];
-            let mut text = include_str!("../../tests/fixtures/check/servers/unlocked.applicationHost.config").to_owned();
+            let mut text = include_str!("../tests/fixtures/check/servers/unlocked.applicationHost.config").to_owned();
             for (at, delete, piece) in edits {
                 let mut at = at % (text.len() + 1);
                 while !text.is_char_boundary(at) {

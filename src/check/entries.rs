@@ -1,0 +1,270 @@
+//! The entries of one collection element as `check` walks it: every key
+//! set indexed, so that a duplicate entry (IIS's "Cannot add duplicate
+//! collection entry") is found in constant time among a hosting server's
+//! tens of thousands, and `<remove>` / `<clear>` forget what they name. For a
+//! streamed file's first pass, entries past [`SCREEN_ABOVE`] go into the
+//! screen's Bloom filter instead (see `screen`).
+
+use std::hash::BuildHasher;
+use std::ops::Range;
+
+use hashbrown::HashTable;
+
+use super::screen::{self, Screen};
+use crate::iis::schema::Keys;
+use crate::source::Span;
+use crate::xml::Tag;
+
+/// Entries an [`EntrySet`] of a streamed file's first pass keeps exactly;
+/// beyond them, its keys go into the Bloom filter.
+pub(super) const SCREEN_ABOVE: usize = 1024;
+
+/// The entries of one collection element, indexed by every key set, so that
+/// each new entry is checked in constant time (a hosting server's
+/// applicationHost.config has tens of thousands). Two entries clash when any
+/// single `key` matches, or all `ckey` values match (not all empty). Only the
+/// normalized keys and where each entry is are kept.
+pub(super) struct EntrySet<'s> {
+    pub(super) keys: &'s Keys,
+    pub(super) store: EntryStore,
+    /// This collection element's number in the walk (part of its keys' hashes).
+    pub(super) number: u64,
+    /// Its keys have gone into the Bloom filter (first pass, large sets only).
+    pub(super) screened: bool,
+}
+
+/// The memory of an [`EntrySet`], reused from one collection element to the
+/// next (a configuration file has one per site, application and location).
+#[derive(Default)]
+pub(super) struct EntryStore {
+    /// Where each entry is, and whether it is inherited; `None` once removed.
+    pub(super) entries: Vec<Option<(Span, bool)>>,
+    /// The normalized keys, one after another: one buffer instead of a
+    /// string per entry.
+    pub(super) text: String,
+    /// Each key set's number and normalized values (a range of `text`) →
+    /// entry: one table for all key sets.
+    pub(super) index: HashTable<Indexed>,
+    pub(super) hasher: foldhash::fast::RandomState,
+}
+
+pub(super) struct Indexed {
+    pub(super) key: Range<usize>,
+    pub(super) entry: usize,
+}
+
+impl EntryStore {
+    pub(super) fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
+        self.index.clear();
+    }
+
+    pub(super) fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<usize> {
+        let text = &self.text;
+        self.index
+            .find(self.hash(key), |i| &text[i.key.clone()] == key)
+            .map(|i| i.entry)
+    }
+
+    /// Indexes `key` for `entry` unless an entry has it already.
+    pub(super) fn index(&mut self, key: &str, entry: usize) {
+        if self.get(key).is_some() {
+            return;
+        }
+        let start = self.text.len();
+        self.text.push_str(key);
+        let indexed = Indexed {
+            key: start..self.text.len(),
+            entry,
+        };
+        let text = &self.text;
+        let hasher = &self.hasher;
+        self.index.insert_unique(self.hash(key), indexed, |i| {
+            hasher.hash_one(&text[i.key.clone()])
+        });
+    }
+
+    /// Takes `key` out of the index; the entry it led to.
+    pub(super) fn unindex(&mut self, key: &str) -> Option<usize> {
+        let text = &self.text;
+        let found = self
+            .index
+            .find_entry(self.hash(key), |i| &text[i.key.clone()] == key)
+            .ok()?;
+        Some(found.remove().0.entry)
+    }
+}
+
+/// The values of an entry's key attributes, by their index in [`Keys::names`].
+pub(super) trait KeyValues {
+    fn value(&self, name: usize) -> &str;
+}
+
+/// An entry as written: absent key attributes are empty.
+pub(super) struct TagKey<'t> {
+    pub(super) tag: &'t Tag,
+    pub(super) keys: &'t Keys,
+}
+
+impl KeyValues for TagKey<'_> {
+    fn value(&self, name: usize) -> &str {
+        self.tag.attribute(&self.keys.names[name]).unwrap_or("")
+    }
+}
+
+/// An entry inherited from applicationHost.config.
+impl KeyValues for [String] {
+    fn value(&self, name: usize) -> &str {
+        &self[name]
+    }
+}
+
+impl<'s> EntrySet<'s> {
+    pub(super) fn new(
+        collection: &'s crate::iis::schema::Collection,
+        number: u64,
+        mut store: EntryStore,
+    ) -> EntrySet<'s> {
+        store.clear();
+        EntrySet {
+            keys: &collection.keys,
+            store,
+            number,
+            screened: false,
+        }
+    }
+
+    /// Entries kept exactly.
+    pub(super) fn len(&self) -> usize {
+        self.store.entries.len()
+    }
+
+    /// The hashes of `key`'s key sets (see [`screen::entry_key`]).
+    pub(super) fn key_hashes<'k>(
+        &'k self,
+        key: &'k (impl KeyValues + ?Sized),
+        scratch: &'k mut String,
+    ) -> impl Iterator<Item = u64> + 'k {
+        (0..self.keys.sets.len()).filter_map(move |set| {
+            if self.normal(set, key, scratch) {
+                Some(screen::entry_key(self.number, scratch))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Second pass: whether any key set of `key` is a suspect.
+    pub(super) fn any_suspect(
+        &self,
+        key: &(impl KeyValues + ?Sized),
+        suspects: &screen::Suspects,
+        scratch: &mut String,
+    ) -> bool {
+        self.key_hashes(key, scratch).any(|h| suspects.contains(h))
+    }
+
+    /// First pass: moves the keys kept exactly into the Bloom filter; from
+    /// now on this set only screens. They are distinct, so none is a suspect.
+    pub(super) fn hand_over(&mut self, screen: &mut Screen) {
+        for indexed in self.store.index.iter() {
+            screen.remember(screen::entry_key(
+                self.number,
+                &self.store.text[indexed.key.clone()],
+            ));
+        }
+        self.store.clear();
+        self.screened = true;
+    }
+
+    /// Whether entries are compared at all (some collections have no key).
+    pub(super) fn has_keys(&self) -> bool {
+        !self.keys.names.is_empty()
+    }
+
+    /// Writes key set `set`'s number and comparable values into `out`; false
+    /// when all its values are empty (the entry has no key in that set).
+    pub(super) fn normal(
+        &self,
+        set: usize,
+        key: &(impl KeyValues + ?Sized),
+        out: &mut String,
+    ) -> bool {
+        out.clear();
+        let members = self.keys.sets[set].clone();
+        if members.clone().all(|i| key.value(i).is_empty()) {
+            return false;
+        }
+        // Key sets are few: the number fits in one char and keeps sets apart.
+        out.push(char::from_u32(set as u32).unwrap_or(char::MAX));
+        for i in members {
+            out.push('\u{0}');
+            let value = key.value(i);
+            if self.keys.case_sensitive[i] {
+                out.push_str(value);
+            } else {
+                out.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+            }
+        }
+        true
+    }
+
+    /// The entry `key` clashes with: where it is and whether it is inherited.
+    pub(super) fn find(
+        &self,
+        key: &(impl KeyValues + ?Sized),
+        scratch: &mut String,
+    ) -> Option<(Span, bool)> {
+        let found = (0..self.keys.sets.len()).find_map(|set| {
+            self.normal(set, key, scratch)
+                .then(|| self.store.get(scratch))
+                .flatten()
+        });
+        found.and_then(|i| self.store.entries[i].clone())
+    }
+
+    pub(super) fn insert(
+        &mut self,
+        key: &(impl KeyValues + ?Sized),
+        span: Span,
+        inherited: bool,
+        scratch: &mut String,
+    ) {
+        let at = self.store.entries.len();
+        for set in 0..self.keys.sets.len() {
+            if self.normal(set, key, scratch) {
+                self.store.index(scratch, at);
+            }
+        }
+        self.store.entries.push(Some((span, inherited)));
+    }
+
+    /// `<remove>`: every entry that clashes with `key` goes.
+    pub(super) fn remove_matching(
+        &mut self,
+        key: &(impl KeyValues + ?Sized),
+        scratch: &mut String,
+    ) {
+        for set in 0..self.keys.sets.len() {
+            if !self.normal(set, key, scratch) {
+                continue;
+            }
+            let Some(i) = self.store.unindex(scratch) else {
+                continue;
+            };
+            if self.store.entries[i].take().is_some() && self.keys.sets.len() > 1 {
+                // Its other key sets point at it too.
+                self.store.index.retain(|indexed| indexed.entry != i);
+            }
+        }
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.store.clear();
+    }
+}
