@@ -1,0 +1,388 @@
+//! The walker inside a section: elements and attributes against their
+//! table, values as IIS parses them, collections (duplicate keys, the
+//! entries a web.config inherits) and what a section tells about the server.
+
+use super::{is_general_attribute, suggestion, Walker};
+use crate::check::entries::{EntrySet, KeyValues, TagKey, SCREEN_ABOVE};
+use crate::check::facts::{AppFact, HandlerFact, POOLS_SHOWN};
+use crate::check::screen::Memory;
+use crate::check::Kind;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::iis::schema::Element;
+use crate::iis::values;
+use crate::source::Span;
+use crate::xml::{Attribute, Parser, Tag, XmlError};
+
+impl Walker<'_> {
+    pub(super) fn section(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        section: &str,
+        location: &str,
+    ) -> Result<(), XmlError> {
+        self.placement_and_locks(tag, section, location);
+        let schema = self.server.schema;
+        let Some(element) = schema.section(section).and_then(|s| s.schema.as_ref()) else {
+            return Ok(());
+        };
+        let global = location.is_empty() || location == ".";
+        self.section_at_root = global;
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        path.extend(section.chars().map(|c| c.to_ascii_lowercase()));
+        let walked = self.element(xml, tag, element, &mut path, global, false);
+        self.path = path;
+        walked
+    }
+
+    /// Notes what the cross-file checks need from a collection entry
+    /// `child` of the element at `path`: pools, allowed ISAPI DLLs, the
+    /// applications of a fragment, a web.config's handlers.
+    pub(super) fn collect(&mut self, path: &str, child: &Tag) {
+        let span = || Span::new(self.file, child.name_range());
+        match (path, child.name()) {
+            ("system.applicationhost/applicationpools", "add") => {
+                if let Some(name) = child.attribute("name") {
+                    let facts = &mut self.facts;
+                    facts.pool_count += 1;
+                    if facts.pool_names.len() < POOLS_SHOWN {
+                        facts.pool_names.push(name.to_owned());
+                    }
+                    let wanted = self.server.wanted_pools.as_ref();
+                    if wanted.is_none_or(|w| w.contains(&crate::check::cross::same_key(name))) {
+                        facts.pools.push((name.to_owned(), span()));
+                    }
+                }
+            }
+            ("system.webserver/security/isapicgirestriction", "add") => {
+                let allowed = child
+                    .attribute("allowed")
+                    .is_some_and(|a| a.eq_ignore_ascii_case("true"));
+                if let (true, Some(path)) = (allowed, child.attribute("path")) {
+                    self.facts.allowed_isapi.push((path.to_owned(), span()));
+                }
+            }
+            ("system.applicationhost/sites", "site") => {
+                child
+                    .attribute("name")
+                    .unwrap_or("")
+                    .clone_into(&mut self.site);
+            }
+            // Only fragments' applications are compared with the scripts.
+            ("system.applicationhost/sites/site", "application") if self.kind == Kind::Fragment => {
+                self.facts.applications.push(AppFact {
+                    site: self.site.clone(),
+                    path: child.attribute("path").unwrap_or("").to_owned(),
+                    pool: child.attribute("applicationPool").map(str::to_owned),
+                    physical_path: None,
+                    span: span(),
+                });
+            }
+            ("system.applicationhost/sites/site/application", "virtualDirectory")
+                if self.kind == Kind::Fragment && child.attribute("path") == Some("/") =>
+            {
+                if let Some(app) = self.facts.applications.last_mut() {
+                    if app.physical_path.is_none() {
+                        app.physical_path = child.attribute("physicalPath").map(str::to_owned);
+                    }
+                }
+            }
+            ("system.webserver/handlers", "clear")
+                if self.kind == Kind::WebConfig && self.section_at_root =>
+            {
+                self.web.clears_handlers = true;
+            }
+            ("system.webserver/handlers", "add") if self.kind == Kind::WebConfig => {
+                self.web.handlers.push(HandlerFact {
+                    path: child.attribute("path").unwrap_or("").to_owned(),
+                    modules: child.attribute("modules").unwrap_or("").to_owned(),
+                    script_processor: child.attribute("scriptProcessor").map(str::to_owned),
+                    inherited_by_children: self.inherit_in_children && self.section_at_root,
+                    span: span(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn unknown_attribute(&mut self, attr: &Attribute, known: &[&str]) {
+        let help = suggestion(attr.name, known);
+        self.out.push(
+            Diagnostic::new(
+                Code::UnknownAttribute,
+                format!("IIS does not know the attribute `{}` here", attr.name),
+            )
+            .at(Some(&self.attr_name_span(attr)))
+            .label("unknown attribute")
+            .help(help)
+            .note("IIS answers unknown attributes with HTTP 500.19 (0x8007000d)"),
+        );
+    }
+
+    pub(super) fn value(&mut self, attr: &Attribute, spec: &crate::iis::schema::Attribute) {
+        if let Err(problem) = values::check(spec, attr.value) {
+            let code = if spec.name_rule.is_some() {
+                Code::InvalidName
+            } else {
+                Code::InvalidValue
+            };
+            self.out.push(
+                Diagnostic::new(code, format!("`{}`: {}", attr.name, problem.message))
+                    .at(Some(&self.attr_span(attr)))
+                    .help(problem.help),
+            );
+        }
+    }
+
+    /// Checks an element's attributes and children. `path` names it for
+    /// inherited collection entries (`section/child`).
+    pub(super) fn element(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        spec: &Element,
+        // The element's path from the section (`section/child/...`); one
+        // buffer for the whole walk, extended and cut back per child.
+        path: &mut String,
+        global: bool,
+        is_item: bool,
+    ) -> Result<(), XmlError> {
+        for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
+            match spec.attributes.get(attr.name) {
+                Some(a) => self.value(&attr, a),
+                None if spec.any_attributes => {}
+                None => {
+                    let known: Vec<&str> = spec.attributes.keys().map(String::as_str).collect();
+                    self.unknown_attribute(&attr, &known);
+                }
+            }
+        }
+        // A fragment is merged into existing elements: what it omits may be there already.
+        if is_item && self.kind != Kind::Fragment {
+            for (name, a) in &spec.attributes {
+                if a.required && tag.attribute(name.as_str()).is_none() {
+                    self.out.push(
+                        Diagnostic::new(
+                            Code::MissingAttribute,
+                            format!("`<{}>` lacks the required attribute `{name}`", tag.name()),
+                        )
+                        .at(Some(&self.name_span(tag)))
+                        .help(format!("add {name}=\"...\""))
+                        .note("IIS answers with HTTP 500.19"),
+                    );
+                }
+            }
+        }
+        let mut entries = spec.collection.as_deref().map(|collection| {
+            self.collections += 1;
+            let store = self.spare_stores.pop().unwrap_or_default();
+            EntrySet::new(collection, self.collections, store)
+        });
+        if let Some(entries) = &mut entries {
+            if self.kind == Kind::WebConfig {
+                let server = self.server;
+                for facts in server.apphost.iter() {
+                    if let Some(inherited) = facts.global_entries.get(path) {
+                        for (k, s) in inherited {
+                            self.remember_entry(entries, k.as_slice(), s.clone(), true);
+                        }
+                    }
+                }
+            }
+        }
+        while let Some(child) = xml.next_child(tag)? {
+            let name = child.name();
+            if let (Some(collection), Some(entries)) = (&spec.collection, &mut entries) {
+                if collection.is_add(name) {
+                    self.collect(path, &child);
+                    if entries.has_keys() {
+                        self.add_entry(&child, collection, entries, path, global);
+                    }
+                    let parent = path.len();
+                    path.push('/');
+                    path.push_str(name);
+                    self.element(xml, &child, &collection.item, path, false, true)?;
+                    path.truncate(parent);
+                    continue;
+                }
+                if collection.remove.as_deref() == Some(name) {
+                    let keys = collection.key_attributes();
+                    for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
+                        if !keys.contains(&attr.name) {
+                            self.unknown_attribute(&attr, &keys);
+                        }
+                    }
+                    // A screened set cannot forget: an entry added again
+                    // becomes a suspect, settled by the second pass.
+                    if entries.has_keys() && !entries.screened {
+                        let key = TagKey {
+                            tag: &child,
+                            keys: entries.keys,
+                        };
+                        entries.remove_matching(&key, &mut self.scratch);
+                    }
+                    continue;
+                }
+                if collection.clear.as_deref() == Some(name) {
+                    self.collect(path, &child);
+                    for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
+                        self.unknown_attribute(&attr, &[]);
+                    }
+                    if !entries.screened {
+                        entries.clear();
+                    }
+                    continue;
+                }
+            }
+            if let Some(child_spec) = spec.elements.get(name) {
+                let parent = path.len();
+                path.push('/');
+                path.push_str(name);
+                self.element(xml, &child, child_spec, path, global, false)?;
+                path.truncate(parent);
+            } else if !spec.unchecked.iter().any(|u| u == name) {
+                self.unknown_element(&child, spec);
+            }
+        }
+        // Emptying a table costs its capacity: large ones (a server's sites)
+        // are freed, not kept for the many small collections.
+        if let Some(entries) = entries.filter(|e| e.store.index.capacity() <= 64) {
+            self.spare_stores.push(entries.store);
+        }
+        Ok(())
+    }
+
+    pub(super) fn unknown_element(&mut self, tag: &Tag, spec: &Element) {
+        let name = tag.name();
+        let mut known: Vec<&str> = spec.elements.keys().map(String::as_str).collect();
+        if let Some(c) = &spec.collection {
+            known.push(&c.add);
+            known.extend(c.more_adds.iter().map(String::as_str));
+            known.extend(c.remove.as_deref());
+            known.extend(c.clear.as_deref());
+        }
+        known.extend(spec.unchecked.iter().map(String::as_str));
+        self.out.push(
+            Diagnostic::new(
+                Code::UnknownElement,
+                format!("IIS does not know the element `<{name}>` here"),
+            )
+            .at(Some(&self.name_span(tag)))
+            .label("unknown element")
+            .help(suggestion(name, &known))
+            .note("IIS answers unknown elements with HTTP 500.19 (0x8007000d)"),
+        );
+    }
+
+    pub(super) fn add_entry(
+        &mut self,
+        tag: &Tag,
+        collection: &crate::iis::schema::Collection,
+        entries: &mut EntrySet,
+        path: &str,
+        global: bool,
+    ) {
+        let span = self.name_span(tag);
+        let key = TagKey {
+            tag,
+            keys: entries.keys,
+        };
+        if entries.screened {
+            // First pass, past the exact phase: a key seen before becomes a
+            // suspect, and the second pass reports it if it is a duplicate.
+            if let Memory::Screen(screen) = &mut self.memory {
+                for hash in entries.key_hashes(&key, &mut self.scratch) {
+                    screen.sight(hash);
+                }
+            }
+            self.note_global_entry(&key, span, path, global);
+            return;
+        }
+        if let Some((first, inherited)) = entries.find(&key, &mut self.scratch) {
+            if let Memory::Screen(screen) = &mut self.memory {
+                // The second pass must find this one again.
+                for hash in entries.key_hashes(&key, &mut self.scratch) {
+                    screen.suspects.insert(hash);
+                }
+            }
+            let shown = (0..entries.keys.names.len())
+                .map(|i| key.value(i))
+                .filter(|k| !k.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut d = Diagnostic::new(
+                Code::DuplicateKey,
+                format!("`<{}>` adds `{shown}` a second time", tag.name()),
+            )
+            .at(Some(&span))
+            .label("duplicate key");
+            d = if inherited {
+                d.note(format!(
+                    "already defined at server level: {}",
+                    first.display()
+                ))
+                .help(format!(
+                    "put <{} .../> with the same key before it, to replace the inherited entry",
+                    collection.remove.as_deref().unwrap_or("remove")
+                ))
+            } else {
+                d.note(format!("first added at {}", first.display()))
+                    .help("delete one of the two entries")
+            };
+            self.out.push(
+                d.note("IIS answers with HTTP 500.19 (\"Cannot add duplicate collection entry\")"),
+            );
+        } else {
+            self.remember_entry(entries, &key, span.clone(), false);
+            self.note_global_entry(&key, span, path, global);
+        }
+    }
+
+    /// Keeps a new entry for the duplicate check, as the memory allows.
+    pub(super) fn remember_entry(
+        &mut self,
+        entries: &mut EntrySet,
+        key: &(impl KeyValues + ?Sized),
+        span: Span,
+        inherited: bool,
+    ) {
+        let scratch = &mut self.scratch;
+        match &mut self.memory {
+            Memory::Exact => entries.insert(key, span, inherited, scratch),
+            Memory::Screen(screen) => {
+                entries.insert(key, span, inherited, scratch);
+                if entries.len() > SCREEN_ABOVE {
+                    entries.hand_over(screen);
+                }
+            }
+            // An entry with no suspect key clashes with none.
+            Memory::Confirm(suspects) => {
+                if entries.any_suspect(key, suspects, scratch) {
+                    entries.insert(key, span, inherited, scratch);
+                }
+            }
+        }
+    }
+
+    /// Entries a web.config inherits; applicationHost-only sections cannot
+    /// be set in a web.config.
+    pub(super) fn note_global_entry(&mut self, key: &TagKey, span: Span, path: &str, global: bool) {
+        if global
+            && self.server.keeps_inherited_entries
+            && self.kind != Kind::WebConfig
+            && !path.starts_with("system.applicationhost/")
+        {
+            self.facts
+                .global_entries
+                .entry(path.to_owned())
+                .or_default()
+                .push((
+                    (0..key.keys.names.len())
+                        .map(|i| key.value(i).to_owned())
+                        .collect(),
+                    span,
+                ));
+        }
+    }
+}
