@@ -768,7 +768,7 @@ fn check_files(args: CheckArgs, colors: Colors) -> Outcome {
         _ => {}
     }
     if apphost.is_none() && has_web_config {
-        summary.push_str("; no --apphost: section locks of a default IIS 10 server assumed");
+        summary.push_str("; no --apphost: a default IIS 10 server assumed (its section locks and server-level entries)");
     }
     summary.push_str(&schema_note);
     write_report(args.format, &report.diagnostics, &summary, colors.stdout);

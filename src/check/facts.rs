@@ -68,6 +68,10 @@ pub struct Server<'a> {
     pub schema: &'a Schema,
     /// From `--apphost`: authoritative.
     pub apphost: Option<ServerFacts>,
+    /// Without `--apphost`: the default IIS 10 server's model
+    /// ([`crate::iis::DEFAULT_APPHOST`]), for the collection entries a
+    /// web.config inherits; a clash with them is a warning, not an error.
+    pub assumed: Option<ServerFacts>,
     /// From applicationHost fragments checked together (their unlocks count too).
     pub fragments: Vec<ServerFacts>,
     /// The pools other files use, by [`super::cross::same_key`]: only these
@@ -86,6 +90,7 @@ impl<'a> Server<'a> {
         Server {
             schema,
             apphost: None,
+            assumed: None,
             fragments: Vec::new(),
             wanted_pools: None,
             keeps_inherited_entries: false,

@@ -344,12 +344,15 @@ pub fn check(
         ..facts::Server::bare(schema)
     };
     let mut checked_scripts = checked_scripts.into_iter();
+    let has_web_config = inputs.iter().any(|i| i.kind == Kind::WebConfig);
     if let Some(a) = apphost {
         // Only this file's server-level entries are inherited by web.config files.
-        server.keeps_inherited_entries = inputs.iter().any(|i| i.kind == Kind::WebConfig);
+        server.keeps_inherited_entries = has_web_config;
         let checked = check_xml(a, Kind::AppHost, &server)?;
         server.apphost = Some(checked.server);
         server.keeps_inherited_entries = false;
+    } else if has_web_config {
+        server.assumed = Some(assumed_server(schema));
     }
     // First pass: what the applicationHost files and the scripts among the
     // inputs unlock (their unlocks count for the web.config files).
@@ -450,6 +453,23 @@ pub fn check(
 /// applicationHost.config is read (see [`cross::wanted_pools`]), so that only
 /// those of a hosting server's thousands are kept. `None` (keep all) when no
 /// complete applicationHost.config is checked: fragments are small.
+/// The server-level collection entries of a default IIS 10 server (the
+/// model in [`crate::iis::DEFAULT_APPHOST`]), as web.config files inherit
+/// them when no `--apphost` is given.
+fn assumed_server(schema: &Schema) -> ServerFacts {
+    let file = Arc::new(SourceFile::new(
+        "(default IIS 10 applicationHost.config)",
+        crate::iis::DEFAULT_APPHOST,
+    ));
+    let server = facts::Server {
+        keeps_inherited_entries: true,
+        ..facts::Server::bare(schema)
+    };
+    config::check(&file, Kind::AppHost, &server)
+        .map(|checked| checked.server)
+        .unwrap_or_default()
+}
+
 fn wanted_pools(
     inputs: &[Input],
     apphost: Option<&Input>,

@@ -10,7 +10,7 @@ use crate::iis::schema::{Definition, OverrideMode, Schema};
 /// IIS 10's configuration as a fresh Windows Server install writes it, reduced
 /// to what provisioning scripts touch. Sources: see the comment at the top
 /// of that file.
-pub const DEFAULT_APPHOST: &str = include_str!("../../schemas/iis/default-applicationHost.config");
+pub use crate::iis::DEFAULT_APPHOST;
 
 /// The Windows environment the simulation assumes (a default install on C:).
 pub const WINDOWS_ENVIRONMENT: &[(&str, &str)] = &[

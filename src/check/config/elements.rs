@@ -7,7 +7,7 @@ use crate::check::entries::{EntrySet, KeyValues, TagKey, SCREEN_ABOVE};
 use crate::check::facts::{AppFact, HandlerFact, POOLS_SHOWN};
 use crate::check::screen::Memory;
 use crate::check::Kind;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::iis::schema::Element;
 use crate::iis::values;
 use crate::source::Span;
@@ -182,7 +182,7 @@ impl Walker<'_> {
         if let Some(entries) = &mut entries {
             if self.kind == Kind::WebConfig {
                 let server = self.server;
-                for facts in server.apphost.iter() {
+                for facts in server.apphost.iter().chain(server.assumed.iter()) {
                     if let Some(inherited) = facts.global_entries.get(path) {
                         for (k, s) in inherited {
                             self.remember_entry(entries, k.as_slice(), s.clone(), true);
@@ -317,7 +317,14 @@ impl Walker<'_> {
             )
             .at(Some(&span))
             .label("duplicate key");
-            d = if inherited {
+            d = if inherited && self.server.apphost.is_none() {
+                d.with_severity(Severity::Warning)
+                    .note("a default IIS 10 server already defines it at server level; servers differ: pass --apphost with the server's applicationHost.config to know")
+                    .help(format!(
+                        "put <{} .../> with the same key before it, to replace the inherited entry",
+                        collection.remove.as_deref().unwrap_or("remove")
+                    ))
+            } else if inherited {
                 d.note(format!(
                     "already defined at server level: {}",
                     first.display()
@@ -333,6 +340,11 @@ impl Walker<'_> {
             self.out.push(
                 d.note("IIS answers with HTTP 500.19 (\"Cannot add duplicate collection entry\")"),
             );
+            if inherited && !entries.screened {
+                // This file's own entry is the one a later duplicate clashes with.
+                entries.remove_matching(&key, &mut self.scratch);
+                self.remember_entry(entries, &key, span, false);
+            }
         } else {
             self.remember_entry(entries, &key, span.clone(), false);
             self.note_global_entry(&key, span, path, global);
