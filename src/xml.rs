@@ -753,7 +753,9 @@ impl Tokenizer {
         let mut reader =
             quick_xml::Reader::from_reader(io::BufReader::with_capacity(64 << 10, tracked));
         let config = reader.config_mut();
-        config.check_comments = true;
+        // Checked here, with the place of the `--` (quick-xml's own check
+        // reports a place elsewhere in a long comment).
+        config.check_comments = false;
         config.check_end_names = true;
         config.allow_unmatched_ends = false;
         config.allow_dangling_amp = false;
@@ -884,7 +886,24 @@ impl Tokenizer {
                 }
                 return Ok(Some(Token::Eof));
             }
-            Ok(Event::Comment(_) | Event::CData(_)) => {}
+            Ok(Event::Comment(comment)) => {
+                // XML 1.0 §2.5: `--` may not occur in a comment, nor may it
+                // end with `-` (which would make `--->`).
+                let content = comment.into_inner();
+                let content = content.as_bytes();
+                let dashes = content
+                    .windows(2)
+                    .position(|w| w == b"--")
+                    .or_else(|| content.ends_with(b"-").then(|| content.len() - 1));
+                if let Some(i) = dashes {
+                    let at = before + "<!--".len() + i;
+                    return Err(XmlError::syntax(
+                        at..at + 2,
+                        "`--` is not allowed inside a comment",
+                    ));
+                }
+            }
+            Ok(Event::CData(_)) => {}
             Ok(Event::Start(_) | Event::Empty(_)) => unreachable!("start tags are read by `next`"),
             Err(e) => return Err(self.error(e)),
         }
@@ -1329,6 +1348,17 @@ mod tests {
                 "<a><!-- a -- b --></a>",
                 "`--` is not allowed inside a comment",
                 10,
+            ),
+            // The place of the `--`, not of the comment, in a long comment.
+            (
+                "<a><!--\n a long comment\n node --max-old-space-size\n--></a>",
+                "`--` is not allowed inside a comment",
+                30,
+            ),
+            (
+                "<a><!-- ends with a dash ---></a>",
+                "`--` is not allowed inside a comment",
+                25,
             ),
             ("<a :x='1'/>", "`:x` is not a valid name", 3),
             ("<a:b:c/>", "`a:b:c` is not a valid name", 1),
