@@ -593,3 +593,63 @@ fn apphost_declarations_decide_for_web_configs_checked_with_it() {
         .unwrap();
     assert_eq!(codes(&output), ["OW314"]);
 }
+
+/// Real-world shapes (tests/fixtures/real-shapes/iis, README there): the
+/// working ones get no error (warnings only where a default IIS 10 locks a
+/// section they set, or a third-party module must declare its own), the
+/// broken ones are flagged. The whole listing is a snapshot, reviewed by hand.
+#[test]
+fn real_world_iis_shapes() {
+    let dir = fixtures().join("real-shapes/iis");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".config"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 25, "{names:?}");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    let mut listing = String::new();
+    for name in &names {
+        assert!(
+            readme.contains(&format!("| {name} |")),
+            "{name} is not in the README"
+        );
+        let output = bin()
+            .current_dir(&dir)
+            .args(["check", name, "--format", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let found: Vec<(String, String, u64)> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] != "note")
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_owned(),
+                    d["severity"].as_str().unwrap().to_owned(),
+                    d["location"]["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let broken = name.starts_with("broken-");
+        if broken {
+            assert!(!found.is_empty(), "{name}: the mistake is not flagged");
+        } else {
+            assert!(
+                found.iter().all(|(_, severity, _)| severity != "error"),
+                "{name}: {found:?}"
+            );
+            assert!(
+                found
+                    .iter()
+                    .all(|(code, _, _)| code == "OW310" || code == "OW314"),
+                "{name}: {found:?}"
+            );
+        }
+        listing.push_str(&format!("{name}: {found:?}\n"));
+    }
+    insta::assert_snapshot!(listing);
+}

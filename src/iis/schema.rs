@@ -328,6 +328,18 @@ impl Schema {
         })
     }
 
+    /// A section of the tables one edit away from `name` (a misspelling).
+    pub fn section_one_edit_from(&self, name: &str) -> Option<&str> {
+        if name.len() > crate::diagnostic::LONGEST_SUGGESTED_NAME {
+            return None;
+        }
+        let lower = name.to_ascii_lowercase();
+        self.sections
+            .keys()
+            .find(|known| strsim::levenshtein(&known.to_ascii_lowercase(), &lower) == 1)
+            .map(String::as_str)
+    }
+
     /// Section names that are groups of other sections (`system.webServer`, `system.webServer/security`).
     pub fn is_group(&self, path: &str) -> bool {
         self.groups.contains(path)

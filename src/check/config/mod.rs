@@ -412,6 +412,9 @@ impl Walker<'_> {
             d = d.help(help);
         } else if self.server.schema.complete {
             d = d.help("the server's schema files (--schema) do not describe it: install the IIS module that provides it, or correct the element name");
+        } else if let Some(near) = self.server.schema.section_one_edit_from(full) {
+            // A misspelt section of IIS itself is a 500.19 on every server.
+            d = d.help(format!("did you mean `{near}`?"));
         } else {
             d = d
                 .with_severity(Severity::Warning)
