@@ -25,6 +25,7 @@ const TABLES: &[(&str, &str)] = tables!(
     "rewrite.toml",
     "arr.toml",
     "httpPlatform.toml",
+    "ftp.toml",
     "declared.toml",
 );
 
