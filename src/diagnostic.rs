@@ -115,6 +115,7 @@ codes! {
     PsQuoting = ("OW504", "ps-quoting", Error, "PowerShell string that ends early or never ends"),
     PsUnknownParameter = ("OW505", "ps-unknown-parameter", Error, "WebAdministration cmdlet parameter that does not exist"),
     PsParameterTwice = ("OW506", "ps-parameter-twice", Error, "cmdlet parameter given twice (often two commands on one line)"),
+    PsParameterBinding = ("OW507", "ps-parameter-binding", Error, "cmdlet call PowerShell's binder refuses: parameters of two sets, an argument too many, a value missing, an ambiguous prefix"),
     CrossFileMismatch = ("OW601", "cross-file-mismatch", Error, "files of one deployment that disagree with each other"),
     StaticSwallowed = ("OW602", "static-swallowed", Error, "static application reached by the application's wildcard handler"),
     ReviewScriptFails = ("OW701", "review-script-fails", Error, "script that would stop with a non-zero exit code"),

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod deploy;
 pub mod diagnostic;
 pub mod iis;
+pub mod powershell;
 pub mod render;
 pub mod report;
 pub mod review;

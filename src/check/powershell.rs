@@ -4,28 +4,11 @@
 //! parameter names (PowerShell/PowerShell CharTraits.cs; about_Character_Encoding; the
 //! WebAdministration reference in MicrosoftDocs/windows-powershell-docs).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
-
-use serde::Deserialize;
+use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::powershell::binding::{self, Problem};
 use crate::source::{SourceFile, Span};
-
-const CMDLETS_TOML: &str = include_str!("../../schemas/iis/webadministration.toml");
-
-#[derive(Deserialize)]
-struct Cmdlets {
-    common: Vec<String>,
-    cmdlets: BTreeMap<String, Vec<String>>,
-}
-
-fn cmdlets() -> &'static Cmdlets {
-    static TABLE: OnceLock<Cmdlets> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        toml::from_str(CMDLETS_TOML).expect("webadministration.toml is valid (unit-tested)")
-    })
-}
 
 /// Single-quote delimiters: `'` and U+2018–U+201B (PowerShell's tokenizer treats them alike).
 fn is_single_quote(c: char) -> bool {
@@ -72,7 +55,7 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>) -> Vec<Diagnostic> {
         );
     }
     native_commands(file, &code, &mut out);
-    parameters(file, &code, &mut out);
+    parameters(file, &mut out);
     out
 }
 
@@ -279,145 +262,87 @@ fn native_commands(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnosti
     }
 }
 
-/// The command being read by `parameters`: which cmdlet, and which of its
-/// parameters are bound so far (full names, as PowerShell resolves prefixes).
-struct Invocation<'t> {
-    name: &'t str,
-    params: &'t [String],
-    bound: Vec<&'t str>,
-}
-
-/// Reads the cmdlet calls of the script word by word: a cmdlet name counts
-/// only at command position (the start of a statement, after `|`, `;`, `{`,
-/// `(` or `=`); elsewhere it is a positional argument, as PowerShell reads
-/// it. Each `-Parameter` is resolved like PowerShell's binder does (exact
-/// name, else the one name it is a prefix of): unknown is OW505, bound a
-/// second time is OW506 (PowerShell: "Cannot bind parameter because
-/// parameter 'X' is specified more than once", about_Parameters on
-/// learn.microsoft.com).
-fn parameters(file: &Arc<SourceFile>, code: &Code_, out: &mut Vec<Diagnostic>) {
-    let table = cmdlets();
-    let masked = &code.masked;
-    let mut current: Option<Invocation> = None;
-    let mut at_command_position = true;
-    // The command around each open parenthesis: `(Test-Path x) -and ...` ends
-    // Test-Path at `)`, and `New-X -Value (Get-Date) -Force` resumes New-X.
-    let mut enclosing: Vec<Option<Invocation>> = Vec::new();
-    let mut start = None;
-    let bytes = masked.as_bytes();
-    let mut i = 0;
-    while i <= bytes.len() {
-        let boundary = i == bytes.len()
-            || bytes[i].is_ascii_whitespace()
-            || matches!(
-                bytes[i],
-                b'|' | b';' | b'(' | b')' | b'{' | b'}' | b'=' | b','
-            );
-        if boundary {
-            if let Some(s) = start.take() {
-                let word = &masked[s..i];
-                if at_command_position {
-                    at_command_position = false;
-                    current = table
-                        .cmdlets
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(word))
-                        .map(|(name, params)| Invocation {
-                            name,
-                            params,
-                            bound: Vec::new(),
-                        });
-                } else if let (Some(call), Some(param)) = (current.as_mut(), word.strip_prefix('-'))
-                {
-                    parameter(file, s..i, param, call, &table.common, out);
-                }
-            }
-            if i < bytes.len() && bytes[i] == b'(' {
-                enclosing.push(current.take());
-                at_command_position = true;
-            }
-            if i < bytes.len() && bytes[i] == b')' {
-                current = enclosing.pop().unwrap_or(None);
-                at_command_position = false;
-            }
-            if i < bytes.len() && matches!(bytes[i], b'\n' | b'|' | b';' | b'{' | b'}' | b'=') {
-                // A new statement starts; a backtick continuation keeps the command.
-                let continued =
-                    bytes[i] == b'\n' && masked[..i].trim_end_matches('\r').ends_with('`');
-                if !continued && bytes[i] != b'=' {
-                    current = None;
-                }
-                if !continued && (bytes[i] != b'=' || current.is_none()) {
-                    at_command_position = true;
-                }
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-        i += 1;
-    }
-}
-
-/// One `-Parameter` word of `call`: resolves it and reports OW505 / OW506.
-fn parameter<'t>(
-    file: &Arc<SourceFile>,
-    at: std::ops::Range<usize>,
-    param: &str,
-    call: &mut Invocation<'t>,
-    common: &[String],
-    out: &mut Vec<Diagnostic>,
-) {
-    let param = param.trim_end_matches(':');
-    if !param
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-    {
+/// Cmdlet calls bound as PowerShell binds them ([`crate::powershell`]):
+/// an unknown parameter is OW505, one bound twice OW506 (PowerShell:
+/// "Cannot bind parameter because parameter 'X' is specified more than
+/// once"), and what else the binder refuses before the cmdlet runs OW507
+/// (parameters of two parameter sets, an argument no position takes, a
+/// parameter without its value, an ambiguous prefix), with the cmdlet's
+/// syntax in the help.
+fn parameters(file: &Arc<SourceFile>, out: &mut Vec<Diagnostic>) {
+    let Some(commands) = crate::powershell::commands(&file.text) else {
         return;
-    }
-    let lower = param.to_ascii_lowercase();
-    let exact = call.params.iter().find(|p| p.eq_ignore_ascii_case(param));
-    let mut prefixed = call
-        .params
-        .iter()
-        .filter(|p| p.to_ascii_lowercase().starts_with(&lower));
-    let resolved = exact.or_else(|| {
-        let first = prefixed.next();
-        if prefixed.next().is_some() {
-            None
-        } else {
-            first
+    };
+    for command in &commands {
+        let Some(cmdlet) = binding::cmdlet(&command.name) else {
+            continue;
+        };
+        for problem in binding::bind(cmdlet, command) {
+            out.push(finding(file, cmdlet, problem));
         }
-    });
-    let is_common = common
-        .iter()
-        .any(|c| c.to_ascii_lowercase().starts_with(&lower));
-    let signature = || format!("parameters of {}: -{}", call.name, call.params.join(", -"));
-    match resolved {
-        Some(name) if call.bound.contains(&name.as_str()) => out.push(
-            Diagnostic::new(
-                Code::PsParameterTwice,
-                format!("`{}` gets the parameter `-{name}` a second time", call.name),
-            )
-            .at(Some(&Span::new(file, at)))
-            .label("bound twice")
-            .help(format!(
-                "give each parameter once; if a second command follows on this line, put it on a line of its own ({})",
-                signature()
-            ))
-            .note("PowerShell stops with \"Cannot bind parameter because parameter is specified more than once\" before the cmdlet runs"),
-        ),
-        Some(name) => call.bound.push(name),
-        None if is_common || call.params.iter().any(|p| p.to_ascii_lowercase().starts_with(&lower)) => {}
-        None => out.push(
-            Diagnostic::new(
-                Code::PsUnknownParameter,
-                format!("`{}` has no parameter `-{param}`", call.name),
-            )
-            .at(Some(&Span::new(file, at)))
-            .label("unknown parameter")
-            .help(signature()),
-        ),
+    }
+}
+
+fn finding(file: &Arc<SourceFile>, cmdlet: &binding::Cmdlet, problem: Problem) -> Diagnostic {
+    let name = &cmdlet.name;
+    let syntax = || binding::signature(cmdlet).join("  |  ");
+    match problem {
+        Problem::Unknown { at: range, written } => {
+            Diagnostic::new(Code::PsUnknownParameter, format!("`{name}` has no parameter `-{written}`"))
+                .at(Some(&Span::new(file, range.clone())))
+                .label("unknown parameter")
+                .help(syntax())
+                .note("PowerShell stops with \"A parameter cannot be found that matches parameter name\" before the cmdlet runs")
+        }
+        Problem::Twice { at: range, name: parameter } => Diagnostic::new(
+            Code::PsParameterTwice,
+            format!("`{name}` gets the parameter `-{parameter}` a second time"),
+        )
+        .at(Some(&Span::new(file, range.clone())))
+        .label("bound twice")
+        .help(format!(
+            "give each parameter once; if a second command follows on this line, put it on a line of its own ({})",
+            syntax()
+        ))
+        .note("PowerShell stops with \"Cannot bind parameter because parameter is specified more than once\" before the cmdlet runs"),
+        Problem::Ambiguous { at: range, written, matches } => Diagnostic::new(
+            Code::PsParameterBinding,
+            format!("`-{written}` could be any of -{} of `{name}`", matches.join(", -")),
+        )
+        .at(Some(&Span::new(file, range.clone())))
+        .label("ambiguous")
+        .help(format!("write more of the name: {}", syntax()))
+        .note("PowerShell stops with \"Parameter cannot be processed because the parameter name is ambiguous\""),
+        Problem::MissingArgument { at: range, name: parameter } => Diagnostic::new(
+            Code::PsParameterBinding,
+            format!("`-{parameter}` of `{name}` has no value"),
+        )
+        .at(Some(&Span::new(file, range.clone())))
+        .label("value missing")
+        .help(format!("give it a value: {}", syntax()))
+        .note("PowerShell stops with \"Missing an argument for parameter\""),
+        Problem::NoSet { at: range, named } => Diagnostic::new(
+            Code::PsParameterBinding,
+            format!(
+                "`{name}` cannot take -{} together: they belong to different parameter sets",
+                named.join(", -")
+            ),
+        )
+        .at(Some(&Span::new(file, range.clone())))
+        .label("no parameter set has all of these")
+        .help(format!("use the parameters of one line: {}", syntax()))
+        .note("PowerShell stops with \"Parameter set cannot be resolved using the specified named parameters\""),
+        Problem::NoPosition { at: range } => Diagnostic::new(
+            Code::PsParameterBinding,
+            format!("`{name}` has no positional parameter left for this argument"),
+        )
+        .at(Some(&Span::new(file, range.clone())))
+        .label("one argument too many")
+        .help(format!(
+            "name the parameter it is for, or quote a value with spaces: {}",
+            syntax()
+        ))
+        .note("PowerShell stops with \"A positional parameter cannot be found that accepts argument\""),
     }
 }
 
@@ -490,6 +415,6 @@ mod tests {
             ),
             ["OW506"]
         );
-        assert_eq!(codes("$ErrorActionPreference = 'Stop'\nWrite-Host Set-ItemProperty -Name x\n$x = New-WebAppPool -Name a; New-WebAppPool -Name b\n", None), Vec::<&str>::new());
+        assert_eq!(codes("$ErrorActionPreference = 'Stop'\nWrite-Host Set-ItemProperty Name x\n$x = New-WebAppPool -Name a; New-WebAppPool -Name b\n", None), Vec::<&str>::new());
     }
 }

@@ -59,7 +59,11 @@ pub fn check(attribute: &Attribute, value: &str) -> Result<(), Problem> {
         }
         ValueType::Flags(names) => {
             // An empty value is no flag at all (0), as IIS's own defaults write it.
-            for part in value.split(',').map(str::trim).filter(|_| !value.trim().is_empty()) {
+            for part in value
+                .split(',')
+                .map(str::trim)
+                .filter(|_| !value.trim().is_empty())
+            {
                 if !names.iter().any(|n| n.eq_ignore_ascii_case(part)) {
                     return Err(problem(
                         format!("`{part}` is not a flag IIS knows"),

@@ -202,7 +202,11 @@ struct Walker<'a> {
 type SeenSection = (u32, Range<usize>);
 
 /// Section groups that contain sections (and the groups inside them).
-const TOP_GROUPS: &[&str] = &["system.webServer", "system.applicationHost", "system.ftpServer"];
+const TOP_GROUPS: &[&str] = &[
+    "system.webServer",
+    "system.applicationHost",
+    "system.ftpServer",
+];
 
 /// The attributes `<location>` takes.
 const LOCATION_ATTRIBUTES: &[&str] = &[
