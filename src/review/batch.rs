@@ -1257,13 +1257,23 @@ impl<'a> Interpreter<'a> {
                 Vec::new()
             }
         };
-        for line in lines {
-            let value = if f.whole_line {
-                line
-            } else {
-                line.split_whitespace().next().unwrap_or("").to_owned()
+        let skip = f.split.as_ref().map_or(0, |s| s.skip);
+        for line in lines.into_iter().skip(skip) {
+            let values = match &f.split {
+                None => vec![line],
+                Some(split) => match split.values(&line) {
+                    Some(values) => values,
+                    None => continue,
+                },
             };
-            let body = f.body.replace(&format!("%{}", f.variable), &value);
+            // The loop variable, then the letters after it (`%%a` `%%b` ...).
+            let mut body = f.body.clone();
+            let first = f.variable.chars().next().unwrap_or('i');
+            for (n, value) in values.iter().enumerate() {
+                if let Some(letter) = char::from_u32(first as u32 + n as u32) {
+                    body = body.replace(&format!("%{letter}"), value);
+                }
+            }
             match parse(&body) {
                 Parsed::Done(cmd) => match self.execute(&cmd) {
                     Flow::Next => {}
@@ -1347,8 +1357,119 @@ enum CompareOp {
 struct ForLoop {
     variable: String,
     source: ForSource,
-    whole_line: bool,
+    /// How `for /f` splits a line (`None`: plain `for`, each item whole).
+    split: Option<LineSplit>,
     body: String,
+}
+
+/// The options of `for /f` (`for /?`): lines starting with `eol` and the
+/// first `skip` lines are passed over; the rest is cut at any of `delims`
+/// (runs of them count as one, leading ones are dropped) and `tokens` picks
+/// the pieces, in ascending order, for the loop variable and the letters
+/// after it; a trailing `*` adds the rest of the line after the last one.
+#[derive(Debug, Clone, PartialEq)]
+struct LineSplit {
+    eol: Option<char>,
+    skip: usize,
+    delims: Vec<char>,
+    /// Token numbers (1-based), ascending, no repeats.
+    tokens: Vec<usize>,
+    rest: bool,
+}
+
+impl LineSplit {
+    /// Reads `"tokens=1,2* delims=, eol=; skip=1 usebackq"`.
+    fn parse(options: &str) -> LineSplit {
+        let mut split = LineSplit {
+            eol: Some(';'),
+            skip: 0,
+            delims: vec![' ', '\t'],
+            tokens: vec![1],
+            rest: false,
+        };
+        let mut rest = options.trim_start();
+        while !rest.is_empty() {
+            let lower = rest.to_ascii_lowercase();
+            if let Some(value) = lower.strip_prefix("delims=") {
+                // The delimiters run to the next option keyword, else to the end.
+                let keywords = [" tokens=", " eol=", " skip=", " usebackq"];
+                let end = keywords
+                    .iter()
+                    .filter_map(|k| value.find(k))
+                    .min()
+                    .unwrap_or(value.len());
+                split.delims = rest["delims=".len().."delims=".len() + end]
+                    .chars()
+                    .collect();
+                rest = rest["delims=".len() + end..].trim_start();
+                continue;
+            }
+            let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
+            let lower_word = word.to_ascii_lowercase();
+            if let Some(v) = lower_word.strip_prefix("eol=") {
+                split.eol = word["eol=".len()..].chars().next();
+                let _ = v;
+            } else if let Some(v) = lower_word.strip_prefix("skip=") {
+                split.skip = v.parse().unwrap_or(0);
+            } else if let Some(v) = lower_word.strip_prefix("tokens=") {
+                split.rest = v.ends_with('*');
+                let mut tokens = Vec::new();
+                for part in v.trim_end_matches('*').split(',').filter(|p| !p.is_empty()) {
+                    match part.split_once('-') {
+                        Some((a, b)) => {
+                            if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
+                                tokens.extend(a..=b);
+                            }
+                        }
+                        None => tokens.extend(part.parse::<usize>().ok()),
+                    }
+                }
+                tokens.retain(|t| *t > 0);
+                tokens.sort_unstable();
+                tokens.dedup();
+                split.tokens = tokens;
+            }
+            rest = after.trim_start();
+        }
+        split
+    }
+
+    /// The values of one line for the variables, in order; `None` when the
+    /// line is passed over.
+    fn values(&self, line: &str) -> Option<Vec<String>> {
+        if line.is_empty() || self.eol.is_some_and(|e| line.starts_with(e)) {
+            return None;
+        }
+        // Pieces with where each starts, so that `*` takes the rest as it is.
+        let mut pieces: Vec<(usize, &str)> = Vec::new();
+        let mut start = None;
+        for (i, c) in line.char_indices() {
+            if self.delims.contains(&c) {
+                if let Some(s) = start.take() {
+                    pieces.push((s, &line[s..i]));
+                }
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        if let Some(s) = start {
+            pieces.push((s, &line[s..]));
+        }
+        let mut values: Vec<String> = self
+            .tokens
+            .iter()
+            .map(|t| pieces.get(t - 1).map_or(String::new(), |p| p.1.to_owned()))
+            .collect();
+        if self.rest {
+            let last = self.tokens.last().copied().unwrap_or(0);
+            values.push(
+                pieces
+                    .get(last)
+                    .map_or(String::new(), |p| line[p.0..].to_owned()),
+            );
+        }
+        Some(values)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1844,11 +1965,6 @@ impl Parser {
         }
         let body: String = self.chars[body_start..self.i].iter().collect();
         let usebackq = options.to_lowercase().contains("usebackq");
-        let whole_line = options.to_lowercase().contains("delims=") && {
-            let after = options.to_lowercase();
-            let d = after.split("delims=").nth(1).unwrap_or("");
-            d.is_empty() || d.starts_with(' ') && d.trim().is_empty()
-        };
         let set_trimmed = set.trim();
         let source = if switch == "/f" {
             if usebackq && set_trimmed.starts_with('`') {
@@ -1873,7 +1989,7 @@ impl Parser {
         Cmd::For(ForLoop {
             variable: variable.trim_start_matches('%').to_owned(),
             source,
-            whole_line: switch != "/f" || whole_line,
+            split: (switch == "/f").then(|| LineSplit::parse(&options)),
             body,
         })
     }
@@ -2140,6 +2256,29 @@ mod tests {
     }
 
     #[test]
+    fn for_f_options_split_lines_as_cmd_does() {
+        let split = |options: &str, line: &str| LineSplit::parse(options).values(line);
+        let owned = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(split("", "  a b c"), owned(&["a"]));
+        assert_eq!(split("tokens=1,2", "p q r"), owned(&["p", "q"]));
+        assert_eq!(
+            split("tokens=2* delims=,", "a,,b,c d,e"),
+            owned(&["b", "c d,e"])
+        );
+        assert_eq!(split("tokens=3,1", "x y z"), owned(&["x", "z"]));
+        assert_eq!(split("tokens=1-3", "x y"), owned(&["x", "y", ""]));
+        assert_eq!(split("delims=", "  whole line "), owned(&["  whole line "]));
+        assert_eq!(split("", ";comment"), None);
+        assert_eq!(split("eol=#", ";kept #x"), owned(&[";kept"]));
+        assert_eq!(split("delims=: tokens=2", "a:b c"), owned(&["b c"]));
+        assert_eq!(LineSplit::parse("skip=2 tokens=*").skip, 2);
+        assert_eq!(
+            split("tokens=*", "  lead and rest"),
+            owned(&["lead and rest"])
+        );
+    }
+
+    #[test]
     fn for_f_with_a_backquoted_command() {
         let Cmd::For(f) = parsed("for /f \"usebackq delims=\" %T in (`powershell -Command \"Get-Date\"`) do set \"S=%T\"") else {
             panic!()
@@ -2149,7 +2288,7 @@ mod tests {
             ForSource::Command("powershell -Command \"Get-Date\"".into())
         );
         assert_eq!(f.variable, "T");
-        assert!(f.whole_line);
+        assert_eq!(f.split.as_ref().unwrap().delims, Vec::<char>::new());
         assert_eq!(f.body, "set \"S=%T\"");
     }
 
