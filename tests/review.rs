@@ -686,3 +686,65 @@ fn a_line_ending_with_cr_alone_joins_the_next() {
     );
     assert_eq!(report["runs"][0]["exit_code"], 1, "{report:#}");
 }
+
+/// `&&` runs its right side only after a success, `||` only after a
+/// failure, as Windows' cmd.exe does (Wine 8's cmd.exe runs both whatever
+/// the exit code, see tests/wine.rs: the review follows Windows).
+#[test]
+fn and_and_or_follow_the_exit_code_as_windows_does() {
+    let report = review_text(
+        "@echo off\r\n\
+         \"C:\\p.exe\" first || \"C:\\p.exe\" never-or\r\n\
+         %windir%\\system32\\inetsrv\\appcmd.exe add apppool /name:DefaultAppPool || \"C:\\p.exe\" after-failure\r\n\
+         %windir%\\system32\\inetsrv\\appcmd.exe add apppool /name:DefaultAppPool && \"C:\\p.exe\" never-and\r\n\
+         \"C:\\p.exe\" ok && \"C:\\p.exe\" after-success\r\n\
+         exit /b 0\r\n",
+        &[],
+    );
+    let recorded: Vec<String> = report["runs"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["program"] == "C:\\p.exe")
+        .map(|s| s["arguments"][0].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        recorded,
+        ["first", "after-failure", "ok", "after-success"],
+        "{report:#}"
+    );
+}
+
+/// `%0` is the script as invoked, or in a called label the label as the
+/// call wrote it; `shift` moves `%1` into `%0` (the differential test in
+/// tests/wine.rs found both against Wine's cmd.exe).
+#[test]
+fn percent_zero_follows_call_and_shift() {
+    let report = review_text(
+        "@echo off\r\n\"C:\\p.exe\" top %0\r\ncall :lbl a b\r\nexit /b 0\r\n:lbl\r\n\"C:\\p.exe\" in %0 %1\r\nshift\r\n\"C:\\p.exe\" shifted %0 %1\r\nexit /b 0\r\n",
+        &["--script-folder", "C:\\s"],
+    );
+    let recorded: Vec<Vec<String>> = report["runs"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["program"] == "C:\\p.exe")
+        .map(|s| {
+            s["arguments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            vec!["top", "C:\\s\\script.cmd"],
+            vec!["in", ":lbl", "a"],
+            vec!["shifted", "a", "b"]
+        ],
+        "{report:#}"
+    );
+}

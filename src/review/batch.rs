@@ -197,7 +197,12 @@ impl<'a> Interpreter<'a> {
             unexamined_failure: None,
             executed: 0,
             cwd: None,
-            frames: vec![script.arguments.clone()],
+            // `%0` first: the script as it was invoked.
+            frames: vec![
+                std::iter::once(format!("{}{}", script.windows_folder, script.file_name))
+                    .chain(script.arguments.iter().cloned())
+                    .collect(),
+            ],
             given: vec![script.arguments.clone()],
         }
     }
@@ -373,11 +378,9 @@ impl<'a> Interpreter<'a> {
                     i += 2;
                 }
                 Some(c) if c.is_ascii_digit() => {
-                    if *c == '0' {
-                        out.push_str(&self.script_path());
-                    } else {
-                        out.push_str(self.argument(*c).unwrap_or(""));
-                    }
+                    // `%0` is the script, or the `:label` of a call, until
+                    // `shift` moves `%1` into it.
+                    out.push_str(self.argument(*c).unwrap_or(""));
                     i += 2;
                 }
                 Some('~') => {
@@ -522,14 +525,12 @@ impl<'a> Interpreter<'a> {
         format!("{}{}", self.script.windows_folder, self.script.file_name)
     }
 
-    /// `%1` to `%9`: the arguments of the `call :label` being run, else the
-    /// script's own (none unless `review --arg`).
+    /// `%0` to `%9`: the `:label` and arguments of the `call` being run,
+    /// else the script and its own arguments (none unless `review --arg`),
+    /// as `shift` left them.
     fn argument(&self, digit: char) -> Option<&str> {
         let n = digit.to_digit(10)? as usize;
-        self.frames
-            .last()?
-            .get(n.checked_sub(1)?)
-            .map(String::as_str)
+        self.frames.last()?.get(n).map(String::as_str)
     }
 
     fn argument_zero(&self, modifiers: &str) -> String {
@@ -845,7 +846,8 @@ impl<'a> Interpreter<'a> {
                 Flow::Next
             }
             "shift" if rest.trim().is_empty() => {
-                // `%1` becomes what `%2` was (in the innermost call).
+                // `%0` becomes what `%1` was, `%1` what `%2` was (in the
+                // innermost call).
                 if let Some(frame) = self.frames.last_mut() {
                     if !frame.is_empty() {
                         frame.remove(0);
@@ -921,7 +923,13 @@ impl<'a> Interpreter<'a> {
             };
             let arguments = call_arguments(label_and_rest(rest));
             let (line, end) = (self.current_line, self.current_end);
-            self.frames.push(arguments.clone());
+            // `%0` of a called label is the label as the call wrote it.
+            let written = rest.trim_start().split_whitespace().next().unwrap_or(label);
+            self.frames.push(
+                std::iter::once(written.to_owned())
+                    .chain(arguments.iter().cloned())
+                    .collect(),
+            );
             self.given.push(arguments);
             let flow = self.run_from(target + 1);
             self.frames.pop();
