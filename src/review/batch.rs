@@ -924,7 +924,7 @@ impl<'a> Interpreter<'a> {
             let arguments = call_arguments(label_and_rest(rest));
             let (line, end) = (self.current_line, self.current_end);
             // `%0` of a called label is the label as the call wrote it.
-            let written = rest.trim_start().split_whitespace().next().unwrap_or(label);
+            let written = rest.split_whitespace().next().unwrap_or(label);
             self.frames.push(
                 std::iter::once(written.to_owned())
                     .chain(arguments.iter().cloned())
