@@ -748,3 +748,21 @@ fn percent_zero_follows_call_and_shift() {
         "{report:#}"
     );
 }
+
+/// A loop that doubles a variable ends where cmd.exe ends it, at its
+/// 8191-character line limit ("The input line is too long."), instead of
+/// growing the review's memory: with percent and with delayed expansion.
+#[test]
+fn a_variable_doubled_in_a_loop_stops_at_cmds_line_limit() {
+    for doubling in ["set X=%X%%X%", "set X=!X!!X!"] {
+        let report = review_text(
+            &format!("@echo off\r\nsetlocal EnableDelayedExpansion\r\nset X=ab\r\n:loop\r\n{doubling}\r\ngoto loop\r\n"),
+            &[],
+        );
+        let steps = report["runs"][0]["steps"].as_array().unwrap();
+        let last = steps.last().unwrap();
+        assert_eq!(last["output"], "The input line is too long.", "{report:#}");
+        assert_eq!(report["runs"][0]["exit_code"], 1, "{report:#}");
+        assert!(steps.len() < 20, "{doubling}: {} steps", steps.len());
+    }
+}

@@ -19,6 +19,19 @@ use crate::source::{SourceFile, Span};
 /// ends is reported instead of hanging the review.
 const STEP_LIMIT: usize = 100_000;
 
+/// The longest line cmd.exe takes after expansion, and the longest value
+/// an environment variable can get from a line: 8191 characters
+/// (learn.microsoft.com, "Command prompt (Cmd.exe) command-line string
+/// limitation"). Past it cmd.exe answers "The input line is too long." and
+/// the review stops there too, so that a line that doubles a variable in a
+/// loop cannot grow without bound.
+const LINE_LIMIT: usize = 8191;
+
+/// The most the simulated environment may hold, in bytes: a script that
+/// sets ever new variables stops here with a finding instead of taking the
+/// review's memory (Windows has no such limit; no real script comes near).
+const ENVIRONMENT_BUDGET: usize = 16 << 20;
+
 /// What kind of thing a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -146,6 +159,12 @@ struct Interpreter<'a> {
     /// A step that failed and whose exit code nobody has looked at yet.
     unexamined_failure: Option<usize>,
     executed: usize,
+    /// A `set` got a value longer than [`LINE_LIMIT`] (delayed expansion).
+    too_long: bool,
+    /// The bytes the environment holds, and whether they passed
+    /// [`ENVIRONMENT_BUDGET`].
+    env_bytes: usize,
+    over_budget: bool,
     cwd: Option<String>,
     /// The arguments of each `call :label` being run, innermost last; the
     /// script's own below them (`%1` reads the innermost).
@@ -196,6 +215,9 @@ impl<'a> Interpreter<'a> {
             assumed: BTreeMap::new(),
             unexamined_failure: None,
             executed: 0,
+            too_long: false,
+            env_bytes: 0,
+            over_budget: false,
             cwd: None,
             // `%0` first: the script as it was invoked.
             frames: vec![
@@ -231,6 +253,20 @@ impl<'a> Interpreter<'a> {
             .get(self.current_end.max(self.current_line))
             .map_or(start, |l| l.range.end);
         Span::new(&self.script.file, start..end)
+    }
+
+    /// cmd.exe's answer to a line longer than [`LINE_LIMIT`] once expanded:
+    /// the line does not run and the script ends.
+    fn line_too_long(&mut self) -> Flow {
+        self.too_long = false;
+        let command = self.lines[self.current_line].text.trim().to_owned();
+        let index = self.record(StepKind::External, &command, "cmd.exe", Vec::new());
+        self.steps[index].output = "The input line is too long.".to_owned();
+        self.steps[index].assumptions.push(format!(
+            "this line is longer than {LINE_LIMIT} characters once its variables are expanded, cmd.exe's limit: cmd.exe refuses it and the script ends here (exit code taken as 1)"
+        ));
+        self.finish_step(index, 1);
+        Flow::Terminate
     }
 
     fn unsupported(&mut self, what: String) {
@@ -275,6 +311,9 @@ impl<'a> Interpreter<'a> {
             self.current_end = end;
             self.end_line = end;
             self.logical_start = pc;
+            if text.chars().count() > LINE_LIMIT {
+                return self.line_too_long();
+            }
             let parsed = parsed.map(|cmd| match cmd.syntax_error() {
                 // Nothing of a line cmd.exe cannot read runs.
                 Some(message) => Cmd::SyntaxError(message),
@@ -287,7 +326,18 @@ impl<'a> Interpreter<'a> {
                 );
                 return Flow::Terminate;
             };
-            match self.execute(&cmd) {
+            let flow = self.execute(&cmd);
+            if self.too_long {
+                return self.line_too_long();
+            }
+            if self.over_budget {
+                self.unsupported(format!(
+                    "the script's variables hold more than {} MiB: the simulation stopped here",
+                    ENVIRONMENT_BUDGET >> 20
+                ));
+                return Flow::Terminate;
+            }
+            match flow {
                 Flow::Next => pc = end + 1,
                 Flow::Goto(label) => {
                     if label.eq_ignore_ascii_case(":eof") || label.eq_ignore_ascii_case("eof") {
@@ -903,10 +953,23 @@ impl<'a> Interpreter<'a> {
             return;
         }
         let key = name.to_uppercase();
+        if value.chars().count() > LINE_LIMIT {
+            // Only delayed expansion (`!X!!X!`) gets here past the line check.
+            self.too_long = true;
+            return;
+        }
         if value.is_empty() {
-            self.env.remove(&key);
+            if let Some((n, v)) = self.env.remove(&key) {
+                self.env_bytes = self.env_bytes.saturating_sub(n.len() + v.len());
+            }
         } else {
-            self.env.insert(key, (name.to_owned(), value.to_owned()));
+            if let Some((n, v)) = self.env.insert(key, (name.to_owned(), value.to_owned())) {
+                self.env_bytes = self.env_bytes.saturating_sub(n.len() + v.len());
+            }
+            self.env_bytes += name.len() + value.len();
+            if self.env_bytes > ENVIRONMENT_BUDGET {
+                self.over_budget = true;
+            }
         }
     }
 
