@@ -59,6 +59,35 @@ pub enum ValueType {
     Flags(Vec<String>),
 }
 
+impl ValueType {
+    /// A type without values of its own, by its name in either table
+    /// format (`bool`, `uint`, `int`, `int64`, `string`, `timeSpan`;
+    /// case-insensitive).
+    pub fn scalar(name: &str) -> Option<ValueType> {
+        [
+            ("bool", ValueType::Bool),
+            ("uint", ValueType::Uint),
+            ("int", ValueType::Int),
+            ("int64", ValueType::Int64),
+            ("string", ValueType::String),
+            ("timespan", ValueType::TimeSpan),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, t)| t)
+    }
+}
+
+/// A section's full name: its group path and its own name
+/// (`system.webServer/security` + `access`).
+pub fn section_path(group: &str, name: &str) -> String {
+    if group.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{group}/{name}")
+    }
+}
+
 /// The name validators of the IIS schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameRule {
@@ -593,16 +622,14 @@ fn parse_attribute(text: &str) -> Result<Attribute, String> {
     let mut words = text.split_whitespace();
     let type_word = words.next().ok_or("empty spec")?;
     let names = |list: &str| list.split('|').map(str::to_owned).collect::<Vec<_>>();
-    let value_type = match type_word {
-        "bool" => ValueType::Bool,
-        "uint" => ValueType::Uint,
-        "int" => ValueType::Int,
-        "int64" => ValueType::Int64,
-        "string" => ValueType::String,
-        "timespan" => ValueType::TimeSpan,
-        t if t.starts_with("enum=") => ValueType::Enum(names(&t[5..])),
-        t if t.starts_with("flags=") => ValueType::Flags(names(&t[6..])),
-        t => return Err(format!("unknown type `{t}`")),
+    let value_type = if let Some(scalar) = ValueType::scalar(type_word) {
+        scalar
+    } else if let Some(list) = type_word.strip_prefix("enum=") {
+        ValueType::Enum(names(list))
+    } else if let Some(list) = type_word.strip_prefix("flags=") {
+        ValueType::Flags(names(list))
+    } else {
+        return Err(format!("unknown type `{type_word}`"));
     };
     let mut attribute = Attribute::of_type(value_type);
     for word in words {

@@ -375,12 +375,7 @@ impl Reader<'_, '_> {
                 .collect()
         };
         let value_type = match type_name.to_ascii_lowercase().as_str() {
-            "bool" => ValueType::Bool,
-            "uint" => ValueType::Uint,
-            "int" => ValueType::Int,
-            "int64" => ValueType::Int64,
-            "string" => ValueType::String,
-            "timespan" => ValueType::TimeSpan,
+            t if ValueType::scalar(t).is_some() => ValueType::scalar(t).unwrap_or(ValueType::String),
             "enum" => ValueType::Enum(names(&["enum"])),
             // The format's header comment says <flags>; shipped files use <flag>.
             "flags" => ValueType::Flags(names(&["flag", "flags"])),

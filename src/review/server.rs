@@ -475,11 +475,7 @@ fn collect_declarations(group: &Element, prefix: &str, out: &mut BTreeMap<String
         let Some(name) = child.attribute("name") else {
             continue;
         };
-        let full = if prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{prefix}/{name}")
-        };
+        let full = crate::iis::schema::section_path(prefix, name);
         match child.name.as_str() {
             "sectionGroup" => collect_declarations(child, &full, out),
             "section" => {

@@ -307,11 +307,7 @@ impl Walker<'_> {
             let Some(name) = child.attribute("name") else {
                 continue;
             };
-            let full = if prefix.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{prefix}/{name}")
-            };
+            let full = crate::iis::schema::section_path(prefix, name);
             match child.name() {
                 "sectionGroup" => self.config_sections(xml, &child, &full)?,
                 "section" => {
