@@ -653,3 +653,110 @@ fn real_world_iis_shapes() {
     }
     insta::assert_snapshot!(listing);
 }
+
+/// Known false positives on working real-world batch shapes, each an open
+/// defect (README beside the fixtures): the test fails when one is fixed,
+/// so that the entry goes.
+const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[
+    (
+        "azure-startup-machine-config.cmd",
+        "OW314: machine.config sections (/commit:MACHINE) are not in the tables",
+    ),
+    (
+        "iisnode-install-module.cmd",
+        "OW413: a variable holding its own quotes, as iisnode's install.bat sets it",
+    ),
+    (
+        "iisnode-test-site-retry.cmd",
+        "OW409: the variable is always set before the `if`",
+    ),
+    (
+        "panel-hardening-continuation.cmd",
+        "OW413: `^` continuation lines read one by one",
+    ),
+];
+
+/// Known misses on broken real-world batch shapes (open defects as above).
+const KNOWN_CMD_MISSES: &[(&str, &str)] = &[(
+    "broken-errorlevel-in-block.cmd",
+    "%ERRORLEVEL% in a block is expanded before the block runs: the `if` checks nothing",
+)];
+
+/// Real-world script shapes (tests/fixtures/real-shapes/{cmd,ps1}, README
+/// beside each): working scripts get no error from `check` (but for the
+/// known false positives above), broken ones are flagged by `check` or, for
+/// batch files, by `review`. The listing is a snapshot, reviewed by hand.
+#[test]
+fn real_world_script_shapes() {
+    let mut listing = String::new();
+    for family in ["cmd", "ps1"] {
+        let dir = fixtures().join("real-shapes").join(family);
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(family))
+            .collect();
+        names.sort();
+        assert!(names.len() >= 20, "{family}: {names:?}");
+        for name in &names {
+            assert!(
+                readme.contains(name.as_str()),
+                "{name} is not in its README"
+            );
+            let run = |command: &str| {
+                let output = bin()
+                    .current_dir(&dir)
+                    .args([command, name, "--format", "json"])
+                    .output()
+                    .unwrap();
+                assert_ne!(
+                    output.status.code(),
+                    Some(2),
+                    "{name}: {}",
+                    transcript(&output)
+                );
+                serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+            };
+            let errors = |report: &serde_json::Value| -> Vec<String> {
+                report["diagnostics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|d| d["severity"] == "error")
+                    .map(|d| format!("{}:{}", d["code"].as_str().unwrap(), d["location"]["line"]))
+                    .collect()
+            };
+            let checked = errors(&run("check"));
+            let reviewed = if family == "cmd" {
+                let report = run("review");
+                format!(
+                    " review exit {} {:?}",
+                    report["runs"][0]["exit_code"],
+                    errors(&report)
+                )
+            } else {
+                String::new()
+            };
+            let known = KNOWN_CMD_FALSE_POSITIVES.iter().any(|(n, _)| n == name);
+            let flagged = !checked.is_empty() || reviewed.contains("OW701");
+            if KNOWN_CMD_MISSES.iter().any(|(n, _)| n == name) {
+                assert!(
+                    !flagged,
+                    "{name} is caught now: remove it from KNOWN_CMD_MISSES"
+                );
+            } else if name.starts_with("broken-") {
+                assert!(flagged, "{name}: the mistake is not flagged");
+            } else if known {
+                assert!(
+                    !checked.is_empty(),
+                    "{name} is fixed: remove it from KNOWN_CMD_FALSE_POSITIVES"
+                );
+            } else {
+                assert!(checked.is_empty(), "{name}: {checked:?}");
+            }
+            listing.push_str(&format!("{family}/{name}: check {checked:?}{reviewed}\n"));
+        }
+    }
+    insta::assert_snapshot!(listing);
+}

@@ -93,6 +93,9 @@ pub struct Cmdlet {
     pub default_set: Option<String>,
     pub sets: Vec<ParameterSet>,
     pub should_process: bool,
+    /// The path's provider adds parameters at run time (`New-Item -bindings`
+    /// on the IIS: drive): a parameter the table lacks is not an error.
+    pub dynamic: bool,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +110,8 @@ struct CmdletSpec {
     default: Option<String>,
     #[serde(default)]
     whatif: bool,
+    #[serde(default)]
+    dynamic: bool,
     sets: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -155,6 +160,7 @@ fn parse(text: &str) -> Result<BTreeMap<String, Cmdlet>, String> {
                 default_set: spec.default,
                 sets,
                 should_process: spec.whatif,
+                dynamic: spec.dynamic,
             },
         );
     }
@@ -236,6 +242,12 @@ pub fn bind(cmdlet: &Cmdlet, command: &Command) -> Vec<Problem> {
             Element::Argument { at } => positional.push(at.clone()),
             Element::Parameter { name, at, colon } => {
                 let takes_value = match resolve(cmdlet, name) {
+                    Err(Problem::Unknown { .. }) if cmdlet.dynamic => {
+                        // A provider's parameter: its value and the rest
+                        // cannot be bound from the table.
+                        unknowable = true;
+                        *colon
+                    }
                     Err(problem) => {
                         problems.push(problem.with_at(at.clone(), name));
                         // Unknown: PowerShell stops; what follows cannot be read.

@@ -92,6 +92,21 @@ fn command(node: tree_sitter::Node, text: &str) -> Option<Command> {
                     });
                     colon_pending = false;
                 }
+                // PowerShell's dash is also U+2013, U+2014 and U+2015 (the
+                // language specification, section 2.3.4): `–Path` copied
+                // from a web page is a parameter.
+                kind if element.is_named()
+                    && !kind.ends_with("comment")
+                    && typographic_parameter(&text[at.clone()]).is_some() =>
+                {
+                    let written = typographic_parameter(&text[at.clone()]).unwrap_or_default();
+                    elements.push(Element::Parameter {
+                        name: written.trim_end_matches(':').to_owned(),
+                        at,
+                        colon: written.ends_with(':'),
+                    });
+                    colon_pending = false;
+                }
                 kind if element.is_named() && !kind.ends_with("comment") => {
                     if colon_pending {
                         if let Some(Element::Parameter { colon, .. }) = elements.last_mut() {
@@ -118,6 +133,17 @@ fn command(node: tree_sitter::Node, text: &str) -> Option<Command> {
         elements,
         piped,
     })
+}
+
+/// The name of `–Name` written with a typographic dash (U+2013 to U+2015).
+fn typographic_parameter(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix(['\u{2013}', '\u{2014}', '\u{2015}'])?;
+    let name_ok = rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && rest
+            .trim_end_matches(':')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    name_ok.then_some(rest)
 }
 
 /// `@name` is a splatted variable (not `@(...)` or `@{...}`).

@@ -26,7 +26,9 @@ impl Simulation<'_> {
                 None => Ok(()),
             },
             "add" => {
-                let name = required(inv, "name")?;
+                // `/apppool.name:` names the new pool as `/name:` does (the
+                // form many public provisioning scripts use).
+                let name = param(inv, "apppool.name").map_or_else(|| required(inv, "name"), Ok)?;
                 if self.server.pool(&name).is_some() {
                     return Err(duplicate("add", "name", &name));
                 }
@@ -41,7 +43,7 @@ impl Simulation<'_> {
                     true,
                 );
                 let pool = push(&pools, index);
-                let set = self.set_attributes(&pool, inv, spec, &["name"])?;
+                let set = self.set_attributes(&pool, inv, spec, &["name", "apppool.name"])?;
                 self.change(
                     &pool,
                     format!("creates application pool `{name}`{}", settings_suffix(&set)),
@@ -159,7 +161,8 @@ impl Simulation<'_> {
         inv: &Invocation,
         spec: Option<&schema::Element>,
     ) -> Result<(), Failure> {
-        let name = required(inv, "name")?;
+        // `/site.name:` names the new site as `/name:` does.
+        let name = param(inv, "site.name").map_or_else(|| required(inv, "name"), Ok)?;
         if self.server.site(&name).is_some() {
             return Err(duplicate("site", "name", &name));
         }
@@ -221,7 +224,7 @@ impl Simulation<'_> {
             &path,
             inv,
             spec,
-            &["name", "id", "bindings", "physicalPath"],
+            &["name", "site.name", "id", "bindings", "physicalPath"],
         )?;
         self.change(
             &path,
