@@ -670,10 +670,6 @@ const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[
         "iisnode-test-site-retry.cmd",
         "OW409: the variable is always set before the `if`",
     ),
-    (
-        "panel-hardening-continuation.cmd",
-        "OW413: `^` continuation lines read one by one",
-    ),
 ];
 
 /// Known misses on broken real-world batch shapes (open defects as above).

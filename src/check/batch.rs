@@ -161,6 +161,34 @@ enum Endings {
 }
 
 /// Checks a batch file. `bom` names the byte-order mark the file had, if any.
+/// `text` with each line continuation blanked: a line that ends with an
+/// unescaped `^` outside quotes goes on on the next line, as cmd.exe reads
+/// it (the caret escapes the line break). The caret and the line break
+/// become spaces, so every byte offset stays that of the file.
+fn continued_lines_joined(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut line_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\n' {
+            i += 1;
+            continue;
+        }
+        let end = if i > line_start && bytes[i - 1] == b'\r' { i - 1 } else { i };
+        let line = &bytes[line_start..end];
+        let carets = line.iter().rev().take_while(|b| **b == b'^').count();
+        let quotes = line.iter().filter(|b| **b == b'"').count();
+        if carets % 2 == 1 && quotes % 2 == 0 {
+            for b in &mut bytes[end - 1..=i] {
+                *b = b' ';
+            }
+        }
+        line_start = i + 1;
+        i += 1;
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
+}
+
 pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Checked {
     let mut c = BatchChecker {
         file,
@@ -172,6 +200,7 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         pending: None,
         setlocal: false,
         in_setlocal: false,
+        text: continued_lines_joined(&file.text),
     };
     c.encoding(bom);
     if c.line_endings() == Endings::CrOnly {
@@ -204,6 +233,10 @@ struct BatchChecker<'a> {
     /// A `setlocal` command was seen (not only OW406 reported): changes to
     /// PATH and PATHEXT after it end with the script.
     in_setlocal: bool,
+    /// The file as cmd.exe reads its lines: a line ending with `^` goes on
+    /// on the next one (the caret and the line break are blanked here,
+    /// keeping every byte offset of the file).
+    text: String,
 }
 
 impl BatchChecker<'_> {
@@ -212,7 +245,7 @@ impl BatchChecker<'_> {
     }
 
     fn line_ranges(&self) -> Vec<Range<usize>> {
-        let text = &self.file.text;
+        let text = &self.text;
         let mut ranges = Vec::new();
         let mut start = 0;
         for (i, _) in text.match_indices('\n') {
@@ -350,7 +383,7 @@ impl BatchChecker<'_> {
     }
 
     fn collect_labels_and_variables(&mut self) {
-        let text = self.file.text.clone();
+        let text = self.text.clone();
         for range in self.line_ranges() {
             let line = text[range].trim_start();
             if let Some(label) = line.strip_prefix(':') {
@@ -380,7 +413,7 @@ impl BatchChecker<'_> {
     }
 
     fn lines(&mut self) {
-        let text = self.file.text.clone();
+        let text = self.text.clone();
         for range in self.line_ranges() {
             let line = &text[range.clone()];
             let trimmed = line.trim_start();
@@ -408,7 +441,7 @@ impl BatchChecker<'_> {
     }
 
     fn quotes(&mut self, range: Range<usize>) {
-        let line = &self.file.text[range.clone()];
+        let line = &self.text[range.clone()];
         let count = line.matches('"').count() - line.matches("^\"").count();
         if count % 2 == 1 {
             let last = range.start + line.rfind('"').unwrap_or(0);
@@ -422,7 +455,7 @@ impl BatchChecker<'_> {
     }
 
     fn percents(&mut self, range: Range<usize>) {
-        let line = self.file.text[range.clone()].to_owned();
+        let line = self.text[range.clone()].to_owned();
         let bytes = line.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -506,7 +539,7 @@ impl BatchChecker<'_> {
     }
 
     fn segment(&mut self, segment: &Segment) {
-        let text = self.file.text.clone();
+        let text = self.text.clone();
         let mut range = segment.range.clone();
         // Strip `@`, `(`, `)` and blanks around the command.
         loop {
@@ -680,7 +713,7 @@ impl BatchChecker<'_> {
     }
 
     fn set_command(&mut self, range: Range<usize>) {
-        let body = &self.file.text[range.clone()];
+        let body = &self.text[range.clone()];
         if !self.setlocal {
             self.setlocal = true; // report once
             self.out.push(
@@ -725,7 +758,7 @@ impl BatchChecker<'_> {
 
     /// An external program (or a builtin that can fail).
     fn program(&mut self, range: Range<usize>, followed_by: Option<&'static str>) {
-        let text = self.file.text.clone();
+        let text = self.text.clone();
         let body = &text[range.clone()];
         let args = without_redirections(&text, appcmd::split_arguments(body, range.start, true));
         let args: Vec<appcmd::Argument> = args
@@ -778,7 +811,7 @@ impl BatchChecker<'_> {
     /// Quoting that makes appcmd see something else than was written.
     fn quoting(&mut self, args: &[appcmd::Argument]) {
         for arg in args {
-            let raw = &self.file.text[arg.range.clone()];
+            let raw = &self.text[arg.range.clone()];
             if arg.text.contains('"') {
                 let at = raw
                     .find("\\\"")
