@@ -666,10 +666,6 @@ const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[
         "iisnode-install-module.cmd",
         "OW413: a variable holding its own quotes, as iisnode's install.bat sets it",
     ),
-    (
-        "iisnode-test-site-retry.cmd",
-        "OW409: the variable is always set before the `if`",
-    ),
 ];
 
 /// Known misses on broken real-world batch shapes (open defects as above).

@@ -200,6 +200,7 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         pending: None,
         setlocal: false,
         in_setlocal: false,
+        set_empty: BTreeSet::new(),
         text: continued_lines_joined(&file.text),
     };
     c.encoding(bom);
@@ -233,6 +234,8 @@ struct BatchChecker<'a> {
     /// A `setlocal` command was seen (not only OW406 reported): changes to
     /// PATH and PATHEXT after it end with the script.
     in_setlocal: bool,
+    /// Variables the script sets to nothing somewhere (`set NAME=`).
+    set_empty: BTreeSet<String>,
     /// The file as cmd.exe reads its lines: a line ending with `^` goes on
     /// on the next one (the caret and the line break are blanked here,
     /// keeping every byte offset of the file).
@@ -406,6 +409,9 @@ impl BatchChecker<'_> {
                     continue;
                 }
                 if let Some((name, value)) = parse_set(&line[at + 4..]) {
+                    if value.is_empty() {
+                        self.set_empty.insert(name.to_ascii_lowercase());
+                    }
                     self.variables.insert(name.to_ascii_lowercase(), value);
                 }
             }
@@ -680,8 +686,17 @@ impl BatchChecker<'_> {
         for operand in [left.trim(), right] {
             // cmd's own variables and those Windows defines are never empty.
             let name = operand.trim_matches(['%', '!']).to_ascii_lowercase();
+            // The script's own variables are set when it sets them only to
+            // non-empty literal values (`set RETRY=0` before a retry loop;
+            // `set "SITE=%~1"` may well be empty).
+            let set_here = self
+                .variables
+                .get(&name)
+                .is_some_and(|v| !v.is_empty() && !v.contains(['%', '!']))
+                && !self.set_empty.contains(&name);
             let always_set = DYNAMIC_VARIABLES.contains(&name.as_str())
-                || KNOWN_VARIABLES.contains(&name.as_str());
+                || KNOWN_VARIABLES.contains(&name.as_str())
+                || set_here;
             if is_bare_variable(operand) && !always_set {
                 let at = start + (operand.as_ptr() as usize - body.as_ptr() as usize);
                 self.out.push(
