@@ -659,10 +659,6 @@ fn real_world_iis_shapes() {
 /// so that the entry goes.
 const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[
     (
-        "azure-startup-machine-config.cmd",
-        "OW314: machine.config sections (/commit:MACHINE) are not in the tables",
-    ),
-    (
         "iisnode-install-module.cmd",
         "OW413: a variable holding its own quotes, as iisnode's install.bat sets it",
     ),

@@ -486,6 +486,13 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
                             .at(Some(&span(&p.argument.range))),
                         );
                     }
+                    None if is_dotnet_section(schema, &name) => out.push(
+                        Diagnostic::new(
+                            Code::NotChecked,
+                            format!("section `{name}` is a .NET configuration section (machine.config, system.web, ...), not in the IIS tables; its attributes were not checked"),
+                        )
+                        .at(Some(&span(&p.argument.range))),
+                    ),
                     None => out.push(
                         Diagnostic::new(
                             Code::UnknownSection,
@@ -560,6 +567,22 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
         out.extend(check_parameter(p, element, file));
     }
     out
+}
+
+/// A section of .NET's configuration (machine.config and web.config's own:
+/// `system.web/...`, `appSettings`, `machineSettings`, ...), which appcmd
+/// edits too (`/commit:MACHINE`, `/commit:WEBROOT`): outside the IIS section
+/// groups, and not a misspelling of an IIS section (one edit away).
+fn is_dotnet_section(schema: &Schema, name: &str) -> bool {
+    let group = name.split('/').next().unwrap_or("");
+    let iis_group = ["system.webServer", "system.applicationHost", "system.ftpServer"]
+        .iter()
+        .any(|g| g.eq_ignore_ascii_case(group));
+    let near_short_name = schema.sections.keys().any(|known| {
+        let last = known.rsplit('/').next().unwrap_or(known);
+        strsim::levenshtein(&last.to_ascii_lowercase(), &name.to_ascii_lowercase()) <= 1
+    });
+    !iis_group && !near_short_name && schema.section_one_edit_from(name).is_none()
 }
 
 fn closest_section(schema: &Schema, name: &str) -> String {
