@@ -657,12 +657,7 @@ fn real_world_iis_shapes() {
 /// Known false positives on working real-world batch shapes, each an open
 /// defect (README beside the fixtures): the test fails when one is fixed,
 /// so that the entry goes.
-const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[
-    (
-        "iisnode-install-module.cmd",
-        "OW413: a variable holding its own quotes, as iisnode's install.bat sets it",
-    ),
-];
+const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[];
 
 /// Known misses on broken real-world batch shapes (open defects as above).
 const KNOWN_CMD_MISSES: &[(&str, &str)] = &[(

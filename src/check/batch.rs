@@ -174,7 +174,11 @@ fn continued_lines_joined(text: &str) -> String {
             i += 1;
             continue;
         }
-        let end = if i > line_start && bytes[i - 1] == b'\r' { i - 1 } else { i };
+        let end = if i > line_start && bytes[i - 1] == b'\r' {
+            i - 1
+        } else {
+            i
+        };
         let line = &bytes[line_start..end];
         let carets = line.iter().rev().take_while(|b| **b == b'^').count();
         let quotes = line.iter().filter(|b| **b == b'"').count();
@@ -776,11 +780,26 @@ impl BatchChecker<'_> {
         let text = self.text.clone();
         let body = &text[range.clone()];
         let args = without_redirections(&text, appcmd::split_arguments(body, range.start, true));
+        // cmd.exe expands variables before the program splits its command
+        // line: a value is split (and its quotes taken off) as the program
+        // sees it, at the place of the reference.
         let args: Vec<appcmd::Argument> = args
             .into_iter()
-            .map(|a| appcmd::Argument {
-                text: self.resolve(&a.text),
-                range: a.range,
+            .flat_map(|a| {
+                // The argument as written, quotes and all, with the values in.
+                let raw = &text[a.range.clone()];
+                let resolved = self.resolve(raw);
+                if resolved == raw {
+                    return vec![a];
+                }
+                let pieces = appcmd::split_arguments(&resolved, 0, true);
+                pieces
+                    .into_iter()
+                    .map(|p| appcmd::Argument {
+                        text: p.text,
+                        range: a.range.clone(),
+                    })
+                    .collect()
             })
             .collect();
         let Some((program, rest)) = args.split_first() else {
@@ -842,8 +861,17 @@ impl BatchChecker<'_> {
     }
 
     /// `text` with every `%VAR%` the script sets replaced by its (last) value;
-    /// other references are kept as written.
+    /// other references are kept as written. A value that refers to other
+    /// variables is resolved too (cmd.exe expanded them when it ran the
+    /// `set`: `set site="%siteName%/%app%"`), a few levels deep.
     fn resolve(&self, text: &str) -> String {
+        self.resolve_at(text, 0)
+    }
+
+    fn resolve_at(&self, text: &str, level: usize) -> String {
+        if level > 4 {
+            return text.to_owned();
+        }
         let mut out = String::new();
         let mut rest = text;
         let mut depth = 0;
@@ -855,7 +883,7 @@ impl BatchChecker<'_> {
             match self.variables.get(&name) {
                 Some(value) if depth < 16 => {
                     out.push_str(&rest[..start]);
-                    out.push_str(value);
+                    out.push_str(&self.resolve_at(value, level + 1));
                     rest = &rest[start + len + 2..];
                     depth += 1;
                 }

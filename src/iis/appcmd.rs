@@ -575,9 +575,13 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
 /// groups, and not a misspelling of an IIS section (one edit away).
 fn is_dotnet_section(schema: &Schema, name: &str) -> bool {
     let group = name.split('/').next().unwrap_or("");
-    let iis_group = ["system.webServer", "system.applicationHost", "system.ftpServer"]
-        .iter()
-        .any(|g| g.eq_ignore_ascii_case(group));
+    let iis_group = [
+        "system.webServer",
+        "system.applicationHost",
+        "system.ftpServer",
+    ]
+    .iter()
+    .any(|g| g.eq_ignore_ascii_case(group));
     let near_short_name = schema.sections.keys().any(|known| {
         let last = known.rsplit('/').next().unwrap_or(known);
         strsim::levenshtein(&last.to_ascii_lowercase(), &name.to_ascii_lowercase()) <= 1

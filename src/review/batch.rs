@@ -1624,8 +1624,16 @@ impl Parser {
     }
 
     /// A word ends at a blank or a special character.
+    /// The characters from `start` to `end`, both clamped to the line (the
+    /// parser may have stepped past the end of a cut-short line).
+    fn text_between(&self, start: usize, end: usize) -> String {
+        let end = end.min(self.chars.len());
+        self.chars[start.min(end)..end].iter().collect()
+    }
+
     fn word_at(&self) -> String {
-        self.chars[self.i..]
+        // The parser may have stepped past the end of a cut-short line.
+        self.chars[self.i.min(self.chars.len())..]
             .iter()
             .take_while(|c| {
                 !c.is_whitespace() && !matches!(c, '(' | ')' | '&' | '|' | '<' | '>' | '"')
@@ -1740,7 +1748,7 @@ impl Parser {
                 while self.peek().is_some_and(|c| c != '\n') {
                     self.i += 1;
                 }
-                Cmd::Simple(self.chars[start..self.i].iter().collect())
+                Cmd::Simple(self.text_between(start, self.i))
             }
             _ => self.simple(),
         }
@@ -1970,7 +1978,7 @@ impl Parser {
                     while self.peek().is_some_and(|c| c != '"') {
                         self.i += 1;
                     }
-                    options = self.chars[start..self.i].iter().collect();
+                    options = self.text_between(start, self.i);
                     self.i += 1;
                 }
             } else {
@@ -1978,7 +1986,10 @@ impl Parser {
             }
         }
         self.skip_blanks(false);
-        let variable: String = self.chars[self.i..].iter().take(2).collect();
+        let variable: String = self.chars[self.i.min(self.chars.len())..]
+            .iter()
+            .take(2)
+            .collect();
         self.i += 2;
         self.skip_blanks(false);
         if self.word_at().eq_ignore_ascii_case("in") {
@@ -2034,7 +2045,7 @@ impl Parser {
         if depth > 0 {
             self.incomplete = true;
         }
-        let body: String = self.chars[body_start..self.i].iter().collect();
+        let body: String = self.text_between(body_start, self.i);
         let usebackq = options.to_lowercase().contains("usebackq");
         let set_trimmed = set.trim();
         let source = if switch == "/f" {
