@@ -374,15 +374,17 @@ impl Reader<'_, '_> {
                 .map(str::to_owned)
                 .collect()
         };
-        let value_type = match type_name.to_ascii_lowercase().as_str() {
-            t if ValueType::scalar(t).is_some() => ValueType::scalar(t).unwrap_or(ValueType::String),
-            "enum" => ValueType::Enum(names(&["enum"])),
+        let value_type = match ValueType::scalar(type_name) {
+            Some(scalar) => scalar,
+            None if type_name.eq_ignore_ascii_case("enum") => ValueType::Enum(names(&["enum"])),
             // The format's header comment says <flags>; shipped files use <flag>.
-            "flags" => ValueType::Flags(names(&["flag", "flags"])),
-            other => {
+            None if type_name.eq_ignore_ascii_case("flags") => {
+                ValueType::Flags(names(&["flag", "flags"]))
+            }
+            None => {
                 return Err(self.error(
                     node,
-                    format!("type=\"{other}\" is not a schema type: bool, enum, flags, uint, int, int64, string or timeSpan"),
+                    format!("type=\"{type_name}\" is not a schema type: bool, enum, flags, uint, int, int64, string or timeSpan"),
                 ))
             }
         };

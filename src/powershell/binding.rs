@@ -366,7 +366,6 @@ fn resolve<'c>(cmdlet: &'c Cmdlet, written: &str) -> Result<Resolved<'c>, Proble
     // them, and a false error would be worse than a missed one.
     let mut commons: Vec<(&str, bool)> = COMMON.to_vec();
     commons.extend([("WhatIf", true), ("Confirm", true)]);
-    let _ = cmdlet.should_process;
     let common_named = |name: &str| {
         commons
             .iter()
