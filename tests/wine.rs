@@ -208,7 +208,8 @@ fn generate(wine: &Wine, name: &str, set: &str, extra: &[&str]) -> Deployment {
 /// made once more, said so on stderr:
 /// - it fails to start a process: cmd.exe then reports exit code 9009, "not
 ///   recognized", for a program that is there (seen in a few full runs, on a
-///   loaded machine and once in CI);
+///   loaded machine and once in CI), or cannot start the child cmd.exe of a
+///   `for /f` over a command's output (once in CI);
 /// - the script never runs: no output at all and no program called (seen
 ///   once in CI, exit code 1). Every script calls `net session` first, and
 ///   each of its refusals prints a message, so a run of the script always
@@ -248,7 +249,11 @@ fn wine_failure(run: &Run) -> Option<&'static str> {
     let unlogged_probe = (run.stdout.contains("does not exist. Check the site name")
         && !probed("list", "site"))
         || (run.stdout.contains("is not installed") && !probed("list", "config"));
-    if run.stdout.contains("with exit code 9009") || unlogged_probe {
+    // Wine's cmd.exe now and then fails to start the child cmd.exe that
+    // runs a `for /f ... in ('command')` (seen once in CI: "Can't recognize
+    // 'CMD.EXE /C powershell ...' as an internal or external command").
+    let child_cmd_failed = run.stderr.contains("Can't recognize 'CMD.EXE /C");
+    if run.stdout.contains("with exit code 9009") || unlogged_probe || child_cmd_failed {
         Some("could not start a program")
     } else if run.stdout.trim().is_empty() && run.invocations.is_empty() {
         Some("did not run the script: it printed nothing and called nothing")
