@@ -277,7 +277,8 @@ fn xml_kind(root: &str, named: Option<Kind>, contains: impl Fn(&str) -> bool) ->
             _ => Kind::Fragment,
         };
     }
-    if contains("<system.applicationHost") || named == Some(Kind::AppHost) {
+    // The name first: `contains` reads the whole of a streamed file.
+    if named == Some(Kind::AppHost) || contains("<system.applicationHost") {
         refine_xml_kind(Kind::AppHost, contains)
     } else {
         Kind::WebConfig
