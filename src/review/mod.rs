@@ -9,6 +9,7 @@
 pub mod appcmd;
 pub mod batch;
 pub mod document;
+pub mod operations;
 pub mod server;
 
 use std::sync::Arc;

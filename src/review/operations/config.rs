@@ -1,59 +1,75 @@
-//! `appcmd set/clear/lock/unlock/list config`: the level a `/commit:` and
-//! a path name, locks (`overrideMode`, `<location>` blocks), and the edits
-//! of a section's attributes and collections, with what a web.config or an
-//! applicationHost.config level inherits.
+//! Operations on the configuration: set, add, remove and clear in a
+//! section at the level a configuration path and a commit level name
+//! (applicationHost.config, a `<location>` in it, or a web.config), locks
+//! (`overrideMode`, `<location>` blocks), with what a level inherits.
 
 use super::*;
+use crate::iis::appcmd::{self as parser, Operation, Segment};
+use crate::iis::schema::{Definition, OverrideMode};
+use crate::review::server::{child_path, split_site, Entry, Knowledge};
 
-impl Simulation<'_> {
-    // ------------------------------------------------------------ CONFIG
+/// One edit of a section: `attr` = value, `[key='v']` added or removed
+/// (appcmd's `/attr:value`, `/+[...]`, `/-[...]`; the cmdlets' -Name/-Value
+/// and -AtElement say the same).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigEdit {
+    pub operation: Operation,
+    /// The attribute or collection path (`[name='x'].value`, `[path='a']`).
+    pub path: String,
+    pub value: Option<String>,
+    /// The edit as written, for messages.
+    pub written: String,
+}
 
-    pub(super) fn config(&mut self, verb: &str, inv: &Invocation) -> Result<(), Failure> {
-        let section_arg = param(inv, "section");
-        let section = match &section_arg {
-            Some(name) => Some(self.server.section_name(name).ok_or_else(|| {
-                (
-                    exit::INVALID_PARAMETER,
-                    format!("Unknown config section \"{name}\""),
-                )
-            })?),
-            None => None,
+impl Operations<'_> {
+    /// A section's full name (`handlers` → `system.webServer/handlers`), or
+    /// appcmd's refusal of a section the server does not declare.
+    pub fn section(&self, name: &str) -> Result<String, Failure> {
+        self.server.section_name(name).ok_or_else(|| {
+            (
+                exit::INVALID_PARAMETER,
+                format!("Unknown config section \"{name}\""),
+            )
+        })
+    }
+
+    /// Applies `edits` to `section` at configuration path `path` (`None`:
+    /// the server level), in the file `commit` names (appcmd's `/commit:`;
+    /// `None`: the file of the path itself).
+    pub fn edit_config(
+        &mut self,
+        path: Option<&str>,
+        commit: Option<&str>,
+        section: &str,
+        edits: &[ConfigEdit],
+    ) -> Result<(), Failure> {
+        let path = path.map(normalise_config_path);
+        let level = self.level(path.as_deref(), commit, section)?;
+        self.edit_section(&level, section, false, edits)
+    }
+
+    /// Removes `section` from the level `path` and `commit` name: what it
+    /// set there goes, the parent levels' values apply again.
+    pub fn clear_config(
+        &mut self,
+        path: Option<&str>,
+        commit: Option<&str>,
+        section: &str,
+    ) -> Result<(), Failure> {
+        let path = path.map(normalise_config_path);
+        let level = self.level(path.as_deref(), commit, section)?;
+        self.edit_section(&level, section, true, &[])
+    }
+
+    /// Locks (`Deny`) or unlocks (`Allow`) `section` for web.config files at
+    /// and below `path`: a `<location path overrideMode>` of applicationHost.config.
+    pub fn lock(&mut self, path: &str, section: &str, mode: OverrideMode) {
+        let path = normalise_config_path(path);
+        let mode = match mode {
+            OverrideMode::Deny => "Deny",
+            _ => "Allow",
         };
-        let config_path = inv
-            .identifier
-            .as_ref()
-            .map(|a| normalise_config_path(&a.text));
-        match verb {
-            "list" | "search" => Ok(()),
-            "set" | "clear" => {
-                let section = section.ok_or_else(|| {
-                    (
-                        exit::INVALID_PARAMETER,
-                        "Must specify the -section parameter".to_owned(),
-                    )
-                })?;
-                let commit = param(inv, "commit");
-                let level = self.level(config_path.as_deref(), commit.as_deref(), &section)?;
-                self.edit_section(&level, &section, verb == "clear", inv)
-            }
-            "lock" | "unlock" => {
-                let section = section.ok_or_else(|| {
-                    (
-                        exit::INVALID_PARAMETER,
-                        "Must specify the -section parameter".to_owned(),
-                    )
-                })?;
-                let mode = if verb == "lock" { "Deny" } else { "Allow" };
-                self.set_override(config_path.as_deref().unwrap_or(""), &section, mode);
-                Ok(())
-            }
-            _ => {
-                self.assume(format!(
-                    "`appcmd {verb} config` is not simulated; assumed to succeed"
-                ));
-                Ok(())
-            }
-        }
+        self.set_override(&path, section, mode);
     }
 
     /// Where a `set config` writes, from the config path and `/commit:`.
@@ -255,7 +271,7 @@ impl Simulation<'_> {
         level: &Level,
         section: &str,
         clear: bool,
-        inv: &Invocation,
+        edits: &[ConfigEdit],
     ) -> Result<(), Failure> {
         let names: Vec<&str> = section.split('/').collect();
         let spec = self
@@ -329,7 +345,7 @@ impl Simulation<'_> {
         let snapshot = top
             .filter(|_| !new_location)
             .map(|i| (i, doc.element(&[i]).clone()));
-        let result = edit(&mut doc, &base, &context, clear, inv);
+        let result = edit(&mut doc, &base, &context, clear, edits);
         if result.is_err() {
             match snapshot {
                 Some((i, element)) => doc.restore(&[i], element),
@@ -454,7 +470,7 @@ fn edit(
     base: &[usize],
     context: &SectionEdit,
     clear: bool,
-    inv: &Invocation,
+    edits: &[ConfigEdit],
 ) -> Result<Vec<Edit>, Failure> {
     let (names, label) = (context.names, context.label);
     let section_name = names.join("/");
@@ -472,11 +488,7 @@ fn edit(
         return Ok(changes);
     }
     let section = ensure_path(doc, base, names);
-    for p in &inv.parameters {
-        if p.operation == Operation::Set && GENERAL.iter().any(|g| g.eq_ignore_ascii_case(&p.path))
-        {
-            continue;
-        }
+    for p in edits {
         changes.extend(apply(doc, &section, context, p)?);
     }
     Ok(changes)
@@ -486,7 +498,7 @@ fn apply(
     doc: &mut Document,
     section: &[usize],
     context: &SectionEdit,
-    p: &Parameter,
+    p: &ConfigEdit,
 ) -> Result<Vec<Edit>, Failure> {
     let (spec, label) = (context.spec, context.label);
     let section_name = context.names.join("/");
@@ -500,7 +512,7 @@ fn apply(
     let Some((last, walk)) = segments.split_last() else {
         return Err((
             exit::INVALID_PARAMETER,
-            format!("Invalid parameter \"{}\"", p.argument.text),
+            format!("Invalid parameter \"{}\"", p.written),
         ));
     };
     let mut path = section.to_vec();
@@ -658,7 +670,7 @@ fn apply(
         }
         _ => Err((
             exit::INVALID_PARAMETER,
-            format!("Invalid parameter \"{}\"", p.argument.text),
+            format!("Invalid parameter \"{}\"", p.written),
         )),
     }
 }
