@@ -869,16 +869,15 @@ fn review(args: ReviewArgs, colors: Colors) -> Outcome {
     }
     let mut scripts = Vec::new();
     for path in &args.scripts {
-        if path
+        let kind = if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("ps1"))
         {
-            return Err(AppError::Usage(format!(
-                "{}: review simulates batch scripts (.cmd, .bat) only; review the install.cmd that gen writes beside it, or read the .ps1 itself (omero-iis check checks it)",
-                path.display()
-            )));
-        }
-        let input = read_whole_input(path, Some(crate::check::Kind::Batch))?;
+            crate::check::Kind::PowerShell
+        } else {
+            crate::check::Kind::Batch
+        };
+        let input = read_whole_input(path, Some(kind))?;
         let folder = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

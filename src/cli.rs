@@ -276,7 +276,7 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
-    /// Batch scripts (.cmd/.bat), run one after the other on the same server
+    /// Batch (.cmd/.bat) and PowerShell (.ps1) scripts, run one after the other on the same server
     #[arg(value_name = "SCRIPT", required = true)]
     pub scripts: Vec<PathBuf>,
     /// The server's applicationHost.config (default: a built-in IIS 10 default configuration)

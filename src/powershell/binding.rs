@@ -220,7 +220,7 @@ pub enum Problem {
 }
 
 /// What a `-Name` resolves to.
-enum Resolved<'c> {
+pub enum Resolved<'c> {
     Parameter(&'c Parameter),
     /// A common parameter (or WhatIf/Confirm); `true` for a switch.
     Common(String, bool),
@@ -351,7 +351,7 @@ impl Problem {
 
 /// Resolves a written parameter name: exact name or alias, else a prefix of
 /// exactly one parameter (its aliases count).
-fn resolve<'c>(cmdlet: &'c Cmdlet, written: &str) -> Result<Resolved<'c>, Problem> {
+pub fn resolve<'c>(cmdlet: &'c Cmdlet, written: &str) -> Result<Resolved<'c>, Problem> {
     let all: Vec<&Parameter> = {
         let mut seen: Vec<&Parameter> = Vec::new();
         for p in cmdlet.sets.iter().flat_map(|s| &s.parameters) {

@@ -79,6 +79,8 @@ fn command(node: tree_sitter::Node, text: &str) -> Option<Command> {
             match element.kind() {
                 "command_argument_sep" if text[at.clone()].contains(':') => colon_pending = true,
                 "command_argument_sep" => {}
+                // `2>&1`, `> file`: not arguments of the command.
+                "redirection" | "redirections" => {}
                 "command_parameter" => {
                     let written = &text[at.clone()];
                     let colon = written.ends_with(':');
@@ -136,7 +138,7 @@ fn command(node: tree_sitter::Node, text: &str) -> Option<Command> {
 }
 
 /// The name of `–Name` written with a typographic dash (U+2013 to U+2015).
-fn typographic_parameter(text: &str) -> Option<&str> {
+pub fn typographic_parameter(text: &str) -> Option<&str> {
     let rest = text.strip_prefix(['\u{2013}', '\u{2014}', '\u{2015}'])?;
     let name_ok = rest.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && rest
@@ -147,7 +149,7 @@ fn typographic_parameter(text: &str) -> Option<&str> {
 }
 
 /// `@name` is a splatted variable (not `@(...)` or `@{...}`).
-fn is_splat(node: tree_sitter::Node) -> bool {
+pub fn is_splat(node: tree_sitter::Node) -> bool {
     let mut node = node;
     loop {
         if node.kind() == "variable" {

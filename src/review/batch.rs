@@ -40,8 +40,11 @@ pub enum StepKind {
     Appcmd,
     /// Another program: recorded, not run.
     External,
-    /// A cmd.exe file command (mkdir, copy, move, del, rmdir).
+    /// A cmd.exe file command (mkdir, copy, move, del, rmdir), or a
+    /// PowerShell file cmdlet or .NET file method.
     File,
+    /// A PowerShell cmdlet, simulated on the server.
+    Cmdlet,
 }
 
 /// One command the script ran.
@@ -72,6 +75,9 @@ pub struct Run {
     pub exit_code: i32,
     /// Where the script ended (`exit /b`, a failed `goto`, or the last line).
     pub end: Span,
+    /// The error that ended the run, in the shell's words (PowerShell's
+    /// uncaught or last error; a batch script reports through its steps).
+    pub message: Option<String>,
     /// The label the script jumped to last before ending (`:failed`).
     pub last_label: Option<String>,
     /// Constructs the simulation did not model, with where they are.
@@ -99,6 +105,11 @@ impl Script {
     pub fn with_arguments(mut self, arguments: Vec<String>) -> Script {
         self.arguments = arguments;
         self
+    }
+
+    /// A PowerShell script (`.ps1`), run by [`super::powershell`].
+    pub fn is_powershell(&self) -> bool {
+        self.file_name.to_ascii_lowercase().ends_with(".ps1")
     }
 
     /// The script's own local folder stands for the folder it runs from.
@@ -237,6 +248,7 @@ impl<'a> Interpreter<'a> {
             steps: self.steps,
             exit_code: self.errorlevel,
             end: Span::new(&self.script.file, end),
+            message: None,
             last_label: self.last_label,
             unsupported: self.unsupported,
             assumed_paths: self.assumed.into_values().collect(),
@@ -1363,15 +1375,6 @@ impl<'a> Interpreter<'a> {
 /// What the simulation takes as the output of a program it does not run
 /// (numbered, so that each run differs as a timestamp would).
 pub const SIMULATED_OUTPUT: &str = "SIMULATED";
-
-impl super::server::Disk {
-    /// Whether the simulation knows of something inside the folder `path`.
-    pub fn has_children(&self, path: &str) -> bool {
-        let prefix = format!("{}\\", path_key(path));
-        self.known_paths()
-            .any(|(k, e)| k.starts_with(&prefix) && *e != Entry::Missing)
-    }
-}
 
 // ---------------------------------------------------------------- parsing
 

@@ -10,6 +10,7 @@ pub mod appcmd;
 pub mod batch;
 pub mod document;
 pub mod operations;
+pub mod powershell;
 pub mod server;
 
 use std::sync::Arc;
@@ -34,7 +35,13 @@ pub struct Review {
 pub fn review(scripts: &[Script], mut server: Server) -> Review {
     let runs: Vec<Run> = scripts
         .iter()
-        .map(|script| batch::run(script, &mut server))
+        .map(|script| {
+            if script.is_powershell() {
+                powershell::run(script, &mut server)
+            } else {
+                batch::run(script, &mut server)
+            }
+        })
         .collect();
     let diagnostics = findings(&runs);
     Review {
@@ -159,10 +166,17 @@ fn failure(run: &Run) -> Diagnostic {
             })
             .help("make the server meet what this command needs, or change the command; `omero-iis explain OW701`")
         }
-        _ => Diagnostic::new(Code::ReviewScriptFails, ended.clone())
-            .at(Some(&run.end))
-            .label(format!("exit code {}", run.exit_code))
-            .help("a precondition of the script is not met on this server; the line above says which"),
+        _ => {
+            let d = Diagnostic::new(Code::ReviewScriptFails, ended.clone())
+                .at(Some(&run.end))
+                .label(format!("exit code {}", run.exit_code));
+            match &run.message {
+                Some(message) => d
+                    .note(format!("the error: {message}"))
+                    .help("make the server meet what the script needs there, or change the script"),
+                None => d.help("a precondition of the script is not met on this server; the line above says which"),
+            }
+        }
     }
 }
 
@@ -374,12 +388,15 @@ impl Review {
             out.push_str(&match run.exit_code {
                 0 => format!("  = {} completes (exit code 0)\n\n", run.script),
                 code => format!(
-                    "  = {} stops at {} with exit code {code}{}\n\n",
+                    "  = {} stops at {} with exit code {code}{}{}\n\n",
                     run.script,
                     run.end.display(),
                     run.last_label
                         .as_ref()
-                        .map_or(String::new(), |l| format!(", after jumping to :{l}"))
+                        .map_or(String::new(), |l| format!(", after jumping to :{l}")),
+                    run.message
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(": {m}"))
                 ),
             });
         }

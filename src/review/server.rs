@@ -185,6 +185,13 @@ impl Disk {
             .collect()
     }
 
+    /// Whether the simulation knows of something inside the folder `path`.
+    pub fn has_children(&self, path: &str) -> bool {
+        let prefix = format!("{}\\", path_key(path));
+        self.known_paths()
+            .any(|(k, e)| k.starts_with(&prefix) && *e != Entry::Missing)
+    }
+
     /// Every path the simulation has an entry for.
     pub fn known_paths(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries.iter().map(|(k, (_, e))| (k, e))

@@ -3,7 +3,7 @@
 //! `APPPOOL`, `SITE`, `APP`, `VDIR` and `BACKUP`, `set`/`clear`/`lock`/`unlock`
 //! of `CONFIG`, with what appcmd prints.
 
-use crate::iis::appcmd::{Invocation, Operation};
+use crate::iis::appcmd::{parse_path, Invocation, Operation};
 use crate::iis::schema::OverrideMode;
 use crate::review::operations::{
     exit, normalise_config_path, ConfigEdit, Failure, NewSite, Operations,
@@ -304,20 +304,24 @@ fn config(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Fail
         "list" | "search" => Ok(()),
         "set" => {
             let section = section.ok_or_else(needs_section)?;
-            let edits: Vec<ConfigEdit> = inv
-                .parameters
-                .iter()
-                .filter(|p| {
-                    p.operation != Operation::Set
-                        || !GENERAL.iter().any(|g| g.eq_ignore_ascii_case(&p.path))
-                })
-                .map(|p| ConfigEdit {
+            let mut edits = Vec::new();
+            for p in inv.parameters.iter().filter(|p| {
+                p.operation != Operation::Set
+                    || !GENERAL.iter().any(|g| g.eq_ignore_ascii_case(&p.path))
+            }) {
+                let path = parse_path(&p.path).map_err(|(_, m)| {
+                    (
+                        exit::INVALID_DATA,
+                        format!("Malformed collection indexer; {m}"),
+                    )
+                })?;
+                edits.push(ConfigEdit {
                     operation: p.operation,
-                    path: p.path.clone(),
+                    path,
                     value: p.value.clone(),
                     written: p.argument.text.clone(),
-                })
-                .collect();
+                });
+            }
             ops.edit_config(config_path.as_deref(), commit.as_deref(), &section, &edits)
         }
         "clear" => {

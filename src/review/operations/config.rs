@@ -4,7 +4,7 @@
 //! (`overrideMode`, `<location>` blocks), with what a level inherits.
 
 use super::*;
-use crate::iis::appcmd::{self as parser, Operation, Segment};
+use crate::iis::appcmd::{Operation, Segment};
 use crate::iis::schema::{Definition, OverrideMode};
 use crate::review::server::{child_path, split_site, Entry, Knowledge};
 
@@ -15,7 +15,7 @@ use crate::review::server::{child_path, split_site, Entry, Knowledge};
 pub struct ConfigEdit {
     pub operation: Operation,
     /// The attribute or collection path (`[name='x'].value`, `[path='a']`).
-    pub path: String,
+    pub path: Vec<Segment>,
     pub value: Option<String>,
     /// The edit as written, for messages.
     pub written: String,
@@ -59,6 +59,60 @@ impl Operations<'_> {
         let path = path.map(normalise_config_path);
         let level = self.level(path.as_deref(), commit, section)?;
         self.edit_section(&level, section, true, &[])
+    }
+
+    /// What a configuration path sees of `section` in applicationHost.config:
+    /// with `rest` empty, the section's attributes (the server level, then
+    /// each `<location>` down to the path); with `rest` the name of its
+    /// collection's entries (`add`), the entries, inherited ones with them.
+    /// `None` for a deeper path, which the simulation does not read.
+    pub fn effective_entries(
+        &self,
+        path: Option<&str>,
+        section: &str,
+        rest: &[Segment],
+    ) -> Option<Vec<Vec<(String, String)>>> {
+        let path = path.map(normalise_config_path).unwrap_or_default();
+        let names: Vec<&str> = section.split('/').collect();
+        let spec = self
+            .server
+            .schema
+            .section(section)
+            .and_then(|s| s.schema.as_ref());
+        let doc = &self.server.apphost;
+        match rest {
+            [] => {
+                let mut attributes: Vec<(String, String)> = Vec::new();
+                let mut levels = Vec::new();
+                if let Some(p) = child_path(doc, &[], &names) {
+                    levels.push(p);
+                }
+                for (lpath, _) in enclosing_paths(&path) {
+                    for i in doc.locations(lpath) {
+                        if let Some(p) = child_path(doc, &[i], &names) {
+                            levels.push(p);
+                        }
+                    }
+                }
+                for level in levels {
+                    for (k, v) in doc.element(&level).attributes() {
+                        match attributes.iter_mut().find(|(a, _)| a == k) {
+                            Some(slot) => slot.1 = v.to_owned(),
+                            None => attributes.push((k.to_owned(), v.to_owned())),
+                        }
+                    }
+                }
+                Some(vec![attributes])
+            }
+            [Segment::Name(item)]
+                if spec
+                    .and_then(|s| s.collection.as_ref())
+                    .is_some_and(|c| c.is_add(item)) =>
+            {
+                Some(inherited_entries(doc, &path, &names, spec, true))
+            }
+            _ => None,
+        }
     }
 
     /// Locks (`Deny`) or unlocks (`Allow`) `section` for web.config files at
@@ -503,12 +557,7 @@ fn apply(
     let (spec, label) = (context.spec, context.label);
     let section_name = context.names.join("/");
     let section_name = section_name.as_str();
-    let segments = parser::parse_path(&p.path).map_err(|(_, m)| {
-        (
-            exit::INVALID_DATA,
-            format!("Malformed collection indexer; {m}"),
-        )
-    })?;
+    let segments = &p.path;
     let Some((last, walk)) = segments.split_last() else {
         return Err((
             exit::INVALID_PARAMETER,
