@@ -234,3 +234,64 @@ fn real_world_powershell_shapes_are_reviewed_without_an_operational_error() {
     }
     assert!(count >= 20, "{count} scripts");
 }
+
+/// Each command of install.ps1 made to fail in turn (as the Wine runs make
+/// each stub program of install.cmd fail): the script stops at that
+/// command, runs nothing after it, ends with exit code 1 through its
+/// `catch`, and the run says what failed.
+#[test]
+fn each_failing_command_stops_install_ps1_there() {
+    use omero_iis::review::{self, Server, StepKind};
+    for args in ["default/args", "default/args.reverse-proxy"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = generate(&fixtures().join("gen").join(args), dir.path());
+        let text = std::fs::read_to_string(out.join("install.ps1")).unwrap();
+        let apphost_path = fixtures().join("review/sites-applicationHost.config");
+        let apphost = std::fs::read_to_string(&apphost_path).unwrap();
+        let run = |fail: Option<usize>| {
+            let mut server = Server::load("applicationHost.config", &apphost).unwrap();
+            server.fail_command = fail;
+            let file = omero_iis::source::SourceFile::new("install.ps1", text.clone());
+            let script = review::script(file, "C:\\omero-iis-out").with_local_folder(out.clone());
+            review::review(&[script], server)
+        };
+        let counted = |kind: StepKind| {
+            matches!(
+                kind,
+                StepKind::Cmdlet | StepKind::External | StepKind::Appcmd
+            )
+        };
+        let normal = run(None);
+        assert_eq!(normal.runs[0].exit_code, 0, "{args}");
+        let commands: Vec<usize> = normal.runs[0]
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| counted(s.kind))
+            .map(|(i, _)| i)
+            .collect();
+        assert!(commands.len() >= 10, "{args}: {} commands", commands.len());
+        for (k, &step) in commands.iter().enumerate() {
+            let failed = run(Some(k));
+            let run = &failed.runs[0];
+            assert_eq!(
+                run.exit_code, 1,
+                "{args}: command {k} failed, the script went on"
+            );
+            let last = run.steps.last().unwrap();
+            assert_eq!(
+                run.steps.len(),
+                step + 1,
+                "{args}: steps ran after command {k}"
+            );
+            assert_eq!(last.exit_code, 1, "{args}: command {k}");
+            assert_eq!(last.command, normal.runs[0].steps[step].command, "{args}");
+            let message = run.message.as_deref().unwrap_or_default();
+            assert!(
+                message.contains("told to make this command fail")
+                    || message.contains("exited with code 1"),
+                "{args}: command {k}: {message}"
+            );
+        }
+    }
+}

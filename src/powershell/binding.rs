@@ -27,7 +27,7 @@ const CMDLETS_TOML: &str = include_str!("../../schemas/iis/cmdlets.toml");
 
 /// The parameters every cmdlet has (about_CommonParameters); `true` for
 /// the switches.
-const COMMON: &[(&str, bool)] = &[
+pub const COMMON: &[(&str, bool)] = &[
     ("Verbose", true),
     ("Debug", true),
     ("ErrorAction", false),

@@ -225,6 +225,13 @@ pub struct Server {
     pub backups: BTreeMap<String, String>,
     /// How many program outputs the simulation has made up so far.
     pub outputs_simulated: usize,
+    /// Make the command with this number (counting from 0 the cmdlets and
+    /// programs a PowerShell script runs) fail, as a stub program fails on
+    /// cue in the Wine runs of the batch scripts: for tests of what a
+    /// script does when a step fails.
+    pub fail_command: Option<usize>,
+    /// Commands counted for `fail_command` so far.
+    pub commands_counted: usize,
     /// The configuration is the built-in IIS 10 default, not a server's own.
     pub built_in: bool,
     /// The IIS tables (built-in, or with `--schema` files).
@@ -257,6 +264,8 @@ impl Server {
             disk,
             backups: BTreeMap::new(),
             outputs_simulated: 0,
+            fail_command: None,
+            commands_counted: 0,
             built_in: false,
             schema: Schema::global(),
         })

@@ -28,10 +28,46 @@ impl<'t> Interpreter<'t, '_> {
         {
             return Ok(Vec::new());
         }
+        // Pipeline input binds by property name: an item's PSPath is its path.
+        let from_input = || {
+            call.input
+                .as_ref()
+                .and_then(|items| items.first())
+                .and_then(|item| item.property("PSPath"))
+                .map(|p| p.text())
+        };
         let path = bound
             .text("LiteralPath")
             .or_else(|| bound.text("Path"))
+            .or_else(from_input)
+            .map(|p| {
+                if name == "join-path" {
+                    p
+                } else {
+                    self.absolute(&p)
+                }
+            })
             .unwrap_or_default();
+        if let Some(drive) = other_drive(&path) {
+            self.unsupported(
+                call.at.clone(),
+                format!(
+                    "the {drive}: drive is not simulated; `{}` is assumed to succeed",
+                    cmdlet.name
+                ),
+            );
+            return Ok(vec![Value::Unknown(format!("the items of `{path}`"))]);
+        }
+        let mut bound = bound;
+        if !path.is_empty() {
+            // The cmdlets below read the path resolved from the location.
+            bound.values.retain(|(n, _)| {
+                !n.eq_ignore_ascii_case("Path") && !n.eq_ignore_ascii_case("LiteralPath")
+            });
+            bound
+                .values
+                .push(("LiteralPath".to_owned(), Value::Str(path.clone())));
+        }
         if is_iis_path(&path) || name.contains("-web") || name == "get-webglobalmodule" {
             return self.webadministration(&name, &bound, &call);
         }
@@ -129,7 +165,14 @@ impl<'t> Interpreter<'t, '_> {
             "enable-windowsoptionalfeature" => {
                 let features = bound.get("FeatureName").cloned().unwrap_or(Value::Null);
                 let names: Vec<String> = features.items().iter().map(Value::text).collect();
-                let index = self.record(at, StepKind::External, &cmdlet.name, names);
+                let index = self.record(at.clone(), StepKind::External, &cmdlet.name, names);
+                if self.injected_failure() {
+                    let message = super::webadministration::INJECTED.to_owned();
+                    self.steps[index].exit_code = 1;
+                    self.steps[index].output = message.clone();
+                    self.write_error(message, at, action.as_deref())?;
+                    return Ok(Vec::new());
+                }
                 self.steps[index].output =
                     "recorded, not run: Windows features are not simulated; assumed to succeed"
                         .to_owned();
@@ -157,11 +200,7 @@ impl<'t> Interpreter<'t, '_> {
         let out = match name.as_str() {
             "where-object" | "where" | "?" => {
                 let Some(block) = self.block_argument(call) else {
-                    self.unsupported(
-                        call.at.clone(),
-                        "Where-Object without a script block is not simulated".to_owned(),
-                    );
-                    return Ok(Some(vec![Value::Unknown("filtered items".to_owned())]));
+                    return self.where_property(call, input).map(Some);
                 };
                 let mut kept = Vec::new();
                 for item in input {
@@ -181,11 +220,20 @@ impl<'t> Interpreter<'t, '_> {
             }
             "foreach-object" | "foreach" | "%" => {
                 let Some(block) = self.block_argument(call) else {
-                    self.unsupported(
-                        call.at.clone(),
-                        "ForEach-Object without a script block is not simulated".to_owned(),
-                    );
-                    return Ok(Some(Vec::new()));
+                    // `ForEach-Object Name`: each item's member.
+                    let member = first_positional(call)
+                        .or_else(|| named_value(call, "MemberName"))
+                        .map(|v| v.text());
+                    return Ok(Some(match member {
+                        Some(m) => input.iter().filter_map(|i| i.property(&m)).collect(),
+                        None => {
+                            self.unsupported(
+                                call.at.clone(),
+                                "this form of ForEach-Object is not simulated".to_owned(),
+                            );
+                            Vec::new()
+                        }
+                    }));
                 };
                 let mut out = Vec::new();
                 for item in input {
@@ -240,15 +288,20 @@ impl<'t> Interpreter<'t, '_> {
             "set-location" | "cd" | "sl" | "push-location" | "pushd" => {
                 if let Some(path) = first_positional(call).or_else(|| named_value(call, "Path")) {
                     let path = path.text();
-                    if !is_iis_path(&path) {
-                        self.cwd = self.absolute(&path).trim_end_matches('\\').to_owned();
+                    if name.starts_with("push") {
+                        self.locations.push(self.cwd.clone());
                     }
+                    self.cwd = self.absolute(&path).trim_end_matches('\\').to_owned();
                 }
                 Vec::new()
             }
-            "pop-location" | "popd" | "get-location" | "pwd" => {
-                vec![Value::str(self.cwd.clone())]
+            "pop-location" | "popd" => {
+                if let Some(previous) = self.locations.pop() {
+                    self.cwd = previous;
+                }
+                Vec::new()
             }
+            "get-location" | "pwd" => vec![Value::str(self.cwd.clone())],
             "split-path" => {
                 let path = first_positional(call)
                     .or_else(|| named_value(call, "Path"))
@@ -321,6 +374,71 @@ impl<'t> Interpreter<'t, '_> {
             _ => return Ok(None),
         };
         Ok(Some(out))
+    }
+
+    /// `Where-Object Name -eq value` (the comparison statement form of
+    /// PowerShell 3): the property, the operator, the value.
+    fn where_property(
+        &mut self,
+        call: &Call<'t>,
+        input: Vec<Value<'t>>,
+    ) -> Eval<'t, Vec<Value<'t>>> {
+        let mut property = None;
+        let mut operator = None;
+        let mut value = None;
+        for argument in &call.arguments {
+            match argument {
+                Argument::Positional(v, _) if property.is_none() => property = Some(v.text()),
+                Argument::Named { name, value: v, .. } if operator.is_none() => {
+                    let n = name.to_ascii_lowercase();
+                    if n == "property" {
+                        property = v.as_ref().map(Value::text);
+                        continue;
+                    }
+                    operator = Some(n);
+                    if v.is_some() {
+                        value = v.clone();
+                    }
+                }
+                Argument::Positional(v, _) if value.is_none() => value = Some(v.clone()),
+                _ => {}
+            }
+        }
+        let (Some(property), Some(operator)) = (property, operator) else {
+            self.unsupported(
+                call.at.clone(),
+                "this form of Where-Object is not simulated".to_owned(),
+            );
+            return Ok(vec![Value::Unknown("filtered items".to_owned())]);
+        };
+        let value = value.unwrap_or(Value::Bool(true));
+        let mut kept = Vec::new();
+        for item in input {
+            let left = item.property(&property).unwrap_or(Value::Null);
+            let hit = match operator.as_str() {
+                "eq" | "ieq" => super::value::equal(&left, &value, false),
+                "ceq" => super::value::equal(&left, &value, true),
+                "ne" => super::value::equal(&left, &value, false).map(|b| !b),
+                "like" => Some(super::value::like(&left.text(), &value.text())),
+                "notlike" => Some(!super::value::like(&left.text(), &value.text())),
+                "match" => regex::RegexBuilder::new(&value.text())
+                    .case_insensitive(true)
+                    .build()
+                    .ok()
+                    .map(|re| re.is_match(&left.text())),
+                _ => {
+                    self.unsupported(
+                        call.at.clone(),
+                        format!("Where-Object -{operator} is not simulated"),
+                    );
+                    return Ok(vec![Value::Unknown("filtered items".to_owned())]);
+                }
+            };
+            if hit == Some(true) {
+                kept.push(item);
+            }
+        }
+        Ok(kept)
     }
 
     /// Records a cmdlet that is not simulated (OW705 on its step).
@@ -516,6 +634,16 @@ impl<'t> Interpreter<'t, '_> {
         self.steps[index].output = format!("{past} {source} to {target}");
         Ok(())
     }
+}
+
+/// A drive the simulation does not model (`Cert:`, `HKLM:`, `Env:`):
+/// its name, when `path` is on one.
+fn other_drive(path: &str) -> Option<&str> {
+    let (drive, _) = path.split_once(':')?;
+    (drive.len() > 1
+        && !drive.eq_ignore_ascii_case("iis")
+        && drive.chars().all(|c| c.is_ascii_alphabetic()))
+    .then_some(drive)
 }
 
 /// `Join-Path a b`: one backslash between.

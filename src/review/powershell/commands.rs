@@ -482,6 +482,26 @@ impl<'t> Interpreter<'t, '_> {
                                 .collect();
                             (matching.len() == 1).then(|| matching[0])
                         });
+                    // An advanced function takes the common parameters
+                    // (about_Functions_CmdletBindingAttribute).
+                    let common = crate::powershell::binding::COMMON
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .chain(["WhatIf", "Confirm"])
+                        .find(|c| c.eq_ignore_ascii_case(&name));
+                    if found.is_none() && common.is_some() {
+                        if let Some(Argument::Positional(..)) = arguments.peek() {
+                            if value.is_none()
+                                && !matches!(
+                                    common,
+                                    Some("Verbose" | "Debug" | "WhatIf" | "Confirm")
+                                )
+                            {
+                                arguments.next();
+                            }
+                        }
+                        continue;
+                    }
                     let Some((canonical, _)) = found else {
                         return Err(self.statement_error(
                             format!(
@@ -595,15 +615,15 @@ impl<'t> Interpreter<'t, '_> {
                     call.at,
                 ));
             }
-        } else if !looks_like_program(&base) {
-            return Err(self.statement_error(
-                format!("The term '{program}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."),
-                call.at,
-            ));
         }
+        let on_path = !program.contains('\\') && !looks_like_program(&base);
         if base == "appcmd" || base == "appcmd.exe" {
             let index = self.record(call.at.clone(), StepKind::Appcmd, &program, arguments);
-            let outcome = crate::review::appcmd::run(self.server, &command_line);
+            let outcome = if self.injected_failure() {
+                crate::review::operations::Outcome::failed(1, super::webadministration::INJECTED)
+            } else {
+                crate::review::appcmd::run(self.server, &command_line)
+            };
             let step = &mut self.steps[index];
             step.output = outcome.output.clone();
             step.changes = outcome.changes;
@@ -616,7 +636,17 @@ impl<'t> Interpreter<'t, '_> {
                 .collect());
         }
         let index = self.record(call.at.clone(), StepKind::External, &program, arguments);
+        if self.injected_failure() {
+            self.steps[index].output = super::webadministration::INJECTED.to_owned();
+            self.finish_native(index, 1);
+            return Ok(Vec::new());
+        }
         self.steps[index].output = "recorded, not run: assumed to succeed (exit code 0)".to_owned();
+        if on_path {
+            self.steps[index].assumptions.push(format!(
+                "`{program}` is taken as a program on PATH; if it is not installed, PowerShell stops this statement with \"The term '{program}' is not recognized\""
+            ));
+        }
         self.finish_native(index, 0);
         Ok(vec![Value::Unknown(format!("the output of `{program}`"))])
     }

@@ -151,6 +151,8 @@ struct Interpreter<'t, 's> {
     /// The statement being run, for steps that have no command node.
     current: Range<usize>,
     cwd: String,
+    /// Push-Location's stack.
+    locations: Vec<String>,
 }
 
 impl<'t, 's> Interpreter<'t, 's> {
@@ -186,6 +188,7 @@ impl<'t, 's> Interpreter<'t, 's> {
             unexamined_failure: None,
             current: 0..0,
             cwd: folder.clone(),
+            locations: Vec::new(),
         };
         let automatic: Vec<(&str, Value)> = vec![
             ("true", Value::Bool(true)),
@@ -444,6 +447,13 @@ impl<'t, 's> Interpreter<'t, 's> {
         self.steps.len() - 1
     }
 
+    /// Counts a command; `true` when the server was told to fail it.
+    fn injected_failure(&mut self) -> bool {
+        let n = self.server.commands_counted;
+        self.server.commands_counted += 1;
+        self.server.fail_command == Some(n)
+    }
+
     /// What is at a Windows path, noting a path assumed to exist.
     fn lookup(&mut self, path: &str, at: Range<usize>) -> Entry {
         let full = self.absolute(path);
@@ -456,11 +466,17 @@ impl<'t, 's> Interpreter<'t, 's> {
         entry
     }
 
-    /// A path made absolute from the current folder (`.\x`, `x`).
+    /// A path made absolute from the current location (`.\x`, `x`), which
+    /// may be on the IIS: drive (`Push-Location IIS:\AppPools`).
     fn absolute(&self, path: &str) -> String {
         let path = path.replace('/', "\\");
-        let bytes = path.as_bytes();
-        if path.starts_with("\\\\") || (bytes.len() >= 2 && bytes[1] == b':') {
+        let drive = path
+            .split_once(':')
+            .is_some_and(|(d, _)| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphabetic()));
+        if path.starts_with("\\\\") || drive {
+            return path;
+        }
+        if path.is_empty() {
             return path;
         }
         if let Some(rest) = path.strip_prefix('\\') {

@@ -477,7 +477,13 @@ impl<'t> Interpreter<'t, '_> {
             "throw" => {
                 let value = match operand {
                     Some(o) => self.pipeline_value(o)?,
-                    None => Value::str("ScriptHalted"),
+                    // In a catch block, `throw` alone throws the error again.
+                    None => match self.variable("_") {
+                        Value::Object(o) if o.type_name.ends_with("ErrorRecord") => {
+                            Value::Object(o)
+                        }
+                        _ => Value::str("ScriptHalted"),
+                    },
                 };
                 let message = match &value {
                     Value::Object(o) => o
@@ -519,7 +525,24 @@ impl<'t> Interpreter<'t, '_> {
             .trim()
             .to_owned();
         let value = self.pipeline_value(value_node)?;
-        let target = innermost(target);
+        let mut target = innermost(target);
+        let mut value = value;
+        // `[string]$x = ...`: the variable keeps its type; the value is converted.
+        if target.kind() == "cast_expression" || target.kind() == "expression_with_unary_operator" {
+            let inner = innermost_variable(target);
+            if let Some(variable) = inner {
+                let type_text =
+                    self.source(target)[..variable.start_byte() - target.start_byte()].to_owned();
+                value = match super::expressions::type_name(&type_text).as_str() {
+                    "string" => Value::Str(value.text()),
+                    "int" | "int32" | "int64" | "long" => value.number().map_or(value, Value::Int),
+                    "bool" | "switch" => value.truth().map_or(value, Value::Bool),
+                    "array" | "string[]" | "object[]" => Value::Array(value.items()),
+                    _ => value,
+                };
+                target = variable;
+            }
+        }
         match target.kind() {
             "variable" => {
                 let name = variable_name(self.source(target));
@@ -564,6 +587,17 @@ impl<'t> Interpreter<'t, '_> {
         let mut container = self.variable(&name);
         match (&mut container, &key) {
             (Value::Hash(table), key) => table.insert(key.text(), value),
+            (Value::Object(object), key) if target.kind() == "member_access" => {
+                let name = key.text();
+                match object
+                    .properties
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+                {
+                    Some(slot) => slot.1 = value,
+                    None => object.properties.push((name, value)),
+                }
+            }
             (Value::Array(items), Value::Int(i)) if (*i as usize) < items.len() => {
                 items[*i as usize] = value;
             }
@@ -622,6 +656,22 @@ pub(super) fn innermost(mut node: Node) -> Node {
         node = node.named_child(0).expect("counted");
     }
     node
+}
+
+/// The variable of `[type]$name`.
+fn innermost_variable(node: Node) -> Option<Node> {
+    let mut cursor = node.walk();
+    let children: Vec<Node> = node.named_children(&mut cursor).collect();
+    children.into_iter().rev().find_map(|c| {
+        let c = innermost(c);
+        if c.kind() == "variable" {
+            Some(c)
+        } else if c.kind() == "cast_expression" || c.kind() == "expression_with_unary_operator" {
+            innermost_variable(c)
+        } else {
+            None
+        }
+    })
 }
 
 fn last_named(node: Node) -> Option<Node> {

@@ -14,6 +14,9 @@ use crate::review::batch::StepKind;
 use crate::review::operations::{ConfigEdit, Failure, NewSite, Operations, Outcome};
 use crate::review::server::child_path;
 
+/// The message of a failure a test injected (`Server::fail_command`).
+pub(super) const INJECTED: &str = "the review was told to make this command fail";
+
 /// A path on the `IIS:` drive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum IisPath {
@@ -80,7 +83,7 @@ impl<'t> Interpreter<'t, '_> {
                             ops.delete_vdir(&id)
                         }
                     }
-                    _ => Err(not_simulated(&path)),
+                    _ => not_simulated(ops, &path),
                 })
             }
             "new-webapppool" => {
@@ -98,7 +101,11 @@ impl<'t> Interpreter<'t, '_> {
                     }
                     ops.add_pool(&pool, &[])
                 })?;
-                Ok(vec![pool_object(&bound.text("Name").unwrap_or_default())])
+                let name = bound.text("Name").unwrap_or_default();
+                Ok(vec![with_ps_path(
+                    pool_object(&name),
+                    format!("IIS:\\AppPools\\{name}"),
+                )])
             }
             "remove-webapppool" => {
                 let pool = bound.text("Name").unwrap_or_default();
@@ -252,8 +259,13 @@ impl<'t> Interpreter<'t, '_> {
     ) -> Eval<'t, Vec<Value<'t>>> {
         let arguments = shown_arguments(bound);
         let index = self.record(call.at.clone(), StepKind::Cmdlet, &call.name, arguments);
+        let injected = self.injected_failure();
         let mut ops = Operations::new(self.server);
-        let result = operation(&mut ops);
+        let result = if injected {
+            Err((1, INJECTED.to_owned()))
+        } else {
+            operation(&mut ops)
+        };
         let failed = result.as_ref().err().map(|(_, m)| m.clone());
         let Outcome {
             changes,
@@ -347,13 +359,25 @@ impl<'t> Interpreter<'t, '_> {
                     }
                 }
                 let last = parts[parts.len() - 1];
-                return Ok(vec![match node.attribute(last) {
+                let value = match node.attribute(last) {
                     Some(v) => Value::str(v.to_owned()),
                     None => Value::Unknown(format!("the default of `{property}`")),
-                }]);
+                };
+                // The provider gives the attribute: `.Value`, or the value as text.
+                let shown = value.text();
+                return Ok(vec![Value::Object(
+                    Object::new(
+                        "Microsoft.IIs.PowerShell.Framework.ConfigurationAttribute",
+                        vec![
+                            ("Value".to_owned(), value),
+                            ("Name".to_owned(), Value::str(property.clone())),
+                        ],
+                    )
+                    .shown_as(shown),
+                )]);
             }
         }
-        Ok(vec![element_object(e)])
+        Ok(vec![with_ps_path(element_object(e), path.to_owned())])
     }
 
     /// Set-ItemProperty on `IIS:\AppPools\X`, `IIS:\Sites\S`, `IIS:\Sites\S\app`:
@@ -425,7 +449,7 @@ impl<'t> Interpreter<'t, '_> {
                     }
                     Ok(())
                 }
-                _ => Err(not_simulated(path)),
+                _ => not_simulated(ops, path),
             }
         })
     }
@@ -443,7 +467,8 @@ impl<'t> Interpreter<'t, '_> {
             .to_ascii_lowercase();
         let physical = bound.text("physicalPath");
         let bindings = bound.get("bindings").cloned();
-        self.simulate(call, bound, |ops| match &target {
+        let failed_before = self.steps.len();
+        let out = self.simulate(call, bound, |ops| match &target {
             IisPath::Pool(p) => {
                 if ops.pool(p).is_ok() {
                     return Err((
@@ -471,8 +496,17 @@ impl<'t> Interpreter<'t, '_> {
                 ops.add_vdir(&format!("{s}{app}"), &format!("/{vdir}"), &attributes)
             }
             IisPath::Below(s, p) => ops.add_app(s, p, physical.as_deref(), &[]),
-            _ => Err(not_simulated(path)),
-        })
+            _ => not_simulated(ops, path),
+        })?;
+        // The new item, as the provider returns it.
+        if self
+            .steps
+            .get(failed_before)
+            .is_some_and(|s| s.exit_code == 0)
+        {
+            return self.get_iis_item("get-item", path, &Bound::default(), call);
+        }
+        Ok(out)
     }
 
     fn new_website(&mut self, bound: &Bound<'t>, call: &Call<'t>) -> Eval<'t, Vec<Value<'t>>> {
@@ -519,7 +553,10 @@ impl<'t> Interpreter<'t, '_> {
         doc.element(&path)
             .elements()
             .filter(|e| e.name == "add")
-            .map(element_object)
+            .map(|e| {
+                let name = e.attribute("name").unwrap_or_default();
+                with_ps_path(element_object(e), format!("IIS:\\AppPools\\{name}"))
+            })
             .collect()
     }
 
@@ -575,6 +612,13 @@ impl<'t> Interpreter<'t, '_> {
                     .properties
                     .push(("PhysicalPath".to_owned(), Value::str(folder)));
             }
+            object.properties.push((
+                "PSPath".to_owned(),
+                Value::str(format!(
+                    "IIS:\\Sites\\{site}{}",
+                    app_path.replace('/', "\\")
+                )),
+            ));
             out.push(Value::Object(object));
         }
         out
@@ -917,8 +961,7 @@ impl<'t> Interpreter<'t, '_> {
             if candidate.contains('[') {
                 continue;
             }
-            if self.server.declaration(&candidate).is_some() {
-                let section = self.server.section_name(&candidate).unwrap_or(candidate);
+            if let Some(section) = self.server.section_name(&candidate) {
                 let mut rest = Vec::new();
                 for part in &parts[n..] {
                     match part.split_once('[') {
@@ -1019,8 +1062,12 @@ fn binding_text(value: &Value) -> String {
         .join(",")
 }
 
-fn not_simulated(path: &str) -> Failure {
-    (87, format!("`{path}` is not a path the simulation models"))
+/// A path of the IIS: drive the simulation does not model (`IIS:\SslBindings`).
+fn not_simulated(ops: &mut Operations, path: &str) -> Result<(), Failure> {
+    ops.assume(format!(
+        "`{path}` is not a part of the IIS: drive the simulation models; assumed to succeed"
+    ));
+    Ok(())
 }
 
 fn shown_arguments(bound: &Bound) -> Vec<String> {
@@ -1040,6 +1087,18 @@ fn pool_object<'t>(name: &str) -> Value<'t> {
         )
         .shown_as(name.to_owned()),
     )
+}
+
+/// An object with the provider path it came from (what pipeline input
+/// binds to -LiteralPath).
+fn with_ps_path(value: Value, path: String) -> Value {
+    match value {
+        Value::Object(mut o) => {
+            o.properties.push(("PSPath".to_owned(), Value::Str(path)));
+            Value::Object(o)
+        }
+        other => other,
+    }
 }
 
 /// An element of the configuration as the provider returns it: its
