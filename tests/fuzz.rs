@@ -186,6 +186,10 @@ fn review(bytes: &[u8]) {
     };
     let script = review::script(file.clone(), "C:\\fuzz");
     let _ = review::review(&[script], Server::default_iis());
+    // The same bytes as a PowerShell script.
+    if let Ok(ps1) = SourceFile::from_bytes("fuzz.ps1", bytes) {
+        let _ = review::review(&[review::script(ps1, "C:\\fuzz")], Server::default_iis());
+    }
     if let Ok(doc) = Document::parse(&file.text) {
         assert_eq!(
             doc.to_text(),

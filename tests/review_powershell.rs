@@ -295,3 +295,71 @@ fn each_failing_command_stops_install_ps1_there() {
         }
     }
 }
+
+/// A review of a script built to exhaust it ends, with OW705, and a normal
+/// exit: values that double in a loop, strings that double, nesting past
+/// the depth limit, a loop that never ends.
+#[test]
+fn hostile_scripts_stop_within_the_budgets() {
+    let cases = [
+        (
+            "doubling-array.ps1",
+            "$a = @('x')\nwhile ($true) { $a += $a }\n".to_owned(),
+            "grew past",
+        ),
+        (
+            "doubling-string.ps1",
+            "$s = 'x'\nwhile ($true) { $s += $s }\n".to_owned(),
+            "a string longer than",
+        ),
+        (
+            "deep-blocks.ps1",
+            format!("{}{}\n", "if (1) { ".repeat(3000), "}".repeat(3000)),
+            "more than 200 deep",
+        ),
+        (
+            "deep-parentheses.ps1",
+            format!("$x = {}1{}\n", "(".repeat(5000), ")".repeat(5000)),
+            "more than 200 deep",
+        ),
+        (
+            "endless.ps1",
+            "$i = 0\nwhile ($true) { $i++ }\n".to_owned(),
+            "more than 100000 statements",
+        ),
+        (
+            "recursion.ps1",
+            "function f { f }\nf\n".to_owned(),
+            "more than 200 deep",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = bin()
+            .arg("review")
+            .arg(&path)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            transcript(&output)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let messages: Vec<&str> = report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "OW705")
+            .map(|d| d["message"].as_str().unwrap())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{name}: {messages:?}"
+        );
+    }
+}

@@ -159,10 +159,10 @@ fn failure(run: &Run) -> Diagnostic {
             .at(Some(&step.span))
             .label(first_line(&step.output))
             .note(format!("{ended} at {}", run.end.display()))
-            .note(if changed_before {
-                "the commands before this one have already changed the server when it stops (appcmd saves each command at once)"
-            } else {
-                "nothing has changed the configuration yet when it stops"
+            .note(match (changed_before, run.script.to_ascii_lowercase().ends_with(".ps1")) {
+                (true, true) => "the commands before this one have already changed the server when it stops (each WebAdministration cmdlet saves its change at once)",
+                (true, false) => "the commands before this one have already changed the server when it stops (appcmd saves each command at once)",
+                (false, _) => "nothing has changed the configuration yet when it stops",
             })
             .help("make the server meet what this command needs, or change the command; `omero-iis explain OW701`")
         }

@@ -62,7 +62,7 @@ impl<'t> Interpreter<'t, '_> {
             "generic_token" | "command_name_expr" | "path_command_name" | "command_name" => {
                 self.bare_word(node).map(Value::Str)
             }
-            "parenthesized_expression" => match node.named_child(0) {
+            "parenthesized_expression" | "while_condition" => match node.named_child(0) {
                 Some(inner) => self.pipeline_value(inner),
                 None => Ok(Value::Null),
             },

@@ -52,6 +52,12 @@ const DEPTH_LIMIT: usize = 200;
 /// stopped with a finding instead of taking the review's memory).
 const STRING_LIMIT: usize = 1 << 20;
 
+/// The most bytes of values the simulation may copy in one run (reading a
+/// variable copies its value): a loop that doubles an array or appends big
+/// strings is stopped with a finding instead of taking the review's memory
+/// and time. No provisioning script comes near it.
+const COPY_BUDGET: usize = 64 << 20;
+
 /// Runs a PowerShell script against `server`.
 pub fn run(script: &Script, server: &mut Server) -> Run {
     if let Some(folder) = &script.local_folder {
@@ -153,6 +159,8 @@ struct Interpreter<'t, 's> {
     cwd: String,
     /// Push-Location's stack.
     locations: Vec<String>,
+    /// Bytes of values copied so far (see [`COPY_BUDGET`]).
+    copied: usize,
 }
 
 impl<'t, 's> Interpreter<'t, 's> {
@@ -189,6 +197,7 @@ impl<'t, 's> Interpreter<'t, 's> {
             current: 0..0,
             cwd: folder.clone(),
             locations: Vec::new(),
+            copied: 0,
         };
         let automatic: Vec<(&str, Value)> = vec![
             ("true", Value::Bool(true)),
@@ -298,12 +307,15 @@ impl<'t, 's> Interpreter<'t, 's> {
             // The script looked at the outcome of what ran before.
             self.unexamined_failure = None;
         }
-        self.scopes
+        let value = self
+            .scopes
             .iter()
             .rev()
             .find_map(|s| s.variables.get(&key))
             .cloned()
-            .unwrap_or(Value::Null)
+            .unwrap_or(Value::Null);
+        self.copied = self.copied.saturating_add(value.size());
+        value
     }
 
     fn set_variable(&mut self, name: &str, value: Value<'t>) {
@@ -390,6 +402,13 @@ impl<'t, 's> Interpreter<'t, 's> {
 
     /// Counts a statement against the budget.
     fn tick(&mut self, at: Range<usize>) -> Eval<'t, ()> {
+        if self.copied > COPY_BUDGET {
+            self.unsupported(
+                at.clone(),
+                format!("the script's values grew past {} MiB (a loop that doubles an array or a string?); the review stops here", COPY_BUDGET >> 20),
+            );
+            return Err(Flow::Budget(at));
+        }
         self.executed += 1;
         if self.executed > STEP_LIMIT {
             self.unsupported(

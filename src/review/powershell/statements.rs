@@ -161,6 +161,14 @@ impl<'t> Interpreter<'t, '_> {
         }
         self.tick(node.byte_range())?;
         self.current = node.byte_range();
+        self.enter(node.byte_range())?;
+        let result = self.statement_inner(node);
+        self.leave();
+        result
+    }
+
+    fn statement_inner(&mut self, node: Node<'t>) -> Eval<'t, Vec<Value<'t>>> {
+        let kind = node.kind();
         match kind {
             "ERROR" => {
                 // tree-sitter's grammar is not PowerShell's own parser: what it
@@ -658,20 +666,19 @@ pub(super) fn innermost(mut node: Node) -> Node {
     node
 }
 
-/// The variable of `[type]$name`.
+/// The variable of `[type]$name` (also `[int][string]$name`).
 fn innermost_variable(node: Node) -> Option<Node> {
-    let mut cursor = node.walk();
-    let children: Vec<Node> = node.named_children(&mut cursor).collect();
-    children.into_iter().rev().find_map(|c| {
-        let c = innermost(c);
-        if c.kind() == "variable" {
-            Some(c)
-        } else if c.kind() == "cast_expression" || c.kind() == "expression_with_unary_operator" {
-            innermost_variable(c)
-        } else {
-            None
+    let mut node = node;
+    for _ in 0..16 {
+        let mut cursor = node.walk();
+        let last = node.named_children(&mut cursor).last().map(innermost)?;
+        match last.kind() {
+            "variable" => return Some(last),
+            "cast_expression" | "expression_with_unary_operator" => node = last,
+            _ => return None,
         }
-    })
+    }
+    None
 }
 
 fn last_named(node: Node) -> Option<Node> {

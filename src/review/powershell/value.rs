@@ -113,6 +113,31 @@ impl<'t> Value<'t> {
         }
     }
 
+    /// About how many bytes the value holds (what copying it costs): the
+    /// value itself, its heap allocation and the allocator's overhead.
+    pub fn size(&self) -> usize {
+        const EACH: usize = std::mem::size_of::<Value>() + 16;
+        match self {
+            Value::Str(s) | Value::Unknown(s) => EACH + s.len(),
+            Value::Array(items) => EACH + items.iter().map(Value::size).sum::<usize>(),
+            Value::Hash(t) => {
+                EACH + t
+                    .entries
+                    .iter()
+                    .map(|(k, v)| k.len() + v.size())
+                    .sum::<usize>()
+            }
+            Value::Object(o) => {
+                EACH + o
+                    .properties
+                    .iter()
+                    .map(|(k, v)| k.len() + v.size())
+                    .sum::<usize>()
+            }
+            _ => EACH,
+        }
+    }
+
     /// The value as IIS's configuration stores it (`$true` → `true`).
     pub fn config_text(&self) -> String {
         match self {
