@@ -361,12 +361,18 @@ fn hand_written_scripts() {
         ("apphost-only.cmd", "OW701", 33),
         ("broken-quoting.cmd", "OW701", 1),
         ("call-arguments.cmd", "", 0),
+        ("config-cmdlets.ps1", "", 0),
         ("delayed-expansion.cmd", "", 0),
         ("empty-operand.cmd", "OW701", 255),
         ("inherited-entries.cmd", "OW701", 183),
+        ("joined-line.ps1", "OW701", 1),
         ("locked-handlers.cmd", "OW701", 33),
+        ("locked-section.ps1", "OW701", 1),
         ("not-on-path.cmd", "OW701", 1),
+        ("pool-and-site.ps1", "", 0),
+        ("provider-items.ps1", "", 0),
         ("site-web-config.cmd", "", 0),
+        ("unchecked-cmdlet.ps1", "OW702", 0),
         ("unchecked.cmd", "OW702", 0),
         ("unset-program.cmd", "OW701", 9009),
         ("wrong-section.cmd", "OW701", 87),
@@ -375,7 +381,7 @@ fn hand_written_scripts() {
     let found: BTreeSet<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".cmd"))
+        .filter(|n| n.ends_with(".cmd") || n.ends_with(".ps1"))
         .collect();
     let listed: BTreeSet<String> = expected.iter().map(|e| e.0.to_owned()).collect();
     assert_eq!(found, listed, "every fixture script has an expectation");

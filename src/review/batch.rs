@@ -78,6 +78,8 @@ pub struct Run {
     /// The error that ended the run, in the shell's words (PowerShell's
     /// uncaught or last error; a batch script reports through its steps).
     pub message: Option<String>,
+    /// Where that error arose.
+    pub message_at: Option<Span>,
     /// The label the script jumped to last before ending (`:failed`).
     pub last_label: Option<String>,
     /// Constructs the simulation did not model, with where they are.
@@ -249,6 +251,7 @@ impl<'a> Interpreter<'a> {
             exit_code: self.errorlevel,
             end: Span::new(&self.script.file, end),
             message: None,
+            message_at: None,
             last_label: self.last_label,
             unsupported: self.unsupported,
             assumed_paths: self.assumed.into_values().collect(),

@@ -83,7 +83,11 @@ pub fn findings(runs: &[Run]) -> Vec<Diagnostic> {
                     .at(Some(&step.span))
                     .label(format!("exit code {}", step.exit_code))
                     .note(step.output.clone())
-                    .help("check the exit code on the next line: `if errorlevel 1 goto :failed`"),
+                    .help(if run.script.to_ascii_lowercase().ends_with(".ps1") {
+                        "set `$ErrorActionPreference = 'Stop'` (or give the cmdlet `-ErrorAction Stop`) so that a failure stops the script, or look at `$?` or `$LASTEXITCODE` on the next line"
+                    } else {
+                        "check the exit code on the next line: `if errorlevel 1 goto :failed`"
+                    }),
                 );
             }
             for assumption in &step.assumptions {
@@ -172,7 +176,10 @@ fn failure(run: &Run) -> Diagnostic {
                 .label(format!("exit code {}", run.exit_code));
             match &run.message {
                 Some(message) => d
-                    .note(format!("the error: {message}"))
+                    .note(match &run.message_at {
+                        Some(at) => format!("the error, raised at {}: {message}", at.display()),
+                        None => format!("the error: {message}"),
+                    })
                     .help("make the server meet what the script needs there, or change the script"),
                 None => d.help("a precondition of the script is not met on this server; the line above says which"),
             }

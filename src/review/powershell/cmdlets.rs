@@ -29,7 +29,13 @@ impl<'t> Interpreter<'t, '_> {
             return Ok(Vec::new());
         }
         // Pipeline input binds by property name: an item's PSPath is its path.
+        let takes_path = cmdlet.sets.iter().flat_map(|s| &s.parameters).any(|p| {
+            p.name.eq_ignore_ascii_case("Path") || p.name.eq_ignore_ascii_case("LiteralPath")
+        });
         let from_input = || {
+            if !takes_path {
+                return None;
+            }
             call.input
                 .as_ref()
                 .and_then(|items| items.first())

@@ -170,7 +170,10 @@ impl<'t> Interpreter<'t, '_> {
             let (Some(key), Some(value)) = (parts.first().copied(), parts.last().copied()) else {
                 continue;
             };
-            let key = innermost(key);
+            let mut key = innermost(key);
+            if key.kind() == "key_expression" && key.named_child_count() == 1 {
+                key = innermost(key.named_child(0).expect("counted"));
+            }
             let key = match key.kind() {
                 "simple_name" | "key_expression" | "generic_token" => self.source(key).to_owned(),
                 _ => self.expression(key)?.text(),

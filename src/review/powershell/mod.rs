@@ -85,7 +85,7 @@ pub fn run(script: &Script, server: &mut Server) -> Run {
             // An error nothing caught ends the script; powershell.exe -File
             // exits with 1 (about_PowerShell_exe).
             interpreter.exit_code = 1;
-            interpreter.message = Some(error.message.clone());
+            interpreter.last_error = Some((error.message.clone(), error.at.clone()));
             error.at
         }
         Err(Flow::Budget(at)) => at,
@@ -150,8 +150,8 @@ struct Interpreter<'t, 's> {
     exit_code: i32,
     /// The error that ended the run, in words.
     message: Option<String>,
-    /// The last error raised (caught or not), for the run's message.
-    last_error: Option<String>,
+    /// The last error raised (caught or not), for the run's message, and where.
+    last_error: Option<(String, Range<usize>)>,
     /// A step that failed and whose failure nobody has looked at yet.
     unexamined_failure: Option<usize>,
     /// The statement being run, for steps that have no command node.
@@ -244,10 +244,10 @@ impl<'t, 's> Interpreter<'t, 's> {
     }
 
     fn finish(self, end: Range<usize>) -> Run {
-        let message = match (self.message, self.exit_code) {
-            (Some(m), _) => Some(m),
-            (None, 0) => None,
-            (None, _) => self.last_error,
+        let (message, message_at) = match (self.message, self.exit_code, self.last_error) {
+            (Some(m), _, _) => (Some(m), None),
+            (None, 0, _) | (None, _, None) => (None, None),
+            (None, _, Some((m, at))) => (Some(m), Some(Span::new(&self.script.file, at))),
         };
         Run {
             script: self.script.file.name.clone(),
@@ -256,6 +256,7 @@ impl<'t, 's> Interpreter<'t, 's> {
             end: Span::new(&self.script.file, end),
             last_label: None,
             message,
+            message_at,
             unsupported: self.unsupported,
             assumed_paths: self.assumed.into_values().collect(),
         }
@@ -357,7 +358,7 @@ impl<'t, 's> Interpreter<'t, 's> {
 
     /// A terminating error (`throw`, an exception of a .NET method).
     fn throw(&mut self, message: String, at: Range<usize>, thrown: Value<'t>) -> Flow<'t> {
-        self.last_error = Some(message.clone());
+        self.last_error = Some((message.clone(), at.clone()));
         Flow::Throw(ErrorRecord {
             message,
             at,
@@ -370,7 +371,7 @@ impl<'t, 's> Interpreter<'t, 's> {
     /// found, a .NET method's exception): the script goes on with the next
     /// one unless `$ErrorActionPreference` is Stop or a `try` catches it.
     fn statement_error(&mut self, message: String, at: Range<usize>) -> Flow<'t> {
-        self.last_error = Some(message.clone());
+        self.last_error = Some((message.clone(), at.clone()));
         Flow::Throw(ErrorRecord {
             thrown: Value::str(message.clone()),
             message,
@@ -395,7 +396,7 @@ impl<'t, 's> Interpreter<'t, 's> {
         if !action.eq_ignore_ascii_case("silentlycontinue")
             && !action.eq_ignore_ascii_case("ignore")
         {
-            self.last_error = Some(message);
+            self.last_error = Some((message, at));
         }
         Ok(())
     }

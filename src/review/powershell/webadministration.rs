@@ -279,12 +279,15 @@ impl<'t> Interpreter<'t, '_> {
             Some(message) => {
                 step.exit_code = 1;
                 step.output = message.clone();
-                self.unexamined_failure = Some(index);
-                self.write_error(
-                    message,
-                    call.at.clone(),
-                    bound.text("ErrorAction").as_deref(),
-                )?;
+                let action = bound.text("ErrorAction");
+                // -ErrorAction SilentlyContinue says the failure is expected.
+                let silenced = action.as_deref().is_some_and(|a| {
+                    a.eq_ignore_ascii_case("silentlycontinue") || a.eq_ignore_ascii_case("ignore")
+                });
+                if !silenced {
+                    self.unexamined_failure = Some(index);
+                }
+                self.write_error(message, call.at.clone(), action.as_deref())?;
                 Ok(Vec::new())
             }
             None => {
@@ -499,10 +502,15 @@ impl<'t> Interpreter<'t, '_> {
             _ => not_simulated(ops, path),
         })?;
         // The new item, as the provider returns it.
-        if self
-            .steps
-            .get(failed_before)
-            .is_some_and(|s| s.exit_code == 0)
+        let modelled = matches!(
+            target,
+            IisPath::Pool(_) | IisPath::Site(_) | IisPath::Below(..)
+        );
+        if modelled
+            && self
+                .steps
+                .get(failed_before)
+                .is_some_and(|s| s.exit_code == 0)
         {
             return self.get_iis_item("get-item", path, &Bound::default(), call);
         }
