@@ -294,10 +294,10 @@ pub struct ReviewArgs {
     /// A Windows path that does not exist on the server (otherwise paths the review cannot see are assumed to exist)
     #[arg(long, value_name = "PATH")]
     pub missing: Vec<String>,
-    /// The Windows folder the scripts are run from (what %~dp0 gives); their local folder stands for it
+    /// The Windows folder the scripts are run from (what %~dp0 and $PSScriptRoot give); their local folder stands for it
     #[arg(long, value_name = "PATH", default_value = "C:\\omero-iis-out")]
     pub script_folder: String,
-    /// An argument every script is run with (%1, %2, ... in order), e.g. --arg /takeover
+    /// An argument every script is run with (%1, %2, ... in order; a .ps1's param() block binds it), e.g. --arg /takeover, --arg -TakeOver, --arg -WhatIf
     #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
     pub arguments: Vec<String>,
     /// Output: the steps in plain words with findings, a unified diff of the changed files,
