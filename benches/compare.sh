@@ -139,3 +139,37 @@ if [ "$big" != 0 ]; then
         sized_row "$label" "$mb" "${rest%%|*}" "${rest#*|}"
     done
 fi
+
+# Every shape of benches/gen_shapes.py (SHAPE_MB sizes, default "10 50"), each
+# in turn with xmllint --noout --stream and with xmllint --noout (PAIRS pairs,
+# default 9), and omero-iis check's peak memory. The line-ending and BOM
+# variants run at the first size. SHAPE_MB=0 skips this table.
+read -ra shape_sizes <<< "${SHAPE_MB:-10 50}"
+if [ "${shape_sizes[0]}" != 0 ]; then
+    pairs=${PAIRS:-9}
+    echo "### check on every shape, in turn with xmllint ($pairs pairs each)"
+    echo
+    echo "| shape | MB | variant | omero-iis peak MB | tool | median ms | quartiles ms | faster in | median time ratio in a pair |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for shape in $(python3 benches/gen_shapes.py --list); do
+        kind=()
+        case $shape in rewrite-webconfig | long-attributes) kind=(--kind web.config) ;; esac
+        for mb in "${shape_sizes[@]}"; do
+            variants=("")
+            [ "$mb" = "${shape_sizes[0]}" ] && variants=("" "--lf" "--bom")
+            for variant in "${variants[@]}"; do
+                f="$work/shape-$shape-$mb${variant/--/-}.config"
+                # shellcheck disable=SC2086 # the variant is one flag or none
+                [ -f "$f" ] || python3 benches/gen_shapes.py "$shape" "$mb" "$f" $variant 2>/dev/null
+                /usr/bin/time -f '%M' -o "$work/mem" "$bin" check "${kind[@]}" "$f" >/dev/null 2>&1 || true
+                mem=$(python3 -c "print(f'{$(tail -1 "$work/mem")/1024:.1f}')")
+                label="| $shape | $mb | ${variant:-CRLF} | $mem | "
+                python3 benches/interleave.py "$pairs" "omero-iis check" "$bin check ${kind[*]} $f" \
+                    "xmllint --noout --stream" "xmllint --noout --stream $f" | sed "s/^| /$label/"
+                python3 benches/interleave.py "$pairs" "omero-iis check" "$bin check ${kind[*]} $f" \
+                    "xmllint --noout" "xmllint --noout $f" | sed -n "2s/^| /$label/p"
+            done
+        done
+    done
+    echo
+fi

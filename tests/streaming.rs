@@ -238,3 +238,67 @@ fn a_large_file_cut_short_or_not_utf8_is_reported_where_it_breaks() {
         transcript(&out)
     );
 }
+
+/// The benchmark shapes (benches/gen_shapes.py) are files IIS loads: the
+/// benchmarks measure `check` on valid input, so a table entry that wrongly
+/// refused a shape's huge collections would show here, not as a fast
+/// error. Above the streaming threshold, so the streamed walk reads them.
+#[test]
+fn every_benchmark_shape_is_checked_clean() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/gen_shapes.py");
+    let list = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("--list")
+        .output()
+        .expect("python3 runs the shape generator");
+    let shapes: Vec<String> = String::from_utf8(list.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(shapes.len() >= 8, "{shapes:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let size_mb = (STREAM_ABOVE as f64 / 1_048_576.0 + 0.2).to_string();
+    for shape in &shapes {
+        // The line-ending and BOM variants on one shape: the walk is the same.
+        let variants: &[Option<&str>] = if shape == "locations" {
+            &[None, Some("--lf"), Some("--bom")]
+        } else {
+            &[None]
+        };
+        for &variant in variants {
+            let file = dir
+                .path()
+                .join(format!("{shape}{}.config", variant.unwrap_or("")));
+            let made = std::process::Command::new("python3")
+                .arg(&script)
+                .args([shape.as_str(), size_mb.as_str()])
+                .arg(&file)
+                .args(variant)
+                .output()
+                .unwrap();
+            assert!(
+                made.status.success(),
+                "{shape}: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+            let kind: &[&str] = if shape.contains("webconfig") || shape == "long-attributes" {
+                &["--kind", "web.config"]
+            } else {
+                &[]
+            };
+            let output = bin().arg("check").args(kind).arg(&file).output().unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{shape} {variant:?}: {}",
+                transcript(&output)
+            );
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                stdout.contains("0 errors, 0 warnings"),
+                "{shape} {variant:?}: {stdout}"
+            );
+        }
+    }
+}
