@@ -378,3 +378,115 @@ fn hostile_scripts_stop_within_the_budgets() {
         );
     }
 }
+
+/// A case of `language_rules_the_review_follows`: what it shows, the
+/// script, the review's extra arguments, the pool it must create (or
+/// none) and the exit code.
+type LanguageCase<'a> = (&'a str, &'a str, &'a [&'a str], Option<&'a str>, i64);
+
+/// Small scripts whose outcome depends on one rule of the language.
+#[test]
+fn language_rules_the_review_follows() {
+    let cases: &[LanguageCase] = &[
+        (
+            "a default uses the parameters bound before it",
+            "param($Site = 'Demo', $Pool = \"$Site-pool\")\nNew-WebAppPool -Name $Pool\n",
+            &["--arg", "-Site", "--arg", "Shop"],
+            Some("Shop-pool"),
+            0,
+        ),
+        (
+            "a function's defaults are evaluated in its own scope",
+            "function New-Pool($Name, $Full = \"omero-$Name\") { New-WebAppPool -Name $Full }\nNew-Pool web\n",
+            &[],
+            Some("omero-web"),
+            0,
+        ),
+        (
+            "a switch takes no argument",
+            "function f([switch] $Recreate, $Name) { New-WebAppPool -Name $Name }\nf -Recreate 'P1'\n",
+            &[],
+            Some("P1"),
+            0,
+        ),
+        (
+            "$PSVersionTable.PSVersion.Major is a number",
+            "if ($PSVersionTable.PSVersion.Major -lt 5) { throw 'needs 5' }\nNew-WebAppPool -Name v5\n",
+            &[],
+            Some("v5"),
+            0,
+        ),
+        (
+            "$? is true again after a command that succeeds",
+            "New-WebAppPool -Name DefaultAppPool -ErrorAction SilentlyContinue\nNew-WebAppPool -Name second\nif (-not $?) { exit 3 }\n",
+            &[],
+            Some("second"),
+            0,
+        ),
+        (
+            "-ErrorAction given as a number (0 is SilentlyContinue)",
+            "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -Name DefaultAppPool -ea 0\nNew-WebAppPool -Name after\n",
+            &[],
+            Some("after"),
+            0,
+        ),
+        (
+            "a non-ASCII path and location do not trip the review",
+            "Set-Location 'D:\\Données'\nif (Test-Path 'É\\x') { New-WebAppPool -Name données }\n",
+            &[],
+            Some("données"),
+            0,
+        ),
+        (
+            "a stored false is false",
+            "if ((Get-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' -Filter 'system.webServer/security/authentication/windowsAuthentication' -Name enabled).Value) { exit 4 }\nNew-WebAppPool -Name off\n",
+            &[],
+            Some("off"),
+            0,
+        ),
+        (
+            "Copy-Item of a missing file is a non-terminating error",
+            "$ErrorActionPreference = 'Stop'\nCopy-Item 'C:\\nothing\\x.txt' 'C:\\y.txt' -ErrorAction SilentlyContinue\nNew-WebAppPool -Name copied\n",
+            &["--missing", "C:\\nothing"],
+            Some("copied"),
+            0,
+        ),
+        (
+            "an error under Stop ends the script with 1",
+            "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -Name DefaultAppPool\nNew-WebAppPool -Name never\n",
+            &[],
+            None,
+            1,
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (what, text, extra, pool, exit) in cases {
+        let script = dir.path().join("case.ps1");
+        std::fs::write(&script, text).unwrap();
+        let output = bin()
+            .arg("review")
+            .arg(&script)
+            .args(["--format", "json"])
+            .args(*extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", transcript(&output)));
+        assert_eq!(report["runs"][0]["exit_code"], *exit, "{what}: {report}");
+        let created: Vec<String> = report["runs"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["changes"].as_array().unwrap().clone())
+            .map(|c| c["description"].as_str().unwrap().to_owned())
+            .filter(|d| d.starts_with("creates application pool"))
+            .collect();
+        match pool {
+            Some(p) => assert!(
+                created.iter().any(|d| d.contains(&format!("`{p}`"))),
+                "{what}: {created:?}"
+            ),
+            None => assert!(created.is_empty(), "{what}: {created:?}"),
+        }
+    }
+}

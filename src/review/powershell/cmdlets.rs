@@ -142,7 +142,15 @@ impl<'t> Interpreter<'t, '_> {
             "remove-item" => self.remove_file_item(&path, &bound, &call),
             "copy-item" => {
                 let destination = bound.text("Destination").unwrap_or_default();
-                self.copy_file(&path, &destination, bound.switch("Force"), false, &call)?;
+                // Copy-Item replaces an existing file; -Force is for read-only ones.
+                self.copy_file(
+                    &path,
+                    &destination,
+                    true,
+                    false,
+                    &call,
+                    Some(action.clone()),
+                )?;
                 Ok(Vec::new())
             }
             "set-content" => {
@@ -349,7 +357,8 @@ impl<'t> Interpreter<'t, '_> {
                 let force = call.arguments.iter().any(|a| {
                     matches!(a, Argument::Named { name, .. } if name.eq_ignore_ascii_case("Force"))
                 });
-                self.copy_file(&source, &destination, force, true, call)?;
+                let action = named_value(call, "ErrorAction").map(|v| v.text());
+                self.copy_file(&source, &destination, force, true, call, Some(action))?;
                 Vec::new()
             }
             "install-windowsfeature" | "add-windowsfeature" | "enable-windowsfeature" => {
@@ -590,7 +599,9 @@ impl<'t> Interpreter<'t, '_> {
     }
 
     /// Copy-Item, Move-Item and [System.IO.File]::Copy/Move: the file's
-    /// content goes with it when known.
+    /// content goes with it when known. `cmdlet`: the cmdlet's
+    /// `-ErrorAction`, whose errors are non-terminating; `None` for .NET,
+    /// whose exceptions stop the statement.
     pub(super) fn copy_file(
         &mut self,
         source: &str,
@@ -598,6 +609,7 @@ impl<'t> Interpreter<'t, '_> {
         overwrite: bool,
         is_move: bool,
         call: &Call<'t>,
+        cmdlet: Option<Option<String>>,
     ) -> Eval<'t, ()> {
         let source = self.absolute(source);
         let mut target = self.absolute(destination);
@@ -610,10 +622,16 @@ impl<'t> Interpreter<'t, '_> {
         );
         let content = match self.lookup(&source, call.at.clone()) {
             Entry::Missing => {
-                let message = format!("Could not find file '{source}'.");
+                let message = match cmdlet {
+                    Some(_) => format!("Cannot find path '{source}' because it does not exist."),
+                    None => format!("Could not find file '{source}'."),
+                };
                 self.steps[index].exit_code = 1;
                 self.steps[index].output = message.clone();
-                return Err(self.statement_error(message, call.at.clone()));
+                return match cmdlet {
+                    Some(action) => self.write_error(message, call.at.clone(), action.as_deref()),
+                    None => Err(self.statement_error(message, call.at.clone())),
+                };
             }
             Entry::Folder => None,
             Entry::File(content) => content,
@@ -627,10 +645,16 @@ impl<'t> Interpreter<'t, '_> {
             && knowledge == crate::review::server::Knowledge::Known
             && matches!(existing, Entry::File(_))
         {
-            let message = format!("The file '{target}' already exists.");
+            let message = match cmdlet {
+                Some(_) => "Cannot create a file when that file already exists.".to_owned(),
+                None => format!("The file '{target}' already exists."),
+            };
             self.steps[index].exit_code = 1;
             self.steps[index].output = message.clone();
-            return Err(self.statement_error(message, call.at.clone()));
+            return match cmdlet {
+                Some(action) => self.write_error(message, call.at.clone(), action.as_deref()),
+                None => Err(self.statement_error(message, call.at.clone())),
+            };
         }
         self.server.disk.set(&target, Entry::File(content));
         if is_move {

@@ -161,6 +161,8 @@ impl<'t> Interpreter<'t, '_> {
             arguments,
             input,
         };
+        // `$?` tells of the last command: this one succeeds unless it fails.
+        self.set_succeeded(true);
         self.enter(call.at.clone())?;
         let result = self.dispatch(call);
         self.leave();
@@ -467,42 +469,71 @@ impl<'t> Interpreter<'t, '_> {
             (None, None) => Vec::new(),
         };
         let mut values: Vec<(String, Value<'t>)> = Vec::new();
+        let block = declaration.or(inner_params);
+        // An advanced function (CmdletBinding or [Parameter()]) takes the
+        // common parameters; a simple one puts unknown `-x` into `$args`.
+        let advanced = block.is_some_and(|b| {
+            let text = self.source(b).to_ascii_lowercase();
+            text.contains("cmdletbinding") || text.contains("[parameter")
+        }) || body.is_some_and(|b| {
+            self.source(b)
+                .to_ascii_lowercase()
+                .contains("[cmdletbinding")
+        });
+        let switches: Vec<bool> = declared
+            .iter()
+            .map(|(name, _)| block.is_some_and(|b| self.is_switch_parameter(b, name)))
+            .collect();
         let mut rest = Vec::new();
+        let mut error_action = None;
         let mut arguments = call.arguments.into_iter().peekable();
         while let Some(argument) = arguments.next() {
             match argument {
                 Argument::Named { name, value, at } => {
                     let found = declared
                         .iter()
-                        .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                        .position(|(n, _)| n.eq_ignore_ascii_case(&name))
                         .or_else(|| {
-                            let matching: Vec<&(String, Option<Node<'t>>)> = declared
+                            let matching: Vec<usize> = declared
                                 .iter()
-                                .filter(|(n, _)| n.to_lowercase().starts_with(&name.to_lowercase()))
+                                .enumerate()
+                                .filter(|(_, (n, _))| {
+                                    n.to_lowercase().starts_with(&name.to_lowercase())
+                                })
+                                .map(|(i, _)| i)
                                 .collect();
                             (matching.len() == 1).then(|| matching[0])
                         });
-                    // An advanced function takes the common parameters
-                    // (about_Functions_CmdletBindingAttribute).
                     let common = crate::powershell::binding::COMMON
                         .iter()
                         .map(|(n, _)| *n)
                         .chain(["WhatIf", "Confirm"])
                         .find(|c| c.eq_ignore_ascii_case(&name));
-                    if found.is_none() && common.is_some() {
-                        if let Some(Argument::Positional(..)) = arguments.peek() {
-                            if value.is_none()
-                                && !matches!(
-                                    common,
-                                    Some("Verbose" | "Debug" | "WhatIf" | "Confirm")
-                                )
-                            {
-                                arguments.next();
-                            }
+                    if found.is_none() && advanced && common.is_some() {
+                        let takes_value =
+                            !matches!(common, Some("Verbose" | "Debug" | "WhatIf" | "Confirm"));
+                        let value = match value {
+                            Some(v) => Some(v),
+                            None if takes_value => match arguments.next() {
+                                Some(Argument::Positional(v, _)) => Some(v),
+                                _ => None,
+                            },
+                            None => None,
+                        };
+                        if common == Some("ErrorAction") {
+                            error_action = value.map(|v| error_action_name(&v));
                         }
                         continue;
                     }
-                    let Some((canonical, _)) = found else {
+                    let Some(index) = found else {
+                        if !advanced {
+                            // about_Automatic_Variables: $args holds what no parameter took.
+                            rest.push(Value::Str(format!("-{name}")));
+                            if let Some(v) = value {
+                                rest.push(v);
+                            }
+                            continue;
+                        }
                         return Err(self.statement_error(
                             format!(
                                 "A parameter cannot be found that matches parameter name '{name}'."
@@ -512,43 +543,68 @@ impl<'t> Interpreter<'t, '_> {
                     };
                     let value = match value {
                         Some(v) => v,
+                        // A switch takes no argument: what follows is positional.
+                        None if switches[index] => Value::Bool(true),
                         None => match arguments.peek() {
                             Some(Argument::Positional(..)) => match arguments.next() {
                                 Some(Argument::Positional(v, _)) => v,
                                 _ => Value::Bool(true),
                             },
-                            _ => Value::Bool(true),
+                            _ => {
+                                return Err(self.statement_error(
+                                    format!("Missing an argument for parameter '{}'. Specify a parameter of type 'System.Object' and try again.", declared[index].0),
+                                    at,
+                                ));
+                            }
                         },
                     };
-                    values.push((canonical.clone(), value));
+                    values.push((declared[index].0.clone(), value));
                 }
                 Argument::Positional(value, _) => rest.push(value),
             }
         }
+        // The scope first: defaults are evaluated in it, in declaration
+        // order, so a default can use the parameters before it.
         let mut scope = super::Scope::default();
-        let mut rest = rest.into_iter();
-        for (name, default) in &declared {
-            let value = match values.iter().find(|(n, _)| n == name) {
-                Some((_, v)) => v.clone(),
-                None => match rest.next() {
-                    Some(v) => v,
-                    None => match default {
-                        Some(d) => self.expression(*d)?,
-                        None => Value::Null,
-                    },
-                },
-            };
-            scope.variables.insert(name.to_lowercase(), value);
+        if let Some(action) = error_action {
+            scope
+                .variables
+                .insert("erroractionpreference".to_owned(), Value::Str(action));
         }
-        scope
-            .variables
-            .insert("args".to_owned(), Value::Array(rest.collect()));
         if let Some(input) = &call.input {
             scope
                 .variables
                 .insert("input".to_owned(), Value::Array(input.clone()));
         }
         self.scopes.push(scope);
+        let mut rest = rest.into_iter();
+        for (i, (name, default)) in declared.iter().enumerate() {
+            let value = match values.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone(),
+                None if switches[i] => match default {
+                    Some(d) => self.expression(*d).inspect_err(|_| {
+                        self.scopes.pop();
+                    })?,
+                    None => Value::Bool(false),
+                },
+                None => match rest.next() {
+                    Some(v) => v,
+                    None => match default {
+                        Some(d) => match self.expression(*d) {
+                            Ok(v) => v,
+                            Err(flow) => {
+                                self.scopes.pop();
+                                return Err(flow);
+                            }
+                        },
+                        None => Value::Null,
+                    },
+                },
+            };
+            self.set_variable(name, value);
+        }
+        let remaining: Vec<Value<'t>> = rest.collect();
+        self.set_variable("args", Value::Array(remaining));
         let result = match body {
             Some(b) => {
                 let mut c = b.walk();
@@ -658,6 +714,20 @@ impl<'t> Interpreter<'t, '_> {
         if code != 0 {
             self.unexamined_failure = Some(index);
         }
+    }
+}
+
+/// `-ErrorAction` as a preference name: the enum's numbers too
+/// (ActionPreference: 0 SilentlyContinue, 1 Stop, 2 Continue, 3 Inquire,
+/// 4 Ignore).
+pub(super) fn error_action_name(value: &Value) -> String {
+    match value.text().trim() {
+        "0" => "SilentlyContinue".to_owned(),
+        "1" => "Stop".to_owned(),
+        "2" => "Continue".to_owned(),
+        "3" => "Inquire".to_owned(),
+        "4" => "Ignore".to_owned(),
+        other => other.to_owned(),
     }
 }
 

@@ -60,7 +60,7 @@ impl<'t> Interpreter<'t, '_> {
             ("io.file", "copy") | ("io.file", "move") => {
                 let call = self.method_call(name, at.clone());
                 let overwrite = method == "copy" && flag(2);
-                self.copy_file(&text(0), &text(1), overwrite, method == "move", &call)?;
+                self.copy_file(&text(0), &text(1), overwrite, method == "move", &call, None)?;
                 Value::Null
             }
             ("io.file", "delete") => {
@@ -189,9 +189,9 @@ impl<'t> Interpreter<'t, '_> {
                 let n = arguments.first().and_then(Value::number).unwrap_or(0);
                 let seconds = match m {
                     "fromseconds" => n,
-                    "fromminutes" => n * 60,
-                    "fromhours" => n * 3600,
-                    "fromdays" => n * 86400,
+                    "fromminutes" => n.saturating_mul(60),
+                    "fromhours" => n.saturating_mul(3600),
+                    "fromdays" => n.saturating_mul(86400),
                     _ => {
                         self.unsupported(
                             at.clone(),
@@ -204,18 +204,28 @@ impl<'t> Interpreter<'t, '_> {
             }
             ("string", "isnullorempty") => Value::Bool(text(0).is_empty()),
             ("string", "isnullorwhitespace") => Value::Bool(text(0).trim().is_empty()),
-            ("string", "join") => Value::Str(
-                arguments
+            ("string", "join") => {
+                let items: Vec<String> = arguments
                     .iter()
                     .skip(1)
                     .flat_map(|v| v.clone().items())
                     .map(|v| v.text())
-                    .collect::<Vec<_>>()
-                    .join(&text(0)),
-            ),
+                    .collect();
+                let len = items.iter().map(String::len).sum::<usize>()
+                    + text(0).len().saturating_mul(items.len());
+                self.check_length(len, at.clone())?;
+                Value::Str(items.join(&text(0)))
+            }
             ("string", "format") => {
                 let template = text(0);
                 let rest: Vec<Value<'t>> = arguments.iter().skip(1).cloned().collect();
+                let longest = rest.iter().map(|a| a.text().len()).max().unwrap_or(0);
+                self.check_length(
+                    template
+                        .len()
+                        .saturating_add(longest.saturating_mul(template.matches('{').count())),
+                    at.clone(),
+                )?;
                 let mut out = template.clone();
                 for (i, v) in rest.iter().enumerate() {
                     out = out.replace(&format!("{{{i}}}"), &v.text());
@@ -276,11 +286,14 @@ impl<'t> Interpreter<'t, '_> {
                 )
             }
             (Value::Hash(table), "containskey") => Value::Bool(table.get(&text(0)).is_some()),
-            (Value::Array(items), "contains") => Value::Bool(
-                items
-                    .iter()
-                    .any(|i| super::value::equal(i, &arguments[0], true) == Some(true)),
-            ),
+            (Value::Array(items), "contains") => {
+                let wanted = arguments.first().cloned().unwrap_or(Value::Null);
+                Value::Bool(
+                    items
+                        .iter()
+                        .any(|i| super::value::equal(i, &wanted, true) == Some(true)),
+                )
+            }
             (Value::Str(s), m) => match string_method(s, m, &arguments) {
                 Some(v) => v,
                 None => {
@@ -326,8 +339,18 @@ fn string_method<'t>(s: &str, method: &str, arguments: &[Value<'t>]) -> Option<V
         "trimend" => Value::str(s.trim_end_matches(chars(0).as_slice()).to_owned()),
         "tolower" | "tolowerinvariant" => Value::str(s.to_lowercase()),
         "toupper" | "toupperinvariant" => Value::str(s.to_uppercase()),
-        // String.Replace is ordinal and case-sensitive.
-        "replace" => Value::str(s.replace(&text(0), &text(1))),
+        // String.Replace is ordinal and case-sensitive; an empty old value
+        // throws (the caller checks the result's length).
+        "replace" if text(0).is_empty() => return None,
+        "replace" => {
+            let (old, new) = (text(0), text(1));
+            if new.len() > old.len()
+                && s.matches(&old).count().saturating_mul(new.len()) > super::STRING_LIMIT
+            {
+                return None;
+            }
+            Value::str(s.replace(&old, &new))
+        }
         "startswith" => Value::Bool(s.starts_with(&text(0))),
         "endswith" => Value::Bool(s.ends_with(&text(0))),
         "contains" => Value::Bool(s.contains(&text(0))),

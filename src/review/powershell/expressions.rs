@@ -10,7 +10,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::statements::{innermost, variable_name};
-use super::value::{equal, like, order, Table, Value};
+use super::value::{equal, like_case, order, Table, Value};
 use super::{Eval, Interpreter, STRING_LIMIT};
 
 impl<'t> Interpreter<'t, '_> {
@@ -38,7 +38,22 @@ impl<'t> Interpreter<'t, '_> {
         self.enter(node.byte_range())?;
         let result = self.expression_inner(node);
         self.leave();
+        if let Ok(Value::Str(s)) = &result {
+            self.check_length(s.len(), node.byte_range())?;
+        }
         result
+    }
+
+    /// Stops the review when a string would pass [`STRING_LIMIT`].
+    pub(super) fn check_length(&mut self, len: usize, at: Range<usize>) -> Eval<'t, ()> {
+        if len > STRING_LIMIT {
+            self.unsupported(
+                at.clone(),
+                format!("a string longer than {STRING_LIMIT} bytes: the review stops here"),
+            );
+            return Err(super::Flow::Budget(at));
+        }
+        Ok(())
     }
 
     fn expression_inner(&mut self, node: Node<'t>) -> Eval<'t, Value<'t>> {
@@ -111,7 +126,15 @@ impl<'t> Interpreter<'t, '_> {
             }
             "format_expression" => {
                 let (left, _, right) = self.binary_parts(node)?;
-                Ok(Value::Str(format(&left.text(), &right.items())))
+                let arguments = right.items();
+                let longest = arguments.iter().map(|a| a.text().len()).max().unwrap_or(0);
+                let template = left.text();
+                let uses = template.matches('{').count();
+                self.check_length(
+                    template.len().saturating_add(longest.saturating_mul(uses)),
+                    at,
+                )?;
+                Ok(Value::Str(format(&template, &arguments)))
             }
             "expression_with_unary_operator" => self.unary(node),
             "cast_expression" => self.cast(node),
@@ -278,8 +301,8 @@ impl<'t> Interpreter<'t, '_> {
                 "ge" => order(l, r).map(|o| o != Ordering::Less),
                 "lt" => order(l, r).map(|o| o == Ordering::Less),
                 "le" => order(l, r).map(|o| o != Ordering::Greater),
-                "like" => Some(like(&l.text(), &r.text())),
-                "notlike" => Some(!like(&l.text(), &r.text())),
+                "like" => Some(like_case(&l.text(), &r.text(), case)),
+                "notlike" => Some(!like_case(&l.text(), &r.text(), case)),
                 "match" => regex(&r.text(), case).map(|re| re.is_match(&l.text())),
                 "notmatch" => regex(&r.text(), case).map(|re| !re.is_match(&l.text())),
                 _ => None,
@@ -287,13 +310,12 @@ impl<'t> Interpreter<'t, '_> {
         };
         match op {
             "join" => {
-                return Ok(Value::Str(
-                    left.items()
-                        .iter()
-                        .map(Value::text)
-                        .collect::<Vec<_>>()
-                        .join(&right.text()),
-                ))
+                let separator = right.text();
+                let items: Vec<String> = left.items().iter().map(Value::text).collect();
+                let len = items.iter().map(String::len).sum::<usize>()
+                    + separator.len().saturating_mul(items.len());
+                self.check_length(len, at)?;
+                return Ok(Value::Str(items.join(&separator)));
             }
             "split" => {
                 let separator = right.text();
@@ -308,6 +330,17 @@ impl<'t> Interpreter<'t, '_> {
                 let items = right.items();
                 let pattern = items.first().map(Value::text).unwrap_or_default();
                 let with = items.get(1).map(Value::text).unwrap_or_default();
+                let longest = left
+                    .clone()
+                    .items()
+                    .iter()
+                    .map(|i| i.text().len())
+                    .max()
+                    .unwrap_or(0);
+                self.check_length(
+                    longest.saturating_add(with.len().saturating_mul(longest + 1)),
+                    at.clone(),
+                )?;
                 let replaced = |text: String| match regex(&pattern, case) {
                     Some(re) => re
                         .replace_all(&text, with.replace("$$", "$").as_str())
@@ -431,8 +464,8 @@ impl<'t> Interpreter<'t, '_> {
                     "+" => Value::Int(a.saturating_add(b)),
                     "-" => Value::Int(a.saturating_sub(b)),
                     "*" => Value::Int(a.saturating_mul(b)),
-                    "/" if b != 0 => Value::Int(a / b),
-                    "%" if b != 0 => Value::Int(a % b),
+                    "/" if b != 0 => Value::Int(a.checked_div(b).unwrap_or(i64::MAX)),
+                    "%" if b != 0 => Value::Int(a.checked_rem(b).unwrap_or(0)),
                     _ => {
                         return Err(
                             self.statement_error("Attempted to divide by zero.".to_owned(), at)
@@ -467,7 +500,7 @@ impl<'t> Interpreter<'t, '_> {
             ),
             "-" => value.number().map_or_else(
                 || Value::Unknown("a negated value".to_owned()),
-                |n| Value::Int(-n),
+                |n| Value::Int(n.saturating_neg()),
             ),
             "+" => value,
             "-join" => Value::Str(value.items().iter().map(Value::text).collect()),
@@ -497,7 +530,7 @@ impl<'t> Interpreter<'t, '_> {
             -1
         };
         let old = self.variable(&name).number().unwrap_or(0);
-        self.set_variable(&name, Value::Int(old + step));
+        self.set_variable(&name, Value::Int(old.saturating_add(step)));
         Ok(())
     }
 
@@ -644,7 +677,14 @@ impl<'t> Interpreter<'t, '_> {
         let base = node.start_byte();
         let mut out = String::new();
         let mut at = base + start;
-        let stop = base + end;
+        let mut stop = base + end;
+        // A string cut short by a syntax error may end inside a character.
+        while stop > at && !self.text.is_char_boundary(stop) {
+            stop -= 1;
+        }
+        while at < stop && !self.text.is_char_boundary(at) {
+            at += 1;
+        }
         let mut cursor = node.walk();
         let mut parts: Vec<Node<'t>> = node
             .named_children(&mut cursor)
@@ -661,6 +701,7 @@ impl<'t> Interpreter<'t, '_> {
                 _ => self.variable(&variable_name(self.source(part))),
             };
             out.push_str(&value.text());
+            self.check_length(out.len(), node.byte_range())?;
             at = part.end_byte();
         }
         out.push_str(&unescape(&self.text[at..stop.max(at)], !here));
@@ -710,6 +751,7 @@ impl<'t> Interpreter<'t, '_> {
                         continue;
                     }
                     out.push_str(&self.variable(&name).text());
+                    self.check_length(out.len(), node.byte_range())?;
                     for _ in 0..rest[..used].chars().count() {
                         chars.next();
                     }

@@ -219,7 +219,21 @@ impl<'t, 's> Interpreter<'t, 's> {
                     "System.Collections.Hashtable",
                     vec![
                         ("PSEdition".to_owned(), Value::str("Desktop")),
-                        ("PSVersion".to_owned(), Value::str("5.1.17763.1")),
+                        (
+                            "PSVersion".to_owned(),
+                            Value::Object(
+                                Object::new(
+                                    "System.Version",
+                                    vec![
+                                        ("Major".to_owned(), Value::Int(5)),
+                                        ("Minor".to_owned(), Value::Int(1)),
+                                        ("Build".to_owned(), Value::Int(17763)),
+                                        ("Revision".to_owned(), Value::Int(1)),
+                                    ],
+                                )
+                                .shown_as("5.1.17763.1"),
+                            ),
+                        ),
                     ],
                 )),
             ),
@@ -389,7 +403,10 @@ impl<'t, 's> Interpreter<'t, 's> {
         action: Option<&str>,
     ) -> Eval<'t, ()> {
         self.set_succeeded(false);
-        let action = action.map_or_else(|| self.error_action(), str::to_owned);
+        let action = action.map_or_else(
+            || self.error_action(),
+            |a| commands::error_action_name(&Value::str(a)),
+        );
         if action.eq_ignore_ascii_case("stop") {
             return Err(self.throw(message.clone(), at, Value::str(message)));
         }
@@ -500,7 +517,8 @@ impl<'t, 's> Interpreter<'t, 's> {
             return path;
         }
         if let Some(rest) = path.strip_prefix('\\') {
-            return format!("{}\\{rest}", &self.cwd[..2.min(self.cwd.len())]);
+            let drive = self.cwd.get(..2).unwrap_or("C:");
+            return format!("{drive}\\{rest}");
         }
         let rest = path.strip_prefix(".\\").unwrap_or(&path);
         format!("{}\\{rest}", self.cwd.trim_end_matches('\\'))

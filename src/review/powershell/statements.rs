@@ -33,15 +33,14 @@ impl<'t> Interpreter<'t, '_> {
     /// block; `-WhatIf` sets `$WhatIfPreference` (about_CommonParameters).
     fn script_parameters(&mut self, block: Node<'t>) -> Eval<'t, ()> {
         let declared = self.parameter_names(block);
-        for (name, default) in &declared {
-            let value = match default {
-                Some(node) => self.expression(*node)?,
-                None => Value::Null,
-            };
-            self.set_variable(name, value);
-        }
+        let mut bound: Vec<(String, Value<'t>)> = Vec::new();
         let arguments = self.script.arguments.clone();
-        let mut positional = declared.iter();
+        let mut positional = declared
+            .iter()
+            .filter(|(n, _)| !self.is_switch_parameter(block, n))
+            .map(|(n, d)| (n.clone(), *d))
+            .collect::<Vec<_>>()
+            .into_iter();
         let mut i = 0;
         while i < arguments.len() {
             let argument = &arguments[i];
@@ -75,10 +74,23 @@ impl<'t> Interpreter<'t, '_> {
                         Value::str(v)
                     }
                 };
-                self.set_variable(name, value);
+                bound.push((name.clone(), value));
             } else if let Some((name, _)) = positional.next() {
-                self.set_variable(name, Value::str(argument.clone()));
+                bound.push((name, Value::str(argument.clone())));
             }
+        }
+        // Then the defaults of what was not given, in order: a default can
+        // use the parameters before it (`$Root = "C:\\inetpub\\$Site"`).
+        for (name, default) in &declared {
+            let value = match bound.iter().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone(),
+                None => match default {
+                    Some(node) => self.expression(*node)?,
+                    None if self.is_switch_parameter(block, name) => Value::Bool(false),
+                    None => Value::Null,
+                },
+            };
+            self.set_variable(name, value);
         }
         Ok(())
     }
@@ -113,7 +125,7 @@ impl<'t> Interpreter<'t, '_> {
         out
     }
 
-    fn is_switch_parameter(&self, block: Node<'t>, name: &str) -> bool {
+    pub(super) fn is_switch_parameter(&self, block: Node<'t>, name: &str) -> bool {
         let mut stack = vec![block];
         while let Some(node) = stack.pop() {
             if node.kind() == "script_parameter" {
@@ -562,7 +574,15 @@ impl<'t> Interpreter<'t, '_> {
                 };
                 self.set_variable(&name, value);
             }
-            "member_access" | "element_access" => self.assign_into(target, value)?,
+            "member_access" | "element_access" => {
+                let value = if operator == "=" {
+                    value
+                } else {
+                    let old = self.expression(target)?;
+                    self.arithmetic(&operator[..1], old, value, node.byte_range())?
+                };
+                self.assign_into(target, value)?
+            }
             _ => self.unsupported(
                 node.byte_range(),
                 format!("assignment to `{}` is not simulated", self.source(target)),

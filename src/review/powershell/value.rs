@@ -204,6 +204,9 @@ impl<'t> Value<'t> {
                     .map(|(k, _)| Value::str(k.clone()))
                     .collect(),
             )),
+            Value::Hash(t) if lower == "values" => Some(Value::Array(
+                t.entries.iter().map(|(_, v)| v.clone()).collect(),
+            )),
             Value::Hash(t) => t.get(name).cloned(),
             Value::Object(o) => o.get(name).cloned(),
             Value::Null => None,
@@ -248,17 +251,29 @@ pub fn order(left: &Value, right: &Value) -> Option<std::cmp::Ordering> {
 }
 
 /// `-like`: `*`, `?` and `[a-z]` wildcards, case-insensitive
-/// (about_Wildcards).
+/// (about_Wildcards). Iterative, backtracking to the last `*` only: time
+/// is at most the product of the lengths, and no recursion.
 pub fn like(text: &str, pattern: &str) -> bool {
-    fn matches(t: &[char], p: &[char]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some(('*', rest)) => (0..=t.len()).any(|i| matches(&t[i..], rest)),
-            Some(('?', rest)) => !t.is_empty() && matches(&t[1..], rest),
-            Some(('[', rest)) => match rest.iter().position(|c| *c == ']') {
-                Some(end) if !t.is_empty() => {
-                    let set = &rest[..end];
-                    let c = t[0];
+    like_case(text, pattern, false)
+}
+
+/// `-like` (`-clike` when `case_sensitive`).
+pub fn like_case(text: &str, pattern: &str, case_sensitive: bool) -> bool {
+    let fold = |s: &str| -> Vec<char> {
+        if case_sensitive {
+            s.chars().collect()
+        } else {
+            s.to_lowercase().chars().collect()
+        }
+    };
+    let (t, p) = (fold(text), fold(pattern));
+    // One pattern element at `pi`: (matches `c`, length in the pattern).
+    let element = |pi: usize, c: char| -> (bool, usize) {
+        match p[pi] {
+            '?' => (true, 1),
+            '[' => match p[pi + 1..].iter().position(|x| *x == ']') {
+                Some(end) => {
+                    let set = &p[pi + 1..pi + 1 + end];
                     let mut hit = false;
                     let mut i = 0;
                     while i < set.len() {
@@ -270,16 +285,39 @@ pub fn like(text: &str, pattern: &str) -> bool {
                             i += 1;
                         }
                     }
-                    hit && matches(&t[1..], &rest[end + 1..])
+                    (hit, end + 2)
                 }
-                _ => false,
+                None => (c == '[', 1),
             },
-            Some((c, rest)) => t.first() == Some(c) && matches(&t[1..], rest),
+            x => (x == c, 1),
+        }
+    };
+    let (mut ti, mut pi) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+            continue;
+        }
+        if pi < p.len() {
+            let (hit, len) = element(pi, t[ti]);
+            if hit {
+                ti += 1;
+                pi += len;
+                continue;
+            }
+        }
+        match star {
+            Some((sp, st)) => {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
         }
     }
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    matches(&t, &p)
+    p[pi.min(p.len())..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -312,5 +350,11 @@ mod tests {
         assert!(like("RewriteModule", "rewrite*"));
         assert!(like("a1", "[a-c]?"));
         assert!(!like("ab", "a"));
+        assert!(like("abcabd", "*ab?"));
+        assert!(!like("abcabc", "*abd"));
+        assert!(like("", "*"));
+        // Many stars on a long text end at once (no exponential backtracking).
+        let long = "a".repeat(20_000);
+        assert!(!like(&long, "*a*a*a*a*a*a*a*a*a*a*b"));
     }
 }

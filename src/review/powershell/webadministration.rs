@@ -32,7 +32,8 @@ enum IisPath {
 
 /// Whether `path` is on the `IIS:` drive.
 pub(super) fn is_iis_path(path: &str) -> bool {
-    path.len() >= 4 && path[..4].eq_ignore_ascii_case("iis:")
+    path.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("iis:"))
 }
 
 fn iis_path(path: &str) -> IisPath {
@@ -363,7 +364,7 @@ impl<'t> Interpreter<'t, '_> {
                 }
                 let last = parts[parts.len() - 1];
                 let value = match node.attribute(last) {
-                    Some(v) => Value::str(v.to_owned()),
+                    Some(v) => config_value(v),
                     None => Value::Unknown(format!("the default of `{property}`")),
                 };
                 // The provider gives the attribute: `.Value`, or the value as text.
@@ -695,7 +696,10 @@ impl<'t> Interpreter<'t, '_> {
                     "Microsoft.IIs.PowerShell.Framework.ConfigurationElement",
                     attributes
                         .into_iter()
-                        .map(|(k, v)| (k, Value::Str(v)))
+                        .map(|(k, v)| {
+                            let value = config_value(&v);
+                            (k, value)
+                        })
                         .collect(),
                 ))
             })
@@ -833,8 +837,14 @@ impl<'t> Interpreter<'t, '_> {
                     let mode = value.text();
                     lock = Some(if mode.eq_ignore_ascii_case("deny") {
                         OverrideMode::Deny
-                    } else {
+                    } else if mode.eq_ignore_ascii_case("allow") {
                         OverrideMode::Allow
+                    } else {
+                        return self.not_simulated_edit(
+                            call,
+                            bound,
+                            &format!("-Metadata overrideMode -Value {mode}"),
+                        );
                     });
                 }
                 Some(other) => {
@@ -857,8 +867,15 @@ impl<'t> Interpreter<'t, '_> {
                     }
                 },
             },
-            "add-webconfigurationlock" => lock = Some(OverrideMode::Deny),
-            "remove-webconfigurationlock" => lock = Some(OverrideMode::Allow),
+            // These write lockItem/lockAttributes (learn.microsoft.com,
+            // Add-WebConfigurationLock), which the model does not hold.
+            "add-webconfigurationlock" | "remove-webconfigurationlock" => {
+                return self.not_simulated_edit(
+                    call,
+                    bound,
+                    "a configuration lock (lockItem, lockAttributes)",
+                )
+            }
             "clear-webconfiguration" if rest.is_empty() => clear = true,
             _ => return self.not_simulated_edit(call, bound, "this form"),
         }
@@ -1097,6 +1114,19 @@ fn pool_object<'t>(name: &str) -> Value<'t> {
     )
 }
 
+/// A stored value as the provider returns it: IIS writes booleans as
+/// `true`/`false`, which PowerShell gets as booleans (a string "false"
+/// would be true in a condition).
+fn config_value<'t>(text: &str) -> Value<'t> {
+    if text.eq_ignore_ascii_case("true") {
+        Value::Bool(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Value::Bool(false)
+    } else {
+        Value::str(text.to_owned())
+    }
+}
+
 /// An object with the provider path it came from (what pipeline input
 /// binds to -LiteralPath).
 fn with_ps_path(value: Value, path: String) -> Value {
@@ -1114,7 +1144,7 @@ fn with_ps_path(value: Value, path: String) -> Value {
 fn element_object<'t>(element: &crate::review::document::Element) -> Value<'t> {
     let properties: Vec<(String, Value<'t>)> = element
         .attributes()
-        .map(|(k, v)| (k.to_owned(), Value::str(v.to_owned())))
+        .map(|(k, v)| (k.to_owned(), config_value(v)))
         .collect();
     let shown = element
         .attribute("name")
