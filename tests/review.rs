@@ -762,3 +762,66 @@ fn a_variable_doubled_in_a_loop_stops_at_cmds_line_limit() {
         assert!(steps.len() < 20, "{doubling}: {} steps", steps.len());
     }
 }
+
+/// `echo text > file` and `>> file` write what cmd.exe writes (the text
+/// after `echo `, a space before `>` included, and CR LF), so a batch file
+/// that builds a web.config line by line shows it in the diff; a
+/// program's output to a file leaves a file whose content is not known;
+/// `> nul` writes nothing. The redirection is not the command's failure:
+/// the `if errorlevel` after `appcmd ... > file` still looks at appcmd's.
+#[test]
+fn echo_to_a_file_writes_what_cmd_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("build.cmd");
+    std::fs::write(
+        &script,
+        "@echo off\r\n\
+         echo ^<configuration^> > \"C:\\site\\web.config\"\r\n\
+         echo   ^<system.webServer /^>>> \"C:\\site\\web.config\"\r\n\
+         echo.>> \"C:\\site\\web.config\"\r\n\
+         echo ^</configuration^>>>\"C:\\site\\web.config\"\r\n\
+         %windir%\\system32\\inetsrv\\appcmd.exe list app \"Nowhere/x\" > \"C:\\site\\apps.txt\"\r\n\
+         if errorlevel 1 echo no such application> nul\r\n\
+         if errorlevel 1 exit /b 0\r\n",
+    )
+    .unwrap();
+    let args = [
+        "--missing",
+        "C:\\site\\web.config",
+        "--missing",
+        "C:\\site\\apps.txt",
+    ];
+    let report = json(&review(
+        &[&script],
+        &[&["--format", "json"][..], &args[..]].concat(),
+    ));
+    assert_eq!(report["runs"][0]["exit_code"], 0, "{report}");
+    let steps = report["runs"][0]["steps"].as_array().unwrap();
+    let appcmd = steps.iter().find(|s| s["kind"] == "appcmd").unwrap();
+    assert_eq!(appcmd["exit_code"], 1168);
+    assert_eq!(appcmd["failure_ignored"], false, "{appcmd}");
+    let changed: Vec<String> = report["changed_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["file"].as_str().unwrap(),
+                f["change"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        changed.contains(&"C:\\site\\web.config created".to_owned()),
+        "{changed:?}"
+    );
+    assert!(
+        changed.iter().any(|c| c.starts_with("C:\\site\\apps.txt")),
+        "{changed:?}"
+    );
+    let diff = review(&[&script], &[&["--format", "diff"][..], &args[..]].concat());
+    let diff = String::from_utf8_lossy(&diff.stdout);
+    let expected = "+<configuration> \r\n+  <system.webServer />\r\n+\r\n+</configuration>\r\n";
+    assert!(diff.contains(expected), "{diff:?}");
+}

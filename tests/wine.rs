@@ -1394,3 +1394,78 @@ fn review_records_the_calls_wine_cmd_makes() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n\n"));
 }
+
+/// `echo ... > file` and `>> file`, as `review` models them, write the
+/// bytes Wine's cmd.exe writes: the text after `echo `, a space before `>`
+/// kept, `echo.` an empty line, `^<` escapes, `%VAR%` expanded, the
+/// redirection before the command, CR LF after each line.
+#[test]
+fn echo_to_a_file_writes_the_bytes_wine_cmd_writes() {
+    let wine = wine();
+    let _serial = lock();
+    let dir = wine.unix(r"C:\echo");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let script = "@echo off\r\n\
+        set \"NAME=omero\"\r\n\
+        echo ^<configuration^> > C:\\echo\\out\\web.config\r\n\
+        echo   ^<location path=\"%NAME%\" /^>>>C:\\echo\\out\\web.config\r\n\
+        echo.>>C:\\echo\\out\\web.config\r\n\
+        >>C:\\echo\\out\\web.config echo ^</configuration^>\r\n\
+        echo second file>\"C:\\echo\\out\\two.txt\"\r\n\
+        echo replaced>\"C:\\echo\\out\\two.txt\"\r\n";
+    std::fs::write(dir.join("build.cmd"), script).unwrap();
+    let output = Process::new("wine")
+        .args(["cmd", "/c", r"C:\echo\build.cmd"])
+        .env("WINEPREFIX", &wine.prefix)
+        .env("WINEDEBUG", "-all")
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some(), "{output:?}");
+    // A copy of the script elsewhere: the folder Wine wrote into is not
+    // the script's own, so the review starts from files that do not exist.
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::write(copy.path().join("build.cmd"), script).unwrap();
+    let diff = Command::cargo_bin("omero-iis")
+        .unwrap()
+        .args([
+            "review",
+            "--format",
+            "diff",
+            "--script-folder",
+            r"C:\elsewhere",
+        ])
+        .args([
+            "--missing",
+            r"C:\echo\out\web.config",
+            "--missing",
+            r"C:\echo\out\two.txt",
+        ])
+        .arg(copy.path().join("build.cmd"))
+        .output()
+        .unwrap();
+    let diff = String::from_utf8_lossy(&diff.stdout).into_owned();
+    for (windows, file) in [
+        (r"C:\echo\out\web.config", "web.config"),
+        (r"C:\echo\out\two.txt", "two.txt"),
+    ] {
+        let real = std::fs::read(dir.join("out").join(file)).unwrap();
+        let real = String::from_utf8_lossy(&real).into_owned();
+        // The file's lines in review's diff: `+` lines after its header.
+        let header = format!("+++ b/{windows}");
+        let start = diff
+            .find(&header)
+            .unwrap_or_else(|| panic!("{windows} not in the diff:\n{diff}"));
+        let body = &diff[start + header.len()..];
+        // Up to the next file's header (its line break is this body's).
+        let body = match body.find("\n--- ") {
+            Some(end) => &body[..end + 1],
+            None => body,
+        };
+        let reviewed: String = body
+            .split_inclusive('\n')
+            .filter_map(|l| l.strip_prefix('+'))
+            .collect();
+        assert_eq!(reviewed, real, "{windows}");
+    }
+}

@@ -629,6 +629,7 @@ impl<'a> Interpreter<'a> {
     fn execute(&mut self, cmd: &Cmd) -> Flow {
         match cmd {
             Cmd::Simple(text) => self.simple(text),
+            Cmd::Output(text, redirect) => self.redirected(text, redirect),
             Cmd::SyntaxError(message) => {
                 let command = self.lines[self.current_line].text.trim().to_owned();
                 let index = self.record(StepKind::External, &command, "cmd.exe", Vec::new());
@@ -1274,6 +1275,62 @@ impl<'a> Interpreter<'a> {
 
     // ------------------------------------------------------------ for
 
+    /// A command whose output goes to a file: `echo` writes its text there
+    /// (with the line end cmd.exe adds, and the space before `>` if any);
+    /// another command runs as usual and leaves a file whose content the
+    /// review does not know.
+    fn redirected(&mut self, text: &str, redirect: &Redirect) -> Flow {
+        let expanded = self.expand_delayed(text);
+        let command = expanded.trim_start().trim_start_matches('@').trim_start();
+        let (program, _) = split_program(command);
+        let word = program.to_lowercase();
+        // `echo text` writes `text`; `echo.` and `echo:` an empty line or what follows.
+        let echoed = if word == "echo" {
+            let after = &command[program.len()..];
+            Some(after.strip_prefix([' ', '\t']).unwrap_or(after).to_owned())
+        } else if word.starts_with("echo") && word[4..].starts_with(['.', ':']) {
+            Some(command[5..].to_owned())
+        } else {
+            None
+        };
+        let flow = match echoed {
+            Some(_) => Flow::Next,
+            None => self.simple(text.trim_end()),
+        };
+        let target_text = unquote(&self.expand_delayed(&redirect.target));
+        let target = self.absolute(&target_text);
+        let shown = format!(
+            "{} {} {}",
+            command.trim_end(),
+            if redirect.append { ">>" } else { ">" },
+            redirect.target
+        );
+        // The file step belongs to the command: a failure of the command
+        // stays the one the script may look at next.
+        let pending = self.unexamined_failure.take();
+        let operator = if redirect.append { ">>" } else { ">" };
+        let index = self.record(StepKind::File, &shown, operator, vec![target.clone()]);
+        self.unexamined_failure = pending;
+        let before = self.server.disk.get(&target);
+        let content = match (echoed, redirect.append, before) {
+            (Some(line), false, _) => Some(format!("{line}\r\n")),
+            (Some(line), true, (Entry::File(Some(old)), _)) => Some(format!("{old}{line}\r\n")),
+            (Some(line), true, (Entry::Missing, _)) => Some(format!("{line}\r\n")),
+            // A program's output, or a line added to a file whose content is not known.
+            _ => None,
+        };
+        self.server.disk.set(&target, Entry::File(content));
+        self.steps[index].output = format!(
+            "{} {target}",
+            if redirect.append {
+                "appends to"
+            } else {
+                "writes"
+            }
+        );
+        flow
+    }
+
     /// Whether `command` runs appcmd (by its full path or name).
     fn is_appcmd(&self, command: &str) -> bool {
         let (program, _) = split_program(command.trim());
@@ -1384,6 +1441,10 @@ pub const SIMULATED_OUTPUT: &str = "SIMULATED";
 #[derive(Debug, Clone, PartialEq)]
 enum Cmd {
     Simple(String),
+    /// A command whose standard output goes to a file (`echo x > f`,
+    /// `>> f`): the text before the redirection, as cmd.exe keeps it
+    /// (a space before `>` is part of what `echo` writes).
+    Output(String, Redirect),
     Block(Vec<Cmd>),
     /// A command of a block that starts this many lines below the block's
     /// first line: its steps are reported on their own line.
@@ -1766,29 +1827,35 @@ impl Parser {
             let digit_redirect = self.peek().is_some_and(|c| c.is_ascii_digit())
                 && self.chars.get(self.i + 1) == Some(&'>');
             if self.peek() == Some('>') || self.peek() == Some('<') || digit_redirect {
-                self.redirection();
+                let _ = self.redirection();
             } else {
                 return;
             }
         }
     }
 
-    /// Consumes `>file`, `>>file`, `2>&1`, `<file`; the target is not modelled.
-    fn redirection(&mut self) {
-        if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+    /// Consumes `>file`, `>>file`, `2>&1`, `<file`; returns a redirection
+    /// of standard output to a file (`2>` and `<` are not modelled).
+    fn redirection(&mut self) -> Option<Redirect> {
+        let mut fd = '1';
+        if let Some(c) = self.peek().filter(char::is_ascii_digit) {
+            fd = c;
             self.i += 1;
         }
+        let start = self.i;
         while matches!(self.peek(), Some('>') | Some('<')) {
             self.i += 1;
         }
+        let operator = self.text_between(start, self.i);
         if self.peek() == Some('&') {
             self.i += 1;
             while self.peek().is_some_and(|c| c.is_ascii_digit()) {
                 self.i += 1;
             }
-            return;
+            return None;
         }
         self.skip_blanks(false);
+        let target_start = self.i;
         let mut quoted = false;
         while let Some(c) = self.peek() {
             if c == '"' {
@@ -1798,12 +1865,18 @@ impl Parser {
             }
             self.i += 1;
         }
+        let target = self.text_between(target_start, self.i);
+        (fd == '1' && operator.starts_with('>') && !target.is_empty()).then(|| Redirect {
+            target,
+            append: operator == ">>",
+        })
     }
 
     /// A simple command: up to an unquoted `&`, `|`, line end, or `)` closing a block.
     fn simple(&mut self) -> Cmd {
         let mut text = String::new();
         let mut quoted = false;
+        let mut output: Option<Redirect> = None;
         while let Some(c) = self.peek() {
             if c == '\n' {
                 break;
@@ -1834,12 +1907,18 @@ impl Parser {
                 }
                 '&' | '|' => break,
                 ')' if self.depth > 0 => break,
-                '>' | '<' => self.redirection(),
+                '>' | '<' => {
+                    if let Some(r) = self.redirection() {
+                        output = Some(r);
+                    }
+                }
                 d if d.is_ascii_digit()
                     && self.chars.get(self.i + 1) == Some(&'>')
                     && text.ends_with(|p: char| p.is_whitespace()) =>
                 {
-                    self.redirection()
+                    if let Some(r) = self.redirection() {
+                        output = Some(r);
+                    }
                 }
                 _ => {
                     text.push(c);
@@ -1847,7 +1926,11 @@ impl Parser {
                 }
             }
         }
-        Cmd::Simple(text.trim_end().to_owned())
+        match output {
+            // `> nul` discards the output: nothing is written.
+            Some(r) if !unquote(&r.target).eq_ignore_ascii_case("nul") => Cmd::Output(text, r),
+            _ => Cmd::Simple(text.trim_end().to_owned()),
+        }
     }
 
     /// A token of an `if` condition: a quoted string with what sticks to it, or a word.
@@ -2083,12 +2166,20 @@ impl Parser {
     }
 }
 
+/// `> file` or `>> file` of standard output.
+#[derive(Debug, Clone, PartialEq)]
+struct Redirect {
+    /// The target as written (quotes kept; `!VAR!` expanded when it runs).
+    target: String,
+    append: bool,
+}
+
 impl Cmd {
     /// The message of a syntax error anywhere in the command.
     fn syntax_error(&self) -> Option<String> {
         match self {
             Cmd::SyntaxError(message) => Some(message.clone()),
-            Cmd::Simple(_) | Cmd::For(_) => None,
+            Cmd::Simple(_) | Cmd::Output(..) | Cmd::For(_) => None,
             Cmd::Block(cmds) => cmds.iter().find_map(Cmd::syntax_error),
             Cmd::Below(_, cmd) => cmd.syntax_error(),
             Cmd::Sequence(left, _, right) => left.syntax_error().or_else(|| right.syntax_error()),
