@@ -490,3 +490,101 @@ fn language_rules_the_review_follows() {
         }
     }
 }
+
+/// An application that exists in another pool (uninstall would delete
+/// it): both shells stop before changing it, and both take it over when
+/// told (`install.cmd /takeover`, `install.ps1 -TakeOver`), leaving the
+/// same configuration; uninstall then removes it in both.
+#[test]
+fn both_shells_take_over_an_existing_application_only_when_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = generate(&fixtures().join("gen/default/args"), dir.path());
+    let apphost = fixtures().join("review/existing-omero-applicationHost.config");
+    let run = |scripts: &[&str], extra: &[&str], name: &str| {
+        let after = dir.path().join(name);
+        let output = bin()
+            .arg("review")
+            .args(scripts.iter().map(|s| out.join(s)))
+            .args(["--format", "json", "--force", "-o"])
+            .arg(&after)
+            .arg("--apphost")
+            .arg(&apphost)
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", transcript(&output)));
+        (
+            exit_codes(&report),
+            std::fs::read_to_string(&after).unwrap(),
+        )
+    };
+    let before = std::fs::read_to_string(&apphost).unwrap();
+    let (cmd, cmd_after) = run(&["install.cmd"], &[], "cmd-refused.config");
+    let (ps1, ps1_after) = run(&["install.ps1"], &[], "ps1-refused.config");
+    assert_eq!(cmd, [1]);
+    assert_eq!(ps1, [1]);
+    // Both stop at the same step: what they changed before it is the same.
+    assert!(
+        cmd_after == ps1_after,
+        "the shells stop at different places:\n{}",
+        similar::TextDiff::from_lines(&cmd_after, &ps1_after).unified_diff()
+    );
+    assert!(
+        ps1_after.contains("D:\\old-omero"),
+        "the application is left as it was: {ps1_after}"
+    );
+    let (cmd, cmd_after) = run(
+        &["install.cmd"],
+        &["--arg", "/takeover"],
+        "cmd-taken.config",
+    );
+    let (ps1, ps1_after) = run(
+        &["install.ps1"],
+        &["--arg", "-TakeOver"],
+        "ps1-taken.config",
+    );
+    assert_eq!(cmd, [0]);
+    assert_eq!(ps1, [0]);
+    assert!(
+        cmd_after == ps1_after,
+        "taken over differently:\n{}",
+        similar::TextDiff::from_lines(&cmd_after, &ps1_after).unified_diff()
+    );
+    assert!(
+        ps1_after.contains("C:\\inetpub\\omeroweb_omero"),
+        "{ps1_after}"
+    );
+    // Install with the flag, then uninstall (which takes none: `--arg`
+    // would go to both scripts, and PowerShell refuses a parameter a
+    // script does not declare), through the library.
+    use omero_iis::review::{self, Server};
+    let round = |install: &str, flag: &str, uninstall: &str| {
+        let script = |name: &str, args: Vec<String>| {
+            let text = std::fs::read_to_string(out.join(name)).unwrap();
+            let file = omero_iis::source::SourceFile::new(name, text);
+            review::script(file, "C:\\omero-iis-out")
+                .with_local_folder(out.clone())
+                .with_arguments(args)
+        };
+        let server = Server::load("applicationHost.config", &before).unwrap();
+        let result = review::review(
+            &[
+                script(install, vec![flag.to_owned()]),
+                script(uninstall, Vec::new()),
+            ],
+            server,
+        );
+        let codes: Vec<i32> = result.runs.iter().map(|r| r.exit_code).collect();
+        (codes, result.apphost_after())
+    };
+    let (cmd, cmd_round) = round("install.cmd", "/takeover", "uninstall.cmd");
+    let (ps1, ps1_round) = round("install.ps1", "-TakeOver", "uninstall.ps1");
+    assert_eq!(cmd, [0, 0]);
+    assert_eq!(ps1, [0, 0]);
+    assert!(
+        cmd_round == ps1_round,
+        "uninstall differs:\n{}",
+        similar::TextDiff::from_lines(&cmd_round, &ps1_round).unified_diff()
+    );
+}
