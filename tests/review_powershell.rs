@@ -452,6 +452,13 @@ fn language_rules_the_review_follows() {
             0,
         ),
         (
+            "a hashtable is shared, not copied: a function changes the caller's",
+            "$cfg = @{}\nfunction Add-It { $cfg.Pool = 'P9' }\nAdd-It\n$alias = $cfg\n$alias['Extra'] = 1\nif ($cfg.Extra -eq 1) { New-WebAppPool -Name $cfg.Pool }\n",
+            &[],
+            Some("P9"),
+            0,
+        ),
+        (
             "an error under Stop ends the script with 1",
             "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -Name DefaultAppPool\nNew-WebAppPool -Name never\n",
             &[],

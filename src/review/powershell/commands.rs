@@ -244,7 +244,7 @@ impl<'t> Interpreter<'t, '_> {
     fn splat(&mut self, value: Value<'t>, at: Range<usize>, out: &mut Vec<Argument<'t>>) {
         match value {
             Value::Hash(table) => {
-                for (name, value) in table.entries {
+                for (name, value) in table.entries() {
                     out.push(Argument::Named {
                         name,
                         value: Some(value),

@@ -261,7 +261,7 @@ impl<'t> Interpreter<'t, '_> {
             }
             (_, "tostring") => Value::Str(value.text()),
             (Value::Hash(table), "getenumerator") => {
-                if !table.ordered {
+                if !table.ordered() {
                     // A Hashtable enumerates in the order of its keys' hash codes.
                     self.unsupported(
                         at.clone(),
@@ -270,15 +270,15 @@ impl<'t> Interpreter<'t, '_> {
                 }
                 Value::Array(
                     table
-                        .entries
-                        .iter()
+                        .entries()
+                        .into_iter()
                         .map(|(k, v)| {
                             Value::Object(Object::new(
                                 "System.Collections.DictionaryEntry",
                                 vec![
                                     ("Key".to_owned(), Value::str(k.clone())),
-                                    ("Value".to_owned(), v.clone()),
-                                    ("Name".to_owned(), Value::str(k.clone())),
+                                    ("Value".to_owned(), v),
+                                    ("Name".to_owned(), Value::Str(k)),
                                 ],
                             ))
                         })

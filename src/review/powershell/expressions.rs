@@ -172,10 +172,7 @@ impl<'t> Interpreter<'t, '_> {
 
     /// `@{ key = value; ... }`.
     pub(super) fn hashtable(&mut self, node: Node<'t>, ordered: bool) -> Eval<'t, Value<'t>> {
-        let mut table = Table {
-            entries: Vec::new(),
-            ordered,
-        };
+        let table = Table::new(ordered);
         let mut entries = Vec::new();
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
@@ -435,8 +432,13 @@ impl<'t> Interpreter<'t, '_> {
                 items.extend(right.items());
                 Value::Array(items)
             }
-            ("+", Value::Hash(mut table), Value::Hash(other)) => {
-                for (k, v) in other.entries {
+            ("+", Value::Hash(left), Value::Hash(other)) => {
+                // `+` makes a new table (the operands are left as they are).
+                let table = Table::new(left.ordered());
+                for (k, v) in left.entries() {
+                    table.insert(k, v);
+                }
+                for (k, v) in other.entries() {
                     if table.get(&k).is_some() {
                         return Err(self.statement_error(
                             format!("Item has already been added. Key in dictionary: '{k}'"),
@@ -638,7 +640,7 @@ impl<'t> Interpreter<'t, '_> {
         let value = self.expression(target)?;
         let index = self.expression(index)?;
         Ok(match (&value, &index) {
-            (Value::Hash(table), key) => table.get(&key.text()).cloned().unwrap_or(Value::Null),
+            (Value::Hash(table), key) => table.get(&key.text()).unwrap_or(Value::Null),
             (Value::Array(items), Value::Int(i)) => {
                 let i = if *i < 0 { items.len() as i64 + i } else { *i };
                 usize::try_from(i)
@@ -786,7 +788,7 @@ pub(super) fn collapse(mut values: Vec<Value>) -> Value {
     }
 }
 
-fn integer(text: &str, radix: u32) -> Value<'static> {
+fn integer<'t>(text: &str, radix: u32) -> Value<'t> {
     let digits = text.trim_end_matches(['l', 'L']);
     let (digits, multiplier) = match digits.to_ascii_lowercase() {
         d if d.ends_with("kb") => (d[..d.len() - 2].to_owned(), 1 << 10),

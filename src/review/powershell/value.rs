@@ -6,6 +6,9 @@
 //! case-insensitive, the right operand is converted to the left one's type,
 //! an array on the left filters.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use tree_sitter::Node;
 
 /// A value of the script.
@@ -27,30 +30,63 @@ pub enum Value<'t> {
     Unknown(String),
 }
 
-/// A hashtable: keys compare case-insensitively.
+/// A hashtable: keys compare case-insensitively. A reference type, as in
+/// .NET: `$b = $a` and a function's parameter share one table, so what a
+/// function adds to a hashtable it was given, the caller sees.
 #[derive(Debug, Clone, Default)]
-pub struct Table<'t> {
-    pub entries: Vec<(String, Value<'t>)>,
-    pub ordered: bool,
+pub struct Table<'t>(Rc<RefCell<Entries<'t>>>);
+
+#[derive(Debug, Default)]
+struct Entries<'t> {
+    entries: Vec<(String, Value<'t>)>,
+    ordered: bool,
 }
 
 impl<'t> Table<'t> {
-    pub fn get(&self, key: &str) -> Option<&Value<'t>> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
+    pub fn new(ordered: bool) -> Table<'t> {
+        Table(Rc::new(RefCell::new(Entries {
+            entries: Vec::new(),
+            ordered,
+        })))
     }
 
-    pub fn insert(&mut self, key: String, value: Value<'t>) {
-        match self
+    pub fn get(&self, key: &str) -> Option<Value<'t>> {
+        self.0
+            .borrow()
+            .entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn insert(&self, key: String, value: Value<'t>) {
+        let mut inner = self.0.borrow_mut();
+        match inner
             .entries
             .iter_mut()
             .find(|(k, _)| k.eq_ignore_ascii_case(&key))
         {
             Some(slot) => slot.1 = value,
-            None => self.entries.push((key, value)),
+            None => inner.entries.push((key, value)),
         }
+    }
+
+    /// The entries, in the order they were added.
+    pub fn entries(&self) -> Vec<(String, Value<'t>)> {
+        self.0.borrow().entries.clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.borrow().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `[ordered]@{}`: PowerShell keeps the order of its keys.
+    pub fn ordered(&self) -> bool {
+        self.0.borrow().ordered
     }
 }
 
@@ -100,7 +136,7 @@ impl<'t> Value<'t> {
             Value::Int(n) => n.to_string(),
             Value::Str(s) => s.clone(),
             Value::Array(items) => items.iter().map(Value::text).collect::<Vec<_>>().join(" "),
-            Value::Hash(t) if t.ordered => {
+            Value::Hash(t) if t.ordered() => {
                 "System.Collections.Specialized.OrderedDictionary".to_owned()
             }
             Value::Hash(_) => "System.Collections.Hashtable".to_owned(),
@@ -120,13 +156,8 @@ impl<'t> Value<'t> {
         match self {
             Value::Str(s) | Value::Unknown(s) => EACH + s.len(),
             Value::Array(items) => EACH + items.iter().map(Value::size).sum::<usize>(),
-            Value::Hash(t) => {
-                EACH + t
-                    .entries
-                    .iter()
-                    .map(|(k, v)| k.len() + v.size())
-                    .sum::<usize>()
-            }
+            // Shared, not copied.
+            Value::Hash(_) => EACH,
             Value::Object(o) => {
                 EACH + o
                     .properties
@@ -197,17 +228,17 @@ impl<'t> Value<'t> {
                 items.iter().filter_map(|i| i.property(name)).collect(),
             )),
             Value::Str(s) if lower == "length" => Some(Value::Int(s.chars().count() as i64)),
-            Value::Hash(t) if lower == "count" => Some(Value::Int(t.entries.len() as i64)),
+            Value::Hash(t) if lower == "count" => Some(Value::Int(t.len() as i64)),
             Value::Hash(t) if lower == "keys" => Some(Value::Array(
-                t.entries
-                    .iter()
-                    .map(|(k, _)| Value::str(k.clone()))
+                t.entries()
+                    .into_iter()
+                    .map(|(k, _)| Value::Str(k))
                     .collect(),
             )),
             Value::Hash(t) if lower == "values" => Some(Value::Array(
-                t.entries.iter().map(|(_, v)| v.clone()).collect(),
+                t.entries().into_iter().map(|(_, v)| v).collect(),
             )),
-            Value::Hash(t) => t.get(name).cloned(),
+            Value::Hash(t) => t.get(name),
             Value::Object(o) => o.get(name).cloned(),
             Value::Null => None,
             Value::Unknown(why) => Some(Value::Unknown(why.clone())),

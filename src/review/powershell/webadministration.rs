@@ -759,7 +759,7 @@ impl<'t> Interpreter<'t, '_> {
             element_path.push(Segment::Indexer {
                 position: None,
                 pairs: table
-                    .entries
+                    .entries()
                     .iter()
                     .map(|(k, v)| (k.clone(), v.config_text()))
                     .collect(),
@@ -801,7 +801,7 @@ impl<'t> Interpreter<'t, '_> {
                     path.push(Segment::Indexer {
                         position: at_start.then(|| "start".to_owned()),
                         pairs: table
-                            .entries
+                            .entries()
                             .iter()
                             .map(|(k, v)| (k.clone(), v.config_text()))
                             .collect(),
@@ -852,7 +852,7 @@ impl<'t> Interpreter<'t, '_> {
                 }
                 None => match &value {
                     Value::Hash(table) => {
-                        for (k, v) in &table.entries {
+                        for (k, v) in &table.entries() {
                             let mut path = element_path.clone();
                             path.push(Segment::Name(k.clone()));
                             edits.push(set_edit(path, v.config_text(), &written));
@@ -1060,7 +1060,7 @@ fn predicate_pairs(predicate: &str) -> Vec<(String, String)> {
 fn attributes_of(name: &str, value: &Value) -> Vec<(String, String)> {
     match value {
         Value::Hash(table) => table
-            .entries
+            .entries()
             .iter()
             .map(|(k, v)| (format!("{name}.{k}"), v.config_text()))
             .collect(),
