@@ -459,6 +459,13 @@ fn language_rules_the_review_follows() {
             0,
         ),
         (
+            "-match sets $Matches",
+            "if ('site=Imaging;port=80' -match 'site=(?<site>[^;]+)') { New-WebAppPool -Name $Matches.site }\n",
+            &[],
+            Some("Imaging"),
+            0,
+        ),
+        (
             "an error under Stop ends the script with 1",
             "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -Name DefaultAppPool\nNew-WebAppPool -Name never\n",
             &[],

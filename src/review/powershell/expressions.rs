@@ -405,6 +405,35 @@ impl<'t> Interpreter<'t, '_> {
             }
             return Ok(Value::Array(kept));
         }
+        // A scalar `-match` that matches sets `$Matches` (about_Regular_Expressions):
+        // group 0 and each numbered and named group.
+        if op == "match" {
+            if let Some(captures) = regex(&right.text(), case).and_then(|re| {
+                let text = left.text();
+                let names: Vec<Option<String>> =
+                    re.capture_names().map(|n| n.map(str::to_owned)).collect();
+                re.captures(&text).map(|c| {
+                    c.iter()
+                        .enumerate()
+                        .filter_map(|(i, m)| {
+                            let m = m?;
+                            let key = names
+                                .get(i)
+                                .cloned()
+                                .flatten()
+                                .unwrap_or_else(|| i.to_string());
+                            Some((key, m.as_str().to_owned()))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            }) {
+                let table = Table::new(false);
+                for (k, v) in captures {
+                    table.insert(k, Value::Str(v));
+                }
+                self.set_variable("Matches", Value::Hash(table));
+            }
+        }
         Ok(scalar(&left, &right).map_or_else(
             || {
                 Value::Unknown(
