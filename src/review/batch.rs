@@ -67,6 +67,30 @@ pub struct Step {
     pub failure_ignored: bool,
 }
 
+impl Step {
+    /// A step about to run: exit code 0, no output or changes yet.
+    pub fn new(
+        span: Span,
+        kind: StepKind,
+        command: &str,
+        program: &str,
+        arguments: Vec<String>,
+    ) -> Step {
+        Step {
+            span,
+            kind,
+            command: command.to_owned(),
+            program: program.to_owned(),
+            arguments,
+            exit_code: 0,
+            output: String::new(),
+            changes: Vec::new(),
+            assumptions: Vec::new(),
+            failure_ignored: false,
+        }
+    }
+}
+
 /// How a script run ended.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -1039,18 +1063,8 @@ impl<'a> Interpreter<'a> {
             self.steps[i].failure_ignored = true;
         }
         let span = self.span();
-        self.steps.push(Step {
-            span,
-            kind,
-            command: command.to_owned(),
-            program: program.to_owned(),
-            arguments,
-            exit_code: 0,
-            output: String::new(),
-            changes: Vec::new(),
-            assumptions: Vec::new(),
-            failure_ignored: false,
-        });
+        self.steps
+            .push(Step::new(span, kind, command, program, arguments));
         self.steps.len() - 1
     }
 

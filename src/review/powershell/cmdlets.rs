@@ -182,9 +182,7 @@ impl<'t> Interpreter<'t, '_> {
                 let index = self.record(at.clone(), StepKind::External, &cmdlet.name, names);
                 if self.injected_failure() {
                     let message = super::webadministration::INJECTED.to_owned();
-                    self.steps[index].exit_code = 1;
-                    self.steps[index].output = message.clone();
-                    self.write_error(message, at, action.as_deref())?;
+                    self.fail_step(index, message, at, Some(action))?;
                     return Ok(Vec::new());
                 }
                 self.steps[index].output =
@@ -534,12 +532,11 @@ impl<'t> Interpreter<'t, '_> {
         let exists = existing != Entry::Missing;
         if exists && knowledge == crate::review::server::Knowledge::Known && !force {
             let message = format!("An item with the specified name {full} already exists.");
-            self.steps[index].exit_code = 1;
-            self.steps[index].output = message.clone();
-            self.write_error(
+            self.fail_step(
+                index,
                 message,
                 call.at.clone(),
-                bound.text("ErrorAction").as_deref(),
+                Some(bound.text("ErrorAction")),
             )?;
             return Ok(Vec::new());
         }
@@ -575,12 +572,11 @@ impl<'t> Interpreter<'t, '_> {
         match self.lookup(&full, call.at.clone()) {
             Entry::Missing => {
                 let message = cannot_find(&full);
-                self.steps[index].exit_code = 1;
-                self.steps[index].output = message.clone();
-                self.write_error(
+                self.fail_step(
+                    index,
                     message,
                     call.at.clone(),
-                    bound.text("ErrorAction").as_deref(),
+                    Some(bound.text("ErrorAction")),
                 )?;
             }
             Entry::Folder if !bound.switch("Recurse") && self.server.disk.has_children(&full) => {
@@ -626,12 +622,7 @@ impl<'t> Interpreter<'t, '_> {
                     Some(_) => format!("Cannot find path '{source}' because it does not exist."),
                     None => format!("Could not find file '{source}'."),
                 };
-                self.steps[index].exit_code = 1;
-                self.steps[index].output = message.clone();
-                return match cmdlet {
-                    Some(action) => self.write_error(message, call.at.clone(), action.as_deref()),
-                    None => Err(self.statement_error(message, call.at.clone())),
-                };
+                return self.fail_step(index, message, call.at.clone(), cmdlet);
             }
             Entry::Folder => None,
             Entry::File(content) => content,
@@ -646,15 +637,10 @@ impl<'t> Interpreter<'t, '_> {
             && matches!(existing, Entry::File(_))
         {
             let message = match cmdlet {
-                Some(_) => "Cannot create a file when that file already exists.".to_owned(),
+                Some(_) => super::webadministration::already_exists().1,
                 None => format!("The file '{target}' already exists."),
             };
-            self.steps[index].exit_code = 1;
-            self.steps[index].output = message.clone();
-            return match cmdlet {
-                Some(action) => self.write_error(message, call.at.clone(), action.as_deref()),
-                None => Err(self.statement_error(message, call.at.clone())),
-            };
+            return self.fail_step(index, message, call.at.clone(), cmdlet);
         }
         self.server.disk.set(&target, Entry::File(content));
         if is_move {

@@ -140,17 +140,12 @@ impl<'t> Interpreter<'t, '_> {
                 );
                 match self.lookup(&full, at.clone()) {
                     Entry::Missing => {
-                        self.steps[index].exit_code = 1;
-                        return Err(self.statement_error(
-                            format!("Could not find a part of the path '{full}'."),
-                            at,
-                        ));
+                        let message = format!("Could not find a part of the path '{full}'.");
+                        self.fail_step(index, message, at.clone(), None)?;
                     }
                     _ if !flag(1) && self.server.disk.has_children(&full) => {
-                        self.steps[index].exit_code = 1;
-                        return Err(
-                            self.statement_error("The directory is not empty.".to_owned(), at)
-                        );
+                        let message = "The directory is not empty.".to_owned();
+                        self.fail_step(index, message, at.clone(), None)?;
                     }
                     _ => {
                         self.server.disk.set(&full, Entry::Missing);

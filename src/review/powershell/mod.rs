@@ -468,20 +468,28 @@ impl<'t, 's> Interpreter<'t, 's> {
         if let Some(i) = self.unexamined_failure.take() {
             self.steps[i].failure_ignored = true;
         }
-        let command = self.text[at.clone()].trim_end().to_owned();
-        self.steps.push(Step {
-            span: self.span(at),
-            kind,
-            command,
-            program: program.to_owned(),
-            arguments,
-            exit_code: 0,
-            output: String::new(),
-            changes: Vec::new(),
-            assumptions: Vec::new(),
-            failure_ignored: false,
-        });
+        let command = self.text[at.clone()].trim_end();
+        self.steps
+            .push(Step::new(self.span(at), kind, command, program, arguments));
         self.steps.len() - 1
+    }
+
+    /// A step's failure, as a cmdlet's non-terminating error under its
+    /// `-ErrorAction` (or, with `action` `None`, an exception that stops
+    /// the statement, as a .NET method's does).
+    fn fail_step(
+        &mut self,
+        index: usize,
+        message: String,
+        at: Range<usize>,
+        action: Option<Option<String>>,
+    ) -> Eval<'t, ()> {
+        self.steps[index].exit_code = 1;
+        self.steps[index].output = message.clone();
+        match action {
+            Some(action) => self.write_error(message, at, action.as_deref()),
+            None => Err(self.statement_error(message, at)),
+        }
     }
 
     /// Counts a command; `true` when the server was told to fail it.

@@ -17,6 +17,15 @@ use crate::review::server::child_path;
 /// The message of a failure a test injected (`Server::fail_command`).
 pub(super) const INJECTED: &str = "the review was told to make this command fail";
 
+/// What the provider answers when the object to create exists
+/// (HRESULT 0x800700B7, ERROR_ALREADY_EXISTS).
+pub(super) fn already_exists() -> Failure {
+    (
+        183,
+        "Cannot create a file when that file already exists.".to_owned(),
+    )
+}
+
 /// A path on the `IIS:` drive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum IisPath {
@@ -93,10 +102,7 @@ impl<'t> Interpreter<'t, '_> {
                 self.simulate(call, bound, |ops| {
                     if ops.pool(&pool).is_ok() {
                         if !force {
-                            return Err((
-                                183,
-                                "Cannot create a file when that file already exists.".to_owned(),
-                            ));
+                            return Err(already_exists());
                         }
                         ops.delete_pool(&pool)?;
                     }
@@ -475,10 +481,7 @@ impl<'t> Interpreter<'t, '_> {
         let out = self.simulate(call, bound, |ops| match &target {
             IisPath::Pool(p) => {
                 if ops.pool(p).is_ok() {
-                    return Err((
-                        183,
-                        "Cannot create a file when that file already exists.".to_owned(),
-                    ));
+                    return Err(already_exists());
                 }
                 ops.add_pool(p, &[])
             }
@@ -537,10 +540,7 @@ impl<'t> Interpreter<'t, '_> {
         self.simulate(call, bound, |ops| {
             if ops.site(&name).is_ok() {
                 if !force {
-                    return Err((
-                        183,
-                        "Cannot create a file when that file already exists.".to_owned(),
-                    ));
+                    return Err(already_exists());
                 }
                 ops.delete_site(&name)?;
             }
