@@ -825,3 +825,51 @@ fn echo_to_a_file_writes_what_cmd_writes() {
     let expected = "+<configuration> \r\n+  <system.webServer />\r\n+\r\n+</configuration>\r\n";
     assert!(diff.contains(expected), "{diff:?}");
 }
+
+/// `appcmd list OBJECT /xml | appcmd VERB OBJECT /in ...` (the pipe of
+/// "Getting Started with AppCmd.exe"): the right side runs on each object
+/// the left one listed; `list` without an identifier lists every object.
+#[test]
+fn appcmd_reads_the_objects_another_appcmd_lists() {
+    let report = review_text(
+        "@echo off\r\n\
+         set A=%windir%\\system32\\inetsrv\\appcmd.exe\r\n\
+         %A% add apppool /name:second\r\n\
+         %A% list apppool /xml | %A% set apppool /in /managedRuntimeVersion:\"\"\r\n\
+         if errorlevel 1 exit /b 1\r\n",
+        &[],
+    );
+    assert_eq!(report["runs"][0]["exit_code"], 0, "{report}");
+    let steps = report["runs"][0]["steps"].as_array().unwrap();
+    let list = steps
+        .iter()
+        .find(|s| s["command"].as_str().unwrap().contains("list apppool /xml"))
+        .unwrap();
+    assert!(
+        list["output"]
+            .as_str()
+            .unwrap()
+            .contains("<APPPOOL APPPOOL.NAME=\"second\""),
+        "{list}"
+    );
+    let set = steps
+        .iter()
+        .find(|s| s["command"].as_str().unwrap().contains("/in"))
+        .unwrap();
+    let changed: Vec<&str> = set["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "sets managedRuntimeVersion=\"\" on application pool `DefaultAppPool`",
+            "sets managedRuntimeVersion=\"\" on application pool `second`"
+        ],
+        "{set}"
+    );
+    let codes = codes(&report);
+    assert!(!codes.contains("OW705"), "{report}");
+}

@@ -208,6 +208,8 @@ struct Interpreter<'a> {
     frames: Vec<Vec<String>>,
     /// The same arguments before any `shift`, for `%*`.
     given: Vec<Vec<String>>,
+    /// What the appcmd on the left of a `|` printed, for the appcmd on its right.
+    pipe_input: Option<String>,
 }
 
 impl<'a> Interpreter<'a> {
@@ -263,6 +265,7 @@ impl<'a> Interpreter<'a> {
                     .collect(),
             ],
             given: vec![script.arguments.clone()],
+            pipe_input: None,
         }
     }
 
@@ -683,6 +686,7 @@ impl<'a> Interpreter<'a> {
                 Flow::Next
             }
             Cmd::Sequence(left, op, right) => {
+                let steps_before = self.steps.len();
                 let flow = self.execute(left);
                 if !matches!(flow, Flow::Next) {
                     return flow;
@@ -698,14 +702,32 @@ impl<'a> Interpreter<'a> {
                         self.errorlevel != 0
                     }
                     Op::Pipe => {
-                        self.unsupported(
-                            "`|`: the command after the pipe runs, but without the output of the one before it".to_owned(),
-                        );
+                        // appcmd's output is known (the simulation printed it):
+                        // an appcmd on the right reads it (`/in`).
+                        let printed = self.steps[steps_before.min(self.steps.len())..]
+                            .last()
+                            .filter(|s| s.kind == StepKind::Appcmd)
+                            .map(|s| s.output.clone());
+                        let right_is_appcmd = match right.as_ref() {
+                            Cmd::Simple(t) => {
+                                let expanded = self.expand_delayed(t);
+                                self.is_appcmd(&expanded)
+                            }
+                            _ => false,
+                        };
+                        match printed {
+                            Some(text) if right_is_appcmd => self.pipe_input = Some(text),
+                            _ => self.unsupported(
+                                "`|`: the command after the pipe runs, but without the output of the one before it".to_owned(),
+                            ),
+                        }
                         true
                     }
                 };
                 if go {
-                    self.execute(right)
+                    let flow = self.execute(right);
+                    self.pipe_input = None;
+                    flow
                 } else {
                     Flow::Next
                 }
@@ -1136,7 +1158,8 @@ impl<'a> Interpreter<'a> {
                     "`{name}` is not where IIS installs appcmd.exe ({APPCMD_PATH}); simulated as appcmd anyway"
                 ));
             }
-            let outcome = appcmd::run(self.server, rest);
+            let input = self.pipe_input.take();
+            let outcome = appcmd::run_with_input(self.server, rest, input.as_deref());
             let step = &mut self.steps[index];
             step.output = outcome.output;
             step.changes = outcome.changes;

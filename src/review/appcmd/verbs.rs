@@ -94,6 +94,47 @@ fn attributes(inv: &Invocation, skip: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What `list` prints: one `OBJECT "name" (key:value,...)` line per
+/// object, or with `/xml` appcmd's XML (`<appcmd><SITE SITE.NAME="..." .../></appcmd>`,
+/// "Getting Started with AppCmd.exe", learn.microsoft.com), which another
+/// appcmd reads with `/in`.
+fn print_list(ops: &mut Operations, inv: &Invocation, object: &str, rows: &[Vec<(&str, String)>]) {
+    if inv.parameter("xml").is_some() {
+        ops.print("<?xml version=\"1.0\" encoding=\"UTF-8\"?>".to_owned());
+        ops.print("<appcmd>".to_owned());
+        for row in rows {
+            let attributes: Vec<String> = row
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;")
+                        .replace('"', "&quot;");
+                    format!("{k}=\"{v}\"")
+                })
+                .collect();
+            ops.print(format!("    <{object} {} />", attributes.join(" ")));
+        }
+        ops.print("</appcmd>".to_owned());
+        return;
+    }
+    for row in rows {
+        let (name, rest) = row
+            .split_first()
+            .map_or(("", &[][..]), |(n, r)| (n.1.as_str(), r));
+        let details: Vec<String> = rest
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", k.rsplit('.').next().unwrap_or(k)))
+            .collect();
+        if details.is_empty() {
+            ops.print(format!("{object} \"{name}\""));
+        } else {
+            ops.print(format!("{object} \"{name}\" ({})", details.join(",")));
+        }
+    }
+}
+
 fn unknown_verb(verb: &str, object: &str) -> Failure {
     (
         exit::INVALID_PARAMETER,
@@ -104,10 +145,23 @@ fn unknown_verb(verb: &str, object: &str) -> Failure {
 fn apppool(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Failure> {
     match verb {
         "list" => {
-            if let Some(name) = identifier(inv, "apppool.name") {
-                ops.pool(name)?;
-                ops.print(format!("APPPOOL \"{name}\""));
-            }
+            let listed = match identifier(inv, "apppool.name") {
+                Some(name) => {
+                    ops.pool(name)?;
+                    vec![(name.to_owned(), String::new())]
+                }
+                None => ops.pools(),
+            };
+            let rows: Vec<Vec<(&str, String)>> = listed
+                .iter()
+                .map(|(name, version)| {
+                    vec![
+                        ("APPPOOL.NAME", name.clone()),
+                        ("RuntimeVersion", version.clone()),
+                    ]
+                })
+                .collect();
+            print_list(ops, inv, "APPPOOL", &rows);
             Ok(())
         }
         "add" => {
@@ -140,10 +194,23 @@ fn apppool(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Fai
 fn site(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Failure> {
     match verb {
         "list" => {
-            if let Some(name) = identifier(inv, "site.name") {
-                ops.site(name)?;
-                ops.print(format!("SITE \"{name}\""));
-            }
+            let listed = match identifier(inv, "site.name") {
+                Some(name) => {
+                    ops.site(name)?;
+                    let id = ops
+                        .sites()
+                        .into_iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map_or(String::new(), |(_, id)| id);
+                    vec![(name.to_owned(), id)]
+                }
+                None => ops.sites(),
+            };
+            let rows: Vec<Vec<(&str, String)>> = listed
+                .iter()
+                .map(|(name, id)| vec![("SITE.NAME", name.clone()), ("SITE.ID", id.clone())])
+                .collect();
+            print_list(ops, inv, "SITE", &rows);
             Ok(())
         }
         "add" => {
@@ -191,8 +258,19 @@ fn app(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Failure
                         let pool = ops.application_pool(&app);
                         ops.print(pool);
                     }
-                    _ => ops.print(format!("APP \"{id}\"")),
+                    _ => {
+                        let pool = ops.application_pool(&app);
+                        let row = vec![("APP.NAME", id.to_owned()), ("APPPOOL.NAME", pool)];
+                        print_list(ops, inv, "APP", &[row]);
+                    }
                 }
+            } else {
+                let rows: Vec<Vec<(&str, String)>> = ops
+                    .apps()
+                    .into_iter()
+                    .map(|(id, pool)| vec![("APP.NAME", id), ("APPPOOL.NAME", pool)])
+                    .collect();
+                print_list(ops, inv, "APP", &rows);
             }
             Ok(())
         }

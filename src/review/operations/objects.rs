@@ -405,6 +405,56 @@ impl Operations<'_> {
     }
 }
 
+impl Operations<'_> {
+    /// Every site: name and id, in the file's order.
+    pub fn sites(&self) -> Vec<(String, String)> {
+        self.listed(&["system.applicationHost", "sites"], "site", "id")
+    }
+
+    /// Every application pool: name and .NET version, in the file's order.
+    pub fn pools(&self) -> Vec<(String, String)> {
+        self.listed(
+            &["system.applicationHost", "applicationPools"],
+            "add",
+            "managedRuntimeVersion",
+        )
+    }
+
+    /// Every application as `Site/path` with its pool.
+    pub fn apps(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (site, _) in self.sites() {
+            let Ok(site_path) = self.site(&site) else {
+                continue;
+            };
+            let mut paths = self.server.application_paths(&site_path);
+            paths.sort();
+            for path in paths {
+                let id = format!("{site}{path}");
+                if let Ok(app) = self.app(&id) {
+                    out.push((id, self.application_pool(&app)));
+                }
+            }
+        }
+        out
+    }
+
+    fn listed(&self, path: &[&str], item: &str, second: &str) -> Vec<(String, String)> {
+        let doc = &self.server.apphost;
+        let Some(parent) = crate::review::server::child_path(doc, &[], path) else {
+            return Vec::new();
+        };
+        doc.element(&parent)
+            .elements()
+            .filter(|e| e.name == item)
+            .filter_map(|e| {
+                let name = e.attribute("name")?.to_owned();
+                Some((name, e.attribute(second).unwrap_or_default().to_owned()))
+            })
+            .collect()
+    }
+}
+
 /// A site to create.
 #[derive(Debug, Clone, Default)]
 pub struct NewSite {
