@@ -154,8 +154,6 @@ struct Interpreter<'t, 's> {
     last_error: Option<(String, Range<usize>)>,
     /// A step that failed and whose failure nobody has looked at yet.
     unexamined_failure: Option<usize>,
-    /// The statement being run, for steps that have no command node.
-    current: Range<usize>,
     cwd: String,
     /// Push-Location's stack.
     locations: Vec<String>,
@@ -194,7 +192,6 @@ impl<'t, 's> Interpreter<'t, 's> {
             message: None,
             last_error: None,
             unexamined_failure: None,
-            current: 0..0,
             cwd: folder.clone(),
             locations: Vec::new(),
             copied: 0,

@@ -172,7 +172,6 @@ impl<'t> Interpreter<'t, '_> {
             return Ok(Vec::new());
         }
         self.tick(node.byte_range())?;
-        self.current = node.byte_range();
         self.enter(node.byte_range())?;
         let result = self.statement_inner(node);
         self.leave();
