@@ -466,6 +466,27 @@ fn language_rules_the_review_follows() {
             0,
         ),
         (
+            "a typed catch takes its exception type and its subtypes only",
+            "try { Get-Item 'C:\\nothing\\x' -ErrorAction Stop }\ncatch [System.IO.IOException] { exit 5 }\ncatch [System.Management.Automation.RuntimeException] { New-WebAppPool -Name caught }\ncatch { exit 6 }\n",
+            &["--missing", "C:\\nothing"],
+            Some("caught"),
+            0,
+        ),
+        (
+            "a binding error is a ParameterBindingException",
+            "try { Set-ItemProperty -LiteralPath a -LiteralPath b -Name x -Value 1 }\ncatch [System.Management.Automation.ParameterBindingException] { New-WebAppPool -Name binding }\n",
+            &[],
+            Some("binding"),
+            0,
+        ),
+        (
+            "an error no catch takes ends the script",
+            "try { throw 'boom' }\ncatch [System.IO.IOException] { New-WebAppPool -Name never }\n",
+            &[],
+            None,
+            1,
+        ),
+        (
             "an error under Stop ends the script with 1",
             "$ErrorActionPreference = 'Stop'\nNew-WebAppPool -Name DefaultAppPool\nNew-WebAppPool -Name never\n",
             &[],

@@ -100,7 +100,7 @@ enum Flow<'t> {
     /// `exit N`, where.
     Exit(i32, Range<usize>),
     /// A terminating error.
-    Throw(ErrorRecord<'t>),
+    Throw(Box<ErrorRecord<'t>>),
     /// `return` with the function's output.
     Return(Vec<Value<'t>>, Range<usize>),
     Break(Range<usize>),
@@ -119,6 +119,95 @@ pub struct ErrorRecord<'t> {
     /// Only the statement stops (a binding error, a .NET exception), unless
     /// `$ErrorActionPreference` is Stop or a `try` is around it.
     pub statement_only: bool,
+    /// The .NET type of the exception, for typed `catch` clauses.
+    pub exception: &'static str,
+}
+
+/// The exception PowerShell raises for an error, from its message (the
+/// messages are the ones this module words, as PowerShell does).
+fn exception_of(message: &str) -> &'static str {
+    const BINDING: [&str; 7] = [
+        "Cannot bind parameter",
+        "A parameter cannot be found",
+        "Parameter cannot be processed",
+        "Missing an argument",
+        "Parameter set cannot be resolved",
+        "A positional parameter cannot be found",
+        "Cannot process command because of one or more missing mandatory",
+    ];
+    if BINDING.iter().any(|b| message.starts_with(b)) {
+        "System.Management.Automation.ParameterBindingException"
+    } else if message.starts_with("The term '") {
+        "System.Management.Automation.CommandNotFoundException"
+    } else if message.starts_with("Cannot find path") {
+        "System.Management.Automation.ItemNotFoundException"
+    } else if message.starts_with("Could not find file") {
+        "System.IO.FileNotFoundException"
+    } else if message.starts_with("Could not find a part of the path") {
+        "System.IO.DirectoryNotFoundException"
+    } else if message.starts_with("The file '")
+        || message.starts_with("The directory is not empty")
+        || message.starts_with("Cannot create \"")
+    {
+        "System.IO.IOException"
+    } else {
+        "System.Management.Automation.RuntimeException"
+    }
+}
+
+/// The review's name for an exception type written in full.
+fn known_exception(type_name: &str) -> &'static str {
+    const KNOWN: [&str; 7] = [
+        "System.Management.Automation.ParameterBindingException",
+        "System.Management.Automation.CommandNotFoundException",
+        "System.Management.Automation.ItemNotFoundException",
+        "System.IO.FileNotFoundException",
+        "System.IO.DirectoryNotFoundException",
+        "System.IO.IOException",
+        "System.Management.Automation.RuntimeException",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(type_name))
+        .copied()
+        .unwrap_or("System.Management.Automation.RuntimeException")
+}
+
+/// The base types of the exceptions the review raises, each with its parent
+/// (the .NET class hierarchy; learn.microsoft.com, API reference).
+const EXCEPTION_PARENTS: [(&str, &str); 11] = [
+    ("parameterbindingexception", "runtimeexception"),
+    ("commandnotfoundexception", "runtimeexception"),
+    ("itemnotfoundexception", "sessionstateexception"),
+    ("sessionstateexception", "runtimeexception"),
+    ("actionpreferencestopexception", "runtimeexception"),
+    ("runtimeexception", "systemexception"),
+    ("filenotfoundexception", "ioexception"),
+    ("directorynotfoundexception", "ioexception"),
+    ("ioexception", "systemexception"),
+    ("systemexception", "exception"),
+    ("exception", ""),
+];
+
+/// Whether a `catch [written]` takes an exception of type `raised`; `None`
+/// when the review does not know the written type.
+pub(super) fn catches(raised: &str, written: &str) -> Option<bool> {
+    let short = |t: &str| t.rsplit('.').next().unwrap_or(t).to_ascii_lowercase();
+    let wanted = short(written);
+    if !EXCEPTION_PARENTS.iter().any(|(t, _)| *t == wanted) {
+        return None;
+    }
+    let mut current = short(raised);
+    for _ in 0..EXCEPTION_PARENTS.len() {
+        if current == wanted {
+            return Some(true);
+        }
+        match EXCEPTION_PARENTS.iter().find(|(t, _)| *t == current) {
+            Some((_, parent)) if !parent.is_empty() => current = (*parent).to_owned(),
+            _ => return Some(false),
+        }
+    }
+    Some(false)
 }
 
 type Eval<'t, T> = Result<T, Flow<'t>>;
@@ -370,12 +459,22 @@ impl<'t, 's> Interpreter<'t, 's> {
     /// A terminating error (`throw`, an exception of a .NET method).
     fn throw(&mut self, message: String, at: Range<usize>, thrown: Value<'t>) -> Flow<'t> {
         self.last_error = Some((message.clone(), at.clone()));
-        Flow::Throw(ErrorRecord {
+        let exception = match &thrown {
+            // `throw $_` in a catch throws the error again, with its type.
+            Value::Object(o) => match o.get("Exception") {
+                Some(Value::Object(e)) => known_exception(&e.type_name),
+                _ => "System.Management.Automation.RuntimeException",
+            },
+            // `throw "text"` is a RuntimeException.
+            _ => "System.Management.Automation.RuntimeException",
+        };
+        Flow::Throw(Box::new(ErrorRecord {
+            exception,
             message,
             at,
             thrown,
             statement_only: false,
-        })
+        }))
     }
 
     /// An error that stops the statement (a binding error, a command not
@@ -383,12 +482,13 @@ impl<'t, 's> Interpreter<'t, 's> {
     /// one unless `$ErrorActionPreference` is Stop or a `try` catches it.
     fn statement_error(&mut self, message: String, at: Range<usize>) -> Flow<'t> {
         self.last_error = Some((message.clone(), at.clone()));
-        Flow::Throw(ErrorRecord {
+        Flow::Throw(Box::new(ErrorRecord {
+            exception: exception_of(&message),
             thrown: Value::str(message.clone()),
             message,
             at,
             statement_only: true,
-        })
+        }))
     }
 
     /// A cmdlet's non-terminating error, under its `-ErrorAction` or the
@@ -405,7 +505,16 @@ impl<'t, 's> Interpreter<'t, 's> {
             |a| commands::error_action_name(&Value::str(a)),
         );
         if action.eq_ignore_ascii_case("stop") {
-            return Err(self.throw(message.clone(), at, Value::str(message)));
+            // The error keeps its own exception type (Get-Item of a missing
+            // path stops with ItemNotFoundException).
+            self.last_error = Some((message.clone(), at.clone()));
+            return Err(Flow::Throw(Box::new(ErrorRecord {
+                exception: exception_of(&message),
+                thrown: Value::str(message.clone()),
+                message,
+                at,
+                statement_only: false,
+            })));
         }
         if !action.eq_ignore_ascii_case("silentlycontinue")
             && !action.eq_ignore_ascii_case("ignore")

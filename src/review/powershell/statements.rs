@@ -425,7 +425,11 @@ impl<'t> Interpreter<'t, '_> {
         self.try_depth -= 1;
         let result = match result {
             Err(Flow::Throw(error)) if !catches.is_empty() => {
-                let catch = catches[0];
+                // The first catch whose types take the error's (a catch
+                // without types takes any), as PowerShell picks it.
+                let Some(catch) = self.matching_catch(&catches, &error) else {
+                    return self.finally_then(finally, Err(Flow::Throw(error)));
+                };
                 let record = Value::Object(
                     Object::new(
                         "System.Management.Automation.ErrorRecord",
@@ -434,7 +438,7 @@ impl<'t> Interpreter<'t, '_> {
                                 "Exception".to_owned(),
                                 Value::Object(
                                     Object::new(
-                                        "System.Management.Automation.RuntimeException",
+                                        error.exception,
                                         vec![(
                                             "Message".to_owned(),
                                             Value::str(error.message.clone()),
@@ -461,6 +465,15 @@ impl<'t> Interpreter<'t, '_> {
             }
             other => other,
         };
+        self.finally_then(finally, result)
+    }
+
+    /// Runs a `finally` block, then ends as the `try` and `catch` did.
+    fn finally_then(
+        &mut self,
+        finally: Option<Node<'t>>,
+        result: Eval<'t, Vec<Value<'t>>>,
+    ) -> Eval<'t, Vec<Value<'t>>> {
         if let Some(finally) = finally {
             let mut c = finally.walk();
             let block = finally
@@ -471,6 +484,47 @@ impl<'t> Interpreter<'t, '_> {
             }
         }
         result
+    }
+
+    /// The catch clause that takes `error`: its listed types include the
+    /// error's exception type or a base of it; a type the review does not
+    /// know is taken as matching, and said so.
+    fn matching_catch(
+        &mut self,
+        catches: &[Node<'t>],
+        error: &super::ErrorRecord<'t>,
+    ) -> Option<Node<'t>> {
+        for catch in catches {
+            let mut c = catch.walk();
+            let types: Vec<String> = catch
+                .named_children(&mut c)
+                .filter(|n| n.kind() == "catch_type_list")
+                .flat_map(|list| {
+                    let mut c = list.walk();
+                    list.named_children(&mut c)
+                        .map(|t| self.source(t).to_owned())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if types.is_empty() {
+                return Some(*catch);
+            }
+            for written in &types {
+                let name = super::expressions::type_name(written);
+                match super::catches(error.exception, &name) {
+                    Some(true) => return Some(*catch),
+                    Some(false) => {}
+                    None => {
+                        self.unsupported(
+                            catch.byte_range(),
+                            format!("the review does not know the exception type {written}: this catch is taken as matching the error"),
+                        );
+                        return Some(*catch);
+                    }
+                }
+            }
+        }
+        None
     }
 
     fn flow_control(&mut self, node: Node<'t>) -> Eval<'t, Vec<Value<'t>>> {
