@@ -175,16 +175,34 @@ pub struct Element {
     changed: bool,
     /// The attributes changed (so the start tag is written anew).
     attributes_changed: bool,
-    /// The whitespace before the element on its line.
-    indent: String,
+    /// The whitespace before the element on its line (shared: a file
+    /// has a handful of different indentations).
+    indent: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
 struct Attribute {
-    name: String,
-    value: String,
-    /// The `name="value"` text as read; `None` once set by the simulation.
-    raw: Option<Range<usize>>,
+    /// Shared: a server's half a million attributes have some fifty names.
+    name: Arc<str>,
+    value: Box<str>,
+    /// The `name="value"` text as read (start, end); `None` once set by the
+    /// simulation. The file is at most 128 MiB (`MAX_WHOLE_INPUT`).
+    raw: Option<(u32, u32)>,
+}
+
+/// One copy of each attribute name and indentation of a file being loaded.
+#[derive(Default)]
+struct Interner(std::collections::HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +242,7 @@ impl Document {
         // The elements open now, each with where its unread content starts.
         let mut open: Vec<(Element, usize)> = Vec::new();
         let mut root = None;
+        let mut interner = Interner::default();
         loop {
             match parser.next_item().map_err(load_error)? {
                 Item::Start(tag) => {
@@ -232,12 +251,12 @@ impl Document {
                             if tag.start() > *cursor {
                                 parent.children.push(between(text, *cursor..tag.start()));
                             }
-                            line_indent(text, tag.start())
+                            interner.get(line_indent(text, tag.start()))
                         }
-                        None => String::new(),
+                        None => interner.get(""),
                     };
                     let end = tag.end();
-                    open.push((Element::from_tag(&tag, indent), end));
+                    open.push((Element::from_tag(&tag, indent, &mut interner), end));
                 }
                 Item::End(at) => {
                     let Some((mut element, cursor)) = open.pop() else {
@@ -331,8 +350,10 @@ impl Document {
                 out.push_str(&element.name);
                 for attribute in &element.attributes {
                     out.push(' ');
-                    match &attribute.raw {
-                        Some(raw) => out.push_str(&self.source[raw.clone()]),
+                    match attribute.raw {
+                        Some((start, end)) => {
+                            out.push_str(&self.source[start as usize..end as usize])
+                        }
                         None => {
                             out.push_str(&attribute.name);
                             out.push_str("=\"");
@@ -502,8 +523,8 @@ impl Element {
             attributes: attributes
                 .iter()
                 .map(|(n, v)| Attribute {
-                    name: (*n).to_owned(),
-                    value: (*v).to_owned(),
+                    name: Arc::from(*n),
+                    value: Box::from(*v),
                     raw: None,
                 })
                 .collect(),
@@ -511,19 +532,21 @@ impl Element {
             origin: None,
             changed: true,
             attributes_changed: true,
-            indent: String::new(),
+            indent: Arc::from(""),
         }
     }
 
     /// An element as its start tag reads; its children and end follow.
-    fn from_tag(tag: &Tag, indent: String) -> Element {
+    fn from_tag(tag: &Tag, indent: Arc<str>, interner: &mut Interner) -> Element {
         let attributes = tag
             .attributes()
             .map(|a| Attribute {
-                name: a.name.to_owned(),
-                value: a.value.to_owned(),
+                name: interner.get(a.name),
+                value: Box::from(&*a.value),
                 // `name="value"`: through the closing quote.
-                raw: Some(a.name_range().start..a.value_range().end + 1),
+                raw: u32::try_from(a.name_range().start)
+                    .ok()
+                    .zip(u32::try_from(a.value_range().end + 1).ok()),
             })
             .collect();
         Element {
@@ -544,32 +567,30 @@ impl Element {
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.value.as_str())
+            .find(|a| *a.name == *name)
+            .map(|a| &*a.value)
     }
 
     /// Attribute names and values, in file order.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.attributes
-            .iter()
-            .map(|a| (a.name.as_str(), a.value.as_str()))
+        self.attributes.iter().map(|a| (&*a.name, &*a.value))
     }
 
     /// Sets an attribute (added last when new). Returns the old value.
     /// Call through [`Document::element_mut`] so the change is seen.
     pub fn set_attribute(&mut self, name: &str, value: &str) -> Option<String> {
-        if let Some(a) = self.attributes.iter_mut().find(|a| a.name == name) {
-            if a.value == value {
-                return Some(a.value.clone());
+        if let Some(a) = self.attributes.iter_mut().find(|a| *a.name == *name) {
+            if *a.value == *value {
+                return Some(a.value.to_string());
             }
-            let old = std::mem::replace(&mut a.value, value.to_owned());
+            let old = std::mem::replace(&mut a.value, Box::from(value)).into_string();
             a.raw = None;
             self.attributes_changed = true;
             return Some(old);
         }
         self.attributes.push(Attribute {
-            name: name.to_owned(),
-            value: value.to_owned(),
+            name: Arc::from(name),
+            value: Box::from(value),
             raw: None,
         });
         self.attributes_changed = true;
@@ -626,7 +647,7 @@ impl Element {
         let sibling_indent = self
             .elements()
             .next()
-            .map(|e| e.indent.clone())
+            .map(|e| e.indent.to_string())
             .unwrap_or_else(|| format!("{}{unit}", self.indent));
         reindent(child, &sibling_indent, style);
         let same_name_last = self
@@ -706,7 +727,7 @@ fn is_blank(c: &Child) -> bool {
 
 /// Gives a new element (and its new descendants) the indentation of its line.
 fn reindent(element: &mut Element, indent: &str, style: &Style) {
-    element.indent = indent.to_owned();
+    element.indent = Arc::from(indent);
     if element.origin.is_some() {
         return;
     }
@@ -759,19 +780,19 @@ fn load_error(e: XmlError) -> LoadError {
     LoadError { offset, message }
 }
 
-fn line_indent(source: &str, at: usize) -> String {
+fn line_indent(source: &str, at: usize) -> &str {
     let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
     let before = &source[line_start..at];
     if before.chars().all(|c| c == ' ' || c == '\t') {
-        before.to_owned()
+        before
     } else {
-        String::new()
+        ""
     }
 }
 
 fn detect_indent(root: &Element) -> Option<String> {
     root.elements()
-        .map(|e| e.indent.clone())
+        .map(|e| e.indent.to_string())
         .find(|i| !i.is_empty())
 }
 
