@@ -542,7 +542,7 @@ impl Element {
             .attributes()
             .map(|a| Attribute {
                 name: interner.get(a.name),
-                value: Box::from(&*a.value),
+                value: Box::from(a.value),
                 // `name="value"`: through the closing quote.
                 raw: u32::try_from(a.name_range().start)
                     .ok()
