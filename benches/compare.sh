@@ -79,6 +79,7 @@ run "\`gen all --stdout\` (the same, printed)" "$bin gen all examples/config.xml
 run "\`validate settings\` (config.xml, all 122 properties)" "$bin validate settings $work/config.xml"
 run "\`check\` on the \`gen all\` output (7 files)" "$bin check $work/out"
 run "\`review\` of the generated install.cmd (built-in IIS 10)" "$bin review $work/out/install.cmd"
+run "\`review\` of the generated install.ps1 (built-in IIS 10)" "$bin review $work/out/install.ps1"
 if [ -f "$work/applicationHost-50.config" ]; then
     run "\`review\` of 1,000 appcmd commands against the 50 MB file" "$bin review $work/bench.cmd --apphost $work/applicationHost-50.config --format json"
 fi

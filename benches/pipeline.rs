@@ -119,6 +119,22 @@ fn review_generated_install(bencher: divan::Bencher) {
     });
 }
 
+/// `review` of the generated install.ps1 (the PowerShell interpreter: the
+/// tree-sitter parse, binding, the WebAdministration cmdlets) on the same
+/// configuration.
+#[divan::bench]
+fn review_generated_install_ps1(bencher: divan::Bencher) {
+    let install = artifacts()
+        .into_iter()
+        .find(|a| a.path == "install.ps1")
+        .unwrap();
+    let file = SourceFile::new("install.ps1", String::from_utf8(install.bytes).unwrap());
+    bencher.bench(|| {
+        let script = review::script(Arc::clone(&file), "C:\\omero-iis-out");
+        divan::black_box(review::review(&[script], Server::default_iis()))
+    });
+}
+
 /// Sites in the shape `benches/gen_apphost.py` writes (fewer of them).
 fn synthetic_apphost(sites: usize) -> String {
     let base = omero_iis::review::server::DEFAULT_APPHOST;
