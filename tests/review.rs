@@ -836,11 +836,18 @@ fn appcmd_reads_the_objects_another_appcmd_lists() {
          set A=%windir%\\system32\\inetsrv\\appcmd.exe\r\n\
          %A% add apppool /name:second\r\n\
          %A% list apppool /xml | %A% set apppool /in /managedRuntimeVersion:\"\"\r\n\
-         if errorlevel 1 exit /b 1\r\n",
+         if errorlevel 1 exit /b 1\r\n\
+         %A% list site\r\n",
         &[],
     );
     assert_eq!(report["runs"][0]["exit_code"], 0, "{report}");
     let steps = report["runs"][0]["steps"].as_array().unwrap();
+    // The text form, as appcmd prints it.
+    assert_eq!(
+        steps.last().unwrap()["output"],
+        "SITE \"Default Web Site\" (id:1)",
+        "{report}"
+    );
     let list = steps
         .iter()
         .find(|s| s["command"].as_str().unwrap().contains("list apppool /xml"))

@@ -123,9 +123,20 @@ fn print_list(ops: &mut Operations, inv: &Invocation, object: &str, rows: &[Vec<
         let (name, rest) = row
             .split_first()
             .map_or(("", &[][..]), |(n, r)| (n.1.as_str(), r));
+        // The text form's names (`SITE "x" (id:1)`, `APP "x/" (applicationPool:p)`,
+        // `APPPOOL "p" (MgdVersion:v4.0)`), for what the model stores.
         let details: Vec<String> = rest
             .iter()
-            .map(|(k, v)| format!("{}:{v}", k.rsplit('.').next().unwrap_or(k)))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| {
+                let key = match *k {
+                    "SITE.ID" => "id",
+                    "APPPOOL.NAME" => "applicationPool",
+                    "RuntimeVersion" => "MgdVersion",
+                    other => other,
+                };
+                format!("{key}:{v}")
+            })
             .collect();
         if details.is_empty() {
             ops.print(format!("{object} \"{name}\""));
@@ -148,7 +159,10 @@ fn apppool(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Fai
             let listed = match identifier(inv, "apppool.name") {
                 Some(name) => {
                     ops.pool(name)?;
-                    vec![(name.to_owned(), String::new())]
+                    ops.pools()
+                        .into_iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .collect()
                 }
                 None => ops.pools(),
             };
