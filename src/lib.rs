@@ -8,6 +8,7 @@
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod cmd;
 pub mod deploy;
 pub mod diagnostic;
 pub mod iis;

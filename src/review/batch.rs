@@ -11,7 +11,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::appcmd::{self, Change};
-use super::server::{path_key, Entry, Knowledge, Server, APPCMD_PATH, WINDOWS_ENVIRONMENT};
+use super::server::{path_key, Entry, Knowledge, Server, APPCMD_PATH};
+use crate::cmd::lines::{self, Line};
+use crate::cmd::percent::{self, Piece};
+use crate::cmd::syntax::{
+    self, Command, CompareOp, Condition, For, ForSource, Open, Operator, Redirection,
+    RedirectionKind,
+};
+use crate::cmd::tables::{builtin_named, is_echo_word, WINDOWS_ENVIRONMENT};
+use crate::cmd::words::{
+    call_arguments, jump_word, label_and_rest, parse_number, parse_set, split_program,
+    split_program_len, unquote, without_carets, Assignment,
+};
 use crate::iis::appcmd::split_arguments;
 use crate::source::{SourceFile, Span};
 
@@ -156,12 +167,6 @@ pub fn run(script: &Script, server: &mut Server) -> Run {
     interpreter.finish()
 }
 
-#[derive(Debug, Clone)]
-struct Line {
-    range: std::ops::Range<usize>,
-    text: String,
-}
-
 enum Flow {
     Next,
     Goto(String),
@@ -214,20 +219,7 @@ struct Interpreter<'a> {
 
 impl<'a> Interpreter<'a> {
     fn new(script: &'a Script, server: &'a mut Server) -> Interpreter<'a> {
-        let text = &script.file.text;
-        let mut lines = Vec::new();
-        let mut start = 0;
-        for piece in text.split_inclusive('\n') {
-            let body = piece.trim_end_matches(['\n', '\r']);
-            lines.push(Line {
-                range: start..start + body.len(),
-                // cmd.exe removes every CR of a line it read (phase 1.5 of
-                // stackoverflow.com/questions/4094699): a line that ends with
-                // CR alone joins the next one.
-                text: body.replace('\r', ""),
-            });
-            start += piece.len();
-        }
+        let lines = lines::lines(&script.file.text);
         let mut env = BTreeMap::new();
         for (name, value) in WINDOWS_ENVIRONMENT {
             env.insert(
@@ -331,23 +323,25 @@ impl<'a> Interpreter<'a> {
                 return Flow::Terminate;
             }
             let raw = self.lines[pc].text.trim_start();
-            if raw.starts_with(':') || raw.is_empty() {
+            if lines::label_defined(raw).is_some() || raw.starts_with(':') || raw.is_empty() {
                 pc += 1;
                 continue;
             }
             self.current_line = pc;
+            // Phase 1 for each line cmd reads, then phase 2 over them all:
+            // a `( )` block or a `^` continuation reads the next line.
             let mut text = self.expand(&self.lines[pc].text.clone());
             let mut end = pc;
             let parsed = loop {
-                match parse(&text) {
-                    Parsed::Done(cmd) => break Some(cmd),
-                    Parsed::NeedMore if end + 1 < self.lines.len() => {
+                let parsed = syntax::parse(&text, 0);
+                match parsed.open {
+                    Some(_) if end + 1 < self.lines.len() && text.len() <= LINE_LIMIT * 4 => {
                         end += 1;
                         let next = self.expand(&self.lines[end].text.clone());
                         text.push('\n');
                         text.push_str(&next);
                     }
-                    Parsed::NeedMore => break None,
+                    _ => break parsed,
                 }
             };
             self.current_end = end;
@@ -356,17 +350,17 @@ impl<'a> Interpreter<'a> {
             if text.chars().count() > LINE_LIMIT {
                 return self.line_too_long();
             }
-            let parsed = parsed.map(|cmd| match cmd.syntax_error() {
-                // Nothing of a line cmd.exe cannot read runs.
-                Some(message) => Cmd::SyntaxError(message),
-                None => cmd,
-            });
-            let Some(cmd) = parsed else {
+            if parsed.open == Some(Open::Block) {
                 self.unsupported(
                     "a `(` block that is never closed: cmd.exe stops reading the script here"
                         .to_owned(),
                 );
                 return Flow::Terminate;
+            }
+            // Nothing of a line cmd.exe cannot read runs.
+            let cmd = match parsed.command.syntax_error() {
+                Some(error) => Command::SyntaxError(error.clone()),
+                None => parsed.command,
             };
             let flow = self.execute(&cmd);
             if self.too_long {
@@ -382,7 +376,7 @@ impl<'a> Interpreter<'a> {
             match flow {
                 Flow::Next => pc = end + 1,
                 Flow::Goto(label) => {
-                    if label.eq_ignore_ascii_case(":eof") || label.eq_ignore_ascii_case("eof") {
+                    if lines::is_eof(&label) {
                         return Flow::Return;
                     }
                     match self.find_label(&label, end) {
@@ -411,22 +405,7 @@ impl<'a> Interpreter<'a> {
 
     /// cmd.exe searches for a label from the current line down, then from the top.
     fn find_label(&self, label: &str, from: usize) -> Option<usize> {
-        let wanted = label.trim_start_matches(':').to_lowercase();
-        let is_label = |l: &Line| {
-            let t = l.text.trim_start();
-            t.strip_prefix(':').is_some_and(|rest| {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| {
-                        !c.is_whitespace() && !matches!(c, '+' | ':' | '&' | '|' | '<' | '>')
-                    })
-                    .collect();
-                name.to_lowercase() == wanted
-            })
-        };
-        (from..self.lines.len())
-            .chain(0..from)
-            .find(|&i| is_label(&self.lines[i]))
+        lines::find_label(&self.lines, label, from)
     }
 
     // ------------------------------------------------------------ expansion
@@ -450,89 +429,64 @@ impl<'a> Interpreter<'a> {
     /// Phase 1 of cmd.exe for a batch file: `%%`, `%0`-`%9` with `~`
     /// modifiers, `%*`, `%NAME%` (undefined = empty), `%NAME:a=b%`, `%NAME:~n,m%`.
     fn expand(&mut self, line: &str) -> String {
-        let chars: Vec<char> = line.chars().collect();
         let mut out = String::with_capacity(line.len());
-        let mut i = 0;
-        while i < chars.len() {
-            if chars[i] != '%' {
-                out.push(chars[i]);
-                i += 1;
-                continue;
-            }
-            match chars.get(i + 1) {
-                Some('%') => {
-                    out.push('%');
-                    i += 2;
+        for (_, piece) in percent::pieces(line) {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::Percent => out.push('%'),
+                // A lone `%` is dropped in a batch file.
+                Piece::Lone => {}
+                // `%*` is every argument as given: `shift` does not change it.
+                Piece::AllArguments => {
+                    out.push_str(&self.given.last().map(|f| f.join(" ")).unwrap_or_default())
                 }
-                Some('*') => {
-                    // `%*` is every argument as given: `shift` does not change it.
-                    out.push_str(&self.given.last().map(|f| f.join(" ")).unwrap_or_default());
-                    i += 2;
+                Piece::Argument { modifiers, index } => {
+                    let value = self.argument_text(modifiers, index);
+                    out.push_str(&value);
                 }
-                Some(c) if c.is_ascii_digit() => {
-                    // `%0` is the script, or the `:label` of a call, until
-                    // `shift` moves `%1` into it.
-                    out.push_str(self.argument(*c).unwrap_or(""));
-                    i += 2;
-                }
-                Some('~') => {
-                    let mut k = i + 2;
-                    let mut modifiers = String::new();
-                    while k < chars.len() && chars[k].is_ascii_alphabetic() {
-                        modifiers.push(chars[k]);
-                        k += 1;
+                Piece::Variable { name, edit } => {
+                    if name.eq_ignore_ascii_case("ERRORLEVEL")
+                        && !self.env.contains_key("ERRORLEVEL")
+                    {
+                        self.unexamined_failure = None;
                     }
-                    if chars.get(k).is_some_and(char::is_ascii_digit) {
-                        if chars[k] == '0' {
-                            out.push_str(&self.argument_zero(&modifiers));
-                        } else if modifiers.is_empty() {
-                            // `%~1`: the argument without its surrounding quotes.
-                            let value = self.argument(chars[k]).unwrap_or("");
-                            let value = value.strip_prefix('"').unwrap_or(value);
-                            out.push_str(value.strip_suffix('"').unwrap_or(value));
-                        } else {
-                            self.unsupported(format!(
-                                "`%~{modifiers}{}`: only `%~N` of an argument is simulated; taken as empty",
-                                chars[k]
-                            ));
-                        }
-                        i = k + 1;
-                    } else {
-                        // Not an argument reference: cmd drops the `%`.
-                        i += 1;
+                    let value = self.expand_variable(name, edit);
+                    if value.is_empty()
+                        && edit.is_none()
+                        && self.var(name).is_none()
+                        && at_command_position(&out)
+                    {
+                        // cmd then runs the next word as the program.
+                        out.push(UNDEFINED_PROGRAM);
+                        out.push_str(name);
+                        out.push(UNDEFINED_PROGRAM);
                     }
-                }
-                _ => {
-                    let rest: String = chars[i + 1..].iter().collect();
-                    match rest.find('%') {
-                        Some(end) if !rest[..end].contains(['\n']) => {
-                            let body = &rest[..end];
-                            if body.to_uppercase() == "ERRORLEVEL"
-                                && !self.env.contains_key("ERRORLEVEL")
-                            {
-                                self.unexamined_failure = None;
-                            }
-                            let value = self.expand_variable(body);
-                            if value.is_empty()
-                                && !body.contains(':')
-                                && self.var(body).is_none()
-                                && at_command_position(&out)
-                            {
-                                // cmd then runs the next word as the program.
-                                out.push(UNDEFINED_PROGRAM);
-                                out.push_str(body);
-                                out.push(UNDEFINED_PROGRAM);
-                            }
-                            out.push_str(&value);
-                            i += 1 + body.chars().count() + 1;
-                        }
-                        // A lone `%` is dropped in a batch file.
-                        _ => i += 1,
-                    }
+                    out.push_str(&value);
                 }
             }
         }
         out
+    }
+
+    /// `%N` or `%~mN`: `%0` is the script, or the `:label` of a call, until
+    /// `shift` moves `%1` into it.
+    fn argument_text(&mut self, modifiers: Option<&str>, index: u8) -> String {
+        match modifiers {
+            None => self.argument(index).unwrap_or("").to_owned(),
+            Some(modifiers) if index == 0 => self.argument_zero(modifiers),
+            Some("") => {
+                // `%~1`: the argument without its surrounding quotes.
+                let value = self.argument(index).unwrap_or("");
+                let value = value.strip_prefix('"').unwrap_or(value);
+                value.strip_suffix('"').unwrap_or(value).to_owned()
+            }
+            Some(modifiers) => {
+                self.unsupported(format!(
+                    "`%~{modifiers}{index}`: only `%~N` of an argument is simulated; taken as empty"
+                ));
+                String::new()
+            }
+        }
     }
 
     /// cmd's delayed expansion (phase 5), when enabled and the command has a
@@ -562,7 +516,11 @@ impl<'a> Interpreter<'a> {
                         {
                             self.unexamined_failure = None;
                         }
-                        out.push_str(&self.expand_variable(body));
+                        let (name, edit) = match body.split_once(':') {
+                            Some((name, edit)) => (name, Some(edit)),
+                            None => (body, None),
+                        };
+                        out.push_str(&self.expand_variable(name, edit));
                         rest = &rest[end + 2..];
                     }
                     None => rest = &rest[1..],
@@ -576,41 +534,13 @@ impl<'a> Interpreter<'a> {
         out
     }
 
-    fn expand_variable(&mut self, body: &str) -> String {
-        let Some((name, edit)) = body.split_once(':') else {
-            return self.var(body).unwrap_or_default();
-        };
-        let Some(value) = self.var(name) else {
-            return String::new();
-        };
-        if let Some(range) = edit.strip_prefix('~') {
-            let mut parts = range.split(',');
-            let start: i64 = parts
-                .next()
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0);
-            let len: Option<i64> = parts.next().and_then(|s| s.trim().parse().ok());
-            let chars: Vec<char> = value.chars().collect();
-            let n = chars.len() as i64;
-            let from = if start < 0 {
-                (n + start).max(0)
-            } else {
-                start.min(n)
-            };
-            let to = match len {
-                None => n,
-                Some(l) if l < 0 => (n + l).max(from),
-                Some(l) => (from + l).min(n),
-            };
-            return chars[from as usize..to as usize].iter().collect();
+    /// `NAME` or `NAME:edit` now: undefined is empty.
+    fn expand_variable(&mut self, name: &str, edit: Option<&str>) -> String {
+        match (self.var(name), edit) {
+            (None, _) => String::new(),
+            (Some(value), None) => value,
+            (Some(value), Some(edit)) => percent::edited(&value, edit),
         }
-        if let Some((from, to)) = edit.split_once('=') {
-            if from.is_empty() {
-                return value;
-            }
-            return replace_case_insensitive(&value, from, to);
-        }
-        value
     }
 
     fn script_path(&self) -> String {
@@ -620,9 +550,11 @@ impl<'a> Interpreter<'a> {
     /// `%0` to `%9`: the `:label` and arguments of the `call` being run,
     /// else the script and its own arguments (none unless `review --arg`),
     /// as `shift` left them.
-    fn argument(&self, digit: char) -> Option<&str> {
-        let n = digit.to_digit(10)? as usize;
-        self.frames.last()?.get(n).map(String::as_str)
+    fn argument(&self, index: u8) -> Option<&str> {
+        self.frames
+            .last()?
+            .get(usize::from(index))
+            .map(String::as_str)
     }
 
     fn argument_zero(&self, modifiers: &str) -> String {
@@ -653,31 +585,35 @@ impl<'a> Interpreter<'a> {
 
     // ------------------------------------------------------------ execution
 
-    fn execute(&mut self, cmd: &Cmd) -> Flow {
+    /// Runs `f` with the steps it records placed on lines `first..=last`
+    /// below the logical line's first.
+    fn on_lines<T>(&mut self, first: usize, last: usize, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = (self.current_line, self.current_end);
+        self.current_line = self.logical_start + first;
+        self.current_end = self.logical_start + last;
+        let flow = f(self);
+        (self.current_line, self.current_end) = saved;
+        flow
+    }
+
+    fn execute(&mut self, cmd: &Command) -> Flow {
         match cmd {
-            Cmd::Simple(text) => self.simple(text),
-            Cmd::Output(text, redirect) => self.redirected(text, redirect),
-            Cmd::SyntaxError(message) => {
-                let command = self.lines[self.current_line].text.trim().to_owned();
-                let index = self.record(StepKind::External, &command, "cmd.exe", Vec::new());
-                self.steps[index].output = message.clone();
-                self.steps[index].assumptions.push(
+            Command::Simple(s) => self.on_lines(s.line, s.end_line, |me| match s.output_file() {
+                Some(redirection) => me.redirected(&s.text, redirection),
+                None => me.simple(s.text.trim_end()),
+            }),
+            Command::SyntaxError(error) => self.on_lines(error.line, error.line, |me| {
+                let command = me.lines[me.current_line].text.trim().to_owned();
+                let index = me.record(StepKind::External, &command, "cmd.exe", Vec::new());
+                me.steps[index].output = error.message.clone();
+                me.steps[index].assumptions.push(
                     "cmd.exe refuses this line when it reads it (an `if` operand that expanded to nothing): the script ends here".to_owned(),
                 );
-                self.finish_step(index, 255);
+                me.finish_step(index, 255);
                 Flow::Terminate
-            }
-            Cmd::Below(lines, cmd) => {
-                let (line, end) = (self.current_line, self.current_end);
-                // Its own line (a command continued with `^` is not told apart).
-                self.current_line = self.logical_start + lines;
-                self.current_end = self.current_line;
-                let flow = self.execute(cmd);
-                (self.current_line, self.current_end) = (line, end);
-                flow
-            }
-            Cmd::Block(cmds) => {
-                for c in cmds {
+            }),
+            Command::Block(block) => {
+                for c in &block.commands {
                     match self.execute(c) {
                         Flow::Next => {}
                         other => return other,
@@ -685,70 +621,70 @@ impl<'a> Interpreter<'a> {
                 }
                 Flow::Next
             }
-            Cmd::Sequence(left, op, right) => {
-                let steps_before = self.steps.len();
-                let flow = self.execute(left);
-                if !matches!(flow, Flow::Next) {
-                    return flow;
-                }
-                let go = match op {
-                    Op::Then => true,
-                    Op::And => {
-                        self.unexamined_failure = None;
-                        self.errorlevel == 0
-                    }
-                    Op::Or => {
-                        self.unexamined_failure = None;
-                        self.errorlevel != 0
-                    }
-                    Op::Pipe => {
-                        // appcmd's output is known (the simulation printed it):
-                        // an appcmd on the right reads it (`/in`).
-                        let printed = self.steps[steps_before.min(self.steps.len())..]
-                            .last()
-                            .filter(|s| s.kind == StepKind::Appcmd)
-                            .map(|s| s.output.clone());
-                        let right_is_appcmd = match right.as_ref() {
-                            Cmd::Simple(t) => {
-                                let expanded = self.expand_delayed(t);
-                                self.is_appcmd(&expanded)
-                            }
-                            _ => false,
-                        };
-                        match printed {
-                            Some(text) if right_is_appcmd => self.pipe_input = Some(text),
-                            _ => self.unsupported(
-                                "`|`: the command after the pipe runs, but without the output of the one before it".to_owned(),
-                            ),
-                        }
-                        true
-                    }
-                };
-                if go {
-                    let flow = self.execute(right);
-                    self.pipe_input = None;
-                    flow
-                } else {
-                    Flow::Next
-                }
-            }
-            Cmd::If {
-                negate,
-                ignore_case,
-                condition,
-                then,
-                otherwise,
-            } => {
-                let truth = self.condition(condition, *ignore_case) != *negate;
+            Command::Sequence(left, op, right) => self.sequence(left, *op, right),
+            Command::If(i) => {
+                let truth = self.on_lines(i.line, i.line, |me| {
+                    me.condition(&i.condition, i.ignore_case) != i.negate
+                });
                 if truth {
-                    self.execute(then)
-                } else if let Some(other) = otherwise {
+                    self.execute(&i.then)
+                } else if let Some(other) = &i.otherwise {
                     self.execute(other)
                 } else {
                     Flow::Next
                 }
             }
-            Cmd::For(f) => self.run_for(f),
+            Command::For(f) => self.on_lines(f.line, f.line, |me| me.run_for(f)),
+        }
+    }
+
+    fn sequence(&mut self, left: &Command, op: Operator, right: &Command) -> Flow {
+        let steps_before = self.steps.len();
+        let flow = self.execute(left);
+        if !matches!(flow, Flow::Next) {
+            return flow;
+        }
+        let go = match op {
+            Operator::Then => true,
+            Operator::And => {
+                self.unexamined_failure = None;
+                self.errorlevel == 0
+            }
+            Operator::Or => {
+                self.unexamined_failure = None;
+                self.errorlevel != 0
+            }
+            Operator::Pipe => {
+                // appcmd's output is known (the simulation printed it):
+                // an appcmd on the right reads it (`/in`).
+                let printed = self.steps[steps_before.min(self.steps.len())..]
+                    .last()
+                    .filter(|s| s.kind == StepKind::Appcmd)
+                    .map(|s| s.output.clone());
+                let right_is_appcmd = match right {
+                    Command::Simple(s) => {
+                        let expanded = self.expand_delayed(&s.text);
+                        self.is_appcmd(&expanded)
+                    }
+                    _ => false,
+                };
+                match printed {
+                    Some(text) if right_is_appcmd => self.pipe_input = Some(text),
+                    _ => self.on_lines(right.line(), right.line(), |me| {
+                        me.unsupported(
+                            "`|`: the command after the pipe runs, but without the output of the one before it".to_owned(),
+                        );
+                    }),
+                }
+                true
+            }
+        };
+        if go {
+            let flow = self.execute(right);
+            self.pipe_input = None;
+            flow
+        } else {
+            Flow::Next
         }
     }
 
@@ -758,17 +694,19 @@ impl<'a> Interpreter<'a> {
                 self.unexamined_failure = None;
                 self.errorlevel >= *n
             }
+            // Windows' command extensions are version 2 (`if /?`).
+            Condition::CmdExtVersion(n) => *n <= 2,
             Condition::Exist(path) => {
-                let path = unquote(&self.expand_delayed(path));
+                let path = unquote(&self.expand_delayed(&path.text));
                 let full = self.absolute(&path);
                 !matches!(self.lookup(&full), Entry::Missing)
             }
             Condition::Defined(name) => {
-                let upper = name.to_uppercase();
+                let upper = name.text.to_uppercase();
                 self.env.contains_key(&upper) || matches!(upper.as_str(), "ERRORLEVEL" | "CD")
             }
             Condition::Compare(a, op, b) => {
-                let (a, b) = (self.expand_delayed(a), self.expand_delayed(b));
+                let (a, b) = (self.expand_delayed(&a.text), self.expand_delayed(&b.text));
                 let (a, b) = if ignore_case {
                     (a.to_lowercase(), b.to_lowercase())
                 } else {
@@ -848,25 +786,28 @@ impl<'a> Interpreter<'a> {
         let (program, rest) = split_program(text);
         let word = program.to_lowercase();
         // `goto:eof` and `call:label`: cmd ends the command word at `:`.
-        for jump in ["goto", "call"] {
-            if word.len() > jump.len()
-                && word.starts_with(jump)
-                && word[jump.len()..].starts_with(':')
-            {
-                let target = format!("{} {rest}", &text[jump.len()..split_program_len(text)]);
-                return match jump {
-                    "goto" => Flow::Goto(target.split_whitespace().next().unwrap_or("").to_owned()),
-                    _ => self.call(&target),
-                };
-            }
+        if let Some((jump, len)) = jump_word(&word) {
+            let target = format!("{} {rest}", &text[len..split_program_len(text)]);
+            return match jump {
+                "goto" => Flow::Goto(target.split_whitespace().next().unwrap_or("").to_owned()),
+                _ => self.call(&target),
+            };
         }
-        let dot_echo = word.starts_with("echo") && word[4..].starts_with(['.', ':', '(', '/']);
-        if dot_echo {
+        if is_echo_word(&word) || crate::cmd::tables::is_rem_word(&word) {
             return Flow::Next;
         }
         let cmd_file = self.script.file_name.to_lowercase().ends_with(".cmd");
         match word.as_str() {
-            "rem" | "echo" | "title" | "cls" | "color" | "type" | "ver" | "prompt" => Flow::Next,
+            "title" | "cls" | "color" | "type" | "ver" | "prompt" | "dir" | "vol" | "break" => {
+                Flow::Next
+            }
+            "path" => {
+                // `path X` is `set PATH=X`; `path` alone prints it.
+                if !rest.trim().is_empty() {
+                    self.set(&format!("PATH={}", rest.trim()));
+                }
+                Flow::Next
+            }
             "verify" => {
                 self.errorlevel = 0;
                 Flow::Next
@@ -967,8 +908,16 @@ impl<'a> Interpreter<'a> {
                 }
                 Flow::Next
             }
-            "start" | "shift" | "pipe" => {
+            "start" | "shift" => {
                 self.unsupported(format!("`{word}` is not simulated"));
+                Flow::Next
+            }
+            // A builtin whose effect the review does not model: no program
+            // of that name is looked up (cmd runs its own).
+            _ if builtin_named(&word).is_some() => {
+                self.unsupported(format!(
+                    "`{word}` is a command of cmd.exe the review does not simulate: taken as succeeding with no effect"
+                ));
                 Flow::Next
             }
             _ => self.program(&program, rest, text),
@@ -976,44 +925,31 @@ impl<'a> Interpreter<'a> {
     }
 
     fn set(&mut self, rest: &str) {
-        let rest = rest.trim_start();
-        let lower = rest.to_lowercase();
-        if lower.starts_with("/a") {
-            let expr = rest[2..].trim();
-            let expr = unquote(expr);
-            match expr.split_once('=') {
-                Some((name, value)) => match eval_arithmetic(value, |n| self.var(n)) {
-                    Some(v) => {
-                        let name = name.trim().to_owned();
-                        self.env.insert(name.to_uppercase(), (name, v.to_string()));
-                    }
+        let (name, value) = match parse_set(rest) {
+            Assignment::Arithmetic(expr) => {
+                match expr.split_once('=') {
+                    Some((name, value)) => match eval_arithmetic(value, |n| self.var(n)) {
+                        Some(v) => {
+                            let name = name.trim().to_owned();
+                            self.env.insert(name.to_uppercase(), (name, v.to_string()));
+                        }
+                        None => self.unsupported(format!("`set /a {expr}` is not simulated")),
+                    },
                     None => self.unsupported(format!("`set /a {expr}` is not simulated")),
-                },
-                None => self.unsupported(format!("`set /a {expr}` is not simulated")),
+                }
+                return;
             }
-            return;
-        }
-        if lower.starts_with("/p") {
-            self.unsupported(
-                "`set /p` asks the admin for input: the simulation answers with nothing".to_owned(),
-            );
-            return;
-        }
-        // `set "NAME=value"` (quotes removed, text after the last quote dropped) or `set NAME=value`.
-        let body = if let Some(inner) = rest.strip_prefix('"') {
-            match inner.rfind('"') {
-                Some(end) => inner[..end].to_owned(),
-                None => inner.to_owned(),
+            Assignment::Prompt { .. } => {
+                self.unsupported(
+                    "`set /p` asks the admin for input: the simulation answers with nothing"
+                        .to_owned(),
+                );
+                return;
             }
-        } else {
-            rest.to_owned()
+            Assignment::List => return,
+            Assignment::Text { name, value } => (name, value),
         };
-        let Some((name, value)) = body.split_once('=') else {
-            return;
-        };
-        if name.is_empty() {
-            return;
-        }
+        let (name, value) = (name.as_str(), value.as_str());
         let key = name.to_uppercase();
         if value.chars().count() > LINE_LIMIT {
             // Only delayed expansion (`!X!!X!`) gets here past the line check.
@@ -1047,7 +983,7 @@ impl<'a> Interpreter<'a> {
                 return Flow::Next;
             };
             let arguments = call_arguments(label_and_rest(rest));
-            let (line, end) = (self.current_line, self.current_end);
+            let (line, end, start) = (self.current_line, self.current_end, self.logical_start);
             // `%0` of a called label is the label as the call wrote it.
             let written = rest.split_whitespace().next().unwrap_or(label);
             self.frames.push(
@@ -1064,6 +1000,7 @@ impl<'a> Interpreter<'a> {
                 _ => {
                     self.current_line = line;
                     self.current_end = end;
+                    self.logical_start = start;
                 }
             }
             return Flow::Next;
@@ -1316,7 +1253,7 @@ impl<'a> Interpreter<'a> {
     /// (with the line end cmd.exe adds, and the space before `>` if any);
     /// another command runs as usual and leaves a file whose content the
     /// review does not know.
-    fn redirected(&mut self, text: &str, redirect: &Redirect) -> Flow {
+    fn redirected(&mut self, text: &str, redirect: &Redirection) -> Flow {
         let expanded = self.expand_delayed(text);
         let command = expanded.trim_start().trim_start_matches('@').trim_start();
         let (program, _) = split_program(command);
@@ -1339,17 +1276,25 @@ impl<'a> Interpreter<'a> {
         let shown = format!(
             "{} {} {}",
             command.trim_end(),
-            if redirect.append { ">>" } else { ">" },
+            if redirect.kind == RedirectionKind::Append {
+                ">>"
+            } else {
+                ">"
+            },
             redirect.target
         );
         // The file step belongs to the command: a failure of the command
         // stays the one the script may look at next.
         let pending = self.unexamined_failure.take();
-        let operator = if redirect.append { ">>" } else { ">" };
+        let operator = if redirect.kind == RedirectionKind::Append {
+            ">>"
+        } else {
+            ">"
+        };
         let index = self.record(StepKind::File, &shown, operator, vec![target.clone()]);
         self.unexamined_failure = pending;
         let before = self.server.disk.get(&target);
-        let content = match (echoed, redirect.append, before) {
+        let content = match (echoed, (redirect.kind == RedirectionKind::Append), before) {
             (Some(line), false, _) => Some(format!("{line}\r\n")),
             (Some(line), true, (Entry::File(Some(old)), _)) => Some(format!("{old}{line}\r\n")),
             (Some(line), true, (Entry::Missing, _)) => Some(format!("{line}\r\n")),
@@ -1359,7 +1304,7 @@ impl<'a> Interpreter<'a> {
         self.server.disk.set(&target, Entry::File(content));
         self.steps[index].output = format!(
             "{} {target}",
-            if redirect.append {
+            if redirect.kind == RedirectionKind::Append {
                 "appends to"
             } else {
                 "writes"
@@ -1376,7 +1321,7 @@ impl<'a> Interpreter<'a> {
         base == "appcmd" || base == "appcmd.exe"
     }
 
-    fn run_for(&mut self, f: &ForLoop) -> Flow {
+    fn run_for(&mut self, f: &For) -> Flow {
         let lines: Vec<String> = match &f.source {
             ForSource::Command(command) if self.is_appcmd(command) => {
                 // appcmd is simulated: its output is the model's answer. The
@@ -1454,15 +1399,19 @@ impl<'a> Interpreter<'a> {
                     body = body.replace(&format!("%{letter}"), value);
                 }
             }
-            match parse(&body) {
-                Parsed::Done(cmd) => match self.execute(&cmd) {
-                    Flow::Next => {}
-                    other => return other,
-                },
-                Parsed::NeedMore => {
-                    self.unsupported("the body of this `for` is not closed".to_owned());
-                    return Flow::Terminate;
-                }
+            // The body starts on the `for`'s line.
+            let parsed = syntax::parse(&body, 0);
+            if parsed.open == Some(Open::Block) {
+                self.unsupported("the body of this `for` is not closed".to_owned());
+                return Flow::Terminate;
+            }
+            let start = self.logical_start;
+            self.logical_start = self.current_line;
+            let flow = self.execute(&parsed.command);
+            self.logical_start = start;
+            match flow {
+                Flow::Next => {}
+                other => return other,
             }
         }
         Flow::Next
@@ -1472,762 +1421,6 @@ impl<'a> Interpreter<'a> {
 /// What the simulation takes as the output of a program it does not run
 /// (numbered, so that each run differs as a timestamp would).
 pub const SIMULATED_OUTPUT: &str = "SIMULATED";
-
-// ---------------------------------------------------------------- parsing
-
-#[derive(Debug, Clone, PartialEq)]
-enum Cmd {
-    Simple(String),
-    /// A command whose standard output goes to a file (`echo x > f`,
-    /// `>> f`): the text before the redirection, as cmd.exe keeps it
-    /// (a space before `>` is part of what `echo` writes).
-    Output(String, Redirect),
-    Block(Vec<Cmd>),
-    /// A command of a block that starts this many lines below the block's
-    /// first line: its steps are reported on their own line.
-    Below(usize, Box<Cmd>),
-    /// A line cmd.exe refuses when it reads it, with cmd's message: nothing
-    /// of the line runs, and the script ends.
-    SyntaxError(String),
-    Sequence(Box<Cmd>, Op, Box<Cmd>),
-    If {
-        negate: bool,
-        ignore_case: bool,
-        condition: Condition,
-        then: Box<Cmd>,
-        otherwise: Option<Box<Cmd>>,
-    },
-    For(ForLoop),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Then,
-    And,
-    Or,
-    /// `a | b`: cmd runs both at once, b reading a's output.
-    Pipe,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Condition {
-    ErrorLevel(i32),
-    Exist(String),
-    Defined(String),
-    Compare(String, CompareOp, String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CompareOp {
-    Text,
-    Equ,
-    Neq,
-    Lss,
-    Leq,
-    Gtr,
-    Geq,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct ForLoop {
-    variable: String,
-    source: ForSource,
-    /// How `for /f` splits a line (`None`: plain `for`, each item whole).
-    split: Option<LineSplit>,
-    body: String,
-}
-
-/// The options of `for /f` (`for /?`): lines starting with `eol` and the
-/// first `skip` lines are passed over; the rest is cut at any of `delims`
-/// (runs of them count as one, leading ones are dropped) and `tokens` picks
-/// the pieces, in ascending order, for the loop variable and the letters
-/// after it; a trailing `*` adds the rest of the line after the last one.
-#[derive(Debug, Clone, PartialEq)]
-struct LineSplit {
-    eol: Option<char>,
-    skip: usize,
-    delims: Vec<char>,
-    /// Token numbers (1-based), ascending, no repeats.
-    tokens: Vec<usize>,
-    rest: bool,
-}
-
-impl LineSplit {
-    /// Reads `"tokens=1,2* delims=, eol=; skip=1 usebackq"`.
-    fn parse(options: &str) -> LineSplit {
-        let mut split = LineSplit {
-            eol: Some(';'),
-            skip: 0,
-            delims: vec![' ', '\t'],
-            tokens: vec![1],
-            rest: false,
-        };
-        let mut rest = options.trim_start();
-        while !rest.is_empty() {
-            let lower = rest.to_ascii_lowercase();
-            if let Some(value) = lower.strip_prefix("delims=") {
-                // The delimiters run to the next option keyword, else to the end.
-                let keywords = [" tokens=", " eol=", " skip=", " usebackq"];
-                let end = keywords
-                    .iter()
-                    .filter_map(|k| value.find(k))
-                    .min()
-                    .unwrap_or(value.len());
-                split.delims = rest["delims=".len().."delims=".len() + end]
-                    .chars()
-                    .collect();
-                rest = rest["delims=".len() + end..].trim_start();
-                continue;
-            }
-            let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
-            let lower_word = word.to_ascii_lowercase();
-            if let Some(v) = lower_word.strip_prefix("eol=") {
-                split.eol = word["eol=".len()..].chars().next();
-                let _ = v;
-            } else if let Some(v) = lower_word.strip_prefix("skip=") {
-                split.skip = v.parse().unwrap_or(0);
-            } else if let Some(v) = lower_word.strip_prefix("tokens=") {
-                split.rest = v.ends_with('*');
-                let mut tokens = Vec::new();
-                for part in v.trim_end_matches('*').split(',').filter(|p| !p.is_empty()) {
-                    match part.split_once('-') {
-                        Some((a, b)) => {
-                            if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
-                                tokens.extend(a..=b);
-                            }
-                        }
-                        None => tokens.extend(part.parse::<usize>().ok()),
-                    }
-                }
-                tokens.retain(|t| *t > 0);
-                tokens.sort_unstable();
-                tokens.dedup();
-                split.tokens = tokens;
-            }
-            rest = after.trim_start();
-        }
-        split
-    }
-
-    /// The values of one line for the variables, in order; `None` when the
-    /// line is passed over.
-    fn values(&self, line: &str) -> Option<Vec<String>> {
-        if line.is_empty() || self.eol.is_some_and(|e| line.starts_with(e)) {
-            return None;
-        }
-        // Pieces with where each starts, so that `*` takes the rest as it is.
-        let mut pieces: Vec<(usize, &str)> = Vec::new();
-        let mut start = None;
-        for (i, c) in line.char_indices() {
-            if self.delims.contains(&c) {
-                if let Some(s) = start.take() {
-                    pieces.push((s, &line[s..i]));
-                }
-            } else if start.is_none() {
-                start = Some(i);
-            }
-        }
-        if let Some(s) = start {
-            pieces.push((s, &line[s..]));
-        }
-        let mut values: Vec<String> = self
-            .tokens
-            .iter()
-            .map(|t| pieces.get(t - 1).map_or(String::new(), |p| p.1.to_owned()))
-            .collect();
-        if self.rest {
-            let last = self.tokens.last().copied().unwrap_or(0);
-            values.push(
-                pieces
-                    .get(last)
-                    .map_or(String::new(), |p| line[p.0..].to_owned()),
-            );
-        }
-        Some(values)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum ForSource {
-    Command(String),
-    Text(String),
-    Words(Vec<String>),
-    File(String),
-}
-
-enum Parsed {
-    Done(Cmd),
-    /// A `(` block is still open: the next line belongs to it.
-    NeedMore,
-}
-
-fn parse(text: &str) -> Parsed {
-    let mut p = Parser {
-        chars: text.chars().collect(),
-        i: 0,
-        depth: 0,
-        incomplete: false,
-        line_tail: 0,
-        counted: (0, 0),
-    };
-    let cmd = p.sequence();
-    if p.incomplete {
-        Parsed::NeedMore
-    } else {
-        Parsed::Done(cmd)
-    }
-}
-
-struct Parser {
-    chars: Vec<char>,
-    i: usize,
-    depth: usize,
-    incomplete: bool,
-    /// Inside the rest-of-line command of an `if` or `else` (not a block):
-    /// a line break ends it, even inside a `( )` block around the `if`.
-    line_tail: usize,
-    /// `(position, line breaks before it)`, where [`Parser::lines_before`]
-    /// last counted to: positions only grow, so counting is linear.
-    counted: (usize, usize),
-}
-
-impl Parser {
-    /// How many line breaks come before position `i` of the text.
-    fn lines_before(&mut self, i: usize) -> usize {
-        let (from, count) = if i >= self.counted.0 {
-            self.counted
-        } else {
-            (0, 0)
-        };
-        let more = self.chars[from..i].iter().filter(|c| **c == '\n').count();
-        self.counted = (i, count + more);
-        count + more
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.i).copied()
-    }
-
-    fn at(&self, s: &str) -> bool {
-        let n = s.chars().count();
-        self.chars.len() >= self.i + n
-            && self.chars[self.i..self.i + n]
-                .iter()
-                .zip(s.chars())
-                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
-    }
-
-    fn skip_blanks(&mut self, newlines: bool) {
-        while let Some(c) = self.peek() {
-            if c == ' ' || c == '\t' || c == ';' || c == ',' || (newlines && c == '\n') {
-                self.i += 1;
-            } else {
-                break;
-            }
-        }
-    }
-
-    /// A word ends at a blank or a special character.
-    /// The characters from `start` to `end`, both clamped to the line (the
-    /// parser may have stepped past the end of a cut-short line).
-    fn text_between(&self, start: usize, end: usize) -> String {
-        let end = end.min(self.chars.len());
-        self.chars[start.min(end)..end].iter().collect()
-    }
-
-    fn word_at(&self) -> String {
-        // The parser may have stepped past the end of a cut-short line.
-        self.chars[self.i.min(self.chars.len())..]
-            .iter()
-            .take_while(|c| {
-                !c.is_whitespace() && !matches!(c, '(' | ')' | '&' | '|' | '<' | '>' | '"')
-            })
-            .collect()
-    }
-
-    fn sequence(&mut self) -> Cmd {
-        let mut left = self.command();
-        loop {
-            self.skip_blanks(false);
-            let op = if self.at("&&") {
-                self.i += 2;
-                Op::And
-            } else if self.at("||") {
-                self.i += 2;
-                Op::Or
-            } else if self.peek() == Some('|') {
-                self.i += 1;
-                Op::Pipe
-            } else if self.peek() == Some('\n') && self.line_tail > 0 {
-                // The `if`'s command ends with its line; the block goes on.
-                return left;
-            } else if self.at("&") || self.peek() == Some('\n') {
-                // `&`, and a line break inside a block, run the next command after this one.
-                self.i += 1;
-                Op::Then
-            } else {
-                return left;
-            };
-            self.skip_blanks(self.depth > 0);
-            if self.peek().is_none() || (self.peek() == Some(')') && self.depth > 0) {
-                return left;
-            }
-            let below = self.lines_before(self.i);
-            let right = self.command();
-            let right = if below > 0 {
-                Cmd::Below(below, Box::new(right))
-            } else {
-                right
-            };
-            left = Cmd::Sequence(Box::new(left), op, Box::new(right));
-        }
-    }
-
-    /// The rest of the line as one command (`&`, `&&`, `||` included), as
-    /// an `if` without a block takes it.
-    fn line_sequence(&mut self) -> Cmd {
-        self.line_tail += 1;
-        let cmd = self.sequence();
-        self.line_tail -= 1;
-        cmd
-    }
-
-    fn command(&mut self) -> Cmd {
-        self.skip_blanks(self.depth > 0);
-        while self.peek() == Some('@') {
-            self.i += 1;
-        }
-        if self.peek() == Some('(') {
-            self.i += 1;
-            self.depth += 1;
-            // Lines inside the block are the block's, whatever encloses it.
-            let line_tail = std::mem::take(&mut self.line_tail);
-            let mut cmds = Vec::new();
-            loop {
-                self.skip_blanks(true);
-                match self.peek() {
-                    None => {
-                        self.incomplete = true;
-                        break;
-                    }
-                    Some(')') => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => {
-                        let before = self.i;
-                        let below = self.lines_before(self.i);
-                        let cmd = self.sequence();
-                        cmds.push(if below > 0 {
-                            Cmd::Below(below, Box::new(cmd))
-                        } else {
-                            cmd
-                        });
-                        if self.i == before {
-                            // Nothing could be read here: step over it, so
-                            // that a block always ends.
-                            self.i += 1;
-                        }
-                    }
-                }
-            }
-            self.depth -= 1;
-            self.line_tail = line_tail;
-            self.skip_redirections();
-            return Cmd::Block(cmds);
-        }
-        if self.peek() == Some(':') && self.depth > 0 {
-            // `::comment` or `:label` inside a block: cmd skips the line.
-            while self.peek().is_some_and(|c| c != '\n') {
-                self.i += 1;
-            }
-            return Cmd::Simple(String::new());
-        }
-        let word = self.word_at().to_lowercase();
-        match word.as_str() {
-            "if" => self.if_command(),
-            "for" => self.for_command(),
-            "rem" => {
-                let start = self.i;
-                while self.peek().is_some_and(|c| c != '\n') {
-                    self.i += 1;
-                }
-                Cmd::Simple(self.text_between(start, self.i))
-            }
-            _ => self.simple(),
-        }
-    }
-
-    fn skip_redirections(&mut self) {
-        loop {
-            self.skip_blanks(false);
-            let digit_redirect = self.peek().is_some_and(|c| c.is_ascii_digit())
-                && self.chars.get(self.i + 1) == Some(&'>');
-            if self.peek() == Some('>') || self.peek() == Some('<') || digit_redirect {
-                let _ = self.redirection();
-            } else {
-                return;
-            }
-        }
-    }
-
-    /// Consumes `>file`, `>>file`, `2>&1`, `<file`; returns a redirection
-    /// of standard output to a file (`2>` and `<` are not modelled).
-    fn redirection(&mut self) -> Option<Redirect> {
-        let mut fd = '1';
-        if let Some(c) = self.peek().filter(char::is_ascii_digit) {
-            fd = c;
-            self.i += 1;
-        }
-        let start = self.i;
-        while matches!(self.peek(), Some('>') | Some('<')) {
-            self.i += 1;
-        }
-        let operator = self.text_between(start, self.i);
-        if self.peek() == Some('&') {
-            self.i += 1;
-            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                self.i += 1;
-            }
-            return None;
-        }
-        self.skip_blanks(false);
-        let target_start = self.i;
-        let mut quoted = false;
-        while let Some(c) = self.peek() {
-            if c == '"' {
-                quoted = !quoted;
-            } else if !quoted && (c.is_whitespace() || matches!(c, '&' | '|' | ')' | '<' | '>')) {
-                break;
-            }
-            self.i += 1;
-        }
-        let target = self.text_between(target_start, self.i);
-        (fd == '1' && operator.starts_with('>') && !target.is_empty()).then(|| Redirect {
-            target,
-            append: operator == ">>",
-        })
-    }
-
-    /// A simple command: up to an unquoted `&`, `|`, line end, or `)` closing a block.
-    fn simple(&mut self) -> Cmd {
-        let mut text = String::new();
-        let mut quoted = false;
-        let mut output: Option<Redirect> = None;
-        while let Some(c) = self.peek() {
-            if c == '\n' {
-                break;
-            }
-            if quoted {
-                if c == '"' {
-                    quoted = false;
-                }
-                text.push(c);
-                self.i += 1;
-                continue;
-            }
-            match c {
-                '"' => {
-                    quoted = true;
-                    text.push(c);
-                    self.i += 1;
-                }
-                '^' => {
-                    if let Some(next) = self.chars.get(self.i + 1) {
-                        if *next != '\n' {
-                            text.push(*next);
-                        }
-                        self.i += 2;
-                    } else {
-                        self.i += 1;
-                    }
-                }
-                '&' | '|' => break,
-                ')' if self.depth > 0 => break,
-                '>' | '<' => {
-                    if let Some(r) = self.redirection() {
-                        output = Some(r);
-                    }
-                }
-                d if d.is_ascii_digit()
-                    && self.chars.get(self.i + 1) == Some(&'>')
-                    && text.ends_with(|p: char| p.is_whitespace()) =>
-                {
-                    if let Some(r) = self.redirection() {
-                        output = Some(r);
-                    }
-                }
-                _ => {
-                    text.push(c);
-                    self.i += 1;
-                }
-            }
-        }
-        match output {
-            // `> nul` discards the output: nothing is written.
-            Some(r) if !unquote(&r.target).eq_ignore_ascii_case("nul") => Cmd::Output(text, r),
-            _ => Cmd::Simple(text.trim_end().to_owned()),
-        }
-    }
-
-    /// A token of an `if` condition: a quoted string with what sticks to it, or a word.
-    fn if_token(&mut self) -> String {
-        self.skip_blanks(false);
-        let mut out = String::new();
-        let mut quoted = false;
-        while let Some(c) = self.peek() {
-            if !quoted && (c.is_whitespace() || self.at("==")) {
-                break;
-            }
-            if c == '"' {
-                quoted = !quoted;
-            }
-            if c == '\n' {
-                break;
-            }
-            out.push(c);
-            self.i += 1;
-        }
-        out
-    }
-
-    fn if_command(&mut self) -> Cmd {
-        self.i += 2;
-        let mut negate = false;
-        let mut ignore_case = false;
-        loop {
-            self.skip_blanks(false);
-            let w = self.word_at().to_lowercase();
-            if w == "/i" {
-                ignore_case = true;
-                self.i += 2;
-            } else if w == "not" {
-                negate = true;
-                self.i += 3;
-            } else {
-                break;
-            }
-        }
-        self.skip_blanks(false);
-        let keyword = self.word_at().to_lowercase();
-        let condition = match keyword.as_str() {
-            "errorlevel" => {
-                self.i += keyword.len();
-                let n = self.if_token();
-                Condition::ErrorLevel(parse_number(&n).unwrap_or(0) as i32)
-            }
-            "exist" => {
-                self.i += keyword.len();
-                Condition::Exist(self.if_token())
-            }
-            "defined" => {
-                self.i += keyword.len();
-                Condition::Defined(self.if_token())
-            }
-            _ => {
-                let left = self.if_token();
-                if left.is_empty() {
-                    // `if %APP% == "" (` with APP empty: cmd reads `==` as
-                    // the left operand and stops at what follows.
-                    while self.peek().is_some_and(|c| c != '\n') {
-                        self.i += 1;
-                    }
-                    return Cmd::SyntaxError("( was unexpected at this time.".to_owned());
-                }
-                self.skip_blanks(false);
-                let op = if self.at("==") {
-                    self.i += 2;
-                    CompareOp::Text
-                } else {
-                    let w = self.word_at().to_lowercase();
-                    self.i += w.chars().count();
-                    match w.as_str() {
-                        "equ" => CompareOp::Equ,
-                        "neq" => CompareOp::Neq,
-                        "lss" => CompareOp::Lss,
-                        "leq" => CompareOp::Leq,
-                        "gtr" => CompareOp::Gtr,
-                        "geq" => CompareOp::Geq,
-                        _ => CompareOp::Text,
-                    }
-                };
-                let right = self.if_token();
-                Condition::Compare(left, op, right)
-            }
-        };
-        self.skip_blanks(false);
-        let then_is_block = self.peek() == Some('(');
-        // Without a block the rest of the line (with `&`, `&&`, `||`) belongs to the `if`.
-        let then = if then_is_block {
-            self.command()
-        } else {
-            self.line_sequence()
-        };
-        let mut otherwise = None;
-        if then_is_block {
-            let save = self.i;
-            self.skip_blanks(false);
-            if self.word_at().eq_ignore_ascii_case("else") {
-                self.i += 4;
-                self.skip_blanks(false);
-                otherwise = Some(Box::new(if self.peek() == Some('(') {
-                    self.command()
-                } else {
-                    self.line_sequence()
-                }));
-            } else {
-                self.i = save;
-            }
-        }
-        Cmd::If {
-            negate,
-            ignore_case,
-            condition,
-            then: Box::new(then),
-            otherwise,
-        }
-    }
-
-    fn for_command(&mut self) -> Cmd {
-        self.i += 3;
-        let mut switch = String::new();
-        let mut options = String::new();
-        loop {
-            self.skip_blanks(false);
-            if self.peek() == Some('/') {
-                switch = self.word_at().to_lowercase();
-                self.i += switch.chars().count();
-                self.skip_blanks(false);
-                if switch == "/f" && self.peek() == Some('"') {
-                    let start = self.i + 1;
-                    self.i += 1;
-                    while self.peek().is_some_and(|c| c != '"') {
-                        self.i += 1;
-                    }
-                    options = self.text_between(start, self.i);
-                    self.i += 1;
-                }
-            } else {
-                break;
-            }
-        }
-        self.skip_blanks(false);
-        let variable: String = self.chars[self.i.min(self.chars.len())..]
-            .iter()
-            .take(2)
-            .collect();
-        self.i += 2;
-        self.skip_blanks(false);
-        if self.word_at().eq_ignore_ascii_case("in") {
-            self.i += 2;
-        }
-        self.skip_blanks(false);
-        let mut set = String::new();
-        if self.peek() == Some('(') {
-            self.i += 1;
-            let mut quoted = None;
-            while let Some(c) = self.peek() {
-                match (quoted, c) {
-                    (None, ')') => break,
-                    (None, '"' | '\'' | '`') => quoted = Some(c),
-                    (Some(q), c) if c == q => quoted = None,
-                    _ => {}
-                }
-                set.push(c);
-                self.i += 1;
-            }
-            if self.peek().is_none() {
-                self.incomplete = true;
-                return Cmd::Simple(String::new());
-            }
-            self.i += 1;
-        }
-        self.skip_blanks(false);
-        if self.word_at().eq_ignore_ascii_case("do") {
-            self.i += 2;
-        }
-        self.skip_blanks(false);
-        let body_start = self.i;
-        // The body: a block, or the rest of the line.
-        let mut depth = 0usize;
-        let mut quoted = false;
-        while let Some(c) = self.peek() {
-            match c {
-                '"' => quoted = !quoted,
-                '(' if !quoted => depth += 1,
-                ')' if !quoted && depth > 0 => {
-                    depth -= 1;
-                    if depth == 0 {
-                        self.i += 1;
-                        break;
-                    }
-                }
-                ')' if !quoted && self.depth > 0 => break,
-                '\n' if depth == 0 => break,
-                _ => {}
-            }
-            self.i += 1;
-        }
-        if depth > 0 {
-            self.incomplete = true;
-        }
-        let body: String = self.text_between(body_start, self.i);
-        let usebackq = options.to_lowercase().contains("usebackq");
-        let set_trimmed = set.trim();
-        let source = if switch == "/f" {
-            if usebackq && set_trimmed.starts_with('`') {
-                ForSource::Command(set_trimmed.trim_matches('`').to_owned())
-            } else if !usebackq && set_trimmed.starts_with('\'') {
-                ForSource::Command(set_trimmed.trim_matches('\'').to_owned())
-            } else if !usebackq && set_trimmed.starts_with('"') {
-                ForSource::Text(set_trimmed.trim_matches('"').to_owned())
-            } else if usebackq && set_trimmed.starts_with('\'') {
-                ForSource::Text(set_trimmed.trim_matches('\'').to_owned())
-            } else {
-                ForSource::File(set_trimmed.trim_matches('"').to_owned())
-            }
-        } else {
-            ForSource::Words(
-                split_arguments(set_trimmed, 0, false)
-                    .into_iter()
-                    .map(|a| a.text)
-                    .collect(),
-            )
-        };
-        Cmd::For(ForLoop {
-            variable: variable.trim_start_matches('%').to_owned(),
-            source,
-            split: (switch == "/f").then(|| LineSplit::parse(&options)),
-            body,
-        })
-    }
-}
-
-/// `> file` or `>> file` of standard output.
-#[derive(Debug, Clone, PartialEq)]
-struct Redirect {
-    /// The target as written (quotes kept; `!VAR!` expanded when it runs).
-    target: String,
-    append: bool,
-}
-
-impl Cmd {
-    /// The message of a syntax error anywhere in the command.
-    fn syntax_error(&self) -> Option<String> {
-        match self {
-            Cmd::SyntaxError(message) => Some(message.clone()),
-            Cmd::Simple(_) | Cmd::Output(..) | Cmd::For(_) => None,
-            Cmd::Block(cmds) => cmds.iter().find_map(Cmd::syntax_error),
-            Cmd::Below(_, cmd) => cmd.syntax_error(),
-            Cmd::Sequence(left, _, right) => left.syntax_error().or_else(|| right.syntax_error()),
-            Cmd::If {
-                then, otherwise, ..
-            } => then
-                .syntax_error()
-                .or_else(|| otherwise.as_ref().and_then(|o| o.syntax_error())),
-        }
-    }
-}
 
 /// Marks, around its name, an undefined `%NAME%` at the start of a command
 /// (a private-use character no script text holds: the simulation refuses
@@ -2255,109 +1448,6 @@ fn at_command_position(out: &str) -> bool {
     let before = before.strip_suffix('"').unwrap_or(before).trim_end();
     let before = before.trim_end_matches('@').trim_end();
     before.is_empty() || before.ends_with(['(', '&', '|'])
-}
-
-/// The program (first word, quotes kept) and the rest of the command text.
-fn split_program(text: &str) -> (String, &str) {
-    let text = text.trim_start();
-    let mut quoted = false;
-    for (i, c) in text.char_indices() {
-        if c == '"' {
-            quoted = !quoted;
-        } else if !quoted && (c == ' ' || c == '\t') {
-            return (text[..i].to_owned(), &text[i + 1..]);
-        }
-    }
-    (text.to_owned(), "")
-}
-
-/// The length of the program word `split_program` takes from `text`.
-fn split_program_len(text: &str) -> usize {
-    let trimmed = text.trim_start();
-    text.len() - trimmed.len() + split_program(trimmed).0.len()
-}
-
-fn unquote(text: &str) -> String {
-    text.trim().replace('"', "")
-}
-
-/// `text` with cmd's `^` escapes taken off outside quotes (`2^>nul` in a
-/// `for /f` command is `2>nul` for the child cmd).
-fn without_carets(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                out.push(c);
-            }
-            '^' if !quoted => out.extend(chars.next()),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// What follows the label of `call :label a "b c"`.
-fn label_and_rest(rest: &str) -> &str {
-    let after = rest.trim_start().trim_start_matches(':');
-    let end = after
-        .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '='))
-        .unwrap_or(after.len());
-    &after[end..]
-}
-
-/// The arguments of a `call`, as cmd hands them to `%1`...: separated by
-/// blanks, `,`, `;` or `=` outside quotes, with their quotes kept.
-fn call_arguments(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if !quoted && (c.is_whitespace() || matches!(c, ',' | ';' | '=')) => {
-                if !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-fn parse_number(text: &str) -> Option<i64> {
-    let t = text.trim();
-    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return i64::from_str_radix(hex, 16).ok();
-    }
-    t.parse().ok()
-}
-
-fn replace_case_insensitive(value: &str, from: &str, to: &str) -> String {
-    let lower = value.to_lowercase();
-    let needle = from.to_lowercase();
-    if lower.len() != value.len() {
-        return value.replace(from, to);
-    }
-    let mut out = String::new();
-    let mut i = 0;
-    while let Some(at) = lower[i..].find(&needle) {
-        out.push_str(&value[i..i + at]);
-        out.push_str(to);
-        i += at + needle.len();
-    }
-    out.push_str(&value[i..]);
-    out
 }
 
 /// `set /a` for sums and products of numbers and variables.
@@ -2388,125 +1478,6 @@ fn eval_arithmetic(expr: &str, var: impl Fn(&str) -> Option<String>) -> Option<i
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn simple(s: &str) -> Cmd {
-        Cmd::Simple(s.to_owned())
-    }
-
-    fn parsed(text: &str) -> Cmd {
-        match parse(text) {
-            Parsed::Done(c) => c,
-            Parsed::NeedMore => panic!("incomplete: {text}"),
-        }
-    }
-
-    #[test]
-    fn redirections_and_operators_split_commands() {
-        assert_eq!(
-            parsed(r#""C:\a b\appcmd.exe" list site "X" >nul 2>&1"#),
-            simple(r#""C:\a b\appcmd.exe" list site "X""#)
-        );
-        assert_eq!(
-            parsed("rmdir \"C:\\x\" 2>nul || echo kept"),
-            Cmd::Sequence(
-                Box::new(simple("rmdir \"C:\\x\"")),
-                Op::Or,
-                Box::new(simple("echo kept"))
-            )
-        );
-        assert_eq!(parsed("echo a ^& b"), simple("echo a & b"));
-        assert_eq!(parsed("echo \"a & b\""), simple("echo \"a & b\""));
-    }
-
-    #[test]
-    fn if_takes_the_rest_of_the_line_and_else_follows_a_block() {
-        let Cmd::If { then, .. } = parsed("if errorlevel 1 echo a & echo b") else {
-            panic!()
-        };
-        assert!(matches!(*then, Cmd::Sequence(..)));
-        let Cmd::If {
-            otherwise,
-            condition,
-            ..
-        } = parsed("if \"%X%\"==\"1\" (echo a) else (echo b)")
-        else {
-            panic!()
-        };
-        assert_eq!(
-            condition,
-            Condition::Compare("\"%X%\"".into(), CompareOp::Text, "\"1\"".into())
-        );
-        assert!(otherwise.is_some());
-        assert!(matches!(parse("if exist x (\n echo a"), Parsed::NeedMore));
-    }
-
-    /// In a block, an `if` without parentheses takes the rest of its line
-    /// only: the next line is the block's next command, on its own line.
-    #[test]
-    fn an_if_in_a_block_ends_with_its_line() {
-        fn commands(cmd: &Cmd, out: &mut Vec<(usize, Cmd)>, line: usize) {
-            match cmd {
-                Cmd::Block(cmds) => cmds.iter().for_each(|c| commands(c, out, line)),
-                Cmd::Below(below, inner) => commands(inner, out, *below),
-                Cmd::Sequence(left, Op::Then, right) => {
-                    commands(left, out, line);
-                    commands(right, out, line);
-                }
-                other => out.push((line, other.clone())),
-            }
-        }
-        let mut found = Vec::new();
-        commands(
-            &parsed("(\n  a\n  if errorlevel 1 goto x & echo y\n  b\n)"),
-            &mut found,
-            0,
-        );
-        let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, [1, 2, 3], "{found:?}");
-        let (_, Cmd::If { then, .. }) = &found[1] else {
-            panic!("{found:?}")
-        };
-        // `& echo y` is the if's; `b` is not.
-        assert!(matches!(then.as_ref(), Cmd::Sequence(..)), "{then:?}");
-        assert_eq!(found[2].1, simple("b"));
-    }
-
-    #[test]
-    fn for_f_options_split_lines_as_cmd_does() {
-        let split = |options: &str, line: &str| LineSplit::parse(options).values(line);
-        let owned = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(split("", "  a b c"), owned(&["a"]));
-        assert_eq!(split("tokens=1,2", "p q r"), owned(&["p", "q"]));
-        assert_eq!(
-            split("tokens=2* delims=,", "a,,b,c d,e"),
-            owned(&["b", "c d,e"])
-        );
-        assert_eq!(split("tokens=3,1", "x y z"), owned(&["x", "z"]));
-        assert_eq!(split("tokens=1-3", "x y"), owned(&["x", "y", ""]));
-        assert_eq!(split("delims=", "  whole line "), owned(&["  whole line "]));
-        assert_eq!(split("", ";comment"), None);
-        assert_eq!(split("eol=#", ";kept #x"), owned(&[";kept"]));
-        assert_eq!(split("delims=: tokens=2", "a:b c"), owned(&["b c"]));
-        assert_eq!(LineSplit::parse("skip=2 tokens=*").skip, 2);
-        assert_eq!(
-            split("tokens=*", "  lead and rest"),
-            owned(&["lead and rest"])
-        );
-    }
-
-    #[test]
-    fn for_f_with_a_backquoted_command() {
-        let Cmd::For(f) = parsed("for /f \"usebackq delims=\" %T in (`powershell -Command \"Get-Date\"`) do set \"S=%T\"") else {
-            panic!()
-        };
-        assert_eq!(
-            f.source,
-            ForSource::Command("powershell -Command \"Get-Date\"".into())
-        );
-        assert_eq!(f.variable, "T");
-        assert_eq!(f.split.as_ref().unwrap().delims, Vec::<char>::new());
-        assert_eq!(f.body, "set \"S=%T\"");
-    }
 
     #[test]
     fn arithmetic() {

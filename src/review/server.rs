@@ -5,30 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::document::{Document, Element, LoadError, Style};
+use crate::cmd::tables::WINDOWS_ENVIRONMENT;
 use crate::iis::schema::{Definition, OverrideMode, Schema};
 
 /// IIS 10's configuration as a fresh Windows Server install writes it, reduced
 /// to what provisioning scripts touch. Sources: see the comment at the top
 /// of that file.
 pub use crate::iis::DEFAULT_APPHOST;
-
-/// The Windows environment the simulation assumes (a default install on C:).
-pub const WINDOWS_ENVIRONMENT: &[(&str, &str)] = &[
-    ("SystemDrive", "C:"),
-    ("SystemRoot", "C:\\Windows"),
-    ("windir", "C:\\Windows"),
-    ("ProgramFiles", "C:\\Program Files"),
-    ("ProgramFiles(x86)", "C:\\Program Files (x86)"),
-    ("ProgramData", "C:\\ProgramData"),
-    ("TEMP", "C:\\Windows\\TEMP"),
-    ("TMP", "C:\\Windows\\TEMP"),
-    ("ComSpec", "C:\\Windows\\system32\\cmd.exe"),
-    ("PATHEXT", ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC"),
-    ("PATH", "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\Wbem;C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\"),
-    ("COMPUTERNAME", "IIS-SERVER"),
-    ("USERNAME", "Administrator"),
-    ("OS", "Windows_NT"),
-];
 
 /// Where appcmd.exe lives ("Getting Started with AppCmd.exe", learn.microsoft.com).
 pub const APPCMD_PATH: &str = "C:\\Windows\\system32\\inetsrv\\appcmd.exe";

@@ -35,7 +35,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::batch::{Run, Script, Step, StepKind};
-use super::server::{Entry, Knowledge, Server, WINDOWS_ENVIRONMENT};
+use super::server::{Entry, Knowledge, Server};
+use crate::cmd::tables::WINDOWS_ENVIRONMENT;
 use crate::source::Span;
 use value::{Object, Value};
 
