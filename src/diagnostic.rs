@@ -105,6 +105,7 @@ codes! {
     BatchSpecialVariable = ("OW407", "batch-special-variable", Error, "script overwrites PATH, ERRORLEVEL or another special variable"),
     BatchEmptyOperand = ("OW409", "batch-empty-operand", Error, "`if` comparison with a bare variable, a syntax error when it is empty"),
     BatchMissingLabel = ("OW408", "batch-missing-label", Error, "`goto`/`call` to a label the script does not define"),
+    BatchStaleExpansion = ("OW414", "batch-stale-expansion", Error, "`%VAR%` read in the same line or block that changes it: cmd expanded it before"),
     AppcmdUnknownCommand = ("OW410", "appcmd-unknown-command", Error, "appcmd verb and object that appcmd does not have"),
     AppcmdUnknownParameter = ("OW411", "appcmd-unknown-parameter", Error, "appcmd parameter or attribute that does not exist there"),
     AppcmdMalformedIndexer = ("OW412", "appcmd-malformed-indexer", Error, "appcmd collection syntax appcmd cannot parse (error 13)"),

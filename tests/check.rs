@@ -660,10 +660,7 @@ fn real_world_iis_shapes() {
 const KNOWN_CMD_FALSE_POSITIVES: &[(&str, &str)] = &[];
 
 /// Known misses on broken real-world batch shapes (open defects as above).
-const KNOWN_CMD_MISSES: &[(&str, &str)] = &[(
-    "broken-errorlevel-in-block.cmd",
-    "%ERRORLEVEL% in a block is expanded before the block runs: the `if` checks nothing",
-)];
+const KNOWN_CMD_MISSES: &[(&str, &str)] = &[];
 
 /// Real-world script shapes (tests/fixtures/real-shapes/{cmd,ps1}, README
 /// beside each): working scripts get no error from `check` (but for the

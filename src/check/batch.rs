@@ -6,6 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::cmd::lines::{is_eof, label_defined, label_wanted};
+use crate::cmd::percent::{self, Piece};
+use crate::cmd::syntax::{self, Command, Condition, If, Operator, Redirection, Simple};
+use crate::cmd::tables::{
+    builtin_named, is_echo_word, is_predefined, is_rem_word, Failure, DYNAMIC_VARIABLES,
+    SEARCH_VARIABLES,
+};
+use crate::cmd::words::{self, jump_word, Assignment};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::iis::appcmd::{self, Invocation};
 use crate::iis::schema::{OverrideMode, Schema};
@@ -64,92 +72,19 @@ pub fn unlocks(commands: &[ScriptCommand], schema: &Schema) -> super::facts::Ser
     facts
 }
 
-/// Commands built into cmd.exe that never need an error check.
-const QUIET_BUILTINS: &[&str] = &[
-    "echo", "echo.", "set", "setlocal", "endlocal", "rem", "goto", "exit", "if", "for", "pushd",
-    "popd", "cd", "chdir", "title", "pause", "cls", "shift", "ver", "verify", "color", "prompt",
-    "type", "dir", "path", "start", "call", "(", ")", "break", "chcp",
-];
-
-/// Built-in file commands whose success the script shows best by testing the
-/// file afterwards (`if exist`).
-const FILE_BUILTINS: &[&str] = &["del", "erase", "move", "copy", "ren", "rename"];
-
-/// `if exist X ...` or `if not exist X ...` (lower-case line).
-fn is_exist_test(lower: &str) -> bool {
-    let rest = lower[2..].trim_start();
-    let rest = rest.strip_prefix("not ").map_or(rest, str::trim_start);
-    rest.starts_with("exist ")
-}
-
-/// Variables Windows defines for every process (and cmd's dynamic ones).
-const KNOWN_VARIABLES: &[&str] = &[
-    "windir",
-    "systemroot",
-    "systemdrive",
-    "programfiles",
-    "programfiles(x86)",
-    "programw6432",
-    "programdata",
-    "commonprogramfiles",
-    "commonprogramfiles(x86)",
-    "allusersprofile",
-    "appdata",
-    "localappdata",
-    "userprofile",
-    "username",
-    "userdomain",
-    "computername",
-    "temp",
-    "tmp",
-    "path",
-    "pathext",
-    "comspec",
-    "os",
-    "processor_architecture",
-    "number_of_processors",
-    "public",
-    "homedrive",
-    "homepath",
-    "errorlevel",
-    "cd",
-    "date",
-    "time",
-    "random",
-    "cmdcmdline",
-    "cmdextversion",
-    "__cd__",
-    "psmodulepath",
-    "logonserver",
-    "sessionname",
-    "driverdata",
-];
-
-/// Names that must not be assigned (cmd computes them) and names whose
-/// assignment breaks later commands unless it keeps the old value.
-const DYNAMIC_VARIABLES: &[&str] = &[
-    "errorlevel",
-    "cd",
-    "date",
-    "time",
-    "random",
-    "cmdcmdline",
-    "cmdextversion",
-    "highestnumanodenumber",
-];
-const SEARCH_VARIABLES: &[&str] = &["path", "pathext", "comspec", "systemroot", "windir"];
-
 /// Everything the check of one batch file produced.
 pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     pub commands: Vec<ScriptCommand>,
 }
 
-/// A logical piece of a line: one command between `&`, `&&`, `||`, `|`.
-struct Segment {
-    range: Range<usize>,
-    /// The operator after it (`&&`, `||`, `&`, `|`), if any.
-    followed_by: Option<&'static str>,
+/// What the commands of one logical line changed so far (OW414).
+#[derive(Default)]
+struct Staleness {
+    /// Variable (lower case) → the command that changed it.
+    changed: BTreeMap<String, String>,
+    /// References already reported (a `for` body is walked twice).
+    reported: BTreeSet<usize>,
 }
 
 /// What ends the lines of a batch file, as far as the checks care.
@@ -208,7 +143,15 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         text: continued_lines_joined(&file.text),
     };
     c.encoding(bom);
-    if c.line_endings() == Endings::CrOnly {
+    let text = c.text.clone();
+    let mut parsed = None;
+    let endings = c.line_endings(|| {
+        let logical = logical_lines(&text);
+        let jumps = jumps_to_labels(&text, &logical);
+        parsed = Some(logical);
+        jumps
+    });
+    if endings == Endings::CrOnly {
         // cmd.exe reads the whole file as one line: every other finding
         // would be about that one line and hide the cause.
         return Checked {
@@ -216,8 +159,16 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
             commands: c.commands,
         };
     }
-    c.collect_labels_and_variables();
-    c.lines();
+    let logical = parsed.unwrap_or_else(|| logical_lines(&text));
+    c.collect_labels_and_variables(&logical);
+    c.lexical();
+    for command in &logical {
+        c.command(command, None);
+        c.stale_expansions(command);
+    }
+    if let Some((span, name)) = c.pending.take() {
+        c.unchecked(span, &name);
+    }
     Checked {
         diagnostics: c.out,
         commands: c.commands,
@@ -324,7 +275,9 @@ impl BatchChecker<'_> {
         }
     }
 
-    fn line_endings(&mut self) -> Endings {
+    /// OW401. `jumps` says whether the script jumps to a label (it parses
+    /// the file, which a CR-only file does not need).
+    fn line_endings(&mut self, jumps: impl FnOnce() -> bool) -> Endings {
         let text = &self.file.text;
         if !text.contains('\n') && text.trim_end_matches('\r').contains('\r') {
             let first = text.find('\r').unwrap_or(0);
@@ -376,7 +329,7 @@ impl BatchChecker<'_> {
         // The trouble is in the label search of `goto` and `call :label`
         // (cmd reads the file in 512-byte blocks and loses its place where
         // lines end with LF only); a script that never jumps runs as written.
-        let diagnostic = if jumps_to_labels(text) {
+        let diagnostic = if jumps() {
             diagnostic.note("cmd.exe reads batch files in 512-byte blocks; with LF-only lines `goto` and `call :label` miss labels")
         } else {
             let mut d = diagnostic.note(
@@ -389,64 +342,44 @@ impl BatchChecker<'_> {
         Endings::Other
     }
 
-    fn collect_labels_and_variables(&mut self) {
-        let text = self.text.clone();
+    fn collect_labels_and_variables(&mut self, logical: &[Command]) {
         for range in self.line_ranges() {
-            let line = text[range].trim_start();
-            if let Some(label) = line.strip_prefix(':') {
-                if !label.starts_with(':') {
-                    let name = label.split([' ', '\t']).next().unwrap_or("");
-                    self.labels.insert(name.to_ascii_lowercase());
-                }
+            if let Some(label) = label_defined(&self.text[range]) {
+                self.labels.insert(label.to_ascii_lowercase());
             }
-            // Every `set NAME=` anywhere on the line (also inside `for ... do`),
-            // but not in a comment (`::set X=` or `rem set X=` sets nothing).
-            let lower = line.to_ascii_lowercase();
-            if line.starts_with("::") || is_rem(&lower) {
-                continue;
-            }
-            let mut from = 0;
-            while let Some(i) = lower[from..].find("set ") {
-                let at = from + i;
-                from = at + 4;
-                if at > 0 && lower.as_bytes()[at - 1].is_ascii_alphanumeric() {
-                    continue;
+        }
+        // Every `set NAME=` the script runs, also inside `if` and `for`
+        // (a commented-out `::set X=` or `rem set X=` sets nothing).
+        let text = self.text.clone();
+        for command in logical {
+            each_simple(&text, command, &mut |simple| {
+                let body = &text[simple.range.clone()];
+                if first_word(&body.to_ascii_lowercase()) != "set" {
+                    return;
                 }
-                if let Some((name, value)) = parse_set(&line[at + 4..]) {
+                if let Some((name, value)) = assignment(&body[3..]) {
                     if value.is_empty() {
                         self.set_empty.insert(name.to_ascii_lowercase());
                     }
                     self.variables.insert(name.to_ascii_lowercase(), value);
                 }
-            }
+            });
         }
     }
 
-    fn lines(&mut self) {
-        let text = self.text.clone();
+    /// The checks of what cmd reads before it parses: quotes and percent
+    /// signs, line by line (comments and labels are not read further).
+    fn lexical(&mut self) {
         for range in self.line_ranges() {
-            let line = &text[range.clone()];
+            let line = &self.text[range.clone()];
             let trimmed = line.trim_start();
             let lead = range.start + (line.len() - trimmed.len());
             let lower = trimmed.to_ascii_lowercase();
-            if trimmed.is_empty() || trimmed.starts_with("::") {
-                continue;
-            }
-            if trimmed.starts_with(':') {
-                // A label: control may arrive here from a goto; an unchecked command before it stays unchecked.
-                continue;
-            }
-            if is_rem(&lower) {
+            if trimmed.is_empty() || trimmed.starts_with(':') || is_rem(&lower) {
                 continue;
             }
             self.quotes(lead..range.end);
             self.percents(lead..range.end);
-            for segment in split_segments(&text, lead..range.end) {
-                self.segment(&segment);
-            }
-        }
-        if let Some((span, name)) = self.pending.take() {
-            self.unchecked(span, &name);
         }
     }
 
@@ -466,73 +399,43 @@ impl BatchChecker<'_> {
 
     fn percents(&mut self, range: Range<usize>) {
         let line = self.text[range.clone()].to_owned();
-        let bytes = line.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] != b'%' {
-                i += 1;
-                continue;
-            }
-            match bytes.get(i + 1) {
-                Some(b'%') => {
-                    i += 2;
-                    continue;
+        for (at, piece) in percent::pieces(&line) {
+            let at = range.start + at.start..range.start + at.end;
+            match piece {
+                Piece::Lone => self.out.push(
+                    Diagnostic::new(
+                        Code::BatchPercent,
+                        "cmd.exe drops this lone `%` in a batch file",
+                    )
+                    .at(Some(&self.span(at.start..at.start + 1)))
+                    .help("write `%%` for a literal percent sign"),
+                ),
+                Piece::Variable { name, .. } if name.contains(' ') || name.is_empty() => {
+                    let reference = &self.text[at.start + 1..at.end - 1];
+                    self.out.push(
+                        Diagnostic::new(Code::BatchPercent, format!("cmd.exe reads `%{reference}%` as a variable and replaces it with nothing"))
+                            .at(Some(&self.span(at)))
+                            .help("write `%%` for each literal percent sign"),
+                    );
                 }
-                Some(b'0'..=b'9' | b'*') => {
-                    i += 2;
-                    continue;
-                }
-                Some(b'~') => {
-                    let mut j = i + 2;
-                    while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
-                        j += 1;
-                    }
-                    i = j + 1;
-                    continue;
+                Piece::Variable { name, .. }
+                    if !self.variables.contains_key(&name.to_ascii_lowercase())
+                        && !is_predefined(name) =>
+                {
+                    self.out.push(
+                        Diagnostic::new(Code::BatchPercent, format!("`%{name}%` is never set by this script and expands to nothing unless the environment defines it"))
+                            .at(Some(&self.span(at)))
+                            .help(format!("set it first (set \"{name}=...\"), or write `%%` if the percent signs are literal")),
+                    );
                 }
                 _ => {}
-            }
-            let at = range.start + i;
-            match line[i + 1..].find('%') {
-                None => {
-                    self.out.push(
-                        Diagnostic::new(
-                            Code::BatchPercent,
-                            "cmd.exe drops this lone `%` in a batch file",
-                        )
-                        .at(Some(&self.span(at..at + 1)))
-                        .help("write `%%` for a literal percent sign"),
-                    );
-                    i += 1;
-                }
-                Some(len) => {
-                    let reference = &line[i + 1..i + 1 + len];
-                    let name = reference.split(':').next().unwrap_or("");
-                    let lower = name.to_ascii_lowercase();
-                    let end = at + len + 2;
-                    if name.contains(' ') || name.is_empty() {
-                        self.out.push(
-                            Diagnostic::new(Code::BatchPercent, format!("cmd.exe reads `%{reference}%` as a variable and replaces it with nothing"))
-                                .at(Some(&self.span(at..end)))
-                                .help("write `%%` for each literal percent sign"),
-                        );
-                    } else if !self.variables.contains_key(&lower)
-                        && !KNOWN_VARIABLES.contains(&lower.as_str())
-                    {
-                        self.out.push(
-                            Diagnostic::new(Code::BatchPercent, format!("`%{name}%` is never set by this script and expands to nothing unless the environment defines it"))
-                                .at(Some(&self.span(at..end)))
-                                .help(format!("set it first (set \"{name}=...\"), or write `%%` if the percent signs are literal")),
-                        );
-                    }
-                    i += len + 2;
-                }
             }
         }
     }
 
     fn unchecked(&mut self, span: Span, name: &str) {
-        let help = if FILE_BUILTINS.contains(&name) {
+        let file_test = builtin_named(name).is_some_and(|b| b.failure == Failure::FileTest);
+        let help = if file_test {
             "test the result on the next line: `if exist FILE goto :failed` after `del`, `if exist SOURCE goto :failed` after `move` (del leaves ERRORLEVEL at 0 even when it fails)"
         } else {
             "check it on the next line: `if errorlevel 1 goto :failed` (or append `|| goto :failed`)"
@@ -548,70 +451,73 @@ impl BatchChecker<'_> {
         );
     }
 
-    fn segment(&mut self, segment: &Segment) {
-        let text = self.text.clone();
-        let mut range = segment.range.clone();
-        // Strip `@`, `(`, `)` and blanks around the command.
-        loop {
-            let s = &text[range.clone()];
-            let t = s.trim_start_matches([' ', '\t', '@', '(']);
-            let t = t.trim_end_matches([' ', '\t']);
-            let t = if t.ends_with(')') && t.matches('(').count() < t.matches(')').count() {
-                &t[..t.len() - 1]
-            } else {
-                t
-            };
-            let start = range.start + (s.len() - s.trim_start_matches([' ', '\t', '@', '(']).len());
-            let new = start..start + t.len();
-            if new == range {
-                break;
+    /// Lints a command of the tree; `followed_by` is the operator after it.
+    fn command(&mut self, command: &Command, followed_by: Option<Operator>) {
+        match command {
+            Command::Simple(simple) => self.simple(simple, followed_by),
+            Command::Block(block) => {
+                // The operator after `)` follows the block's last command.
+                let last = block.commands.len().saturating_sub(1);
+                for (i, c) in block.commands.iter().enumerate() {
+                    self.command(c, if i == last { followed_by } else { None });
+                }
             }
-            range = new;
+            Command::Sequence(left, op, right) => {
+                self.command(left, Some(*op));
+                self.command(right, followed_by);
+            }
+            Command::If(i) => self.if_command(i, followed_by),
+            Command::For(f) => {
+                // The body runs once per item: it is linted as written.
+                let text = self.text.clone();
+                let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
+                self.command(&body.command, followed_by);
+            }
+            Command::SyntaxError(_) => {}
         }
+    }
+
+    fn if_command(&mut self, i: &If, followed_by: Option<Operator>) {
+        self.empty_operands(i);
+        let reads_exit_code = match &i.condition {
+            Condition::ErrorLevel(_) => true,
+            Condition::Compare(left, _, right) => [left, right]
+                .iter()
+                .any(|o| o.text.to_ascii_lowercase().contains("errorlevel")),
+            _ => false,
+        };
+        // A file command is checked by testing the file: `del` clears
+        // ERRORLEVEL even when it fails (measured on Windows 10,
+        // stackoverflow.com/a/34968021).
+        let tests_file = matches!(i.condition, Condition::Exist(_))
+            && self.pending.as_ref().is_some_and(|(_, name)| {
+                builtin_named(name).is_some_and(|b| b.failure == Failure::FileTest)
+            });
+        if reads_exit_code || tests_file {
+            self.pending = None;
+        }
+        self.command(&i.then, followed_by);
+        if let Some(otherwise) = &i.otherwise {
+            self.command(otherwise, followed_by);
+        }
+    }
+
+    fn simple(&mut self, simple: &Simple, followed_by: Option<Operator>) {
+        let range = simple.range.clone();
         if range.is_empty() {
             return;
         }
+        let text = self.text.clone();
         let body = &text[range.clone()];
         let lower = body.to_ascii_lowercase();
         let mut word = first_word(&lower);
-        // `goto:eof` and `call:label`: cmd ends the command word at `:` here.
-        for jump in ["goto", "call"] {
-            if word.len() > jump.len()
-                && word.starts_with(jump)
-                && word[jump.len()..].starts_with(':')
-            {
-                word = jump.to_owned();
-            }
-        }
-        if word == "if" {
-            self.empty_operands(range.start, body);
-            let (is_check, rest) = split_if(body);
-            // A file command is checked by testing the file: `del` clears
-            // ERRORLEVEL even when it fails (measured on Windows 10,
-            // stackoverflow.com/a/34968021).
-            let tests_file = self
-                .pending
-                .as_ref()
-                .is_some_and(|(_, name)| FILE_BUILTINS.contains(&name.as_str()))
-                && is_exist_test(&lower);
-            if is_check || tests_file {
-                self.pending = None;
-            }
-            if let Some(rest) = rest {
-                let offset = range.start + (body.len() - rest.len());
-                let inner = Segment {
-                    range: offset..range.end,
-                    followed_by: segment.followed_by,
-                };
-                self.segment(&inner);
-            }
-            return;
+        if let Some((jump, _)) = jump_word(&word) {
+            word = jump.to_owned();
         }
         // A new command: an unchecked one before it is reported.
-        let transparent = matches!(
-            word.as_str(),
-            "echo" | "echo." | "rem" | "setlocal" | "endlocal" | "title"
-        );
+        let transparent = is_echo_word(&word)
+            || is_rem_word(&word)
+            || matches!(word.as_str(), "setlocal" | "endlocal" | "title");
         if !transparent {
             if let Some((span, name)) = self.pending.take() {
                 let checks = word == "exit"
@@ -625,24 +531,24 @@ impl BatchChecker<'_> {
             }
         }
         match word.as_str() {
-            "set" => self.set_command(range.clone()),
+            "set" => self.set_command(range),
             "setlocal" => {
                 self.setlocal = true;
                 self.in_setlocal = true;
             }
             "endlocal" => self.in_setlocal = false,
-            "goto" => self.goto(range.clone(), &body[4..]),
+            "goto" => self.goto(range, &body[4..]),
             "call" => {
                 let rest = body[4..].trim_start();
+                let offset = range.start + (body.len() - rest.len());
                 if rest.starts_with(':') {
-                    self.goto(range.start + (body.len() - rest.len())..range.end, rest);
+                    self.goto(offset..range.end, rest);
                 } else {
-                    let offset = range.start + (body.len() - rest.len());
-                    self.program(offset..range.end, segment.followed_by);
+                    self.program(offset..range.end, &simple.redirections, followed_by);
                 }
             }
-            w if QUIET_BUILTINS.contains(&w) => {}
-            _ => self.program(range, segment.followed_by),
+            w if builtin_named(w).is_some_and(|b| b.failure == Failure::Never) => {}
+            _ => self.program(range, &simple.redirections, followed_by),
         }
     }
 
@@ -650,46 +556,14 @@ impl BatchChecker<'_> {
     /// then reads `if == "" (` and stops the script: "( was unexpected at
     /// this time"), and a script cannot tell that a variable is set. Quoting
     /// both sides keeps an operand however empty.
-    fn empty_operands(&mut self, start: usize, body: &str) {
-        let mut rest = body.get(2..).unwrap_or("").trim_start();
-        for flag in ["/i", "not"] {
-            let word = rest.get(..flag.len()).unwrap_or("");
-            let after = rest.get(flag.len()..).unwrap_or("");
-            if word.eq_ignore_ascii_case(flag) && after.starts_with([' ', '\t']) {
-                rest = after.trim_start();
-            }
-        }
-        let lower = rest.to_ascii_lowercase();
-        if ["exist ", "defined ", "errorlevel ", "cmdextversion "]
-            .iter()
-            .any(|w| lower.starts_with(w))
-        {
+    fn empty_operands(&mut self, i: &If) {
+        let Condition::Compare(left, _, right) = &i.condition else {
             return;
-        }
-        // The first operand: a quoted string, or a word up to a blank or `==`.
-        let left_end = if let Some(quoted) = rest.strip_prefix('"') {
-            quoted.find('"').map_or(rest.len(), |i| i + 2)
-        } else {
-            rest.find(|c: char| c.is_whitespace() || c == '=')
-                .unwrap_or(rest.len())
         };
-        let left = &rest[..left_end];
-        let after = rest[left_end..].trim_start();
-        // Then the operator: `==`, or EQU NEQ LSS LEQ GTR GEQ.
-        let right = if let Some(r) = after.strip_prefix("==") {
-            r.trim_start()
-        } else {
-            let mut words = after.splitn(2, char::is_whitespace);
-            let op = words.next().unwrap_or("").to_ascii_lowercase();
-            if !["equ", "neq", "lss", "leq", "gtr", "geq"].contains(&op.as_str()) {
-                return;
-            }
-            words.next().unwrap_or("").trim_start()
-        };
-        let right = right.split_whitespace().next().unwrap_or("");
-        for operand in [left.trim(), right] {
+        for operand in [left, right] {
+            let text = operand.text.trim();
             // cmd's own variables and those Windows defines are never empty.
-            let name = operand.trim_matches(['%', '!']).to_ascii_lowercase();
+            let name = text.trim_matches(['%', '!']).to_ascii_lowercase();
             // The script's own variables are set when it sets them only to
             // non-empty literal values (`set RETRY=0` before a retry loop;
             // `set "SITE=%~1"` may well be empty).
@@ -698,27 +572,124 @@ impl BatchChecker<'_> {
                 .get(&name)
                 .is_some_and(|v| !v.is_empty() && !v.contains(['%', '!']))
                 && !self.set_empty.contains(&name);
-            let always_set = DYNAMIC_VARIABLES.contains(&name.as_str())
-                || KNOWN_VARIABLES.contains(&name.as_str())
-                || set_here;
-            if is_bare_variable(operand) && !always_set {
-                let at = start + (operand.as_ptr() as usize - body.as_ptr() as usize);
+            let always_set = is_predefined(&name) || set_here;
+            if is_bare_variable(text) && !always_set {
                 self.out.push(
-                    Diagnostic::new(Code::BatchEmptyOperand, format!("`if` compares `{operand}` without quotes"))
-                        .at(Some(&self.span(at..at + operand.len())))
+                    Diagnostic::new(Code::BatchEmptyOperand, format!("`if` compares `{text}` without quotes"))
+                        .at(Some(&self.span(operand.range.clone())))
                         .label("empty, this operand disappears")
-                        .help(format!("quote both sides: `if \"{operand}\"==\"...\"`"))
+                        .help(format!("quote both sides: `if \"{text}\"==\"...\"`"))
                         .note("when the variable is empty or unset, cmd.exe stops the script with a syntax error (\"( was unexpected at this time\")"),
                 );
             }
         }
     }
 
+    /// OW414: cmd.exe expands `%VAR%` once for a whole logical line (a
+    /// `( )` block, an `if` or a `for` with its body, commands joined by
+    /// `&`, `&&`, `||`) when it reads it, before any command of it runs
+    /// (phase 1 of stackoverflow.com/questions/4094699). A reference that
+    /// follows, in the same logical line, a command changing that variable
+    /// reads the value from before the line: `%ERRORLEVEL%` after a program,
+    /// `%X%` after `set X=`.
+    fn stale_expansions(&mut self, command: &Command) {
+        let mut state = Staleness::default();
+        self.stale_walk(command, &mut state);
+    }
+
+    fn stale_walk(&mut self, command: &Command, state: &mut Staleness) {
+        match command {
+            Command::Simple(simple) => {
+                self.stale_references(simple.range.clone(), state);
+                let text = self.text.clone();
+                let body = &text[simple.range.clone()];
+                let lower = body.to_ascii_lowercase();
+                let word = first_word(&lower);
+                if word == "set" {
+                    if let Some((name, _)) = assignment(&body[3..]) {
+                        state
+                            .changed
+                            .insert(name.to_ascii_lowercase(), format!("set {name}="));
+                    }
+                } else {
+                    // A program, or a builtin that sets ERRORLEVEL.
+                    let program = words::unquote(&words::split_program(body).0);
+                    let lower = program.to_ascii_lowercase();
+                    let sets_exit_code = !program.is_empty()
+                        && (lower == "call"
+                            || !builtin_named(&lower).is_some_and(|b| b.failure == Failure::Never));
+                    if sets_exit_code {
+                        state.changed.insert("errorlevel".to_owned(), program);
+                    }
+                }
+            }
+            Command::Block(block) => {
+                for c in &block.commands {
+                    self.stale_walk(c, state);
+                }
+            }
+            Command::Sequence(left, _, right) => {
+                self.stale_walk(left, state);
+                self.stale_walk(right, state);
+            }
+            Command::If(i) => {
+                self.stale_references(i.range.clone(), state);
+                self.stale_walk(&i.then, state);
+                if let Some(otherwise) = &i.otherwise {
+                    self.stale_walk(otherwise, state);
+                }
+            }
+            Command::For(f) => {
+                let text = self.text.clone();
+                let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
+                // The body runs once per item: the second round reads what
+                // the first one changed.
+                self.stale_walk(&body.command, state);
+                self.stale_walk(&body.command, state);
+            }
+            Command::SyntaxError(_) => {}
+        }
+    }
+
+    fn stale_references(&mut self, range: Range<usize>, state: &mut Staleness) {
+        if state.changed.is_empty() {
+            return;
+        }
+        let text = self.text[range.clone()].to_owned();
+        for (at, piece) in percent::pieces(&text) {
+            let Piece::Variable { name, .. } = piece else {
+                continue;
+            };
+            let lower = name.to_ascii_lowercase();
+            let Some(changer) = state.changed.get(&lower).cloned() else {
+                continue;
+            };
+            let at = range.start + at.start..range.start + at.end;
+            if !state.reported.insert(at.start) {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                Code::BatchStaleExpansion,
+                format!("`%{name}%` was expanded when cmd.exe read this line or block, before `{changer}` ran"),
+            )
+            .at(Some(&self.span(at)))
+            .label("the value from before the block");
+            d = if lower == "errorlevel" {
+                d.help("test the exit code with `if errorlevel 1` (true for 1 and more), or with `!ERRORLEVEL!` after `setlocal EnableDelayedExpansion`")
+                    .note("cmd.exe expands every `%VAR%` of a `( )` block, an `if` or `for` line, or commands joined by `&&`/`||` once, before any of them runs: this test checks nothing")
+            } else {
+                d.severity = crate::diagnostic::Severity::Warning;
+                d.help(format!("read it as `!{name}!` after `setlocal EnableDelayedExpansion`, or move the command after the block"))
+                    .note("cmd.exe expands every `%VAR%` of a `( )` block, an `if` or `for` line, or commands joined by `&`, `&&`, `||` once, before any of them runs")
+            };
+            self.out.push(d);
+        }
+    }
+
     fn goto(&mut self, range: Range<usize>, target: &str) {
-        let label = target.trim().trim_start_matches(':');
-        let label = label.split([' ', '\t']).next().unwrap_or("");
+        let label = label_wanted(target);
         let lower = label.to_ascii_lowercase();
-        if lower.is_empty() || lower == "eof" || lower.contains('%') {
+        if lower.is_empty() || is_eof(label) || target.contains(['%', '!']) {
             return;
         }
         if !self.labels.contains(&lower) {
@@ -742,7 +713,7 @@ impl BatchChecker<'_> {
                     .note("without setlocal the variables stay set in the admin's command prompt after the script ends"),
             );
         }
-        let Some((name, value)) = parse_set(&body[3..]) else {
+        let Some((name, value)) = assignment(&body[3..]) else {
             return;
         };
         let lower = name.to_ascii_lowercase();
@@ -776,10 +747,18 @@ impl BatchChecker<'_> {
     }
 
     /// An external program (or a builtin that can fail).
-    fn program(&mut self, range: Range<usize>, followed_by: Option<&'static str>) {
+    fn program(
+        &mut self,
+        range: Range<usize>,
+        redirections: &[Redirection],
+        followed_by: Option<Operator>,
+    ) {
         let text = self.text.clone();
         let body = &text[range.clone()];
-        let args = without_redirections(&text, appcmd::split_arguments(body, range.start, true));
+        let args = without_redirections(
+            appcmd::split_arguments(body, range.start, true),
+            redirections,
+        );
         // cmd.exe expands variables before the program splits its command
         // line: a value is split (and its quotes taken off) as the program
         // sees it, at the place of the reference.
@@ -829,7 +808,7 @@ impl BatchChecker<'_> {
             arguments: rest.to_vec(),
             span: span.clone(),
         });
-        if matches!(followed_by, Some("&&" | "||")) {
+        if matches!(followed_by, Some(Operator::And | Operator::Or)) {
             return;
         }
         self.pending = Some((
@@ -918,30 +897,62 @@ fn is_bare_variable(operand: &str) -> bool {
     named(b'%') && !operand.contains(':') || named(b'!') || argument(operand)
 }
 
-/// Whether a command of the script jumps to a label (`goto`, `call :x`),
-/// outside comments.
-fn jumps_to_labels(text: &str) -> bool {
-    text.lines().any(|line| {
-        let lower = line.trim_start().to_ascii_lowercase();
-        if lower.starts_with("::") || is_rem(&lower) {
-            return false;
+/// The logical lines of a file as cmd.exe parses them (labels and `::`
+/// lines are skipped; a block or a `^` continuation spans lines).
+fn logical_lines(text: &str) -> Vec<Command> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = start;
+        start += line.len();
+        if line_start < next {
+            continue;
         }
-        let words = lower
-            .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '&' | '|'))
-            .filter(|w| !w.is_empty());
-        let found = words.clone().any(|w| w == "goto" || w.starts_with("goto:"));
-        found
-            || words
-                .clone()
-                .zip(words.skip(1))
-                .any(|(a, b)| a == "call" && b.starts_with(':'))
-            || lower.contains("call:")
-    })
+        let trimmed = line.trim_start_matches([' ', '\t', '@']);
+        let lead = line_start + (line.len() - trimmed.len());
+        let body = trimmed.trim_end_matches(['\r', '\n']);
+        if body.is_empty() || body.starts_with(':') {
+            continue;
+        }
+        let parsed = syntax::parse(text, lead);
+        next = parsed.end.max(lead + 1);
+        out.push(parsed.command);
+    }
+    out
+}
+
+/// Calls `visit` on every simple command of `command`, also in the bodies
+/// of `for` loops (read from `text`, the text `command` was parsed from).
+fn each_simple(text: &str, command: &Command, visit: &mut impl FnMut(&Simple)) {
+    command.walk(&mut |c| match c {
+        Command::Simple(simple) => visit(simple),
+        Command::For(f) => {
+            let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
+            each_simple(text, &body.command, visit);
+        }
+        _ => {}
+    });
+}
+
+/// Whether a command of the script jumps to a label (`goto`, `call :x`).
+fn jumps_to_labels(text: &str, logical: &[Command]) -> bool {
+    let mut jumps = false;
+    for command in logical {
+        each_simple(text, command, &mut |simple| {
+            let lower = text[simple.range.clone()].to_ascii_lowercase();
+            let word = first_word(&lower);
+            let rest = lower[word.len()..].trim_start();
+            jumps |= word == "goto"
+                || jump_word(&word).is_some()
+                || word == "call" && rest.starts_with(':');
+        });
+    }
+    jumps
 }
 
 fn is_rem(lower: &str) -> bool {
-    let w = lower.trim_start_matches('@');
-    w == "rem" || w.starts_with("rem ") || w.starts_with("rem\t") || w.starts_with("rem.")
+    is_rem_word(&first_word(lower.trim_start_matches('@')))
 }
 
 fn first_word(lower: &str) -> String {
@@ -953,159 +964,36 @@ fn first_word(lower: &str) -> String {
 }
 
 /// The arguments a program receives: cmd takes redirections (`> file`,
-/// `>> "%TEMP%\log.txt"`, `2>&1`, `<in`) out of the command line, and a
-/// bare operator takes the next word as its target.
-fn without_redirections(text: &str, args: Vec<appcmd::Argument>) -> Vec<appcmd::Argument> {
-    let mut kept = Vec::with_capacity(args.len());
-    let mut target_next = false;
-    for arg in args {
-        let raw = &text[arg.range.clone()];
-        if target_next {
-            target_next = false;
-            continue;
-        }
-        if is_redirection(raw) {
-            // `>`, `>>`, `2>`, `<` alone: the target is the next word;
-            // `>file`, `2>&1` carry theirs.
-            let operator_only = raw
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .trim_start_matches(['>', '<'])
-                .is_empty();
-            target_next = operator_only;
-            continue;
-        }
-        kept.push(arg);
-    }
-    kept
+/// `>> "%TEMP%\log.txt"`, `2>&1`, `<in`) out of the command line.
+fn without_redirections(
+    args: Vec<appcmd::Argument>,
+    redirections: &[Redirection],
+) -> Vec<appcmd::Argument> {
+    args.into_iter()
+        .filter(|arg| {
+            !redirections
+                .iter()
+                .any(|r| r.range.start < arg.range.end && arg.range.start < r.range.end)
+        })
+        .collect()
 }
 
-fn is_redirection(raw: &str) -> bool {
-    let r = raw.trim_start_matches(|c: char| c.is_ascii_digit());
-    (r.starts_with('>') || r.starts_with('<')) && !raw.starts_with('"')
-}
-
-/// `NAME=value` of a `set` command (`set "NAME=value"`, `set NAME=value`, `set /a NAME=...`).
-fn parse_set(rest: &str) -> Option<(String, String)> {
-    let rest = rest.trim_start();
-    let rest = rest
-        .strip_prefix("/a ")
-        .or_else(|| rest.strip_prefix("/A "))
-        .or_else(|| rest.strip_prefix("/p "))
-        .or_else(|| rest.strip_prefix("/P "))
-        .unwrap_or(rest)
-        .trim_start();
-    let (inner, quoted) = match rest.strip_prefix('"') {
-        Some(r) => (r.rsplit_once('"').map_or(r, |(a, _)| a), true),
-        None => (rest, false),
+/// `NAME=value` of a `set` command, for names without blanks (an
+/// unquoted value without its trailing blanks).
+fn assignment(rest: &str) -> Option<(String, String)> {
+    let Assignment::Text { name, value } = words::parse_set(rest) else {
+        return None;
     };
-    let (name, value) = inner.split_once('=')?;
-    if name.is_empty() || name.contains(char::is_whitespace) {
+    if name.contains(char::is_whitespace) {
         return None;
     }
-    let value = if quoted { value } else { value.trim_end() };
-    Some((name.to_owned(), value.to_owned()))
-}
-
-/// `if [/i] [not] CONDITION rest`: whether the condition reads the exit code, and the command after it.
-fn split_if(body: &str) -> (bool, Option<&str>) {
-    let mut rest = body[2..].trim_start();
-    let take_word = |s: &str| -> (String, usize) {
-        let mut quoted = false;
-        for (i, c) in s.char_indices() {
-            match c {
-                '"' => quoted = !quoted,
-                ' ' | '\t' if !quoted => return (s[..i].to_owned(), i),
-                _ => {}
-            }
-        }
-        (s.to_owned(), s.len())
+    let quoted = rest.trim_start().starts_with('"');
+    let value = if quoted {
+        value
+    } else {
+        value.trim_end().to_owned()
     };
-    let (mut word, mut len) = take_word(rest);
-    for flag in ["/i", "not"] {
-        if word.eq_ignore_ascii_case(flag) {
-            rest = rest[len..].trim_start();
-            (word, len) = take_word(rest);
-        }
-    }
-    let lower = word.to_ascii_lowercase();
-    let is_check;
-    match lower.as_str() {
-        "errorlevel" => {
-            is_check = true;
-            rest = rest[len..].trim_start();
-            let (_, l) = take_word(rest);
-            rest = &rest[l..];
-        }
-        "exist" | "defined" | "cmdextversion" => {
-            is_check = false;
-            rest = rest[len..].trim_start();
-            let (_, l) = take_word(rest);
-            rest = &rest[l..];
-        }
-        _ => {
-            // `A==B rest` or `A OP B rest`.
-            is_check = lower.contains("errorlevel");
-            if word.contains("==") {
-                rest = &rest[len..];
-            } else {
-                rest = rest[len..].trim_start();
-                let (op, l) = take_word(rest);
-                if ["equ", "neq", "lss", "leq", "gtr", "geq", "=="]
-                    .contains(&op.to_ascii_lowercase().as_str())
-                {
-                    rest = rest[l..].trim_start();
-                    let (_, l2) = take_word(rest);
-                    rest = &rest[l2..];
-                }
-                // Otherwise `rest` already starts after the first word.
-            }
-        }
-    }
-    let rest = rest.trim_start();
-    (is_check, (!rest.is_empty()).then_some(rest))
-}
-
-/// Splits a line at `&`, `&&`, `||` and `|` outside quotes (a `^` escapes them).
-fn split_segments(text: &str, range: Range<usize>) -> Vec<Segment> {
-    let bytes = text.as_bytes();
-    let mut segments = Vec::new();
-    let mut start = range.start;
-    let mut quoted = false;
-    let mut i = range.start;
-    while i < range.end {
-        match bytes[i] {
-            b'"' => quoted = !quoted,
-            b'^' if !quoted => i += 1,
-            b'&' | b'|' if !quoted => {
-                // `2>&1` is a redirection, not an operator.
-                if bytes[i] == b'&' && i > range.start && bytes[i - 1] == b'>' {
-                    i += 1;
-                    continue;
-                }
-                let double = i + 1 < range.end && bytes[i + 1] == bytes[i];
-                let op = match (bytes[i], double) {
-                    (b'&', true) => "&&",
-                    (b'&', false) => "&",
-                    (b'|', true) => "||",
-                    _ => "|",
-                };
-                segments.push(Segment {
-                    range: start..i,
-                    followed_by: Some(op),
-                });
-                i += if double { 2 } else { 1 };
-                start = i;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    segments.push(Segment {
-        range: start..range.end,
-        followed_by: None,
-    });
-    segments
+    Some((name, value))
 }
 
 #[cfg(test)]
@@ -1149,19 +1037,22 @@ mod tests {
     }
 
     #[test]
-    fn if_conditions() {
-        assert_eq!(split_if("if errorlevel 1 goto :x"), (true, Some("goto :x")));
-        assert_eq!(
-            split_if("if not exist \"a b\" mkdir \"a b\""),
-            (false, Some("mkdir \"a b\""))
+    fn the_tree_decides_what_a_command_is() {
+        // A redirection target is no argument; `>>` after `&&` is checked.
+        assert!(
+            codes("setlocal\r\nappcmd list site >> \"%TEMP%\\log.txt\" 2>&1 || exit /b 1\r\n")
+                .is_empty()
         );
+        // Inside `setlocal` a PATH change is scoped to the script: a warning.
+        assert_eq!(codes("setlocal\r\nset PATH=C:\\x\r\n"), ["OW407"]);
+        // `::set X=` sets nothing, so `%X%` is still never set.
+        assert_eq!(codes("setlocal\r\n::set X=1\r\necho %X%\r\n"), ["OW403"]);
+        // A block's last command takes the operator after `)`.
+        assert!(codes("setlocal\r\n(appcmd list site) || exit /b 1\r\n").is_empty());
+        // A `for` body is linted: its unchecked command is found.
         assert_eq!(
-            split_if("if %ERRORLEVEL% NEQ 0 exit /b 1"),
-            (true, Some("exit /b 1"))
-        );
-        assert_eq!(
-            split_if("if \"%X%\"==\"\" goto :y"),
-            (false, Some("goto :y"))
+            codes("setlocal\r\nfor %%s in (a b) do icacls %%s /grant x:R\r\necho done\r\n"),
+            ["OW405"]
         );
     }
 }

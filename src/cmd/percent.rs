@@ -71,7 +71,15 @@ fn reference(at: &str) -> (usize, Piece<'_>) {
             )
         }
         Some(b'~') => {
-            let letters = at[2..].bytes().take_while(u8::is_ascii_alphabetic).count();
+            let mut letters = at[2..].bytes().take_while(u8::is_ascii_alphabetic).count();
+            // `%~$PATH:1`: the argument searched for along a variable's folders.
+            if at.as_bytes().get(2 + letters) == Some(&b'$') {
+                if let Some(colon) = at[3 + letters..].find([':', '%', ' ']) {
+                    if at.as_bytes()[3 + letters + colon] == b':' {
+                        letters += 2 + colon;
+                    }
+                }
+            }
             return match bytes.get(2 + letters) {
                 Some(d @ b'0'..=b'9') => (
                     3 + letters,
@@ -193,6 +201,13 @@ mod tests {
         assert_eq!(
             kinds("50% done"),
             [Piece::Text("50"), Piece::Lone, Piece::Text(" done")]
+        );
+        assert_eq!(
+            kinds("%~$PATH:1"),
+            [Piece::Argument {
+                modifiers: Some("$PATH:"),
+                index: 1
+            }]
         );
         assert_eq!(edited("C:\\inetpub", "~0,2"), "C:");
         assert_eq!(edited("a-B-c", "b=x"), "a-x-c");

@@ -819,7 +819,9 @@ impl Parser<'_> {
         }
         self.skip_blanks(false);
         let variable_start = self.i;
-        self.advance(2);
+        // `%%i` as written in a batch file (`%i` once percent expansion
+        // has run, as `review` parses it).
+        self.advance(if self.at("%%") { 3 } else { 2 });
         let variable = self.text_between(variable_start, self.i);
         self.skip_blanks(false);
         if self.word_at().eq_ignore_ascii_case("in") {
