@@ -1469,3 +1469,309 @@ fn echo_to_a_file_writes_the_bytes_wine_cmd_writes() {
         assert_eq!(reviewed, real, "{windows}");
     }
 }
+
+/// Fixture scripts Wine's cmd.exe cannot run as Windows does, each with the
+/// reason. Wine 8 runs the right side of `&&` and `||` whatever the left
+/// side's exit code (`ver || echo x` prints x); Windows runs `||`'s right
+/// side only after a failure. `review` follows Windows (tests/review.rs), so
+/// a script whose path depends on `&&`/`||` cannot be compared here: the
+/// test finds them by their text and says so, rather than hiding them.
+fn uses_and_or(script: &str) -> bool {
+    script.lines().any(|line| {
+        let line = line.trim_start().to_ascii_lowercase();
+        !(line.starts_with("rem") || line.starts_with("::"))
+            && (line.contains("&&") || line.contains("||"))
+    })
+}
+
+/// Fixture scripts whose calls under Wine 8 differ from Windows' for a
+/// reason of Wine's, each with it; `review` follows Windows. The test fails
+/// when one agrees, so that the entry goes.
+const WINE_DIFFERS_FROM_WINDOWS: &[(&str, &str)] = &[(
+    "empty-operand.cmd",
+    "`if  == \"\" (` (an unquoted operand that is empty): Windows stops the script with \"( was unexpected at this time.\" (ss64.com/nt/if.html; Microsoft's `if /?` asks for quoted operands); Wine 8 runs on",
+)];
+
+/// One call `review` records: the program's file name (lower case, without
+/// `.exe`), its arguments, and the exit code and output the review gave it.
+struct ReviewedCall {
+    /// As the script named it (a full path, or a name looked up on PATH).
+    path: String,
+    program: String,
+    arguments: Vec<String>,
+    code: i64,
+    output: String,
+}
+
+fn program_name(program: &str) -> String {
+    let base = program
+        .trim_matches('"')
+        .rsplit(['\\', '/'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    base.strip_suffix(".exe").unwrap_or(&base).to_owned()
+}
+
+/// What the review of `script` (a copy in the Wine prefix at `folder`) runs,
+/// and the paths it assumed to exist.
+fn review_of(path: &Path, folder: &str) -> (Vec<ReviewedCall>, Vec<String>) {
+    let output = Command::cargo_bin("omero-iis")
+        .unwrap()
+        .args(["review", "--format", "json", "--script-folder", folder])
+        .arg(path)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr));
+    });
+    let calls = report["runs"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| matches!(s["kind"].as_str(), Some("appcmd" | "external")))
+        // cmd.exe's own refusals, and programs cmd finds nowhere (9009),
+        // start no program.
+        .filter(|s| s["program"] != "cmd.exe" && s["exit_code"] != 9009)
+        .map(|s| {
+            let assumptions = s["assumptions"].to_string();
+            // A program whose output the review does not know prints the
+            // line the review took for it (`for /f` reads it).
+            let simulated = assumptions
+                .split("the one line `")
+                .nth(1)
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("");
+            let output = if s["kind"] == "appcmd" {
+                s["output"].as_str().unwrap_or("").to_owned()
+            } else {
+                simulated.to_owned()
+            };
+            ReviewedCall {
+                path: s["program"].as_str().unwrap().trim_matches('"').to_owned(),
+                program: program_name(s["program"].as_str().unwrap()),
+                arguments: s["arguments"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+                    .collect(),
+                code: s["exit_code"].as_i64().unwrap(),
+                output,
+            }
+        })
+        .collect();
+    let assumed = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "OW704")
+        .filter_map(|d| {
+            let message = d["message"].as_str()?;
+            Some(message.split('`').nth(1)?.to_owned())
+        })
+        .collect();
+    (calls, assumed)
+}
+
+/// Every batch fixture (real-world shapes, check and review fixtures) run
+/// by Wine's cmd.exe and reviewed: the programs and arguments must be the
+/// same, in the same order. The stubs answer each call with the exit code
+/// and output the review gave it (the review's own answers, fed back), and
+/// every path the review assumed to exist is made in the prefix, so both
+/// take the same branches; what is compared is how each reads the script.
+#[test]
+fn every_fixture_script_makes_the_calls_review_records() {
+    let wine = wine();
+    let _serial = lock();
+    let stub = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wine/stub.exe");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut scripts: Vec<PathBuf> = Vec::new();
+    for dir in ["real-shapes/cmd", "review", "check"] {
+        for entry in std::fs::read_dir(fixtures.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("cmd") || e.eq_ignore_ascii_case("bat"))
+            {
+                scripts.push(path);
+            }
+        }
+    }
+    scripts.sort();
+    assert!(scripts.len() >= 90, "{}", scripts.len());
+    let mut compared = 0;
+    let mut left_out = Vec::new();
+    let mut differences = Vec::new();
+    for (n, path) in scripts.iter().enumerate() {
+        let text = std::fs::read(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if uses_and_or(&String::from_utf8_lossy(&text)) {
+            left_out.push(name);
+            continue;
+        }
+        let folder = format!(r"C:\fx{n}\");
+        let local = wine.unix(&folder);
+        let _ = std::fs::remove_dir_all(&local);
+        std::fs::create_dir_all(&local).unwrap();
+        std::fs::write(local.join(&name), &text).unwrap();
+        let (calls, assumed) = review_of(&local.join(&name), &folder);
+        // The stubs: one per program, first on PATH.
+        let stubs = wine.unix(r"C:\fxstubs");
+        let _ = std::fs::remove_dir_all(&stubs);
+        std::fs::create_dir_all(&stubs).unwrap();
+        // A program named by its full path gets the stub there; a file of
+        // the prefix in its place (Wine's own icacls.exe) is put back after.
+        let mut placed: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+        let mut overrides: Vec<String> = Vec::new();
+        for call in &calls {
+            std::fs::copy(&stub, stubs.join(format!("{}.exe", call.program))).unwrap();
+            if call.path.len() > 3 && call.path[..3].eq_ignore_ascii_case("C:\\") {
+                let with_extension = if call.path.rsplit('\\').next().unwrap_or("").contains('.') {
+                    call.path.clone()
+                } else {
+                    format!("{}.exe", call.path)
+                };
+                let unix = wine.unix(&with_extension);
+                if placed.iter().any(|(p, _)| *p == unix) {
+                    continue;
+                }
+                let saved = unix.exists().then(|| {
+                    // Wine runs its own builtin program unless told otherwise.
+                    let file = unix
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_ascii_lowercase();
+                    overrides.push(format!("{file}=n"));
+                    let saved = unix.with_extension("oiis-saved");
+                    std::fs::rename(&unix, &saved).unwrap();
+                    saved
+                });
+                std::fs::create_dir_all(unix.parent().unwrap()).unwrap();
+                std::fs::copy(&stub, &unix).unwrap();
+                placed.push((unix, saved));
+            }
+        }
+        // What the review assumed exists: a file when it has an extension.
+        let mut made = Vec::new();
+        for windows in &assumed {
+            if !windows.to_ascii_uppercase().starts_with("C:\\") {
+                continue;
+            }
+            let unix = wine.unix(windows);
+            if unix.exists() {
+                continue;
+            }
+            let last = windows.rsplit('\\').next().unwrap_or("");
+            if last.contains('.') {
+                std::fs::create_dir_all(unix.parent().unwrap()).unwrap();
+                std::fs::write(&unix, b"stand-in").unwrap();
+            } else {
+                std::fs::create_dir_all(&unix).unwrap();
+            }
+            made.push(unix);
+        }
+        let sequence: String = calls
+            .iter()
+            .map(|c| format!("{}\t{}\n", c.code, c.output.replace('\n', "\u{1e}")))
+            .collect();
+        let sequence_file = wine.unix(r"C:\fx-sequence.txt");
+        std::fs::write(&sequence_file, sequence).unwrap();
+        // The review's Windows environment, so that both expand the same
+        // values; but with Wine's own spelling of its folder, `C:\windows`:
+        // given `C:\Windows` Wine's cmd.exe starts no program (the
+        // comparison reads `C:\windows` back as `C:\Windows`).
+        let mut wrapper = String::from("@echo off\r\n");
+        for (variable, value) in omero_iis::cmd::tables::WINDOWS_ENVIRONMENT {
+            let value = value.replace(r"C:\Windows", r"C:\windows");
+            let value = if *variable == "PATH" {
+                format!(r"C:\fxstubs;{value}")
+            } else {
+                value
+            };
+            wrapper.push_str(&format!("set \"{variable}={value}\"\r\n"));
+        }
+        // cmd's clock and dice as the review has them (a variable the
+        // script's environment sets hides cmd's dynamic one).
+        for (variable, value) in [
+            ("DATE", omero_iis::review::batch::SIMULATED_DATE),
+            ("TIME", omero_iis::review::batch::SIMULATED_TIME),
+            ("RANDOM", omero_iis::review::batch::SIMULATED_RANDOM),
+        ] {
+            wrapper.push_str(&format!("set \"{variable}={value}\"\r\n"));
+        }
+        wrapper.push_str(&format!("cd /d {folder}\r\ncall {folder}{name}\r\n"));
+        std::fs::write(wine.unix(r"C:\fx-run.cmd"), wrapper).unwrap();
+        let log = wine.unix(r"C:\fx.log");
+        let run = || {
+            let _ = std::fs::remove_file(&log);
+            let output = Process::new("timeout")
+                .args(["120", "wine", "cmd", "/c", r"C:\fx-run.cmd"])
+                .env("WINEPREFIX", &wine.prefix)
+                .env("WINEDEBUG", "-all")
+                .env("OIIS_STUB_LOG", r"C:\fx.log")
+                .env("OIIS_STUB_SEQUENCE", r"C:\fx-sequence.txt")
+                .env("WINEDLLOVERRIDES", overrides.join(";"))
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                output.status.code().is_some_and(|c| c != 124),
+                "Wine did not finish {name}: {output:?}"
+            );
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .lines()
+                .map(|line| {
+                    let mut fields = line.split('\u{1f}');
+                    let program = program_name(fields.next().unwrap_or(""));
+                    let arguments: Vec<String> = fields
+                        .skip(1)
+                        .map(|a| a.replace(r"C:\windows", r"C:\Windows"))
+                        .collect();
+                    (program, arguments)
+                })
+                .collect::<Vec<_>>()
+        };
+        let reviewed: Vec<(String, Vec<String>)> = calls
+            .iter()
+            .map(|c| (c.program.clone(), c.arguments.clone()))
+            .collect();
+        let mut real = run();
+        if real != reviewed && real.is_empty() != reviewed.is_empty() {
+            // Wine did not start a stub at all: run once more (see `run`).
+            real = run();
+        }
+        let known = WINE_DIFFERS_FROM_WINDOWS.iter().find(|(n, _)| *n == name);
+        match known {
+            Some(_) if real == reviewed => differences.push(format!(
+                "{name} agrees now: remove it from WINE_DIFFERS_FROM_WINDOWS"
+            )),
+            Some(_) => {}
+            None if real != reviewed => differences.push(format!(
+                "{name}:\n  wine:   {real:?}\n  review: {reviewed:?}"
+            )),
+            None => {}
+        }
+        compared += 1;
+        for unix in made {
+            let _ = std::fs::remove_dir_all(&unix);
+            let _ = std::fs::remove_file(&unix);
+        }
+        for (unix, saved) in placed {
+            let _ = std::fs::remove_file(&unix);
+            if let Some(saved) = saved {
+                std::fs::rename(&saved, &unix).unwrap();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&local);
+    }
+    assert!(compared >= 60, "only {compared} scripts compared");
+    assert!(
+        differences.is_empty(),
+        "{} of {compared} scripts differ (left out for && and ||: {left_out:?}):\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}

@@ -22,6 +22,7 @@
 
 pub mod for_options;
 pub mod lines;
+pub mod paths;
 pub mod percent;
 pub mod syntax;
 pub mod tables;

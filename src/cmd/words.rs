@@ -56,6 +56,50 @@ pub fn without_carets(text: &str) -> String {
     out
 }
 
+/// The command line a child `cmd /c` runs (that of `for /f ... in
+/// ('command')`), with cmd's quote rule (`cmd /?`): the quotes stay when
+/// there are exactly two, with blanks and no special character (`&<>()@^|`)
+/// between them; otherwise a line that starts with `"` loses that quote
+/// and the last one (`"C:\x.exe" a "b"` becomes `C:\x.exe" a "b`).
+pub fn child_command_line(line: &str) -> String {
+    let trimmed = line.trim_start();
+    if !trimmed.starts_with('"') {
+        return line.to_owned();
+    }
+    let quotes: Vec<usize> = trimmed.match_indices('"').map(|(i, _)| i).collect();
+    if let [first, second] = quotes[..] {
+        let between = &trimmed[first + 1..second];
+        if between.contains([' ', '\t'])
+            && !between.contains(['&', '<', '>', '(', ')', '@', '^', '|'])
+        {
+            return trimmed.to_owned();
+        }
+    }
+    let last = quotes.last().copied().unwrap_or(0);
+    let mut out = String::with_capacity(trimmed.len());
+    out.push_str(&trimmed[1..last.max(1)]);
+    if last > 0 {
+        out.push_str(&trimmed[last + 1..]);
+    }
+    out
+}
+
+/// Whether a program word names a file with blanks after its extension
+/// (`C:\x\appcmd.exe" list "y`, what a child cmd's quote rule left): cmd
+/// looks for a file of that whole name and finds none.
+pub fn is_broken_program(word: &str) -> bool {
+    let name = unquote_all(word);
+    let last = name.rsplit('\\').next().unwrap_or("");
+    let lower = last.to_ascii_lowercase();
+    [".exe ", ".com ", ".cmd ", ".bat "]
+        .iter()
+        .any(|extension| lower.contains(extension))
+}
+
+fn unquote_all(text: &str) -> String {
+    text.replace('"', "")
+}
+
 /// What follows the label of `call :label a "b c"`.
 pub fn label_and_rest(rest: &str) -> &str {
     let after = rest.trim_start().trim_start_matches(':');
@@ -185,5 +229,16 @@ mod tests {
         assert_eq!(call_arguments("a,b=\"c d\";e"), ["a", "b", "\"c d\"", "e"]);
         assert_eq!(label_and_rest(":sub a b"), " a b");
         assert_eq!(parse_number("0x10"), Some(16));
+        assert_eq!(
+            child_command_line(r#""C:\a\x.exe" list "p" /text:state"#),
+            r#"C:\a\x.exe" list "p /text:state"#
+        );
+        assert_eq!(
+            child_command_line(r#""C:\a b\x.exe" list"#),
+            r#""C:\a b\x.exe" list"#
+        );
+        assert_eq!(child_command_line("x.exe \"a\" b"), "x.exe \"a\" b");
+        assert!(is_broken_program(r#"C:\a\x.exe" list "p"#));
+        assert!(!is_broken_program(r#""C:\a b\x.exe""#));
     }
 }

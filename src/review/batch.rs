@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::appcmd::{self, Change};
 use super::server::{path_key, Entry, Knowledge, Server, APPCMD_PATH};
 use crate::cmd::lines::{self, Line};
+use crate::cmd::paths;
 use crate::cmd::percent::{self, Piece};
 use crate::cmd::syntax::{
     self, Command, CompareOp, Condition, For, ForSource, Open, Operator, Redirection,
@@ -20,8 +21,8 @@ use crate::cmd::syntax::{
 };
 use crate::cmd::tables::{builtin_named, is_echo_word, WINDOWS_ENVIRONMENT};
 use crate::cmd::words::{
-    call_arguments, jump_word, label_and_rest, parse_number, parse_set, split_program,
-    split_program_len, unquote, without_carets, Assignment,
+    call_arguments, child_command_line, is_broken_program, jump_word, label_and_rest, parse_number,
+    parse_set, split_program, split_program_len, unquote, without_carets, Assignment,
 };
 use crate::iis::appcmd::split_arguments;
 use crate::source::{SourceFile, Span};
@@ -29,6 +30,12 @@ use crate::source::{SourceFile, Span};
 /// The longest a script may run, in executed lines: a `goto` loop that never
 /// ends is reported instead of hanging the review.
 const STEP_LIMIT: usize = 100_000;
+
+/// How deep `call :label` (and `call other.cmd`) may nest. cmd.exe stops a
+/// script that recurses too deep with "BATCH RECURSION exceeds STACK
+/// limits" (its limit depends on the stack; a few hundred calls); the
+/// review stops at this depth, well before its own stack would run out.
+const CALL_DEPTH_LIMIT: usize = 200;
 
 /// The longest line cmd.exe takes after expansion, and the longest value
 /// an environment variable can get from a line: 8191 characters
@@ -215,6 +222,8 @@ struct Interpreter<'a> {
     given: Vec<Vec<String>>,
     /// What the appcmd on the left of a `|` printed, for the appcmd on its right.
     pipe_input: Option<String>,
+    /// How many `call`s deep the batch file that called this one was.
+    depth_base: usize,
 }
 
 impl<'a> Interpreter<'a> {
@@ -258,6 +267,7 @@ impl<'a> Interpreter<'a> {
             ],
             given: vec![script.arguments.clone()],
             pipe_input: None,
+            depth_base: 0,
         }
     }
 
@@ -417,6 +427,12 @@ impl<'a> Interpreter<'a> {
         }
         match upper.as_str() {
             "ERRORLEVEL" => Some(self.errorlevel.to_string()),
+            // The clock and dice of the model server: fixed, so that a
+            // review gives the same report each time (cmd's own formats of
+            // an English Windows).
+            "DATE" => Some(SIMULATED_DATE.to_owned()),
+            "TIME" => Some(SIMULATED_TIME.to_owned()),
+            "RANDOM" => Some(SIMULATED_RANDOM.to_owned()),
             "CD" => {
                 Some(self.cwd.clone().unwrap_or_else(|| {
                     self.script.windows_folder.trim_end_matches('\\').to_owned()
@@ -473,18 +489,23 @@ impl<'a> Interpreter<'a> {
     fn argument_text(&mut self, modifiers: Option<&str>, index: u8) -> String {
         match modifiers {
             None => self.argument(index).unwrap_or("").to_owned(),
-            Some(modifiers) if index == 0 => self.argument_zero(modifiers),
-            Some("") => {
-                // `%~1`: the argument without its surrounding quotes.
-                let value = self.argument(index).unwrap_or("");
-                let value = value.strip_prefix('"').unwrap_or(value);
-                value.strip_suffix('"').unwrap_or(value).to_owned()
-            }
             Some(modifiers) => {
-                self.unsupported(format!(
-                    "`%~{modifiers}{index}`: only `%~N` of an argument is simulated; taken as empty"
-                ));
-                String::new()
+                // `%~dp0` is the script's folder also inside a `call`ed
+                // label, whose `%0` is the label (cmd.exe reads the batch
+                // file's path for the modifiers).
+                let value = match index {
+                    0 => self.script_path(),
+                    _ => self.argument(index).unwrap_or("").to_owned(),
+                };
+                match paths::with_modifiers(&value, modifiers, &self.current_folder()) {
+                    Ok(value) => value,
+                    Err(paths::Unknown(m)) => {
+                        self.unsupported(format!(
+                            "`%~{modifiers}{index}`: the `{m}` modifier reads the file on the server; taken as empty"
+                        ));
+                        String::new()
+                    }
+                }
             }
         }
     }
@@ -555,32 +576,6 @@ impl<'a> Interpreter<'a> {
             .last()?
             .get(usize::from(index))
             .map(String::as_str)
-    }
-
-    fn argument_zero(&self, modifiers: &str) -> String {
-        let folder = &self.script.windows_folder;
-        let name = &self.script.file_name;
-        if modifiers.is_empty() || modifiers.contains('f') {
-            return self.script_path();
-        }
-        let mut out = String::new();
-        if modifiers.contains('d') {
-            out.push_str(&folder[..2.min(folder.len())]);
-        }
-        if modifiers.contains('p') {
-            out.push_str(folder.get(2..).unwrap_or(""));
-        }
-        let (stem, ext) = name
-            .rsplit_once('.')
-            .map_or((name.as_str(), ""), |(s, e)| (s, e));
-        if modifiers.contains('n') {
-            out.push_str(stem);
-        }
-        if modifiers.contains('x') && !ext.is_empty() {
-            out.push('.');
-            out.push_str(ext);
-        }
-        out
     }
 
     // ------------------------------------------------------------ execution
@@ -920,7 +915,10 @@ impl<'a> Interpreter<'a> {
                 ));
                 Flow::Next
             }
-            _ => self.program(&program, rest, text),
+            _ => match self.run_batch_file(&program, rest, false) {
+                Some(flow) => flow,
+                None => self.program(&program, rest, text),
+            },
         }
     }
 
@@ -982,6 +980,12 @@ impl<'a> Interpreter<'a> {
                 ));
                 return Flow::Next;
             };
+            if self.depth_base + self.frames.len() > CALL_DEPTH_LIMIT {
+                self.unsupported(format!(
+                    "`call :{label}` nests more than {CALL_DEPTH_LIMIT} calls deep: cmd.exe stops such a script (\"BATCH RECURSION exceeds STACK limits\"), and so does the review"
+                ));
+                return Flow::Terminate;
+            }
             let arguments = call_arguments(label_and_rest(rest));
             let (line, end, start) = (self.current_line, self.current_end, self.logical_start);
             // `%0` of a called label is the label as the call wrote it.
@@ -1008,7 +1012,79 @@ impl<'a> Interpreter<'a> {
         // `call program ...` runs the program (cmd expands `%` a second time).
         let again = self.expand(rest);
         let (program, args) = split_program(&again);
+        if let Some(flow) = self.run_batch_file(&program, args, true) {
+            return flow;
+        }
         self.program(&program, args, &again)
+    }
+
+    /// `call other.cmd args`, or `other.cmd args` (which does not come
+    /// back): a batch file whose text the review knows (the script wrote
+    /// it, or it is in a folder given to the review) runs in the same
+    /// cmd.exe, with the same environment, and its steps are the run's.
+    /// `None` when `program` is no such file.
+    fn run_batch_file(&mut self, program: &str, rest: &str, via_call: bool) -> Option<Flow> {
+        let name = unquote(program);
+        let lower = name.to_ascii_lowercase();
+        if !(lower.ends_with(".cmd") || lower.ends_with(".bat")) {
+            return None;
+        }
+        let full = self.absolute(&name);
+        let (Entry::File(Some(text)), _) = self.server.disk.get(&full) else {
+            return None;
+        };
+        if self.depth_base + self.frames.len() > CALL_DEPTH_LIMIT {
+            self.unsupported(format!(
+                "`{name}` nests more than {CALL_DEPTH_LIMIT} calls deep: cmd.exe stops such a script (\"BATCH RECURSION exceeds STACK limits\"), and so does the review"
+            ));
+            return Some(Flow::Terminate);
+        }
+        let (folder, file_name) = full.rsplit_once('\\').unwrap_or(("", &full));
+        let script = Script {
+            file: SourceFile::new(&full, text),
+            windows_folder: format!("{folder}\\"),
+            file_name: file_name.to_owned(),
+            local_folder: None,
+            arguments: call_arguments(rest),
+        };
+        let mut child = Interpreter::new(&script, self.server);
+        child.env = self.env.clone();
+        child.env_bytes = self.env_bytes;
+        child.delayed = self.delayed;
+        child.errorlevel = self.errorlevel;
+        child.cwd = self.cwd.clone();
+        child.executed = self.executed;
+        child.depth_base = self.depth_base + self.frames.len();
+        let flow = child.run_from(0);
+        // A batch file's `setlocal`s end with it (an implicit `endlocal`).
+        self.env = child.saved_env.first().cloned().unwrap_or(child.env);
+        self.delayed = child
+            .saved_delayed
+            .first()
+            .copied()
+            .unwrap_or(child.delayed);
+        self.env_bytes = child.env_bytes;
+        self.errorlevel = child.errorlevel;
+        self.cwd = child.cwd;
+        self.executed = child.executed;
+        self.too_long |= child.too_long;
+        self.over_budget |= child.over_budget;
+        let offset = self.steps.len();
+        self.steps.extend(child.steps);
+        if let Some(i) = child.unexamined_failure {
+            self.unexamined_failure = Some(offset + i);
+        }
+        self.unsupported.extend(child.unsupported);
+        for (key, value) in child.assumed {
+            self.assumed.entry(key).or_insert(value);
+        }
+        Some(match flow {
+            Flow::Terminate => Flow::Terminate,
+            // Without `call` the batch file replaces this one: nothing of
+            // this script runs after it.
+            _ if !via_call => Flow::Terminate,
+            _ => Flow::Next,
+        })
     }
 
     fn record(
@@ -1313,6 +1389,158 @@ impl<'a> Interpreter<'a> {
         flow
     }
 
+    /// The lines `for /f` reads from a command (already as the child cmd
+    /// runs it); `None` when the run must end.
+    fn command_output(&mut self, command: &str) -> Option<Vec<String>> {
+        let (program, rest) = split_program(command);
+        if is_broken_program(&program) {
+            // The child cmd's quote rule cut the program's name short.
+            let shown = program.replace('"', "");
+            let arguments = split_arguments(rest, 0, false)
+                .into_iter()
+                .map(|a| a.text)
+                .collect();
+            let index = self.record(StepKind::External, command, &shown, arguments);
+            self.steps[index].output = format!(
+                "'{shown}' is not recognized as an internal or external command, operable program or batch file."
+            );
+            self.steps[index].assumptions.push(
+                "`for /f` runs its command with `cmd /c`, which takes the first and the last quote off a line that starts with one and holds more than two: the program's name is cut there, and the loop gets no lines (quote the whole command once more: `('\"\"C:\\x.exe\" \"arg\"\"')`)".to_owned(),
+            );
+            self.finish_step(index, 9009);
+            return Some(Vec::new());
+        }
+        if self.is_appcmd(command) {
+            // appcmd is simulated: its output is the model's answer.
+            let first = self.steps.len();
+            if let Flow::Terminate = self.simple(command) {
+                return None;
+            }
+            return Some(
+                self.steps
+                    .get(first)
+                    .map(|step| {
+                        step.output
+                            .lines()
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            );
+        }
+        if let Some(lines) = self.builtin_output(&program, rest) {
+            return Some(lines);
+        }
+        let arguments = split_arguments(rest, 0, false)
+            .into_iter()
+            .map(|a| a.text)
+            .collect();
+        let index = self.record(StepKind::External, command, &unquote(&program), arguments);
+        self.server.outputs_simulated += 1;
+        let output = format!("{SIMULATED_OUTPUT}{}", self.server.outputs_simulated);
+        self.steps[index].output = "recorded, not run: its output is not known".to_owned();
+        self.steps[index].assumptions.push(format!(
+            "the output of `{command}` is not known; the simulation takes it as the one line `{output}`"
+        ));
+        self.finish_step(index, 0);
+        Some(vec![output])
+    }
+
+    /// The command line of `for /f ... in ('command')` as the child cmd
+    /// runs it: `%` expanded once more, `^` taken off, and cmd's quote rule.
+    fn child_line(&mut self, command: &str) -> String {
+        let expanded = self.expand(&without_carets(command));
+        child_command_line(&expanded)
+    }
+
+    /// What a builtin prints when `for /f` runs it, as lines; `None` when
+    /// `program` is no builtin. `echo` prints its text; `dir /b` the names
+    /// the model has (with `/s` their full paths); the others' output is
+    /// not modelled (no lines, and a finding says so).
+    fn builtin_output(&mut self, program: &str, rest: &str) -> Option<Vec<String>> {
+        let word = program.to_ascii_lowercase();
+        builtin_named(&word)?;
+        if is_echo_word(&word) {
+            let text = if word == "echo" { rest } else { &program[5..] };
+            return Some(vec![text.trim_end().to_owned()]);
+        }
+        if word == "dir" {
+            let arguments: Vec<String> = split_arguments(rest, 0, false)
+                .into_iter()
+                .map(|a| a.text)
+                .collect();
+            let recursive = arguments.iter().any(|a| a.eq_ignore_ascii_case("/s"));
+            let bare = arguments.iter().any(|a| a.eq_ignore_ascii_case("/b"));
+            let targets: Vec<&String> = arguments.iter().filter(|a| !a.starts_with('/')).collect();
+            if bare && targets.iter().all(|t| !t.contains(['*', '?'])) {
+                let mut lines = Vec::new();
+                for target in targets {
+                    let full = self.absolute(target);
+                    if !matches!(self.lookup(&full), Entry::Missing) {
+                        let name = full.rsplit('\\').next().unwrap_or("").to_owned();
+                        lines.push(if recursive { full } else { name });
+                    }
+                }
+                return Some(lines);
+            }
+        }
+        self.unsupported(format!(
+            "`for /f` over the output of `{program}`, a command of cmd.exe whose output the review does not model: taken as no lines"
+        ));
+        Some(Vec::new())
+    }
+
+    /// A `for` body with its variables' values in place: `%I`, and `%~nxI`
+    /// with modifiers (phase 4 of stackoverflow.com/questions/4094699).
+    fn substitute(&mut self, body: &str, variables: &[(char, String)]) -> String {
+        let letters: Vec<char> = variables.iter().map(|(c, _)| *c).collect();
+        let value_of = |letter: char| {
+            variables
+                .iter()
+                .find(|(c, _)| *c == letter)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        let mut out = String::with_capacity(body.len());
+        let mut i = 0;
+        while i < body.len() {
+            let c = body[i..].chars().next().unwrap_or('%');
+            if c != '%' {
+                out.push(c);
+                i += c.len_utf8();
+                continue;
+            }
+            if let Some((modifiers, letter, len)) = paths::modified_reference(body, i, &letters) {
+                match paths::with_modifiers(value_of(letter), &modifiers, &self.current_folder()) {
+                    Ok(value) => out.push_str(&value),
+                    Err(paths::Unknown(m)) => self.unsupported(format!(
+                        "`%~{modifiers}{letter}`: the `{m}` modifier reads the file on the server; taken as empty"
+                    )),
+                }
+                i += len;
+                continue;
+            }
+            match body[i + 1..].chars().next() {
+                Some(letter) if letters.contains(&letter) => {
+                    out.push_str(value_of(letter));
+                    i += 1 + letter.len_utf8();
+                }
+                _ => {
+                    out.push('%');
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The current folder, without a trailing `\`.
+    fn current_folder(&self) -> String {
+        self.cwd
+            .clone()
+            .unwrap_or_else(|| self.script.windows_folder.trim_end_matches('\\').to_owned())
+    }
+
     /// Whether `command` runs appcmd (by its full path or name).
     fn is_appcmd(&self, command: &str) -> bool {
         let (program, _) = split_program(command.trim());
@@ -1323,45 +1551,12 @@ impl<'a> Interpreter<'a> {
 
     fn run_for(&mut self, f: &For) -> Flow {
         let lines: Vec<String> = match &f.source {
-            ForSource::Command(command) if self.is_appcmd(command) => {
-                // appcmd is simulated: its output is the model's answer. The
-                // command line runs in a child cmd, which expands `%` once
-                // more and takes `^` escapes off.
-                let command = self.expand(&without_carets(command));
-                let first = self.steps.len();
-                if let Flow::Terminate = self.simple(&command) {
-                    return Flow::Terminate;
-                }
-                self.steps
-                    .get(first)
-                    .map(|step| {
-                        step.output
-                            .lines()
-                            .filter(|l| !l.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            }
             ForSource::Command(command) => {
-                let (program, rest) = split_program(command);
-                let index = self.record(
-                    StepKind::External,
-                    command,
-                    &unquote(&program),
-                    split_arguments(rest, 0, false)
-                        .into_iter()
-                        .map(|a| a.text)
-                        .collect(),
-                );
-                self.server.outputs_simulated += 1;
-                let output = format!("{SIMULATED_OUTPUT}{}", self.server.outputs_simulated);
-                self.steps[index].output = "recorded, not run: its output is not known".to_owned();
-                self.steps[index].assumptions.push(format!(
-                    "the output of `{command}` is not known; the simulation takes it as the one line `{output}`"
-                ));
-                self.finish_step(index, 0);
-                vec![output]
+                let command = self.child_line(command);
+                match self.command_output(&command) {
+                    Some(lines) => lines,
+                    None => return Flow::Terminate,
+                }
             }
             ForSource::Text(text) => vec![text.clone()],
             ForSource::Words(words) => {
@@ -1392,13 +1587,13 @@ impl<'a> Interpreter<'a> {
                 },
             };
             // The loop variable, then the letters after it (`%%a` `%%b` ...).
-            let mut body = f.body.clone();
             let first = f.variable.chars().next().unwrap_or('i');
-            for (n, value) in values.iter().enumerate() {
-                if let Some(letter) = char::from_u32(first as u32 + n as u32) {
-                    body = body.replace(&format!("%{letter}"), value);
-                }
-            }
+            let variables: Vec<(char, String)> = values
+                .into_iter()
+                .enumerate()
+                .filter_map(|(n, value)| Some((char::from_u32(first as u32 + n as u32)?, value)))
+                .collect();
+            let body = self.substitute(&f.body, &variables);
             // The body starts on the `for`'s line.
             let parsed = syntax::parse(&body, 0);
             if parsed.open == Some(Open::Block) {
@@ -1417,6 +1612,12 @@ impl<'a> Interpreter<'a> {
         Flow::Next
     }
 }
+
+/// `%DATE%`, `%TIME%` and `%RANDOM%` in the review (public so that the
+/// Wine differential test gives Wine's cmd.exe the same values).
+pub const SIMULATED_DATE: &str = "Thu 11/26/2026";
+pub const SIMULATED_TIME: &str = "12:00:00.00";
+pub const SIMULATED_RANDOM: &str = "4242";
 
 /// What the simulation takes as the output of a program it does not run
 /// (numbered, so that each run differs as a timestamp would).

@@ -389,7 +389,14 @@ impl Review {
         }
         for run in &self.runs {
             out.push_str(&format!("{}:\n", run.script));
+            // Steps of a batch file the script called say in which file
+            // their line numbers are.
+            let mut file = run.script.clone();
             for step in &run.steps {
+                if step.span.file.name != file {
+                    file = step.span.file.name.clone();
+                    out.push_str(&format!("  (in {file})\n"));
+                }
                 out.push_str(&describe_step(step));
             }
             out.push_str(&match run.exit_code {

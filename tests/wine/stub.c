@@ -10,6 +10,9 @@
  *   OIIS_STUB_RULES=FILE  lines "CODE<TAB>text[<TAB>output]": the first rule whose
  *                         text is in the command line (case-insensitive) gives the
  *                         exit code, and prints its output line if it has one;
+ *   OIIS_STUB_SEQUENCE=FILE  line N is "CODE[<TAB>output]" for the N-th logged run:
+ *                         it exits with CODE and prints the output, whose lines
+ *                         are separated by \x1e (each printed with CR LF);
  *   otherwise 0. A `powershell ... Get-Date` run prints a fixed time stamp.
  */
 #include <windows.h>
@@ -69,6 +72,34 @@ static int rule_code(const wchar_t *rules, const wchar_t *line, char *output, si
     return code;
 }
 
+/* The line `index` (1-based) of the sequence file: its exit code, and its
+   output printed. Returns -1 when the file has no such line. */
+static int sequence_code(const wchar_t *path, int index) {
+    FILE *f = _wfopen(path, L"rb");
+    static char buf[65536];
+    int n = 0, code = -1;
+    if (!f) return -1;
+    while (fgets(buf, sizeof buf, f)) {
+        if (++n != index) continue;
+        {
+            size_t len = strlen(buf);
+            char *tab, *p;
+            while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = 0;
+            code = atoi(buf);
+            tab = strchr(buf, '\t');
+            if (tab) {
+                for (p = tab + 1; *p; p++) {
+                    if (*p == 0x1e) fputs("\r\n", stdout); else fputc(*p, stdout);
+                }
+                if (tab[1]) fputs("\r\n", stdout);
+            }
+        }
+        break;
+    }
+    fclose(f);
+    return code;
+}
+
 int main(void) {
     const wchar_t *line = GetCommandLineW();
     int argc = 0, code = 0;
@@ -78,6 +109,7 @@ int main(void) {
     const wchar_t *fail_at = _wgetenv(L"OIIS_STUB_FAIL_AT");
     const wchar_t *fail_code = _wgetenv(L"OIIS_STUB_FAIL_CODE");
     const wchar_t *rules = _wgetenv(L"OIIS_STUB_RULES");
+    const wchar_t *sequence = _wgetenv(L"OIIS_STUB_SEQUENCE");
     wchar_t *name;
     int index;
     FILE *f;
@@ -102,6 +134,10 @@ int main(void) {
     }
     fclose(f);
 
+    if (sequence) {
+        code = sequence_code(sequence, index);
+        return code < 0 ? 0 : code;
+    }
     char output[1024] = {0};
     if (rules) code = rule_code(rules, line, output, sizeof output);
     if (output[0]) {
