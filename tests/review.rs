@@ -880,3 +880,108 @@ fn appcmd_reads_the_objects_another_appcmd_lists() {
     let codes = codes(&report);
     assert!(!codes.contains("OW705"), "{report}");
 }
+
+/// The programs and arguments of a review, in order.
+fn calls(report: &serde_json::Value) -> Vec<Vec<String>> {
+    report["runs"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "appcmd" || s["kind"] == "external")
+        .map(|s| {
+            std::iter::once(s["program"].as_str().unwrap().to_owned())
+                .chain(
+                    s["arguments"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned()),
+                )
+                .collect()
+        })
+        .collect()
+}
+
+/// A batch file the script wrote runs when the script calls it, in the
+/// same environment; without `call` it replaces the script, which does not
+/// go on. A `call` that recurses for ever stops at a bound, as cmd.exe's
+/// does, instead of taking the review's stack.
+#[test]
+fn a_called_batch_file_the_review_knows_runs() {
+    let report = review_text(
+        "@echo off\r\nset \"S=C:\\Windows\\TEMP\\step.cmd\"\r\nset POOL=omero\r\n\
+         echo @%%windir%%\\system32\\inetsrv\\appcmd.exe add apppool /name:%%POOL%% %%1> \"%S%\"\r\n\
+         call \"%S%\" /managedRuntimeVersion:\r\nif errorlevel 1 exit /b 1\r\n\
+         \"%S%\" /x:y\r\necho never\r\nC:\\x\\after.exe\r\n",
+        &["--missing", "C:\\Windows\\TEMP\\step.cmd"],
+    );
+    assert_eq!(
+        calls(&report),
+        [
+            vec![
+                "C:\\Windows\\system32\\inetsrv\\appcmd.exe",
+                "add",
+                "apppool",
+                "/name:omero",
+                "/managedRuntimeVersion:"
+            ],
+            vec![
+                "C:\\Windows\\system32\\inetsrv\\appcmd.exe",
+                "add",
+                "apppool",
+                "/name:omero",
+                "/x:y"
+            ],
+        ],
+        "{report:#}"
+    );
+    // The second run's code (appcmd refuses `/x:y`) is the script's: it
+    // ended with the batch file that replaced it.
+    assert_eq!(report["runs"][0]["exit_code"], 87, "{report:#}");
+    let deep = review_text("@echo off\r\n:again\r\ncall :again\r\n", &[]);
+    assert!(deep.to_string().contains("BATCH RECURSION"), "{deep:#}");
+}
+
+/// `for` variables and arguments take cmd's `~` modifiers; `for /f` runs
+/// its command as `cmd /c` does: a line that starts with a quote and holds
+/// more loses its first and last quote, so the program is not found and
+/// the loop gets nothing (Windows' rule, `cmd /?`; Wine's cmd.exe agrees);
+/// `dir /b` and `echo` give the loop lines; `/text:name` prints names.
+#[test]
+fn for_loops_read_what_cmd_gives_them() {
+    let report = review_text(
+        "@echo off\r\n\
+         for %%f in (\"C:\\inetpub\\omero\\web.config\") do C:\\x\\t.exe %%~nxf %%~dpf %%~f\r\n\
+         call :sub \"C:\\a b\\c.dll\"\r\n\
+         for /f \"usebackq tokens=*\" %%s in (`\"%windir%\\system32\\inetsrv\\appcmd.exe\" list apppool \"DefaultAppPool\" /text:state`) do C:\\x\\never.exe %%s\r\n\
+         for /f \"delims=\" %%p in ('%windir%\\system32\\inetsrv\\appcmd.exe list apppool /text:name') do C:\\x\\pool.exe %%p\r\n\
+         for /f %%e in ('echo one') do C:\\x\\echoed.exe %%e\r\n\
+         exit /b 0\r\n:sub\r\nC:\\x\\arg.exe %~n1 %~x1\r\nexit /b 0\r\n",
+        &[],
+    );
+    let calls = calls(&report);
+    let programs: Vec<&str> = calls.iter().map(|c| c[0].as_str()).collect();
+    assert_eq!(
+        calls[0][1..],
+        [
+            "web.config",
+            "C:\\inetpub\\omero\\",
+            "C:\\inetpub\\omero\\web.config"
+        ],
+        "{report:#}"
+    );
+    assert_eq!(calls[1][1..], ["c", ".dll"], "{report:#}");
+    assert!(!programs.contains(&"C:\\x\\never.exe"), "{programs:?}");
+    let pools: Vec<&str> = calls
+        .iter()
+        .filter(|c| c[0] == "C:\\x\\pool.exe")
+        .map(|c| c[1].as_str())
+        .collect();
+    assert_eq!(pools, ["DefaultAppPool"], "{report:#}");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c[0] == "C:\\x\\echoed.exe" && c[1] == "one"),
+        "{report:#}"
+    );
+}
