@@ -573,7 +573,7 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
 /// `system.web/...`, `appSettings`, `machineSettings`, ...), which appcmd
 /// edits too (`/commit:MACHINE`, `/commit:WEBROOT`): outside the IIS section
 /// groups, and not a misspelling of an IIS section (one edit away).
-fn is_dotnet_section(schema: &Schema, name: &str) -> bool {
+pub fn is_dotnet_section(schema: &Schema, name: &str) -> bool {
     let group = name.split('/').next().unwrap_or("");
     let iis_group = [
         "system.webServer",

@@ -413,6 +413,18 @@ fn backup(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Fail
 }
 
 fn config(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Failure> {
+    // A section of .NET's own configuration (machine.config, the root
+    // web.config, `system.web/...` in a web.config; appcmd edits them with
+    // `/commit:MACHINE`, `/commit:WEBROOT` or a path): the model holds
+    // IIS's files only, so the command is taken as succeeding.
+    if let Some(name) = param(inv, "section") {
+        if ops.section(&name).is_err() && ops.is_dotnet_section(&name) {
+            ops.assume(format!(
+                "`-section:{name}` is a section of .NET's configuration (machine.config, the root web.config or a web.config's own), which the review does not model: `{verb} config` is assumed to succeed and its change is not shown"
+            ));
+            return Ok(());
+        }
+    }
     let section = param(inv, "section")
         .map(|name| ops.section(&name))
         .transpose()?;

@@ -120,6 +120,12 @@ impl<'a> Operations<'a> {
         out
     }
 
+    /// Whether `name` is a section of .NET's configuration rather than
+    /// IIS's (`machineSettings`, `system.web/compilation`).
+    pub fn is_dotnet_section(&self, name: &str) -> bool {
+        crate::iis::appcmd::is_dotnet_section(self.server.schema, name)
+    }
+
     /// Records what the simulation could not know.
     pub fn assume(&mut self, what: String) {
         self.out.assumptions.push(what);
