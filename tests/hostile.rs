@@ -478,3 +478,47 @@ fn written_files_get_the_umask_permissions_of_new_files() {
         }
     }
 }
+
+/// Batch lines nested past any real script's depth (blocks, `if`s, `&`
+/// chains, `for` in `for`, recursion through `call` inside deep blocks)
+/// end in a normal report from `check` and `review`: the cmd front end
+/// bounds its tree, `check` the `for` bodies it reads, and `review` its
+/// call depth, never the process's stack.
+#[test]
+fn deeply_nested_batch_lines_do_not_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = [
+        format!(
+            "@echo off\r\n{}echo x{}\r\n",
+            "(".repeat(30_000),
+            ")".repeat(30_000)
+        ),
+        format!("@echo off\r\n{}echo x\r\n", "if 1==1 ".repeat(30_000)),
+        format!("@echo off\r\n{}\r\n", "echo a&".repeat(30_000)),
+        format!(
+            "setlocal\r\n{}icacls x\r\n",
+            "for %%i in (1) do ".repeat(30_000)
+        ),
+        format!(
+            "@echo off\r\n:a\r\n{}call :a{}\r\n",
+            "(".repeat(127),
+            ")".repeat(127)
+        ),
+        format!(
+            "@echo off\r\n(\r\n{}\r\n)\r\n",
+            "echo line\r\n".repeat(5_000)
+        ),
+    ];
+    for (n, text) in scripts.iter().enumerate() {
+        let path = write(dir.path(), &format!("deep{n}.cmd"), text);
+        for command in ["check", "review"] {
+            let out = bin().arg(command).arg(&path).output().unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{command} deep{n}.cmd: {:?}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

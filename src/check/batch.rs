@@ -78,6 +78,11 @@ pub struct Checked {
     pub commands: Vec<ScriptCommand>,
 }
 
+/// How many `for` loops inside each other `check` reads the bodies of.
+/// Each body is read from the text again, so the bound keeps a hostile
+/// line of nested loops linear; real scripts nest two or three.
+const MAX_FOR_NESTING: usize = 8;
+
 /// What the commands of one logical line changed so far (OW414).
 #[derive(Default)]
 struct Staleness {
@@ -140,6 +145,7 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         setlocal: false,
         in_setlocal: false,
         set_empty: BTreeSet::new(),
+        for_depth: 0,
         text: continued_lines_joined(&file.text),
     };
     c.encoding(bom);
@@ -189,6 +195,8 @@ struct BatchChecker<'a> {
     /// A `setlocal` command was seen (not only OW406 reported): changes to
     /// PATH and PATHEXT after it end with the script.
     in_setlocal: bool,
+    /// How many `for` bodies the lint is inside.
+    for_depth: usize,
     /// Variables the script sets to nothing somewhere (`set NAME=`).
     set_empty: BTreeSet<String>,
     /// The file as cmd.exe reads its lines: a line ending with `^` goes on
@@ -468,10 +476,16 @@ impl BatchChecker<'_> {
             }
             Command::If(i) => self.if_command(i, followed_by),
             Command::For(f) => {
-                // The body runs once per item: it is linted as written.
+                // The body runs once per item: it is linted as written
+                // (to [`MAX_FOR_NESTING`] loops deep).
+                if self.for_depth >= MAX_FOR_NESTING {
+                    return;
+                }
                 let text = self.text.clone();
                 let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
+                self.for_depth += 1;
                 self.command(&body.command, followed_by);
+                self.for_depth -= 1;
             }
             Command::SyntaxError(_) => {}
         }
@@ -640,12 +654,20 @@ impl BatchChecker<'_> {
                 }
             }
             Command::For(f) => {
+                if self.for_depth >= MAX_FOR_NESTING {
+                    return;
+                }
                 let text = self.text.clone();
                 let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
                 // The body runs once per item: the second round reads what
-                // the first one changed.
+                // the first one changed. (Only the outermost loop walks its
+                // body twice, so nested loops stay linear.)
+                self.for_depth += 1;
                 self.stale_walk(&body.command, state);
-                self.stale_walk(&body.command, state);
+                if self.for_depth == 1 {
+                    self.stale_walk(&body.command, state);
+                }
+                self.for_depth -= 1;
             }
             Command::SyntaxError(_) => {}
         }
@@ -925,11 +947,20 @@ fn logical_lines(text: &str) -> Vec<Command> {
 /// Calls `visit` on every simple command of `command`, also in the bodies
 /// of `for` loops (read from `text`, the text `command` was parsed from).
 fn each_simple(text: &str, command: &Command, visit: &mut impl FnMut(&Simple)) {
+    each_simple_within(text, command, visit, 0);
+}
+
+fn each_simple_within(
+    text: &str,
+    command: &Command,
+    visit: &mut impl FnMut(&Simple),
+    for_depth: usize,
+) {
     command.walk(&mut |c| match c {
         Command::Simple(simple) => visit(simple),
-        Command::For(f) => {
+        Command::For(f) if for_depth < MAX_FOR_NESTING => {
             let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
-            each_simple(text, &body.command, visit);
+            each_simple_within(text, &body.command, visit, for_depth + 1);
         }
         _ => {}
     });

@@ -252,7 +252,16 @@ pub struct Parsed {
     pub end: usize,
     /// Why the line goes on past the end of the text, if it does.
     pub open: Option<Open>,
+    /// The line nests deeper than [`MAX_NESTING`] (blocks, `if`s and
+    /// commands joined on one line): the parser stopped there and took the
+    /// rest of the text as read, so that no walk of the tree can exhaust
+    /// the stack.
+    pub too_deep: bool,
 }
+
+/// The deepest a command tree may be: `( )` blocks, `if`s and operators
+/// (`a & b & c` is two deep). Real scripts stay far below.
+pub const MAX_NESTING: usize = 128;
 
 /// What a line that the text ends too early still needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,13 +283,16 @@ pub fn parse(text: &str, start: usize) -> Parsed {
         open: None,
         line_tail: 0,
         counted: (start, 0),
+        nesting: 0,
+        too_deep: false,
     };
     p.skip_cr();
     let command = p.sequence();
     Parsed {
         command,
         end: p.i,
-        open: p.open,
+        open: if p.too_deep { None } else { p.open },
+        too_deep: p.too_deep,
     }
 }
 
@@ -297,6 +309,9 @@ struct Parser<'a> {
     /// `(position, line breaks before it)`, where [`Parser::lines_before`]
     /// last counted to: positions only grow, so counting is linear.
     counted: (usize, usize),
+    /// How deep the tree being built is here.
+    nesting: usize,
+    too_deep: bool,
 }
 
 impl Parser<'_> {
@@ -393,7 +408,26 @@ impl Parser<'_> {
         start + taken.trim_end_matches([' ', '\t', '\r', '\n']).len()
     }
 
+    /// Goes one level deeper; past [`MAX_NESTING`] the parser stops: the
+    /// rest of the text is taken as read.
+    fn deeper(&mut self) -> bool {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING || self.too_deep {
+            self.too_deep = true;
+            self.i = self.text.len();
+            return false;
+        }
+        true
+    }
+
     fn sequence(&mut self) -> Command {
+        let base = self.nesting;
+        let left = self.sequence_links();
+        self.nesting = base;
+        left
+    }
+
+    fn sequence_links(&mut self) -> Command {
         let mut left = self.command();
         loop {
             self.skip_blanks(false);
@@ -406,19 +440,20 @@ impl Parser<'_> {
             } else if self.peek() == Some('|') {
                 self.bump();
                 Operator::Pipe
-            } else if self.peek() == Some('\n') && (self.line_tail > 0 || self.depth == 0) {
-                // The `if`'s command ends with its line, and so does a
-                // logical line outside any block.
-                return left;
-            } else if self.at("&") || self.peek() == Some('\n') {
-                // `&`, and a line break inside a block, run the next command after this one.
+            } else if self.at("&") {
                 self.bump();
                 Operator::Then
             } else {
+                // A line break ends the sequence: a logical line outside
+                // blocks, the command of an `if`, or one line of a block
+                // (whose next line is the block's next command).
                 return left;
             };
             self.skip_blanks(self.depth > 0);
             if self.peek().is_none() || (self.peek() == Some(')') && self.depth > 0) {
+                return left;
+            }
+            if !self.deeper() {
                 return left;
             }
             let right = self.command();
@@ -480,6 +515,14 @@ impl Parser<'_> {
 
     fn block(&mut self, start: usize, line: usize) -> Command {
         self.bump();
+        let base = self.nesting;
+        if !self.deeper() {
+            return Command::Block(Block {
+                range: start..start,
+                line,
+                commands: Vec::new(),
+            });
+        }
         self.depth += 1;
         // Lines inside the block are the block's, whatever encloses it.
         let line_tail = std::mem::take(&mut self.line_tail);
@@ -507,6 +550,7 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
+        self.nesting = base;
         self.line_tail = line_tail;
         let end = self.i;
         // Redirections after `)` apply to the whole block; the review does
@@ -759,6 +803,16 @@ impl Parser<'_> {
             }
         };
         let range = start..self.i;
+        let base = self.nesting;
+        if !self.deeper() {
+            return Command::Simple(Simple {
+                range: start..start,
+                line,
+                end_line: line,
+                text: String::new(),
+                redirections: Vec::new(),
+            });
+        }
         self.skip_blanks(false);
         let then_is_block = self.peek() == Some('(');
         // Without a block the rest of the line (with `&`, `&&`, `||`) belongs to the `if`.
@@ -783,6 +837,7 @@ impl Parser<'_> {
                 self.i = save;
             }
         }
+        self.nesting = base;
         Command::If(Box::new(If {
             range,
             line,
@@ -860,7 +915,9 @@ impl Parser<'_> {
         }
         self.skip_blanks(false);
         let body_start = self.i;
-        // The body: a block, or the rest of the line.
+        // The body: a block, or the rest of the line (whose own blocks,
+        // as in `do if x (a) else (b)`, may span lines).
+        let block_body = self.peek() == Some('(');
         let mut depth = 0usize;
         let mut quoted = false;
         while let Some(c) = self.peek() {
@@ -869,7 +926,7 @@ impl Parser<'_> {
                 '(' if !quoted => depth += 1,
                 ')' if !quoted && depth > 0 => {
                     depth -= 1;
-                    if depth == 0 {
+                    if depth == 0 && block_body {
                         self.bump();
                         break;
                     }
@@ -1070,6 +1127,31 @@ mod tests {
         }
     }
 
+    /// However deep a hostile line nests, the tree stays within
+    /// [`MAX_NESTING`] (its walks and its drop cannot exhaust the stack).
+    #[test]
+    fn nesting_is_bounded() {
+        fn depth(command: &Command) -> usize {
+            1 + match command {
+                Command::Block(b) => b.commands.iter().map(depth).max().unwrap_or(0),
+                Command::Sequence(l, _, r) => depth(l).max(depth(r)),
+                Command::If(i) => depth(&i.then).max(i.otherwise.as_ref().map_or(0, depth)),
+                _ => 0,
+            }
+        }
+        for text in [
+            format!("{}echo x{}", "(".repeat(20_000), ")".repeat(20_000)),
+            format!("{}echo x", "if 1==1 ".repeat(20_000)),
+            "echo a&".repeat(20_000),
+        ] {
+            let parsed = parse(&text, 0);
+            assert!(parsed.too_deep);
+            assert!(depth(&parsed.command) <= MAX_NESTING + 2);
+        }
+        let ordinary = parse("(\n if exist x (echo a & echo b) else (echo c)\n)", 0);
+        assert!(!ordinary.too_deep);
+    }
+
     #[test]
     fn for_f_with_a_backquoted_command() {
         let Command::For(f) = parsed("for /f \"usebackq delims=\" %T in (`powershell -Command \"Get-Date\"`) do set \"S=%T\"") else {
@@ -1082,5 +1164,15 @@ mod tests {
         assert_eq!(f.variable, "T");
         assert_eq!(f.split.as_ref().unwrap().delims, Vec::<char>::new());
         assert_eq!(f.body, "set \"S=%T\"");
+        // A body that is itself a `for` (or an `if` with blocks) runs to the
+        // end of the line, past the inner set's parentheses.
+        let Command::For(f) = parsed("for %%i in (1) do for %%j in (2) do echo %%i%%j") else {
+            panic!()
+        };
+        assert_eq!(f.body, "for %%j in (2) do echo %%i%%j");
+        let Command::For(f) = parsed("for %%i in (1) do if x==x (echo a) else (echo b)") else {
+            panic!()
+        };
+        assert_eq!(f.body, "if x==x (echo a) else (echo b)");
     }
 }

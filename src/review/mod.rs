@@ -23,6 +23,9 @@ pub use server::Server;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 
+/// The stack of the thread the scripts run on.
+const REVIEW_STACK: usize = 512 << 20;
+
 /// The outcome of reviewing one or more scripts in order on one server.
 #[derive(Debug, Clone)]
 pub struct Review {
@@ -33,16 +36,37 @@ pub struct Review {
 
 /// Runs `scripts` one after the other against `server`.
 pub fn review(scripts: &[Script], mut server: Server) -> Review {
-    let runs: Vec<Run> = scripts
-        .iter()
-        .map(|script| {
-            if script.is_powershell() {
-                powershell::run(script, &mut server)
-            } else {
-                batch::run(script, &mut server)
-            }
-        })
-        .collect();
+    let run_all = |server: &mut Server| -> Vec<Run> {
+        scripts
+            .iter()
+            .map(|script| {
+                if script.is_powershell() {
+                    powershell::run(script, server)
+                } else {
+                    batch::run(script, server)
+                }
+            })
+            .collect()
+    };
+    // The interpreters recurse (calls, blocks, expressions), each within
+    // its own bound; together (200 nested `call`s of lines nested 128
+    // deep) they may need more than a main thread's stack, so they run on
+    // a thread with a stack that holds the worst case. Only what is used is
+    // ever committed.
+    let runs = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("review".to_owned())
+            .stack_size(REVIEW_STACK)
+            .spawn_scoped(scope, || run_all(&mut server))
+            .map(|handle| handle.join())
+    });
+    let runs = match runs {
+        Ok(Ok(runs)) => runs,
+        // A panic in the interpreter is a bug: let it surface as one.
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread could be made: run here.
+        Err(_) => run_all(&mut server),
+    };
     let diagnostics = findings(&runs);
     Review {
         runs,

@@ -276,7 +276,7 @@ impl Interpreter<'_> {
             let body = self.substitute(&f.body, &variables);
             // The body starts on the `for`'s line.
             let parsed = syntax::parse(&body, 0);
-            if parsed.open == Some(Open::Block) {
+            if parsed.open == Some(Open::Block) || parsed.too_deep {
                 self.unsupported("the body of this `for` is not closed".to_owned());
                 return Flow::Terminate;
             }

@@ -371,6 +371,13 @@ impl<'a> Interpreter<'a> {
             if text.chars().count() > LINE_LIMIT {
                 return self.line_too_long();
             }
+            if parsed.too_deep {
+                self.unsupported(format!(
+                    "this line nests more than {} blocks, `if`s and operators deep: the review stops reading here",
+                    syntax::MAX_NESTING
+                ));
+                return Flow::Terminate;
+            }
             if parsed.open == Some(Open::Block) {
                 self.unsupported(
                     "a `(` block that is never closed: cmd.exe stops reading the script here"
