@@ -985,3 +985,36 @@ fn for_loops_read_what_cmd_gives_them() {
         "{report:#}"
     );
 }
+
+/// Review findings a helper's reading of the front end turned up, each
+/// pinned: a plain `for` set one item per line (and a `call` argument
+/// quoted twice); a section that is no IIS section and not .NET's is still
+/// appcmd's "Unknown config section" (87), while a .NET one with
+/// `/commit:MACHINE` is taken as succeeding.
+#[test]
+fn front_end_corner_cases() {
+    let report = review_text(
+        "@echo off\r\nfor %%f in (\r\n a.txt\r\n \"b c.txt\",d\r\n) do C:\\x\\item.exe %%f end\r\n\
+         call :q \"\"a\"\"\r\n\
+         %windir%\\system32\\inetsrv\\appcmd.exe set config /commit:MACHINE -section:machineSettings -maxTimeout:23:00:00\r\n\
+         %windir%\\system32\\inetsrv\\appcmd.exe set config -section:directoryBrowsing /enabled:false\r\n\
+         exit /b\r\n:q\r\nC:\\x\\arg.exe %~1\r\nexit /b 0\r\n",
+        &[],
+    );
+    let calls = calls(&report);
+    let items: Vec<String> = calls
+        .iter()
+        .filter(|c| c[0] == "C:\\x\\item.exe")
+        .map(|c| c[1..].join(" "))
+        .collect();
+    assert_eq!(items, ["a.txt end", "b c.txt end", "d end"], "{report:#}");
+    let arg = calls.iter().find(|c| c[0] == "C:\\x\\arg.exe").unwrap();
+    assert_eq!(arg[1], "a", "{report:#}");
+    let steps = report["runs"][0]["steps"].as_array().unwrap();
+    let codes: Vec<i64> = steps
+        .iter()
+        .filter(|s| s["kind"] == "appcmd")
+        .map(|s| s["exit_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [0, 87], "{report:#}");
+}

@@ -78,6 +78,11 @@ pub struct Checked {
     pub commands: Vec<ScriptCommand>,
 }
 
+/// The longest text `resolve` builds from the values of a script's
+/// variables (a value that refers to itself many times would otherwise
+/// grow without bound): cmd.exe's own line limit.
+const RESOLVED_LIMIT: usize = 8191;
+
 /// How many `for` loops inside each other `check` reads the bodies of.
 /// Each body is read from the text again, so the bound keeps a hostile
 /// line of nested loops linear; real scripts nest two or three.
@@ -146,7 +151,7 @@ pub fn check(file: &Arc<SourceFile>, bom: Option<&str>, schema: &Schema) -> Chec
         in_setlocal: false,
         set_empty: BTreeSet::new(),
         for_depth: 0,
-        text: continued_lines_joined(&file.text),
+        text: continued_lines_joined(&file.text).into(),
     };
     c.encoding(bom);
     let text = c.text.clone();
@@ -202,7 +207,7 @@ struct BatchChecker<'a> {
     /// The file as cmd.exe reads its lines: a line ending with `^` goes on
     /// on the next one (the caret and the line break are blanked here,
     /// keeping every byte offset of the file).
-    text: String,
+    text: std::rc::Rc<str>,
 }
 
 impl BatchChecker<'_> {
@@ -365,7 +370,7 @@ impl BatchChecker<'_> {
                 if first_word(&body.to_ascii_lowercase()) != "set" {
                     return;
                 }
-                if let Some((name, value)) = assignment(&body[3..]) {
+                if let Some((name, value)) = assignment(body.get(3..).unwrap_or("")) {
                     if value.is_empty() {
                         self.set_empty.insert(name.to_ascii_lowercase());
                     }
@@ -524,7 +529,9 @@ impl BatchChecker<'_> {
         let text = self.text.clone();
         let body = &text[range.clone()];
         let lower = body.to_ascii_lowercase();
-        let mut word = first_word(&lower);
+        // The command word as cmd runs it: after any redirection written
+        // before it (`>>"%LOG%" echo x`).
+        let mut word = first_word(&simple.text.trim_start().to_ascii_lowercase());
         if let Some((jump, _)) = jump_word(&word) {
             word = jump.to_owned();
         }
@@ -551,9 +558,9 @@ impl BatchChecker<'_> {
                 self.in_setlocal = true;
             }
             "endlocal" => self.in_setlocal = false,
-            "goto" => self.goto(range, &body[4..]),
+            "goto" => self.goto(range, body.get(4..).unwrap_or("")),
             "call" => {
-                let rest = body[4..].trim_start();
+                let rest = body.get(4..).unwrap_or("").trim_start();
                 let offset = range.start + (body.len() - rest.len());
                 if rest.starts_with(':') {
                     self.goto(offset..range.end, rest);
@@ -620,7 +627,7 @@ impl BatchChecker<'_> {
                 let lower = body.to_ascii_lowercase();
                 let word = first_word(&lower);
                 if word == "set" {
-                    if let Some((name, _)) = assignment(&body[3..]) {
+                    if let Some((name, _)) = assignment(body.get(3..).unwrap_or("")) {
                         state
                             .changed
                             .insert(name.to_ascii_lowercase(), format!("set {name}="));
@@ -648,9 +655,13 @@ impl BatchChecker<'_> {
             }
             Command::If(i) => {
                 self.stale_references(i.range.clone(), state);
+                // One branch runs: `else` does not see what `then` changed.
+                let before = state.changed.clone();
                 self.stale_walk(&i.then, state);
                 if let Some(otherwise) = &i.otherwise {
+                    let after_then = std::mem::replace(&mut state.changed, before);
                     self.stale_walk(otherwise, state);
+                    state.changed.extend(after_then);
                 }
             }
             Command::For(f) => {
@@ -735,7 +746,7 @@ impl BatchChecker<'_> {
                     .note("without setlocal the variables stay set in the admin's command prompt after the script ends"),
             );
         }
-        let Some((name, value)) = assignment(&body[3..]) else {
+        let Some((name, value)) = assignment(body.get(3..).unwrap_or("")) else {
             return;
         };
         let lower = name.to_ascii_lowercase();
@@ -882,7 +893,7 @@ impl BatchChecker<'_> {
             };
             let name = rest[start + 1..start + 1 + len].to_ascii_lowercase();
             match self.variables.get(&name) {
-                Some(value) if depth < 16 => {
+                Some(value) if depth < 16 && out.len() < RESOLVED_LIMIT => {
                     out.push_str(&rest[..start]);
                     out.push_str(&self.resolve_at(value, level + 1));
                     rest = &rest[start + len + 2..];

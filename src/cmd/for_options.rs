@@ -56,13 +56,14 @@ impl LineSplit {
                     match part.split_once('-') {
                         Some((a, b)) => {
                             if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
-                                tokens.extend(a..=b);
+                                // cmd takes token numbers up to 31 (`for /?`).
+                                tokens.extend(a.min(32)..=b.min(31));
                             }
                         }
                         None => tokens.extend(part.parse::<usize>().ok()),
                     }
                 }
-                tokens.retain(|t| *t > 0);
+                tokens.retain(|t| (1..=31).contains(t));
                 tokens.sort_unstable();
                 tokens.dedup();
                 split.tokens = tokens;

@@ -13,7 +13,9 @@ pub struct Unknown(pub char);
 /// `value` (a path, quotes allowed) with `modifiers` applied, relative
 /// paths taken from `cwd` (a folder without a trailing `\`).
 pub fn with_modifiers(value: &str, modifiers: &str, cwd: &str) -> Result<String, Unknown> {
-    let unquoted = value.trim_matches('"');
+    // One pair of quotes comes off (`""a""` keeps its inner pair).
+    let unquoted = value.strip_prefix('"').unwrap_or(value);
+    let unquoted = unquoted.strip_suffix('"').unwrap_or(unquoted);
     if modifiers.is_empty() {
         return Ok(unquoted.to_owned());
     }
@@ -108,6 +110,8 @@ mod tests {
         assert_eq!(with_modifiers("c.txt", "f", cwd), Ok(r"C:\fx\c.txt".into()));
         assert_eq!(with_modifiers(r"C:\a\c", "x", cwd), Ok(String::new()));
         assert_eq!(with_modifiers(r"C:\a\c.txt", "z", cwd), Err(Unknown('z')));
+        // `%~1` takes one pair of quotes off, as cmd does.
+        assert_eq!(with_modifiers(r#"""a"""#, "", cwd), Ok(r#""a""#.into()));
         assert_eq!(
             modified_reference("x %~dpI y", 2, &['I']),
             Some(("dp".into(), 'I', 5))

@@ -121,14 +121,14 @@ pub fn edited(value: &str, edit: &str) -> String {
         let chars: Vec<char> = value.chars().collect();
         let n = chars.len() as i64;
         let from = if start < 0 {
-            (n + start).max(0)
+            n.saturating_add(start).max(0)
         } else {
             start.min(n)
         };
         let to = match len {
             None => n,
-            Some(l) if l < 0 => (n + l).max(from),
-            Some(l) => (from + l).min(n),
+            Some(l) if l < 0 => n.saturating_add(l).max(from),
+            Some(l) => from.saturating_add(l).min(n),
         };
         return chars[from as usize..to as usize].iter().collect();
     }
@@ -141,20 +141,38 @@ pub fn edited(value: &str, edit: &str) -> String {
     value.to_owned()
 }
 
+/// `value` with every `from` replaced by `to`, ignoring case, as `set /?`
+/// describes `%VAR:from=to%`. Compared character by character, so that a
+/// character whose lower case is longer cannot shift the positions.
 fn replace_case_insensitive(value: &str, from: &str, to: &str) -> String {
-    let lower = value.to_lowercase();
-    let needle = from.to_lowercase();
-    if lower.len() != value.len() {
-        return value.replace(from, to);
-    }
-    let mut out = String::new();
+    let needle: Vec<char> = from.chars().flat_map(char::to_lowercase).collect();
+    let chars: Vec<(usize, char)> = value.char_indices().collect();
+    let lower: Vec<Vec<char>> = chars
+        .iter()
+        .map(|(_, c)| c.to_lowercase().collect())
+        .collect();
+    let mut out = String::with_capacity(value.len());
     let mut i = 0;
-    while let Some(at) = lower[i..].find(&needle) {
-        out.push_str(&value[i..i + at]);
-        out.push_str(to);
-        i += at + needle.len();
+    'scan: while i < chars.len() {
+        // Does `needle` start at character i?
+        let mut matched = 0;
+        let mut j = i;
+        while matched < needle.len() && j < chars.len() {
+            let l = &lower[j];
+            if needle.len() - matched < l.len() || needle[matched..matched + l.len()] != l[..] {
+                break;
+            }
+            matched += l.len();
+            j += 1;
+        }
+        if matched == needle.len() && !needle.is_empty() {
+            out.push_str(to);
+            i = j;
+            continue 'scan;
+        }
+        out.push(chars[i].1);
+        i += 1;
     }
-    out.push_str(&value[i..]);
     out
 }
 
@@ -212,5 +230,7 @@ mod tests {
         assert_eq!(edited("C:\\inetpub", "~0,2"), "C:");
         assert_eq!(edited("a-B-c", "b=x"), "a-x-c");
         assert_eq!(edited("abc", "~-2"), "bc");
+        assert_eq!(edited("abc", "~1,9223372036854775807"), "bc");
+        assert_eq!(edited("\u{130}\u{130}K", "k=x"), "\u{130}\u{130}x");
     }
 }

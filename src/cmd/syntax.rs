@@ -611,6 +611,10 @@ impl Parser<'_> {
         let target_start = self.i;
         let mut quoted = false;
         while let Some(c) = self.peek() {
+            if c == '\n' {
+                // A line break ends the line, quotes or not.
+                break;
+            }
             if c == '"' {
                 quoted = !quoted;
             } else if !quoted && (c.is_whitespace() || matches!(c, '&' | '|' | ')' | '<' | '>')) {
@@ -862,7 +866,7 @@ impl Parser<'_> {
                 if switch == "/f" && self.peek() == Some('"') {
                     self.bump();
                     let options_start = self.i;
-                    while self.peek().is_some_and(|c| c != '"') {
+                    while self.peek().is_some_and(|c| c != '"' && c != '\n') {
                         self.bump();
                     }
                     options = self.text_between(options_start, self.i);
@@ -954,14 +958,36 @@ impl Parser<'_> {
     }
 }
 
+/// The items of a plain `for`'s set: separated by blanks, `,`, `;`, `=`
+/// and line breaks outside quotes, quotes kept (`for /?`; one item per line
+/// is a common layout).
+fn set_items(set: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in set.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if !quoted && matches!(c, ' ' | '\t' | ',' | ';' | '=' | '\n' | '\r') => {
+                if !current.is_empty() {
+                    items.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    items
+}
+
 fn for_source(switch: &str, options: &str, set: &str) -> ForSource {
     if switch != "/f" {
-        return ForSource::Words(
-            crate::iis::appcmd::split_arguments(set, 0, false)
-                .into_iter()
-                .map(|a| a.text)
-                .collect(),
-        );
+        return ForSource::Words(set_items(set));
     }
     let usebackq = options.to_ascii_lowercase().contains("usebackq");
     if usebackq && set.starts_with('`') {
@@ -1174,5 +1200,12 @@ mod tests {
             panic!()
         };
         assert_eq!(f.body, "if x==x (echo a) else (echo b)");
+        let Command::For(f) = parsed("for %%f in (\n a.txt\n \"b c.txt\",d\n) do echo %%f") else {
+            panic!()
+        };
+        assert_eq!(
+            f.source,
+            ForSource::Words(vec!["a.txt".into(), "\"b c.txt\"".into(), "d".into()])
+        );
     }
 }

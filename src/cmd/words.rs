@@ -178,7 +178,13 @@ pub fn parse_set(rest: &str) -> Assignment {
         None => rest,
     };
     let Some((name, value)) = body.split_once('=') else {
-        return Assignment::List;
+        return if prompt {
+            Assignment::Prompt {
+                name: body.trim().to_owned(),
+            }
+        } else {
+            Assignment::List
+        };
     };
     if name.is_empty() {
         return Assignment::List;

@@ -126,6 +126,7 @@ fn print_list(ops: &mut Operations, inv: &Invocation, object: &str, rows: &[Vec<
         .and_then(|p| p.value.as_deref())
         .filter(|w| *w != "*")
     {
+        let mut state_assumed = false;
         for row in rows {
             let value = row
                 .iter()
@@ -143,9 +144,12 @@ fn print_list(ops: &mut Operations, inv: &Invocation, object: &str, rows: &[Vec<
                 // Runtime state is not modelled: a server's pools and sites
                 // are started unless someone stopped them.
                 None if wanted.eq_ignore_ascii_case("state") => {
-                    ops.assume(format!(
-                        "`/text:state`: the review does not model runtime state; {object} taken as Started"
-                    ));
+                    if !state_assumed {
+                        state_assumed = true;
+                        ops.assume(format!(
+                            "`/text:state`: the review does not model runtime state; each {object} taken as Started"
+                        ));
+                    }
                     "Started".to_owned()
                 }
                 None => String::new(),
@@ -412,13 +416,51 @@ fn backup(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Fail
     }
 }
 
+/// Whether `name` is in one of .NET's own section groups, or is one of its
+/// top-level sections (machine.config's `<configSections>`, learn.microsoft.com
+/// "Configuration file schema for the .NET Framework").
+fn is_dotnet_group(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let group = lower.split('/').next().unwrap_or("");
+    [
+        "system.web",
+        "system.net",
+        "system.servicemodel",
+        "system.transactions",
+        "system.data",
+        "system.diagnostics",
+        "system.runtime.remoting",
+        "system.runtime.serialization",
+        "system.xml.serialization",
+        "system.identitymodel",
+        "system.codedom",
+        "system.windows.forms",
+        "appsettings",
+        "connectionstrings",
+        "configprotecteddata",
+        "runtime",
+        "startup",
+        "mscorlib",
+    ]
+    .contains(&group)
+}
+
 fn config(ops: &mut Operations, verb: &str, inv: &Invocation) -> Result<(), Failure> {
     // A section of .NET's own configuration (machine.config, the root
     // web.config, `system.web/...` in a web.config; appcmd edits them with
     // `/commit:MACHINE`, `/commit:WEBROOT` or a path): the model holds
     // IIS's files only, so the command is taken as succeeding.
-    if let Some(name) = param(inv, "section") {
-        if ops.section(&name).is_err() && ops.is_dotnet_section(&name) {
+    let machine_level = param(inv, "commit").is_some_and(|c| {
+        let c = c.to_ascii_lowercase();
+        c == "machine"
+            || c == "webroot"
+            || c.starts_with("machine/webroot") && !c.contains("apphost")
+    });
+    if let Some(name) = param(inv, "section").filter(|_| matches!(verb, "set" | "clear")) {
+        if ops.section(&name).is_err()
+            && (machine_level || is_dotnet_group(&name))
+            && ops.is_dotnet_section(&name)
+        {
             ops.assume(format!(
                 "`-section:{name}` is a section of .NET's configuration (machine.config, the root web.config or a web.config's own), which the review does not model: `{verb} config` is assumed to succeed and its change is not shown"
             ));

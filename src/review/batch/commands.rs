@@ -327,6 +327,13 @@ impl Interpreter<'_> {
         self.too_long |= child.too_long;
         self.over_budget |= child.over_budget;
         let offset = self.steps.len();
+        if !child.steps.is_empty() {
+            // The called file ran commands: a failure before the call that
+            // nobody looked at went unnoticed.
+            if let Some(i) = self.unexamined_failure.take() {
+                self.steps[i].failure_ignored = true;
+            }
+        }
         self.steps.extend(child.steps);
         if let Some(i) = child.unexamined_failure {
             self.unexamined_failure = Some(offset + i);

@@ -28,7 +28,10 @@ impl Interpreter<'_> {
                 None => me.simple(s.text.trim_end()),
             }),
             Command::SyntaxError(error) => self.on_lines(error.line, error.line, |me| {
-                let command = me.lines[me.current_line].text.trim().to_owned();
+                let command = me
+                    .lines
+                    .get(me.current_line)
+                    .map_or(String::new(), |l| l.text.trim().to_owned());
                 let index = me.record(StepKind::External, &command, "cmd.exe", Vec::new());
                 me.steps[index].output = error.message.clone();
                 me.steps[index].assumptions.push(

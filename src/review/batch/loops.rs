@@ -259,6 +259,14 @@ impl Interpreter<'_> {
         };
         let skip = f.split.as_ref().map_or(0, |s| s.skip);
         for line in lines.into_iter().skip(skip) {
+            // Each round counts as a line run: loops in loops stay bounded.
+            self.executed += 1;
+            if self.executed > STEP_LIMIT {
+                self.unsupported(format!(
+                    "the script ran more than {STEP_LIMIT} lines and loop rounds; the simulation stopped here"
+                ));
+                return Flow::Terminate;
+            }
             let values = match &f.split {
                 None => vec![line],
                 Some(split) => match split.values(&line) {

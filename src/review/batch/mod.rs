@@ -314,7 +314,10 @@ impl<'a> Interpreter<'a> {
     /// the line does not run and the script ends.
     fn line_too_long(&mut self) -> Flow {
         self.too_long = false;
-        let command = self.lines[self.current_line].text.trim().to_owned();
+        let command = self
+            .lines
+            .get(self.current_line)
+            .map_or(String::new(), |l| l.text.trim().to_owned());
         let index = self.record(StepKind::External, &command, "cmd.exe", Vec::new());
         self.steps[index].output = "The input line is too long.".to_owned();
         self.steps[index].assumptions.push(format!(
@@ -493,7 +496,7 @@ fn eval_arithmetic(expr: &str, var: impl Fn(&str) -> Option<String>) -> Option<i
                     .or_else(|| {
                         (t.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(0)
                     })?;
-                total = total.checked_add(sign * n)?;
+                total = total.checked_add(n.checked_mul(sign)?)?;
             }
         }
     }
