@@ -481,19 +481,23 @@ impl BatchChecker<'_> {
             }
             Command::If(i) => self.if_command(i, followed_by),
             Command::For(f) => {
-                // The body runs once per item: it is linted as written
-                // (to [`MAX_FOR_NESTING`] loops deep).
-                if self.for_depth >= MAX_FOR_NESTING {
+                // The body runs once per item: it is linted as written.
+                let Some(body) = self.for_body(f) else {
                     return;
-                }
-                let text = self.text.clone();
-                let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
+                };
                 self.for_depth += 1;
-                self.command(&body.command, followed_by);
+                self.command(&body, followed_by);
                 self.for_depth -= 1;
             }
             Command::SyntaxError(_) => {}
         }
+    }
+
+    /// A `for` loop's body, parsed from the file; `None` past
+    /// [`MAX_FOR_NESTING`] loops deep.
+    fn for_body(&self, f: &syntax::For) -> Option<Command> {
+        (self.for_depth < MAX_FOR_NESTING)
+            .then(|| syntax::parse(&self.text[..f.body_range.end], f.body_range.start).command)
     }
 
     fn if_command(&mut self, i: &If, followed_by: Option<Operator>) {
@@ -665,18 +669,16 @@ impl BatchChecker<'_> {
                 }
             }
             Command::For(f) => {
-                if self.for_depth >= MAX_FOR_NESTING {
+                let Some(body) = self.for_body(f) else {
                     return;
-                }
-                let text = self.text.clone();
-                let body = syntax::parse(&text[..f.body_range.end], f.body_range.start);
+                };
                 // The body runs once per item: the second round reads what
                 // the first one changed. (Only the outermost loop walks its
                 // body twice, so nested loops stay linear.)
                 self.for_depth += 1;
-                self.stale_walk(&body.command, state);
+                self.stale_walk(&body, state);
                 if self.for_depth == 1 {
-                    self.stale_walk(&body.command, state);
+                    self.stale_walk(&body, state);
                 }
                 self.for_depth -= 1;
             }

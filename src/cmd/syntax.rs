@@ -958,36 +958,9 @@ impl Parser<'_> {
     }
 }
 
-/// The items of a plain `for`'s set: separated by blanks, `,`, `;`, `=`
-/// and line breaks outside quotes, quotes kept (`for /?`; one item per line
-/// is a common layout).
-fn set_items(set: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in set.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if !quoted && matches!(c, ' ' | '\t' | ',' | ';' | '=' | '\n' | '\r') => {
-                if !current.is_empty() {
-                    items.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        items.push(current);
-    }
-    items
-}
-
 fn for_source(switch: &str, options: &str, set: &str) -> ForSource {
     if switch != "/f" {
-        return ForSource::Words(set_items(set));
+        return ForSource::Words(super::words::call_arguments(set));
     }
     let usebackq = options.to_ascii_lowercase().contains("usebackq");
     if usebackq && set.starts_with('`') {

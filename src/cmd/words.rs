@@ -109,8 +109,9 @@ pub fn label_and_rest(rest: &str) -> &str {
     &after[end..]
 }
 
-/// The arguments of a `call`, as cmd hands them to `%1`...: separated by
-/// blanks, `,`, `;` or `=` outside quotes, with their quotes kept.
+/// The arguments of a `call`, as cmd hands them to `%1`..., and the items
+/// of a plain `for`'s set (`call /?`, `for /?`): separated by blanks, `,`,
+/// `;`, `=` or line breaks outside quotes, with their quotes kept.
 pub fn call_arguments(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
@@ -121,7 +122,7 @@ pub fn call_arguments(text: &str) -> Vec<String> {
                 quoted = !quoted;
                 current.push(c);
             }
-            c if !quoted && (c.is_whitespace() || matches!(c, ',' | ';' | '=')) => {
+            c if !quoted && matches!(c, ' ' | '\t' | '\r' | '\n' | ',' | ';' | '=') => {
                 if !current.is_empty() {
                     out.push(std::mem::take(&mut current));
                 }
