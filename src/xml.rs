@@ -219,19 +219,24 @@ impl TagData {
     /// into the emptied buffers `text`.
     fn parse(raw: &str, start: usize, depth: usize, text: TagText) -> Result<TagData, XmlError> {
         let at = |i: usize| start + 1 + i;
-        let name_len = name_length(raw);
+        let (name_len, colon) = scan_name(raw, 0);
         if name_len == 0 {
             return Err(XmlError::syntax(
                 at(0)..at(0),
                 "expected an element name after `<`",
             ));
         }
-        check_qualified_name(&raw[..name_len])
-            .map_err(|m| XmlError::syntax(at(0)..at(name_len), m))?;
+        if colon {
+            check_qualified_name(&raw[..name_len])
+                .map_err(|m| XmlError::syntax(at(0)..at(name_len), m))?;
+        }
         let mut text = text;
         text.raw.push_str(raw);
-        let local_start =
-            memchr::memrchr(b':', &raw.as_bytes()[..name_len]).map_or(0, |colon| colon + 1);
+        let local_start = if colon {
+            memchr::memrchr(b':', &raw.as_bytes()[..name_len]).map_or(0, |colon| colon + 1)
+        } else {
+            0
+        };
         let mut tag = TagData {
             start,
             depth,
@@ -245,9 +250,7 @@ impl TagData {
         let mut i = name_len;
         loop {
             let spaced = i;
-            while i < bytes.len() && is_space(bytes[i]) {
-                i += 1;
-            }
+            i = skip_spaces(bytes, i);
             if i == bytes.len() {
                 break;
             }
@@ -258,7 +261,7 @@ impl TagData {
                 ));
             }
             let name_start = i;
-            let len = name_length(&raw[i..]);
+            let (len, colon) = scan_name(raw, i);
             if len == 0 {
                 let c = raw[i..].chars().next().unwrap_or(' ');
                 return Err(XmlError::syntax(
@@ -267,12 +270,11 @@ impl TagData {
                 ));
             }
             let name = name_start..name_start + len;
-            check_qualified_name(&raw[name.clone()])
-                .map_err(|m| XmlError::syntax(at(name.start)..at(name.end), m))?;
-            i = name.end;
-            while i < bytes.len() && is_space(bytes[i]) {
-                i += 1;
+            if colon {
+                check_qualified_name(&raw[name.clone()])
+                    .map_err(|m| XmlError::syntax(at(name.start)..at(name.end), m))?;
             }
+            i = skip_spaces(bytes, name.end);
             if bytes.get(i) != Some(&b'=') {
                 return Err(XmlError::syntax(
                     at(name.start)..at(name.end),
@@ -282,10 +284,7 @@ impl TagData {
                     ),
                 ));
             }
-            i += 1;
-            while i < bytes.len() && is_space(bytes[i]) {
-                i += 1;
-            }
+            i = skip_spaces(bytes, i + 1);
             let quote = match bytes.get(i) {
                 Some(q @ (b'"' | b'\'')) => *q,
                 _ => {
@@ -296,26 +295,30 @@ impl TagData {
                 }
             };
             let value_start = i + 1;
-            let Some(len) = memchr::memchr(quote, &bytes[value_start..]) else {
+            let Some((value_end, marks)) = scan_value(bytes, value_start, quote) else {
                 return Err(XmlError::syntax(
                     at(i)..at(i) + 1,
                     format!("the value of `{}` has no closing quote", &raw[name.clone()]),
                 ));
             };
-            let value = value_start..value_start + len;
+            let value = value_start..value_end;
             i = value.end + 1;
-            if tag
-                .text
-                .attributes
-                .iter()
-                .any(|a| raw[a.name.clone()] == raw[name.clone()])
-            {
+            let new_name = &bytes[name.clone()];
+            if tag.text.attributes.iter().any(|a| {
+                a.name.len() == new_name.len()
+                    && bytes[a.name.start] == new_name[0]
+                    && &bytes[a.name.clone()] == new_name
+            }) {
                 return Err(XmlError::syntax(
                     at(name.start)..at(name.end),
                     format!("attribute `{}` is given twice", &raw[name.clone()]),
                 ));
             }
-            let resolved = tag.resolve(&raw[value.clone()], at(value.start))?;
+            let resolved = if marks == 0 {
+                None
+            } else {
+                tag.resolve(&raw[value.clone()], at(value.start))?
+            };
             tag.text.attributes.push(RawAttribute {
                 name,
                 value,
@@ -531,6 +534,89 @@ fn name_length(text: &str) -> usize {
         if !allowed {
             return i;
         }
+        i += 1;
+    }
+    i
+}
+
+/// What a byte is to [`scan_name`] and [`scan_value`]: a table, so that
+/// the tokenizer tests each byte of a tag once, with one load.
+const NAME_START: u8 = 1;
+const NAME_CHAR: u8 = 2;
+const COLON: u8 = 4;
+/// In a value: `<` (refused) or `&`, tab, CR, LF (resolved, §3.3.3).
+const VALUE_MARK: u8 = 8;
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        let start = c.is_ascii_alphabetic() || c == b'_' || c == b':';
+        if start {
+            table[b] |= NAME_START | NAME_CHAR;
+        }
+        if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            table[b] |= NAME_CHAR;
+        }
+        if matches!(c, b'<' | b'&' | b'\t' | b'\n' | b'\r') {
+            table[b] |= VALUE_MARK;
+        }
+        b += 1;
+    }
+    table[b':' as usize] |= COLON;
+    table
+};
+
+/// The length in bytes of the XML name at `from` in `text` (0 if none),
+/// and whether it has a `:` or non-ASCII characters (then
+/// [`check_qualified_name`] must look at it). Same answer as
+/// [`name_length`], in one table lookup per ASCII byte.
+fn scan_name(text: &str, from: usize) -> (usize, bool) {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    let mut seen = 0u8;
+    let mut wanted = NAME_START;
+    while let Some(&b) = bytes.get(i) {
+        if b >= 0x80 {
+            let rest = non_ascii_name_length(&text[i..], i == from);
+            return (i - from + rest, true);
+        }
+        let class = BYTE_CLASS[usize::from(b)];
+        if class & wanted == 0 {
+            break;
+        }
+        seen |= class;
+        wanted = NAME_CHAR;
+        i += 1;
+    }
+    (i - from, seen & COLON != 0)
+}
+
+/// Where the value that starts at `from` ends (its closing `quote`), and
+/// whether it holds a byte [`TagData::resolve`] must see (`VALUE_MARK`, or
+/// 0). Short values are scanned with the table; the rest of a long one with
+/// memchr.
+fn scan_value(bytes: &[u8], from: usize, quote: u8) -> Option<(usize, u8)> {
+    let short_end = bytes.len().min(from + 64);
+    let mut marks = 0;
+    for (j, &b) in bytes[from..short_end].iter().enumerate() {
+        if b == quote {
+            return Some((from + j, marks & VALUE_MARK));
+        }
+        marks |= BYTE_CLASS[usize::from(b)];
+    }
+    let end = short_end + memchr::memchr(quote, &bytes[short_end..])?;
+    let rest = &bytes[short_end..end];
+    if memchr::memchr3(b'<', b'&', b'\t', rest).is_some()
+        || memchr::memchr2(b'\n', b'\r', rest).is_some()
+    {
+        marks |= VALUE_MARK;
+    }
+    Some((end, marks & VALUE_MARK))
+}
+
+fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && is_space(bytes[i]) {
         i += 1;
     }
     i
@@ -975,6 +1061,11 @@ struct Returned {
 /// enough to keep the tags in flight to a few hundred kilobytes.
 const BATCH: usize = 1024;
 
+/// Tag text per batch: a batch of long tags (16 KB rewrite patterns) ends
+/// sooner, so that the other thread starts on it early and the batches in
+/// flight stay small.
+const BATCH_BYTES: usize = 64 << 10;
+
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
         let (batch_sender, batches) = mpsc::sync_channel(2);
@@ -990,9 +1081,13 @@ impl ReadAhead {
                     }
                     let mut batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
                     let mut last = false;
-                    while batch.len() < BATCH && !last {
+                    let mut bytes = 0;
+                    while batch.len() < BATCH && bytes < BATCH_BYTES && !last {
                         let token = tokenizer.next_token();
                         last = matches!(token, Ok(Token::Eof) | Err(_));
+                        if let Ok(Token::Start(tag)) = &token {
+                            bytes += tag.text.raw.len() + tag.text.resolved.len();
+                        }
                         batch.push(token);
                     }
                     // The parser was dropped: nobody wants the rest.
@@ -1471,6 +1566,35 @@ mod tests {
         let root = parser.root().unwrap();
         assert!(root.attribute("x").unwrap().ends_with("yé"));
         parser.finish().unwrap();
+    }
+
+    proptest::proptest! {
+        /// The table-driven scans say what the plain definitions say: the
+        /// name's length as [`name_length`] measures it (and a `:` or a
+        /// non-ASCII character whenever the name has one); the value's end
+        /// at the first closing quote, marked whenever it holds a byte that
+        /// must be resolved or refused.
+        #[test]
+        fn the_byte_table_scans_agree_with_the_definitions(
+            text in "[a-zA-Z0-9_:.\\-é<&\t\n\r\"' =]{0,150}",
+            from in 0usize..8,
+        ) {
+            let from = (0..=from.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+            let (len, flagged) = scan_name(&text, from);
+            proptest::prop_assert_eq!(len, name_length(&text[from..]));
+            let name = &text[from..from + len];
+            proptest::prop_assert!(flagged || (!name.contains(':') && name.is_ascii()));
+            for quote in [b'"', b'\''] {
+                let bytes = text.as_bytes();
+                let expected = memchr::memchr(quote, &bytes[from..]).map(|j| {
+                    let value = &bytes[from..from + j];
+                    let marked = value.iter().any(|b| matches!(b, b'<' | b'&' | b'\t' | b'\n' | b'\r'));
+                    (from + j, marked)
+                });
+                let scanned = scan_value(bytes, from, quote).map(|(end, marks)| (end, marks != 0));
+                proptest::prop_assert_eq!(scanned, expected);
+            }
+        }
     }
 
     /// roxmltree is a complete XML 1.0 parser, but lenient in a few places

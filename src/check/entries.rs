@@ -208,7 +208,9 @@ impl<'s> EntrySet<'s> {
             if self.keys.case_sensitive[i] {
                 out.push_str(value);
             } else {
-                out.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+                let start = out.len();
+                out.push_str(value);
+                out[start..].make_ascii_lowercase();
             }
         }
         true

@@ -228,7 +228,9 @@ pub fn check_name(rule: NameRule, value: &str) -> Result<(), Problem> {
                     "give the pool a name",
                 ));
             }
-            if let Some(c) = value.chars().find(|c| POOL_NAME_FORBIDDEN.contains(*c)) {
+            // The forbidden characters are ASCII: bytes are compared, not characters.
+            let forbidden = |b: &u8| POOL_NAME_FORBIDDEN.as_bytes().contains(b);
+            if let Some(c) = value.bytes().find(forbidden).map(char::from) {
                 return Err(problem(
                     format!("application pool name `{value}` contains `{c}`"),
                     format!("IIS refuses these characters in pool names: {POOL_NAME_FORBIDDEN}"),

@@ -2,7 +2,7 @@
 //! table, values as IIS parses them, collections (duplicate keys, the
 //! entries a web.config inherits) and what a section tells about the server.
 
-use super::{is_general_attribute, suggestion, Walker};
+use super::{is_general_attribute, suggestion, PathFacts, Walker};
 use crate::check::entries::{EntrySet, KeyValues, TagKey, SCREEN_ABOVE};
 use crate::check::facts::{AppFact, HandlerFact, POOLS_SHOWN};
 use crate::check::screen::Memory;
@@ -19,18 +19,19 @@ impl Walker<'_> {
         xml: &mut Parser,
         tag: &Tag,
         section: &str,
+        facts: PathFacts,
         location: &str,
     ) -> Result<(), XmlError> {
-        self.placement_and_locks(tag, section, location);
-        let schema = self.server.schema;
-        let Some(element) = schema.section(section).and_then(|s| s.schema.as_ref()) else {
+        self.placement_and_locks(tag, section, facts, location);
+        let Some(element) = facts.table.and_then(|s| s.schema.as_ref()) else {
             return Ok(());
         };
         let global = location.is_empty() || location == ".";
         self.section_at_root = global;
         let mut path = std::mem::take(&mut self.path);
         path.clear();
-        path.extend(section.chars().map(|c| c.to_ascii_lowercase()));
+        path.push_str(section);
+        path.make_ascii_lowercase();
         let walked = self.element(xml, tag, element, &mut path, global, false);
         self.path = path;
         walked

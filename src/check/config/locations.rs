@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::{is_general_attribute, Walker, BOOLEAN, LOCATION_ATTRIBUTES};
+use super::{is_general_attribute, PathFacts, Walker, BOOLEAN, LOCATION_ATTRIBUTES};
 use crate::check::screen::{self, Memory};
 use crate::check::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
@@ -156,11 +156,13 @@ impl Walker<'_> {
         &mut self,
         location: &str,
         section: &str,
+        number: u32,
         at: Range<usize>,
     ) -> Option<Span> {
         let mut lower = std::mem::take(&mut self.scratch);
         lower.clear();
-        lower.extend(section.chars().map(|c| c.to_ascii_lowercase()));
+        lower.push_str(section);
+        lower.make_ascii_lowercase();
         let remembered = match &mut self.memory {
             Memory::Exact => true,
             Memory::Screen(screen) => {
@@ -169,9 +171,10 @@ impl Walker<'_> {
             }
             Memory::Confirm(suspects) => suspects.contains(screen::section_key(location, &lower)),
         };
-        let number = remembered.then(|| self.section_number(&lower));
         self.scratch = lower;
-        let number = number?;
+        if !remembered {
+            return None;
+        }
         if !self.sections_seen.contains_key(location) {
             self.sections_seen.insert(location.into(), Vec::new());
         }
@@ -197,9 +200,15 @@ impl Walker<'_> {
         }
     }
 
-    pub(super) fn placement_and_locks(&mut self, tag: &Tag, section: &str, location: &str) {
+    pub(super) fn placement_and_locks(
+        &mut self,
+        tag: &Tag,
+        section: &str,
+        facts: PathFacts,
+        location: &str,
+    ) {
         let span = self.name_span(tag);
-        if let Some(first) = self.first_seen(location, section, tag.name_range()) {
+        if let Some(first) = self.first_seen(location, section, facts.number, tag.name_range()) {
             self.out.push(
                 Diagnostic::new(
                     Code::DuplicateSection,
@@ -211,7 +220,7 @@ impl Walker<'_> {
                 .help("merge the two elements into one"),
             );
         }
-        let Some((definition, _)) = self.declaration(section) else {
+        let Some((definition, _)) = facts.declaration else {
             return;
         };
         if self.kind == Kind::WebConfig {

@@ -18,7 +18,7 @@ use super::facts::{declaration_from, Declarations, Server, ServerFacts, WebConfi
 use super::screen::{Memory, Screen, FILTER_BITS};
 use super::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::iis::schema::{Definition, OverrideMode, ValueType};
+use crate::iis::schema::{Definition, OverrideMode, Section, ValueType};
 use crate::source::{SourceFile, Span};
 use crate::xml::{Attribute, Parser, Tag, XmlError};
 
@@ -98,6 +98,7 @@ fn walk(
         collections: 0,
         sections_seen: HashMap::default(),
         section_numbers: HashMap::default(),
+        path_facts: HashMap::default(),
         not_checked: BTreeSet::new(),
         facts: ServerFacts::default(),
         web: WebConfigFacts::default(),
@@ -179,6 +180,10 @@ struct Walker<'a> {
     /// Lower-case section names, numbered: a hosting server sets the same
     /// few sections in every `<location>`.
     section_numbers: HashMap<Box<str>, u32>,
+    /// What each section path as written is (see [`PathFacts`]), worked
+    /// out once per path: a hosting server has 100,000 `<location>` blocks
+    /// with the same few sections. Emptied when `<configSections>` declare.
+    path_facts: HashMap<Box<str>, PathFacts<'a>>,
     not_checked: BTreeSet<String>,
     facts: ServerFacts,
     web: WebConfigFacts,
@@ -201,6 +206,22 @@ struct Walker<'a> {
 /// A section set in a `<location>`: its number in `section_numbers` and where.
 type SeenSection = (u32, Range<usize>);
 
+/// What a section path as written (`system.webServer/handlers`) is, by the
+/// declarations that decide for this file and the tables.
+#[derive(Clone, Copy)]
+struct PathFacts<'s> {
+    /// It is a section group.
+    is_group: bool,
+    /// It is a declared section.
+    is_section: bool,
+    /// Its table, when the tables describe it.
+    table: Option<&'s Section>,
+    /// Its lower-case name's number in `section_numbers`.
+    number: u32,
+    /// Where it may be set, by its declaration.
+    declaration: Option<(Definition, OverrideMode)>,
+}
+
 /// Section groups that contain sections (and the groups inside them).
 const TOP_GROUPS: &[&str] = &[
     "system.webServer",
@@ -216,7 +237,7 @@ const LOCATION_ATTRIBUTES: &[&str] = &[
     "inheritInChildApplications",
 ];
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     fn name_span(&self, tag: &Tag) -> Span {
         Span::new(self.file, tag.name_range())
     }
@@ -239,8 +260,8 @@ impl Walker<'_> {
                 // A bare section: find it by its short name.
                 match self.server.schema.by_short_name(name) {
                     Some(section) => {
-                        let section = section.name.clone();
-                        self.section(xml, &root, &section, "")?
+                        let facts = self.path_facts(&section.name);
+                        self.section(xml, &root, &section.name, facts, "")?
                     }
                     None => self.out.push(
                         Diagnostic::new(
@@ -270,14 +291,8 @@ impl Walker<'_> {
                 // A top-level section (ARR's webFarms) the tables know. Other
                 // top-level elements belong to .NET's machine.config
                 // (appSettings, system.web): noted, never unknown.
-                n if self.kind_of_path(n).1
-                    && self
-                        .server
-                        .schema
-                        .section(n)
-                        .is_some_and(|s| s.schema.is_some()) =>
-                {
-                    self.known_section(xml, &child, n.to_owned(), location)?
+                n if self.path_facts(n).is_section && self.path_facts(n).table.is_some() => {
+                    self.known_section(xml, &child, n, location)?
                 }
                 n => self.note_not_checked(&child, n),
             }
@@ -316,6 +331,8 @@ impl Walker<'_> {
                         child.attribute("overrideModeDefault"),
                     );
                     self.facts.declared.declare(full, definition, mode);
+                    // What a path is may have changed.
+                    self.path_facts.clear();
                 }
                 _ => {}
             }
@@ -333,13 +350,17 @@ impl Walker<'_> {
         for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
             self.unknown_attribute(&attr, &[]);
         }
+        let mut full = String::new();
         while let Some(child) = xml.next_child(tag)? {
-            let full = format!("{path}/{}", child.name());
-            let (is_group, is_section) = self.kind_of_path(&full);
-            if is_group && !is_section {
+            full.clear();
+            full.push_str(path);
+            full.push('/');
+            full.push_str(child.name());
+            let facts = self.path_facts(&full);
+            if facts.is_group && !facts.is_section {
                 self.group(xml, &child, &full, location)?;
-            } else if is_section {
-                self.known_section(xml, &child, full, location)?;
+            } else if facts.is_section {
+                self.known_section(xml, &child, &full, location)?;
             } else {
                 self.unknown_section(&child, &full);
             }
@@ -347,13 +368,33 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Whether `path` is a section group, and whether it is a section, by
-    /// the declarations that decide for this file (else the tables).
-    fn kind_of_path(&self, path: &str) -> (bool, bool) {
-        let schema = self.server.schema;
-        match self.declared() {
+    /// What `path` is (see [`PathFacts`]), from the cache.
+    fn path_facts(&mut self, path: &str) -> PathFacts<'a> {
+        if let Some(facts) = self.path_facts.get(path) {
+            return *facts;
+        }
+        let facts = self.work_out_path_facts(path);
+        self.path_facts.insert(path.into(), facts);
+        facts
+    }
+
+    fn work_out_path_facts(&mut self, path: &str) -> PathFacts<'a> {
+        let schema: &'a crate::iis::schema::Schema = self.server.schema;
+        let (is_group, is_section) = match self.declared() {
             Some(declared) => (declared.is_group(path), declared.get(path).is_some()),
             None => (schema.is_group(path), schema.section(path).is_some()),
+        };
+        let table = schema.section(path).filter(|s| s.schema.is_some());
+        // A section of the tables goes by its name there.
+        let name = table.map_or(path, |s| s.name.as_str());
+        let declaration = self.declaration(name);
+        let number = self.section_number(&name.to_ascii_lowercase());
+        PathFacts {
+            is_group,
+            is_section,
+            table,
+            number,
+            declaration,
         }
     }
 
@@ -363,18 +404,18 @@ impl Walker<'_> {
         &mut self,
         xml: &mut Parser,
         tag: &Tag,
-        full: String,
+        full: &str,
         location: &str,
     ) -> Result<(), XmlError> {
-        let schema = self.server.schema;
         if let Some(sections) = &mut self.location_sections {
-            sections.push(full.clone());
+            sections.push(full.to_owned());
         }
-        if let Some(section) = schema.section(&full).filter(|s| s.schema.is_some()) {
-            self.section(xml, tag, &section.name, location)?;
+        let facts = self.path_facts(full);
+        if let Some(section) = facts.table {
+            self.section(xml, tag, &section.name, facts, location)?;
         } else {
-            self.placement_and_locks(tag, &full, location);
-            self.note_not_checked(tag, &full);
+            self.placement_and_locks(tag, full, facts, location);
+            self.note_not_checked(tag, full);
         }
         Ok(())
     }
