@@ -196,24 +196,23 @@ impl<'s> EntrySet<'s> {
         out: &mut String,
     ) -> bool {
         out.clear();
-        let members = self.keys.sets[set].clone();
-        if members.clone().all(|i| key.value(i).is_empty()) {
-            return false;
-        }
         // Key sets are few: the number fits in one char and keeps sets apart.
         out.push(char::from_u32(set as u32).unwrap_or(char::MAX));
-        for i in members {
+        let mut any = false;
+        for i in self.keys.sets[set].clone() {
             out.push('\u{0}');
             let value = key.value(i);
-            if self.keys.case_sensitive[i] {
-                out.push_str(value);
-            } else {
-                let start = out.len();
-                out.push_str(value);
+            any |= !value.is_empty();
+            let start = out.len();
+            out.push_str(value);
+            if !self.keys.case_sensitive[i] {
                 out[start..].make_ascii_lowercase();
             }
         }
-        true
+        if !any {
+            out.clear();
+        }
+        any
     }
 
     /// The entry `key` clashes with: where it is and whether it is inherited.

@@ -20,6 +20,18 @@ fn problem(message: impl Into<String>, help: impl Into<String>) -> Problem {
 
 /// Characters the `applicationPoolName` validator refuses.
 pub const POOL_NAME_FORBIDDEN: &str = "|<>&\\\"/[]+=;:,?*@";
+
+/// [`POOL_NAME_FORBIDDEN`] as a set of ASCII bytes (bit `b` for byte `b`).
+const POOL_NAME_FORBIDDEN_BYTES: u128 = {
+    let bytes = POOL_NAME_FORBIDDEN.as_bytes();
+    let mut set = 0u128;
+    let mut i = 0;
+    while i < bytes.len() {
+        set |= 1 << bytes[i];
+        i += 1;
+    }
+    set
+};
 /// Longest application pool name (WMI documentation).
 pub const POOL_NAME_MAX: usize = 64;
 
@@ -228,15 +240,15 @@ pub fn check_name(rule: NameRule, value: &str) -> Result<(), Problem> {
                     "give the pool a name",
                 ));
             }
-            // The forbidden characters are ASCII: bytes are compared, not characters.
-            let forbidden = |b: &u8| POOL_NAME_FORBIDDEN.as_bytes().contains(b);
+            // The forbidden characters are ASCII: bytes are tested, not characters.
+            let forbidden = |b: &u8| *b < 128 && POOL_NAME_FORBIDDEN_BYTES >> *b & 1 == 1;
             if let Some(c) = value.bytes().find(forbidden).map(char::from) {
                 return Err(problem(
                     format!("application pool name `{value}` contains `{c}`"),
                     format!("IIS refuses these characters in pool names: {POOL_NAME_FORBIDDEN}"),
                 ));
             }
-            if value.chars().count() > POOL_NAME_MAX {
+            if value.len() > POOL_NAME_MAX && value.chars().count() > POOL_NAME_MAX {
                 return Err(problem(
                     format!(
                         "application pool name is {} characters long",
@@ -275,10 +287,12 @@ fn check_path(value: &str) -> Result<(), Problem> {
             format!("write `{}`", value.trim_end_matches('/')),
         ));
     }
-    if value
-        .split('/')
-        .skip(1)
-        .any(|segment| segment == "." || segment == "..")
+    // Most paths have no `.` at all: only those are split.
+    if memchr::memchr(b'.', value.as_bytes()).is_some()
+        && value
+            .split('/')
+            .skip(1)
+            .any(|segment| segment == "." || segment == "..")
     {
         return Err(problem(
             format!("path `{value}` has a `.` or `..` segment"),
