@@ -248,6 +248,7 @@ impl TagData {
         };
         let bytes = raw.as_bytes();
         let mut i = name_len;
+        let mut seen_names = 0u64;
         loop {
             let spaced = i;
             i = skip_spaces(bytes, i);
@@ -304,11 +305,18 @@ impl TagData {
             let value = value_start..value_end;
             i = value.end + 1;
             let new_name = &bytes[name.clone()];
-            if tag.text.attributes.iter().any(|a| {
-                a.name.len() == new_name.len()
-                    && bytes[a.name.start] == new_name[0]
-                    && &bytes[a.name.clone()] == new_name
-            }) {
+            // A bit per (length, last byte) seen: most tags' attributes
+            // differ in both, and then no name is compared.
+            let bit = 1u64 << ((new_name.len() * 7 + usize::from(new_name[len - 1])) % 64);
+            let maybe_seen = seen_names & bit != 0;
+            seen_names |= bit;
+            if maybe_seen
+                && tag
+                    .text
+                    .attributes
+                    .iter()
+                    .any(|a| &bytes[a.name.clone()] == new_name)
+            {
                 return Err(XmlError::syntax(
                     at(name.start)..at(name.end),
                     format!("attribute `{}` is given twice", &raw[name.clone()]),
@@ -1059,12 +1067,12 @@ struct Returned {
 
 /// Tokens per batch: enough to make passing a batch cheap per token, few
 /// enough to keep the tags in flight to a few hundred kilobytes.
-const BATCH: usize = 1024;
+const BATCH: usize = 2048;
 
 /// Tag text per batch: a batch of long tags (16 KB rewrite patterns) ends
 /// sooner, so that the other thread starts on it early and the batches in
 /// flight stay small.
-const BATCH_BYTES: usize = 64 << 10;
+const BATCH_BYTES: usize = 128 << 10;
 
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
@@ -1566,6 +1574,27 @@ mod tests {
         let root = parser.root().unwrap();
         assert!(root.attribute("x").unwrap().ends_with("yé"));
         parser.finish().unwrap();
+    }
+
+    #[test]
+    fn an_attribute_given_twice_is_refused_however_many_there_are() {
+        let message = |text: &str| match walk(text) {
+            Err(XmlError::Syntax { message, .. }) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(message("<a x='1' y='2' x='3'/>").contains("`x` is given twice"));
+        // More names than the filter of seen names has bits: every pair is
+        // told apart all the same.
+        let names: Vec<String> = (0..200).map(|i| format!("n{i}")).collect();
+        let all = names
+            .iter()
+            .map(|n| format!(" {n}='v'"))
+            .collect::<String>();
+        assert!(walk(&format!("<a{all}/>")).is_ok());
+        for twice in ["n0", "n77", "n199"] {
+            let text = format!("<a{all} {twice}='again'/>");
+            assert!(message(&text).contains(&format!("`{twice}` is given twice")));
+        }
     }
 
     proptest::proptest! {
