@@ -12,11 +12,8 @@
 //! characters, §2.3 names, §2.4 character data, §2.8 prolog, §3.1 tags,
 //! §3.3.3 attribute-value normalization, §4.1 references.)
 
-use std::cell::RefCell;
-use std::fmt;
 use std::io::{self, Read};
 use std::ops::Range;
-use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 
 use quick_xml::events::Event;
@@ -51,63 +48,86 @@ impl XmlError {
 #[derive(Debug)]
 pub struct Tag {
     data: TagData,
-    /// Where `data.text` goes back when the tag is dropped.
-    spares: Spares,
+    /// The text it was read from, shared with the other tags read from it.
+    chunk: Arc<Chunk>,
 }
 
-/// The buffers of a [`Tag`]. A configuration file has millions of tags but
-/// only as many alive at once as elements are open: their buffers are
-/// reused instead of allocated and freed for each tag.
-#[derive(Debug, Default)]
-struct TagText {
-    /// The text between `<` and `>` (without a closing `/`).
-    raw: String,
+/// A stretch of the file's text as the tokenizer read it, with the
+/// attributes of the tags in it. A configuration file has millions of tags:
+/// none is copied out of the text it was read from; its tag is a handful of
+/// ranges into a chunk, which lives as long as a tag read from it.
+#[derive(Debug)]
+struct Chunk {
+    text: ChunkText,
+    /// The file offset of the text's first byte.
+    base: usize,
+    /// The attributes of the chunk's tags, one tag after another.
     attributes: Vec<RawAttribute>,
     /// Values that differ from their raw text after references and
-    /// whitespace are resolved.
+    /// whitespace are resolved, one after another.
     resolved: String,
 }
 
-/// Buffers of dropped tags, shared by a parser and the tags it made.
-#[derive(Clone, Default)]
-struct Spares(Rc<RefCell<Vec<TagText>>>);
+#[derive(Debug)]
+enum ChunkText {
+    /// Text in memory: every chunk of it shares it whole.
+    Shared(SharedText),
+    /// A piece of a streamed file, read for this chunk.
+    Read(String),
+}
 
-impl fmt::Debug for Spares {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Spares")
+impl ChunkText {
+    fn as_str(&self) -> &str {
+        match self {
+            ChunkText::Shared(text) => text.as_str(),
+            ChunkText::Read(text) => text,
+        }
     }
 }
 
-impl TagText {
-    fn clear(&mut self) {
-        self.raw.clear();
-        self.attributes.clear();
-        self.resolved.clear();
+/// Text in memory, shared with its owner (not copied).
+#[derive(Debug, Clone)]
+enum SharedText {
+    Text(Arc<str>),
+    /// A source file read whole.
+    File(Arc<SourceFile>),
+}
+
+impl SharedText {
+    fn as_str(&self) -> &str {
+        match self {
+            SharedText::Text(text) => text,
+            SharedText::File(file) => &file.text,
+        }
+    }
+}
+
+impl Chunk {
+    fn new(text: ChunkText, base: usize) -> Chunk {
+        Chunk {
+            text,
+            base,
+            attributes: Vec::new(),
+            resolved: String::new(),
+        }
     }
 
     /// An attribute's value, with references and whitespace resolved.
     fn value(&self, attribute: &RawAttribute) -> &str {
         match &attribute.resolved {
             Some(r) => &self.resolved[r.clone()],
-            None => &self.raw[attribute.value.clone()],
+            None => &self.text.as_str()[attribute.value.clone()],
         }
-    }
-}
-
-impl Drop for Tag {
-    fn drop(&mut self) {
-        let text = std::mem::take(&mut self.data.text);
-        self.spares.0.borrow_mut().push(text);
     }
 }
 
 #[derive(Debug)]
 struct RawAttribute {
-    /// In `raw`.
+    /// In the chunk's text.
     name: Range<usize>,
-    /// In `raw`, between the quotes.
+    /// In the chunk's text, between the quotes.
     value: Range<usize>,
-    /// In `resolved`, when the value had references or line breaks.
+    /// In the chunk's `resolved`, when the value had references or line breaks.
     resolved: Option<Range<usize>>,
 }
 
@@ -162,62 +182,82 @@ impl Tag {
 
     /// The element's name without a namespace prefix.
     pub fn name(&self) -> &str {
-        &self.data.text.raw[self.data.local_start..self.data.name_len]
+        let name = &self.data.name;
+        &self.chunk.text.as_str()[name.start + self.data.local_start..name.end]
     }
 
     /// The element's name as written, with any namespace prefix.
     pub fn qualified_name(&self) -> &str {
-        &self.data.text.raw[..self.data.name_len]
+        &self.chunk.text.as_str()[self.data.name.clone()]
     }
 
     /// Where its name is in the file.
     pub fn name_range(&self) -> Range<usize> {
         let start = self.data.start + 1;
-        start..start + self.data.name_len
+        start..start + self.data.name.len()
     }
 
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
-        let text = &self.data.text;
-        let start = self.data.start + 1;
-        text.attributes.iter().map(move |a| Attribute {
-            name: &text.raw[a.name.clone()],
-            value: text.value(a),
-            name_at: start + a.name.start,
-            value_at: start + a.value.start,
-            value_len: a.value.len(),
-        })
+        let chunk = &*self.chunk;
+        let text = chunk.text.as_str();
+        chunk.attributes[self.data.attributes.clone()]
+            .iter()
+            .map(move |a| Attribute {
+                name: &text[a.name.clone()],
+                value: chunk.value(a),
+                name_at: chunk.base + a.name.start,
+                value_at: chunk.base + a.value.start,
+                value_len: a.value.len(),
+            })
     }
 
     pub fn attribute(&self, name: &str) -> Option<&str> {
         // Called for every key of every collection entry: compares names
         // without building an `Attribute` for each.
-        let text = &self.data.text;
-        let found = text
-            .attributes
+        let chunk = &*self.chunk;
+        let text = chunk.text.as_str();
+        let found = chunk.attributes[self.data.attributes.clone()]
             .iter()
-            .find(|a| &text.raw[a.name.clone()] == name)?;
-        Some(text.value(found))
+            .find(|a| &text[a.name.clone()] == name)?;
+        Some(chunk.value(found))
     }
 }
 
-/// A tag as the tokenizer reads it: a [`Tag`] without the way back for its
-/// buffers, so that it can be read on another thread.
+/// A tag as the tokenizer reads it: ranges into the [`Chunk`] it is read
+/// from, which goes with it (to another thread, when the file is read ahead).
 #[derive(Debug)]
 struct TagData {
     start: usize,
     depth: usize,
     end: usize,
     self_closing: bool,
-    name_len: usize,
-    /// Where the name after any prefix starts (the tag's name is read often).
+    /// The qualified name, in the chunk's text.
+    name: Range<usize>,
+    /// Where the name after any prefix starts, from the name's start (the
+    /// tag's name is read often).
     local_start: usize,
-    text: TagText,
+    /// The tag's attributes among the chunk's.
+    attributes: Range<usize>,
+}
+
+/// The parts of a [`Chunk`] that [`TagData::parse`] fills while it reads
+/// the chunk's text.
+struct ChunkParts<'c> {
+    text: &'c str,
+    base: usize,
+    attributes: &'c mut Vec<RawAttribute>,
+    resolved: &'c mut String,
 }
 
 impl TagData {
-    /// Parses the text between `<` and `>` of a tag that starts at `start`,
-    /// into the emptied buffers `text`.
-    fn parse(raw: &str, start: usize, depth: usize, text: TagText) -> Result<TagData, XmlError> {
+    /// Parses the text between `<` and `>` (`raw`, a range of the chunk's
+    /// text) of a tag whose `<` is at file offset `start`; its attributes
+    /// go into the chunk.
+    fn parse(chunk: &mut ChunkParts, raw: Range<usize>, depth: usize) -> Result<TagData, XmlError> {
+        let offset = raw.start;
+        let start = chunk.base + offset - 1;
+        let first_attribute = chunk.attributes.len();
+        let raw = &chunk.text[raw];
         let at = |i: usize| start + 1 + i;
         let (name_len, colon) = scan_name(raw, 0);
         if name_len == 0 {
@@ -230,21 +270,10 @@ impl TagData {
             check_qualified_name(&raw[..name_len])
                 .map_err(|m| XmlError::syntax(at(0)..at(name_len), m))?;
         }
-        let mut text = text;
-        text.raw.push_str(raw);
         let local_start = if colon {
             memchr::memrchr(b':', &raw.as_bytes()[..name_len]).map_or(0, |colon| colon + 1)
         } else {
             0
-        };
-        let mut tag = TagData {
-            start,
-            depth,
-            end: start,
-            self_closing: false,
-            name_len,
-            local_start,
-            text,
         };
         let bytes = raw.as_bytes();
         let mut i = name_len;
@@ -311,11 +340,9 @@ impl TagData {
             let maybe_seen = seen_names & bit != 0;
             seen_names |= bit;
             if maybe_seen
-                && tag
-                    .text
-                    .attributes
+                && chunk.attributes[first_attribute..]
                     .iter()
-                    .any(|a| &bytes[a.name.clone()] == new_name)
+                    .any(|a| &bytes[a.name.start - offset..a.name.end - offset] == new_name)
             {
                 return Err(XmlError::syntax(
                     at(name.start)..at(name.end),
@@ -325,59 +352,70 @@ impl TagData {
             let resolved = if marks == 0 {
                 None
             } else {
-                tag.resolve(&raw[value.clone()], at(value.start))?
+                resolve(chunk.resolved, &raw[value.clone()], at(value.start))?
             };
-            tag.text.attributes.push(RawAttribute {
-                name,
-                value,
+            chunk.attributes.push(RawAttribute {
+                name: offset + name.start..offset + name.end,
+                value: offset + value.start..offset + value.end,
                 resolved,
             });
         }
-        Ok(tag)
+        Ok(TagData {
+            start,
+            depth,
+            end: start,
+            self_closing: false,
+            name: offset..offset + name_len,
+            local_start,
+            attributes: first_attribute..chunk.attributes.len(),
+        })
     }
+}
 
-    /// Resolves references and normalizes whitespace in a value (§3.3.3);
-    /// `None` when the value is its raw text.
-    fn resolve(&mut self, value: &str, at: usize) -> Result<Option<Range<usize>>, XmlError> {
-        let bytes = value.as_bytes();
-        if let Some(i) = memchr::memchr(b'<', bytes) {
-            return Err(XmlError::syntax(
-                at + i..at + i + 1,
-                "`<` is not allowed in an attribute value (write &lt;)",
-            ));
-        }
-        let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none()
-            && memchr::memchr(b'\r', bytes).is_none();
-        if plain {
-            return Ok(None);
-        }
-        let resolved = &mut self.text.resolved;
-        let begin = resolved.len();
-        let mut rest = value;
-        while let Some(c) = rest.chars().next() {
-            match c {
-                '&' => {
-                    let offset = at + (value.len() - rest.len());
-                    let (ch, len) = reference(rest, offset)?;
-                    resolved.push(ch);
-                    rest = &rest[len..];
-                }
-                '\r' => {
-                    resolved.push(' ');
-                    rest = rest.strip_prefix("\r\n").unwrap_or(&rest[1..]);
-                }
-                '\t' | '\n' => {
-                    resolved.push(' ');
-                    rest = &rest[1..];
-                }
-                c => {
-                    resolved.push(c);
-                    rest = &rest[c.len_utf8()..];
-                }
+/// Resolves references and normalizes whitespace in a value (§3.3.3) into
+/// `resolved`; `None` when the value is its raw text.
+fn resolve(
+    resolved: &mut String,
+    value: &str,
+    at: usize,
+) -> Result<Option<Range<usize>>, XmlError> {
+    let bytes = value.as_bytes();
+    if let Some(i) = memchr::memchr(b'<', bytes) {
+        return Err(XmlError::syntax(
+            at + i..at + i + 1,
+            "`<` is not allowed in an attribute value (write &lt;)",
+        ));
+    }
+    let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none()
+        && memchr::memchr(b'\r', bytes).is_none();
+    if plain {
+        return Ok(None);
+    }
+    let begin = resolved.len();
+    let mut rest = value;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '&' => {
+                let offset = at + (value.len() - rest.len());
+                let (ch, len) = reference(rest, offset)?;
+                resolved.push(ch);
+                rest = &rest[len..];
+            }
+            '\r' => {
+                resolved.push(' ');
+                rest = rest.strip_prefix("\r\n").unwrap_or(&rest[1..]);
+            }
+            '\t' | '\n' => {
+                resolved.push(' ');
+                rest = &rest[1..];
+            }
+            c => {
+                resolved.push(c);
+                rest = &rest[c.len_utf8()..];
             }
         }
-        Ok(Some(begin..resolved.len()))
     }
+    Ok(Some(begin..resolved.len()))
 }
 
 /// Resolves the reference at the start of `text` (`&amp;`, `&#38;`, `&#x26;`);
@@ -686,20 +724,8 @@ impl<R: Read> Read for Tracked<R> {
             file.mark_line(self.line_start, self.line);
         }
         let bytes = &out[..n];
-        if let Some(i) = first_control_character(bytes) {
-            let at = self.offset + i;
-            self.problem = Some(XmlError::syntax(
-                at..at + 1,
-                format!("control character U+{:04X} is not allowed in XML", bytes[i]),
-            ));
-            return Err(io::Error::from(io::ErrorKind::InvalidData));
-        }
-        if let Some((last, code)) = self.first_noncharacter(bytes) {
-            let end = self.offset + last + 1;
-            self.problem = Some(XmlError::syntax(
-                end.saturating_sub(3)..end,
-                format!("the character U+{code:04X} is not allowed in XML 1.0"),
-            ));
+        if let Some(problem) = forbidden_character(bytes, self.tail, self.offset) {
+            self.problem = Some(problem);
             return Err(io::Error::from(io::ErrorKind::InvalidData));
         }
         if n >= 2 {
@@ -730,25 +756,44 @@ fn first_control_character(bytes: &[u8]) -> Option<usize> {
     })
 }
 
-impl<R> Tracked<R> {
-    /// The first U+FFFE or U+FFFF (UTF-8 `EF BF BE` / `EF BF BF`, possibly
-    /// begun in the previous read) in `bytes`: the index of its last byte,
-    /// and which one. XML 1.0 §2.2 excludes both from its characters; Rust's
-    /// UTF-8 check allows them.
-    fn first_noncharacter(&self, bytes: &[u8]) -> Option<(usize, u32)> {
-        memchr::memchr2_iter(0xBE, 0xBF, bytes).find_map(|i| {
-            let before = |k: usize| {
-                if i >= k {
-                    bytes[i - k]
-                } else {
-                    self.tail[2 - (k - i)]
-                }
-            };
-            let code = if bytes[i] == 0xBE { 0xFFFE } else { 0xFFFF };
-            (before(1) == 0xBF && before(2) == 0xEF).then_some((i, code))
-        })
+/// A control character, else the first U+FFFE or U+FFFF, in `bytes`,
+/// which start at file offset `offset` after the bytes `tail` (XML 1.0
+/// §2.2 excludes them all from its characters; Rust's UTF-8 check allows
+/// them).
+fn forbidden_character(bytes: &[u8], tail: [u8; 2], offset: usize) -> Option<XmlError> {
+    if let Some(i) = first_control_character(bytes) {
+        let at = offset + i;
+        return Some(XmlError::syntax(
+            at..at + 1,
+            format!("control character U+{:04X} is not allowed in XML", bytes[i]),
+        ));
     }
+    let (last, code) = first_noncharacter(bytes, tail)?;
+    let end = offset + last + 1;
+    Some(XmlError::syntax(
+        end.saturating_sub(3)..end,
+        format!("the character U+{code:04X} is not allowed in XML 1.0"),
+    ))
+}
 
+/// The first U+FFFE or U+FFFF (UTF-8 `EF BF BE` / `EF BF BF`, possibly
+/// begun in `tail`, the two bytes before `bytes`) in `bytes`: the index of
+/// its last byte, and which one.
+fn first_noncharacter(bytes: &[u8], tail: [u8; 2]) -> Option<(usize, u32)> {
+    memchr::memchr2_iter(0xBE, 0xBF, bytes).find_map(|i| {
+        let before = |k: usize| {
+            if i >= k {
+                bytes[i - k]
+            } else {
+                tail[2 - (k - i)]
+            }
+        };
+        let code = if bytes[i] == 0xBE { 0xFFFE } else { 0xFFFF };
+        (before(1) == 0xBF && before(2) == 0xEF).then_some((i, code))
+    })
+}
+
+impl<R> Tracked<R> {
     /// Checks that `bytes` continue valid UTF-8; returns the offset of a bad byte.
     fn check_utf8(&mut self, bytes: &[u8], at_end: bool) -> Result<(), usize> {
         let mut start = 0;
@@ -785,33 +830,8 @@ impl<R> Tracked<R> {
     }
 }
 
-/// Text in memory, read without copying it.
-struct InMemory<T> {
-    text: T,
-    at: usize,
-}
-
-impl<T: AsRef<str>> Read for InMemory<T> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let rest = &self.text.as_ref().as_bytes()[self.at..];
-        let n = rest.len().min(out.len());
-        out[..n].copy_from_slice(&rest[..n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
-/// The text of an in-memory source file.
-struct FileText(Arc<SourceFile>);
-
-impl AsRef<str> for FileText {
-    fn as_ref(&self) -> &str {
-        &self.0.text
-    }
-}
-
 /// What the tokenizer read next: [`Item`]s, with tags not yet tied to the
-/// parser that hands them out.
+/// chunk they were read from.
 #[derive(Debug)]
 enum Token {
     Start(TagData),
@@ -819,22 +839,94 @@ enum Token {
     Eof,
 }
 
-/// Reads a file's XML events, checks them, and turns the tags into tokens.
+/// The tokens of one chunk, in file order (an error or the end of the
+/// file comes last), with the chunk their tags point into.
+struct Batch {
+    chunk: Arc<Chunk>,
+    tokens: Vec<Result<Token, XmlError>>,
+}
+
+/// Where the tokenizer's text comes from.
+enum Source {
+    /// Text in memory: its chunks are windows of it, not copies.
+    Memory(SharedText),
+    /// A streamed file, read a window at a time.
+    Stream(Tracked<Box<dyn Read + Send>>),
+}
+
+/// How far the tokenizer got in one window of text.
+enum WindowEnd {
+    /// It read the whole window.
+    Done,
+    /// The event at this offset of the chunk's text runs past the window:
+    /// it is read again from there, with more text.
+    NeedMore(usize),
+    /// An error or the end of the file was the last token.
+    Stopped,
+}
+
+/// Bytes of text per window to begin with (doubled while one event does
+/// not fit): enough to make a chunk cheap per tag, few enough that the
+/// chunks in flight and those open elements hold stay small.
+const WINDOW: usize = 64 << 10;
+
+/// Reads a file's XML events with quick-xml, a window of text at a time,
+/// checks them, and turns the tags into tokens. A window ends just after a
+/// `>`, so that it rarely cuts an event; one that does is read again in the
+/// next window.
 struct Tokenizer {
-    reader: quick_xml::Reader<io::BufReader<Tracked<Box<dyn Read + Send>>>>,
-    buf: Vec<u8>,
+    source: Source,
+    /// The file offset where the next window starts.
+    next_at: usize,
+    /// Of a streamed file: the bytes read from `next_at` on.
+    carry: Vec<u8>,
+    /// Of a streamed file: all of it is read (into `carry`).
+    read_all: bool,
+    /// Of a streamed file: reading stopped here (the error goes out after
+    /// the tokens of the text read before it).
+    read_error: Option<XmlError>,
+    /// The size of the next window.
+    window: usize,
     /// Elements open now.
     depth: usize,
-    /// The last tag was an empty-element tag ending here: its end comes next.
-    pending_end: Option<usize>,
     root_seen: bool,
-    /// Buffers for the next tags (given back by the tags' users).
-    spare: Vec<TagText>,
+    /// The qualified names of the open elements, one after another, and
+    /// where each starts: end tags are matched here, across windows.
+    open_names: String,
+    open_starts: Vec<usize>,
+    /// The last token (an error or the end of the file) was handed out.
+    finished: bool,
+    /// Where the text starts after a byte order mark (0 without one).
+    text_start: usize,
+    /// Text in memory was checked for characters XML does not allow.
+    text_checked: bool,
+    /// The size of a window to begin with, and of a read ([`WINDOW`]; tiny
+    /// in tests, to cut events at every place).
+    base_window: usize,
 }
 
 impl Tokenizer {
-    fn new(inner: Box<dyn Read + Send>, marks: Option<Arc<SourceFile>>) -> Tokenizer {
-        let tracked = Tracked {
+    fn new(source: Source) -> Tokenizer {
+        Tokenizer {
+            source,
+            next_at: 0,
+            carry: Vec::new(),
+            read_all: false,
+            read_error: None,
+            window: WINDOW,
+            depth: 0,
+            root_seen: false,
+            open_names: String::new(),
+            open_starts: Vec::new(),
+            finished: false,
+            text_start: 0,
+            text_checked: false,
+            base_window: WINDOW,
+        }
+    }
+
+    fn streaming(inner: Box<dyn Read + Send>, marks: Option<Arc<SourceFile>>) -> Tokenizer {
+        Tokenizer::new(Source::Stream(Tracked {
             inner,
             marks,
             offset: 0,
@@ -843,74 +935,296 @@ impl Tokenizer {
             pending: Vec::new(),
             tail: [0, 0],
             problem: None,
-        };
-        let mut reader =
-            quick_xml::Reader::from_reader(io::BufReader::with_capacity(64 << 10, tracked));
-        let config = reader.config_mut();
-        // Checked here, with the place of the `--` (quick-xml's own check
-        // reports a place elsewhere in a long comment).
-        config.check_comments = false;
-        config.check_end_names = true;
-        config.allow_unmatched_ends = false;
-        config.allow_dangling_amp = false;
-        config.expand_empty_elements = false;
-        config.trim_text(false);
-        Tokenizer {
-            reader,
-            buf: Vec::new(),
-            depth: 0,
-            pending_end: None,
-            root_seen: false,
-            spare: Vec::new(),
-        }
+        }))
     }
 
-    fn next_token(&mut self) -> Result<Token, XmlError> {
-        if let Some(at) = self.pending_end.take() {
-            self.depth -= 1;
-            return Ok(Token::End(at..at));
+    /// The tokens of the next window of text; `None` after the last token.
+    fn next_batch(&mut self) -> Option<Batch> {
+        if self.finished {
+            return None;
         }
-        loop {
-            let mut buf = std::mem::take(&mut self.buf);
-            buf.clear();
-            let token = self.read_one(&mut buf);
-            self.buf = buf;
-            if let Some(token) = token? {
-                return Ok(token);
+        let mut tokens = Vec::new();
+        let chunk = match &self.source {
+            Source::Memory(text) => {
+                let text = text.clone();
+                self.memory_window(text, &mut tokens)
+            }
+            Source::Stream(_) => self.stream_window(&mut tokens),
+        };
+        Some(Batch {
+            chunk: Arc::new(chunk),
+            tokens,
+        })
+    }
+
+    /// The next window of text in memory, tokenized.
+    fn memory_window(
+        &mut self,
+        text: SharedText,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) -> Chunk {
+        let lo = self.next_at;
+        let whole = text.as_str();
+        // Text in memory is checked for characters XML does not allow before
+        // its first window, as a streamed file is for each read.
+        if !self.text_checked {
+            self.text_checked = true;
+            if let Some(problem) = forbidden_character(whole.as_bytes(), [0, 0], 0) {
+                tokens.push(Err(problem));
+                self.finished = true;
+                return Chunk::new(ChunkText::Shared(text), 0);
+            }
+        }
+        let (hi, last) = loop {
+            let target = lo.saturating_add(self.window).min(whole.len());
+            if target == whole.len() {
+                break (target, true);
+            }
+            match memchr::memrchr(b'>', &whole.as_bytes()[lo..target]) {
+                Some(i) => break (lo + i + 1, false),
+                None => self.window = self.window.saturating_mul(2),
+            }
+        };
+        let mut chunk = Chunk::new(ChunkText::Shared(text), 0);
+        match self.tokenize(&mut chunk, lo, hi, last, tokens) {
+            WindowEnd::Done => {
+                self.next_at = hi;
+                self.window = self.base_window;
+            }
+            WindowEnd::NeedMore(at) => {
+                if at == lo {
+                    self.window = self.window.saturating_mul(2);
+                }
+                self.next_at = at;
+            }
+            WindowEnd::Stopped => self.finished = true,
+        }
+        chunk
+    }
+
+    /// The next window of a streamed file, read and tokenized.
+    fn stream_window(&mut self, tokens: &mut Vec<Result<Token, XmlError>>) -> Chunk {
+        let base = self.next_at;
+        let hi = loop {
+            self.read_window();
+            let last = self.read_all || self.read_error.is_some();
+            if last {
+                // Through the end of what could be read; after a read error,
+                // up to the last `>` before it.
+                let end = if self.read_all {
+                    self.carry.len()
+                } else {
+                    memchr::memrchr(b'>', &self.carry).map_or(0, |i| i + 1)
+                };
+                break end;
+            }
+            match memchr::memrchr(b'>', &self.carry) {
+                Some(i) => break i + 1,
+                None => self.window = self.window.saturating_mul(2),
+            }
+        };
+        let rest = self.carry.split_off(hi);
+        let text = match String::from_utf8(std::mem::replace(&mut self.carry, rest)) {
+            Ok(text) => text,
+            // What was read was checked as UTF-8 already; this is a safeguard.
+            Err(e) => {
+                tokens.push(Err(XmlError::NotUtf8 {
+                    offset: base + e.utf8_error().valid_up_to(),
+                }));
+                self.finished = true;
+                return Chunk::new(ChunkText::Read(String::new()), base);
+            }
+        };
+        let mut chunk = Chunk::new(ChunkText::Read(text), base);
+        let last = self.read_all && self.carry.is_empty();
+        match self.tokenize(&mut chunk, 0, hi, last, tokens) {
+            WindowEnd::Done => {
+                self.next_at = base + hi;
+                self.window = self.base_window;
+            }
+            WindowEnd::NeedMore(at) => {
+                // The cut event and what follows it are read again.
+                let mut carry = chunk.text.as_str().as_bytes()[at..hi].to_vec();
+                carry.append(&mut self.carry);
+                self.carry = carry;
+                if at == 0 {
+                    self.window = self.window.saturating_mul(2);
+                }
+                self.next_at = base + at;
+            }
+            WindowEnd::Stopped => self.finished = true,
+        }
+        // Nothing more can be read: what is left is not a whole event.
+        if let (false, Some(e)) = (self.finished, self.read_error.take()) {
+            tokens.push(Err(e));
+            self.finished = true;
+        }
+        chunk
+    }
+
+    /// Reads until the carry holds a window's worth of bytes, the file
+    /// ends, or reading fails.
+    fn read_window(&mut self) {
+        let Source::Stream(reader) = &mut self.source else {
+            return;
+        };
+        while self.carry.len() < self.window && !self.read_all && self.read_error.is_none() {
+            let len = self.carry.len();
+            let want = (self.window - len).max(self.base_window);
+            self.carry.resize(len + want, 0);
+            match reader.read(&mut self.carry[len..]) {
+                Ok(0) => {
+                    self.carry.truncate(len);
+                    self.read_all = true;
+                }
+                Ok(n) => self.carry.truncate(len + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.carry.truncate(len),
+                Err(e) => {
+                    self.carry.truncate(len);
+                    self.read_error = Some(reader.problem.take().unwrap_or(XmlError::Io(e)));
+                }
             }
         }
     }
 
-    /// Reads one event: a start or end tag or the end of the file is an
-    /// item; the rest is checked and skipped (`None`).
-    fn read_one(&mut self, buf: &mut Vec<u8>) -> Result<Option<Token>, XmlError> {
-        let before = self.reader.buffer_position() as usize;
-        let event = self.reader.read_event_into(buf);
-        let end = self.reader.buffer_position() as usize;
-        let (e, empty) = match event {
-            Ok(Event::Start(e)) => (e, false),
-            Ok(Event::Empty(e)) => (e, true),
-            other => return self.other(other, before, end),
+    /// Reads the events of the chunk's text from `lo` to `hi` into
+    /// `tokens`. `last`: the text ends there (else an event cut by `hi` is
+    /// read again with the next window).
+    fn tokenize(
+        &mut self,
+        chunk: &mut Chunk,
+        lo: usize,
+        hi: usize,
+        last: bool,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) -> WindowEnd {
+        let mut parts = ChunkParts {
+            text: chunk.text.as_str(),
+            base: chunk.base,
+            attributes: &mut chunk.attributes,
+            resolved: &mut chunk.resolved,
         };
+        let text = parts.text;
+        let mut lo = lo;
+        // A byte order mark before everything is the file's (skipped here,
+        // so that offsets count it); quick-xml would take one at the start
+        // of any window for the file's: elsewhere it is a character of the text.
+        if parts.base + lo == 0 && text[lo..hi].starts_with('\u{FEFF}') {
+            lo += '\u{FEFF}'.len_utf8();
+            self.text_start = lo;
+        }
+        while parts.base + lo != self.text_start && text[lo..hi].starts_with('\u{FEFF}') {
+            if let Err(e) = self.text("\u{FEFF}", parts.base + lo) {
+                tokens.push(Err(e));
+                return WindowEnd::Stopped;
+            }
+            lo += '\u{FEFF}'.len_utf8();
+        }
+        let mut reader = quick_xml::Reader::from_reader(&text.as_bytes()[lo..hi]);
+        let config = reader.config_mut();
+        // Checked here, with the place of the `--` (quick-xml's own check
+        // reports a place elsewhere in a long comment).
+        config.check_comments = false;
+        // End tags are matched here: quick-xml sees one window at a time.
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        config.allow_dangling_amp = false;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        let at_file = parts.base + lo;
+        loop {
+            let before_in = reader.buffer_position() as usize;
+            let event = reader.read_event();
+            let end_in = reader.buffer_position() as usize;
+            let (before, end) = (at_file + before_in, at_file + end_in);
+            let outcome = match event {
+                Err(_) if !last && end_in == hi - lo => return WindowEnd::NeedMore(lo + before_in),
+                Ok(Event::Eof) if !last => return WindowEnd::Done,
+                Ok(Event::Start(e)) => {
+                    self.start_tag(&mut parts, lo + before_in + 1, e.len(), end, false, tokens)
+                }
+                Ok(Event::Empty(e)) => {
+                    self.start_tag(&mut parts, lo + before_in + 1, e.len(), end, true, tokens)
+                }
+                Ok(Event::End(e)) => self.end_tag(&e, before, end).map(|t| tokens.push(Ok(t))),
+                Err(e) => Err(tokenizer_error(e, &reader, at_file)),
+                other => self.other(other, before, end).map(|token| {
+                    if let Some(token) = token {
+                        tokens.push(Ok(token));
+                    }
+                }),
+            };
+            match (outcome, tokens.last()) {
+                (Err(e), _) => {
+                    tokens.push(Err(e));
+                    return WindowEnd::Stopped;
+                }
+                (Ok(()), Some(Ok(Token::Eof))) => return WindowEnd::Stopped,
+                (Ok(()), _) => {}
+            }
+        }
+    }
+
+    /// A start tag whose name starts at `raw` in the chunk's text (`len`
+    /// bytes to its `>` or `/>`).
+    fn start_tag(
+        &mut self,
+        parts: &mut ChunkParts,
+        raw: usize,
+        len: usize,
+        end: usize,
+        empty: bool,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) -> Result<(), XmlError> {
+        let start = parts.base + raw - 1;
         if self.depth == 0 && self.root_seen {
             return Err(XmlError::syntax(
-                before..before + 1,
+                start..start + 1,
                 "a second root element (an XML file has exactly one)",
             ));
         }
         self.root_seen = true;
-        let mut text = self.spare.pop().unwrap_or_default();
-        text.clear();
-        let mut tag = TagData::parse(&e, before, self.depth + 1, text)?;
+        let mut tag = TagData::parse(parts, raw..raw + len, self.depth + 1)?;
         tag.end = end;
         tag.self_closing = empty;
-        self.depth += 1;
-        self.pending_end = empty.then_some(end);
-        Ok(Some(Token::Start(tag)))
+        if !empty {
+            self.depth += 1;
+            self.open_starts.push(self.open_names.len());
+            self.open_names.push_str(&parts.text[tag.name.clone()]);
+        }
+        tokens.push(Ok(Token::Start(tag)));
+        if empty {
+            tokens.push(Ok(Token::End(end..end)));
+        }
+        Ok(())
     }
 
-    /// Everything but start tags: an end tag or the end of the file is an
-    /// item; the rest is checked and skipped.
+    /// An end tag: it must close the element open last (XML 1.0 §3,
+    /// element type match).
+    fn end_tag(&mut self, name: &str, before: usize, end: usize) -> Result<Token, XmlError> {
+        use quick_xml::errors::IllFormedError;
+        let Some(open) = self.open_starts.pop() else {
+            return Err(XmlError::syntax(
+                before..before + 1,
+                ill_formed(IllFormedError::UnmatchedEndTag(name.to_owned())),
+            ));
+        };
+        if self.open_names[open..] != *name {
+            return Err(XmlError::syntax(
+                before..before + 1,
+                ill_formed(IllFormedError::MismatchedEndTag {
+                    expected: self.open_names[open..].to_owned(),
+                    found: name.to_owned(),
+                }),
+            ));
+        }
+        self.open_names.truncate(open);
+        self.depth -= 1;
+        Ok(Token::End(before..end))
+    }
+
+    /// Everything but start and end tags: the end of the file is a token;
+    /// the rest is checked and skipped.
     fn other(
         &mut self,
         event: quick_xml::Result<Event>,
@@ -918,10 +1232,6 @@ impl Tokenizer {
         end: usize,
     ) -> Result<Option<Token>, XmlError> {
         match event {
-            Ok(Event::End(_)) => {
-                self.depth -= 1;
-                return Ok(Some(Token::End(before..end)));
-            }
             Ok(Event::Text(text)) => self.text(&text, before)?,
             Ok(Event::CData(_)) if self.depth == 0 => {
                 return Err(XmlError::syntax(
@@ -938,7 +1248,7 @@ impl Tokenizer {
                 }
                 resolve_reference(&r).map_err(|m| XmlError::syntax(before..end, m))?;
             }
-            Ok(Event::Decl(_)) if before != 0 => return Err(XmlError::syntax(
+            Ok(Event::Decl(_)) if before != self.text_start => return Err(XmlError::syntax(
                 before..end,
                 "the XML declaration (<?xml ...?>) may only stand at the very start of the file",
             )),
@@ -998,8 +1308,10 @@ impl Tokenizer {
                 }
             }
             Ok(Event::CData(_)) => {}
-            Ok(Event::Start(_) | Event::Empty(_)) => unreachable!("start tags are read by `next`"),
-            Err(e) => return Err(self.error(e)),
+            Ok(Event::Start(_) | Event::Empty(_) | Event::End(_)) => {
+                unreachable!("tags are read by `tokenize`")
+            }
+            Err(_) => unreachable!("errors are read by `tokenize`"),
         }
         Ok(None)
     }
@@ -1026,115 +1338,52 @@ impl Tokenizer {
         }
         Ok(())
     }
+}
 
-    fn error(&mut self, e: quick_xml::Error) -> XmlError {
-        if let Some(problem) = self.reader.get_mut().get_mut().problem.take() {
-            return problem;
-        }
-        let at = self.reader.error_position() as usize;
-        match e {
-            quick_xml::Error::Io(io) => XmlError::Io(
-                Arc::try_unwrap(io)
-                    .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string())),
-            ),
-            // quick-xml reports a syntax error when the input ends inside
-            // markup (a tag, comment, CDATA section, ...).
-            quick_xml::Error::Syntax(s) => XmlError::Truncated {
-                at: self.reader.buffer_position() as usize,
-                inside: s.to_string(),
-            },
-            quick_xml::Error::IllFormed(e) => XmlError::syntax(at..at + 1, ill_formed(e)),
-            other => XmlError::syntax(at..at + 1, other.to_string()),
-        }
+/// A quick-xml error in the window read from file offset `at_file`.
+fn tokenizer_error(
+    e: quick_xml::Error,
+    reader: &quick_xml::Reader<&[u8]>,
+    at_file: usize,
+) -> XmlError {
+    let at = at_file + reader.error_position() as usize;
+    match e {
+        quick_xml::Error::Io(io) => XmlError::Io(
+            Arc::try_unwrap(io)
+                .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string())),
+        ),
+        // quick-xml reports a syntax error when the input ends inside
+        // markup (a tag, comment, CDATA section, ...).
+        quick_xml::Error::Syntax(s) => XmlError::Truncated {
+            at: at_file + reader.buffer_position() as usize,
+            inside: s.to_string(),
+        },
+        quick_xml::Error::IllFormed(e) => XmlError::syntax(at..at + 1, ill_formed(e)),
+        other => XmlError::syntax(at..at + 1, other.to_string()),
     }
 }
 
-/// Tokens read ahead on another thread, in batches: one core reads and
-/// tokenizes a large file while the other checks it.
+/// Chunks read ahead on another thread: one core reads and tokenizes a
+/// large file while the other checks it.
 struct ReadAhead {
-    batches: mpsc::Receiver<Vec<Result<Token, XmlError>>>,
-    /// Emptied batches and tag buffers go back to the reading thread, so
-    /// that neither thread allocates for every tag.
-    returns: mpsc::Sender<Returned>,
-    /// The batch being handed out, last token first.
-    batch: Vec<Result<Token, XmlError>>,
+    batches: mpsc::Receiver<Batch>,
 }
-
-struct Returned {
-    batch: Vec<Result<Token, XmlError>>,
-    texts: Vec<TagText>,
-}
-
-/// Tokens per batch: enough to make passing a batch cheap per token, few
-/// enough to keep the tags in flight to a few hundred kilobytes.
-const BATCH: usize = 2048;
-
-/// Tag text per batch: a batch of long tags (16 KB rewrite patterns) ends
-/// sooner, so that the other thread starts on it early and the batches in
-/// flight stay small.
-const BATCH_BYTES: usize = 128 << 10;
 
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
-        let (batch_sender, batches) = mpsc::sync_channel(2);
-        let (returns, returned) = mpsc::channel::<Returned>();
+        let (sender, batches) = mpsc::sync_channel(2);
         std::thread::Builder::new()
             .name("read-ahead".to_owned())
             .spawn(move || {
-                let mut empty = Vec::new();
-                loop {
-                    while let Ok(r) = returned.try_recv() {
-                        tokenizer.spare.extend(r.texts);
-                        empty.push(r.batch);
-                    }
-                    let mut batch = empty.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
-                    let mut last = false;
-                    let mut bytes = 0;
-                    while batch.len() < BATCH && bytes < BATCH_BYTES && !last {
-                        let token = tokenizer.next_token();
-                        last = matches!(token, Ok(Token::Eof) | Err(_));
-                        if let Ok(Token::Start(tag)) = &token {
-                            bytes += tag.text.raw.len() + tag.text.resolved.len();
-                        }
-                        batch.push(token);
-                    }
+                while let Some(batch) = tokenizer.next_batch() {
                     // The parser was dropped: nobody wants the rest.
-                    if batch_sender.send(batch).is_err() || last {
+                    if sender.send(batch).is_err() {
                         return;
                     }
                 }
             })
             .map_err(XmlError::Io)?;
-        Ok(ReadAhead {
-            batches,
-            returns,
-            batch: Vec::new(),
-        })
-    }
-
-    fn next_token(&mut self, spares: &Spares) -> Result<Token, XmlError> {
-        loop {
-            if let Some(token) = self.batch.pop() {
-                return token;
-            }
-            let texts = std::mem::take(&mut *spares.0.borrow_mut());
-            let batch = std::mem::take(&mut self.batch);
-            // The thread ends after the last token; then nothing is returned.
-            let _ = self.returns.send(Returned { batch, texts });
-            match self.batches.recv() {
-                Ok(mut batch) => {
-                    batch.reverse();
-                    self.batch = batch;
-                }
-                // The reading thread ends only after the end of the file or
-                // an error, which are handed out last; a panic ends it too.
-                Err(_) => {
-                    return Err(XmlError::Io(io::Error::other(
-                        "the thread reading the file stopped",
-                    )))
-                }
-            }
-        }
+        Ok(ReadAhead { batches })
     }
 }
 
@@ -1149,10 +1398,11 @@ enum Tokens {
 /// Reads a configuration file one element at a time.
 pub struct Parser {
     tokens: Tokens,
+    /// The chunk being handed out and its tokens, last first.
+    chunk: Option<Arc<Chunk>>,
+    batch: Vec<Result<Token, XmlError>>,
     /// Elements open now, as far as the items handed out go.
     depth: usize,
-    /// Buffers of dropped tags.
-    spares: Spares,
     /// The end of the file was handed out (the tokens end there).
     ended: bool,
 }
@@ -1165,7 +1415,7 @@ impl Parser {
         let tokens = match file.reopen() {
             Some(reader) => {
                 let reader = reader.map_err(XmlError::Io)?;
-                let tokenizer = Tokenizer::new(Box::new(reader), Some(Arc::clone(file)));
+                let tokenizer = Tokenizer::streaming(Box::new(reader), Some(Arc::clone(file)));
                 let cores = std::thread::available_parallelism().map_or(1, usize::from);
                 if cores > 1 {
                     Tokens::Ahead(ReadAhead::start(tokenizer)?)
@@ -1173,28 +1423,26 @@ impl Parser {
                     Tokens::Here(Box::new(tokenizer))
                 }
             }
-            None => Tokens::Here(Box::new(Tokenizer::new(
-                Box::new(InMemory {
-                    text: FileText(Arc::clone(file)),
-                    at: 0,
-                }),
-                None,
-            ))),
+            None => Tokens::Here(Box::new(Tokenizer::new(Source::Memory(SharedText::File(
+                Arc::clone(file),
+            ))))),
         };
         Ok(Parser::over(tokens))
     }
 
     /// A parser over text shared with the caller (`review`'s documents).
     pub fn over_text(text: Arc<str>) -> Parser {
-        let tokenizer = Tokenizer::new(Box::new(InMemory { text, at: 0 }), None);
-        Parser::over(Tokens::Here(Box::new(tokenizer)))
+        Parser::over(Tokens::Here(Box::new(Tokenizer::new(Source::Memory(
+            SharedText::Text(text),
+        )))))
     }
 
     fn over(tokens: Tokens) -> Parser {
         Parser {
             tokens,
+            chunk: None,
+            batch: Vec::new(),
             depth: 0,
-            spares: Spares::default(),
             ended: false,
         }
     }
@@ -1230,28 +1478,40 @@ impl Parser {
         Ok(())
     }
 
+    /// The next token, from the batch at hand or the next one.
+    fn next_token(&mut self) -> Result<Token, XmlError> {
+        loop {
+            if let Some(token) = self.batch.pop() {
+                return token;
+            }
+            let batch = match &mut self.tokens {
+                Tokens::Here(tokenizer) => tokenizer.next_batch(),
+                Tokens::Ahead(ahead) => ahead.batches.recv().ok(),
+            };
+            // The tokenizer ends only after the end of the file or an
+            // error, which are handed out last; a panic ends it too.
+            let Some(Batch { chunk, mut tokens }) = batch else {
+                return Err(XmlError::Io(io::Error::other(
+                    "the thread reading the file stopped",
+                )));
+            };
+            tokens.reverse();
+            self.batch = tokens;
+            self.chunk = Some(chunk);
+        }
+    }
+
     /// The next tag or the end of the file, for a reader that wants every
     /// element and where each ends ([`crate::review`]'s documents).
     pub fn next_item(&mut self) -> Result<Item, XmlError> {
         if self.ended {
             return Ok(Item::Eof);
         }
-        let token = match &mut self.tokens {
-            Tokens::Here(tokenizer) => {
-                if tokenizer.spare.is_empty() {
-                    tokenizer.spare.append(&mut self.spares.0.borrow_mut());
-                }
-                tokenizer.next_token()
-            }
-            Tokens::Ahead(ahead) => ahead.next_token(&self.spares),
-        };
-        Ok(match token? {
+        Ok(match self.next_token()? {
             Token::Start(data) => {
                 self.depth += 1;
-                Item::Start(Tag {
-                    data,
-                    spares: self.spares.clone(),
-                })
+                let chunk = Arc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
+                Item::Start(Tag { data, chunk })
             }
             Token::End(at) => {
                 self.depth -= 1;
@@ -1342,16 +1602,21 @@ mod tests {
         }
     }
 
-    /// The same tokens, read ahead on a second thread (as for streamed files).
-    fn read_ahead(text: &str) -> Parser {
-        let tokenizer = Tokenizer::new(
-            Box::new(InMemory {
-                text: Arc::<str>::from(text),
-                at: 0,
-            }),
-            None,
-        );
+    /// The same tokens, from `text` read as a streamed file is (`window`
+    /// bytes at a time), on a second thread.
+    fn read_ahead(text: &str, window: usize) -> Parser {
+        let reader = io::Cursor::new(text.as_bytes().to_vec());
+        let mut tokenizer = Tokenizer::streaming(Box::new(reader), None);
+        (tokenizer.base_window, tokenizer.window) = (window, window);
         Parser::over(Tokens::Ahead(ReadAhead::start(tokenizer).unwrap()))
+    }
+
+    /// The same tokens, from `text` in memory read in windows of `window` bytes.
+    fn windowed(text: &str, window: usize) -> Parser {
+        let source = Source::Memory(SharedText::Text(Arc::from(text)));
+        let mut tokenizer = Tokenizer::new(source);
+        (tokenizer.base_window, tokenizer.window) = (window, window);
+        Parser::over(Tokens::Here(Box::new(tokenizer)))
     }
 
     #[test]
@@ -1375,13 +1640,15 @@ mod tests {
             (&broken, "error Syntax"),
         ] {
             let here = items(Parser::over_text(Arc::from(text.as_str())));
-            let ahead = items(read_ahead(text));
-            assert!(here.len() > 3 * BATCH);
+            assert!(text.len() > 3 * WINDOW);
             assert!(here.last().unwrap().starts_with(last), "{:?}", here.last());
-            assert_eq!(here, ahead);
+            assert_eq!(here, items(read_ahead(text, WINDOW)));
+            // Windows so small that most events are cut and read again.
+            assert_eq!(here, items(read_ahead(text, 7)));
+            assert_eq!(here, items(windowed(text, 5)));
         }
         // After the end, the end again (the thread has stopped by then).
-        let mut parser = read_ahead(&whole);
+        let mut parser = read_ahead(&whole, WINDOW);
         while !matches!(parser.next_item().unwrap(), Item::Eof) {}
         assert!(matches!(parser.next_item().unwrap(), Item::Eof));
     }
@@ -1500,26 +1767,14 @@ mod tests {
 
     #[test]
     fn a_noncharacter_cut_by_a_read_is_found() {
-        let mut tracked = Tracked {
-            inner: io::empty(),
-            marks: None,
-            offset: 0,
-            line: 0,
-            line_start: 0,
-            pending: Vec::new(),
-            tail: [b'a', 0xEF],
-            problem: None,
-        };
         assert_eq!(
-            tracked.first_noncharacter(&[0xBF, 0xBE, b'x']),
+            first_noncharacter(&[0xBF, 0xBE, b'x'], [b'a', 0xEF]),
             Some((1, 0xFFFE))
         );
-        tracked.tail = [0xEF, 0xBF];
-        assert_eq!(tracked.first_noncharacter(&[0xBF]), Some((0, 0xFFFF)));
+        assert_eq!(first_noncharacter(&[0xBF], [0xEF, 0xBF]), Some((0, 0xFFFF)));
         // U+FFFD (EF BF BD) and U+FEFF (EF BB BF) are characters.
-        tracked.tail = [0, 0];
         assert_eq!(
-            tracked.first_noncharacter("\u{fffd}\u{feff}\u{e9}".as_bytes()),
+            first_noncharacter("\u{fffd}\u{feff}\u{e9}".as_bytes(), [0, 0]),
             None
         );
     }
@@ -1688,6 +1943,43 @@ mod tests {
             }
             if let Some((ours, theirs)) = both_accept(&text) {
                 proptest::prop_assert_eq!(ours, theirs, "{}", text);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Whatever the windows, the same items and the same first error:
+        /// events cut by a window are read again in the next. Text in memory
+        /// is checked for forbidden characters before its first window, a
+        /// streamed file for each read, so those are compared in memory only.
+        #[test]
+        fn windows_of_any_size_read_the_same(
+            edits in proptest::collection::vec((0usize..3_000, 0usize..4, 0usize..24), 0..4),
+            window in 1usize..40,
+        ) {
+            const PIECES: &[&str] = &[
+                "<", ">", "&", "&amp;", "&#0;", "\"", "'", "/", "<!--", "-->", "--", "]]>",
+                "<![CDATA[", "?>", "<?", "<?xml version='1.0'?>", "=", " ", "\u{1}", "é",
+                "</a>", "<a/>", ":", "\u{feff}",
+            ];
+            let mut text = include_str!("../tests/fixtures/check/servers/unlocked.applicationHost.config").to_owned();
+            for (at, delete, piece) in edits {
+                let mut at = at % (text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + delete).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, PIECES[piece]);
+            }
+            let whole = items(Parser::over_text(Arc::from(text.as_str())));
+            proptest::prop_assert_eq!(&whole, &items(windowed(&text, window)), "{}", text);
+            let forbidden = forbidden_character(text.as_bytes(), [0, 0], 0).is_some();
+            if !forbidden {
+                proptest::prop_assert_eq!(&whole, &items(read_ahead(&text, window)), "{}", text);
             }
         }
     }
