@@ -707,8 +707,6 @@ struct Tracked<R> {
     offset: usize,
     line: usize,
     line_start: usize,
-    /// The start of a UTF-8 sequence cut by the end of the last read.
-    pending: Vec<u8>,
     /// The last two bytes of the previous read, for a U+FFFE / U+FFFF cut by it.
     tail: [u8; 2],
     problem: Option<XmlError>,
@@ -736,10 +734,6 @@ impl<R: Read> Read for Tracked<R> {
         if let (Some(_), Some(last)) = (&self.marks, memchr::memrchr(b'\n', bytes)) {
             self.line += memchr::memchr_iter(b'\n', bytes).count();
             self.line_start = self.offset + last + 1;
-        }
-        if let Err(bad) = self.check_utf8(bytes, n == 0) {
-            self.problem = Some(XmlError::NotUtf8 { offset: bad });
-            return Err(io::Error::from(io::ErrorKind::InvalidData));
         }
         self.offset += n;
         Ok(n)
@@ -793,42 +787,7 @@ fn first_noncharacter(bytes: &[u8], tail: [u8; 2]) -> Option<(usize, u32)> {
     })
 }
 
-impl<R> Tracked<R> {
-    /// Checks that `bytes` continue valid UTF-8; returns the offset of a bad byte.
-    fn check_utf8(&mut self, bytes: &[u8], at_end: bool) -> Result<(), usize> {
-        let mut start = 0;
-        if !self.pending.is_empty() {
-            // Complete the sequence cut by the last read.
-            let need = match self.pending[0] {
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            let take = (need - self.pending.len()).min(bytes.len());
-            self.pending.extend_from_slice(&bytes[..take]);
-            start = take;
-            let pending_at = self.offset - (self.pending.len() - take);
-            match std::str::from_utf8(&self.pending) {
-                Ok(_) => self.pending.clear(),
-                Err(e) if e.error_len().is_some() => return Err(pending_at),
-                Err(_) if at_end || bytes.is_empty() => return Err(pending_at),
-                Err(_) => return Ok(()),
-            }
-        }
-        match std::str::from_utf8(&bytes[start..]) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let valid = start + e.valid_up_to();
-                if e.error_len().is_none() && !at_end {
-                    self.pending = bytes[valid..].to_vec();
-                    Ok(())
-                } else {
-                    Err(self.offset + valid)
-                }
-            }
-        }
-    }
-}
+impl<R> Tracked<R> {}
 
 /// What the tokenizer read next: [`Item`]s, with tags not yet tied to the
 /// chunk they were read from.
@@ -900,6 +859,8 @@ struct Tokenizer {
     text_start: usize,
     /// Text in memory was checked for characters XML does not allow.
     text_checked: bool,
+    /// Tokens and attributes in the last chunk (room made for as many).
+    sizes: (usize, usize),
     /// The size of a window to begin with, and of a read ([`WINDOW`]; tiny
     /// in tests, to cut events at every place).
     base_window: usize,
@@ -921,6 +882,7 @@ impl Tokenizer {
             finished: false,
             text_start: 0,
             text_checked: false,
+            sizes: (0, 0),
             base_window: WINDOW,
         }
     }
@@ -932,7 +894,6 @@ impl Tokenizer {
             offset: 0,
             line: 0,
             line_start: 0,
-            pending: Vec::new(),
             tail: [0, 0],
             problem: None,
         }))
@@ -943,7 +904,7 @@ impl Tokenizer {
         if self.finished {
             return None;
         }
-        let mut tokens = Vec::new();
+        let mut tokens = Vec::with_capacity(self.sizes.0);
         let chunk = match &self.source {
             Source::Memory(text) => {
                 let text = text.clone();
@@ -951,6 +912,8 @@ impl Tokenizer {
             }
             Source::Stream(_) => self.stream_window(&mut tokens),
         };
+        // The next chunk is likely much like this one.
+        self.sizes = (tokens.len(), chunk.attributes.len());
         Some(Batch {
             chunk: Arc::new(chunk),
             tokens,
@@ -986,6 +949,7 @@ impl Tokenizer {
             }
         };
         let mut chunk = Chunk::new(ChunkText::Shared(text), 0);
+        chunk.attributes.reserve(self.sizes.1);
         match self.tokenize(&mut chunk, lo, hi, last, tokens) {
             WindowEnd::Done => {
                 self.next_at = hi;
@@ -1036,6 +1000,7 @@ impl Tokenizer {
             }
         };
         let mut chunk = Chunk::new(ChunkText::Read(text), base);
+        chunk.attributes.reserve(self.sizes.1);
         let last = self.read_all && self.carry.is_empty();
         match self.tokenize(&mut chunk, 0, hi, last, tokens) {
             WindowEnd::Done => {
@@ -1068,22 +1033,19 @@ impl Tokenizer {
         let Source::Stream(reader) = &mut self.source else {
             return;
         };
-        while self.carry.len() < self.window && !self.read_all && self.read_error.is_none() {
-            let len = self.carry.len();
-            let want = (self.window - len).max(self.base_window);
-            self.carry.resize(len + want, 0);
-            match reader.read(&mut self.carry[len..]) {
-                Ok(0) => {
-                    self.carry.truncate(len);
-                    self.read_all = true;
-                }
-                Ok(n) => self.carry.truncate(len + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.carry.truncate(len),
-                Err(e) => {
-                    self.carry.truncate(len);
-                    self.read_error = Some(reader.problem.take().unwrap_or(XmlError::Io(e)));
-                }
-            }
+        if self.carry.len() >= self.window || self.read_all || self.read_error.is_some() {
+            return;
+        }
+        let want = (self.window - self.carry.len()).max(self.base_window);
+        self.carry.reserve(want);
+        match reader
+            .by_ref()
+            .take(want as u64)
+            .read_to_end(&mut self.carry)
+        {
+            Ok(n) if n < want => self.read_all = true,
+            Ok(_) => {}
+            Err(e) => self.read_error = Some(reader.problem.take().unwrap_or(XmlError::Io(e))),
         }
     }
 
@@ -1605,7 +1567,11 @@ mod tests {
     /// The same tokens, from `text` read as a streamed file is (`window`
     /// bytes at a time), on a second thread.
     fn read_ahead(text: &str, window: usize) -> Parser {
-        let reader = io::Cursor::new(text.as_bytes().to_vec());
+        read_ahead_bytes(text.as_bytes(), window)
+    }
+
+    fn read_ahead_bytes(bytes: &[u8], window: usize) -> Parser {
+        let reader = io::Cursor::new(bytes.to_vec());
         let mut tokenizer = Tokenizer::streaming(Box::new(reader), None);
         (tokenizer.base_window, tokenizer.window) = (window, window);
         Parser::over(Tokens::Ahead(ReadAhead::start(tokenizer).unwrap()))
@@ -1651,6 +1617,21 @@ mod tests {
         let mut parser = read_ahead(&whole, WINDOW);
         while !matches!(parser.next_item().unwrap(), Item::Eof) {}
         assert!(matches!(parser.next_item().unwrap(), Item::Eof));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_found_in_windows_of_any_size() {
+        let mut bytes = b"<a>\n  <b x='1'/>\n  <c>text</c>\n</a>\n".to_vec();
+        let at = bytes.iter().position(|&b| b == b't').unwrap();
+        bytes[at] = 0xFF;
+        let cut = &"<a>\u{e9}".as_bytes()[..4];
+        for window in [1, 3, 8, 64, WINDOW] {
+            let last = items(read_ahead_bytes(&bytes, window)).pop().unwrap();
+            assert_eq!(last, format!("error NotUtf8 {{ offset: {at} }}"));
+            // A character cut by the end of the file.
+            let last = items(read_ahead_bytes(cut, window)).pop().unwrap();
+            assert_eq!(last, "error NotUtf8 { offset: 3 }");
+        }
     }
 
     /// The message and the offset where `text` stops being well-formed.
