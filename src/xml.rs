@@ -66,6 +66,86 @@ struct Chunk {
     /// Values that differ from their raw text after references and
     /// whitespace are resolved, one after another.
     resolved: String,
+    /// Where its buffers go when it is dropped (a chunk read ahead goes
+    /// back to the reading thread, to be filled again).
+    recycle: Option<mpsc::Sender<Spare>>,
+}
+
+/// The buffers of a dropped chunk or an emptied batch, on their way back to
+/// the thread that reads ahead: it allocated them and fills them again, so
+/// that neither thread allocates or frees for every chunk.
+#[derive(Default)]
+struct Spare {
+    text: Vec<u8>,
+    attributes: Vec<RawAttribute>,
+    resolved: String,
+    tokens: Vec<Result<Token, XmlError>>,
+}
+
+/// Buffers that came back, for the next chunks.
+#[derive(Default)]
+struct Spares {
+    texts: Vec<Vec<u8>>,
+    attributes: Vec<Vec<RawAttribute>>,
+    resolved: Vec<String>,
+    tokens: Vec<Vec<Result<Token, XmlError>>>,
+}
+
+impl Spares {
+    /// Keeps the buffers of `spare` that are worth keeping: not those a
+    /// huge event made huge.
+    fn keep(&mut self, spare: Spare) {
+        const MOST: usize = 4 * WINDOW;
+        let Spare {
+            mut text,
+            mut attributes,
+            mut resolved,
+            mut tokens,
+        } = spare;
+        if (1..=MOST).contains(&text.capacity()) {
+            text.clear();
+            self.texts.push(text);
+        }
+        if (1..=MOST / 8).contains(&attributes.capacity()) {
+            attributes.clear();
+            self.attributes.push(attributes);
+        }
+        if (1..=MOST).contains(&resolved.capacity()) {
+            resolved.clear();
+            self.resolved.push(resolved);
+        }
+        if (1..=MOST / 8).contains(&tokens.capacity()) {
+            tokens.clear();
+            self.tokens.push(tokens);
+        }
+    }
+
+    /// A chunk of `text`, in spare buffers where there are some.
+    fn chunk(&mut self, text: ChunkText, base: usize, attributes: usize) -> Chunk {
+        let mut chunk = Chunk::new(text, base);
+        chunk.attributes = self.attributes.pop().unwrap_or_default();
+        chunk.attributes.reserve(attributes);
+        chunk.resolved = self.resolved.pop().unwrap_or_default();
+        chunk
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(recycle) = &self.recycle {
+            let text = match std::mem::replace(&mut self.text, ChunkText::Read(String::new())) {
+                ChunkText::Read(text) => text.into_bytes(),
+                ChunkText::Shared(_) => Vec::new(),
+            };
+            // The reading thread may have ended: then the buffers are freed here.
+            let _ = recycle.send(Spare {
+                text,
+                attributes: std::mem::take(&mut self.attributes),
+                resolved: std::mem::take(&mut self.resolved),
+                tokens: Vec::new(),
+            });
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -109,6 +189,7 @@ impl Chunk {
             base,
             attributes: Vec::new(),
             resolved: String::new(),
+            recycle: None,
         }
     }
 
@@ -861,6 +942,11 @@ struct Tokenizer {
     text_checked: bool,
     /// Tokens and attributes in the last chunk (room made for as many).
     sizes: (usize, usize),
+    /// Read ahead: where dropped chunks' buffers come back, the way there,
+    /// and those that came back.
+    recycled: Option<mpsc::Receiver<Spare>>,
+    recycle: Option<mpsc::Sender<Spare>>,
+    spares: Spares,
     /// The size of a window to begin with, and of a read ([`WINDOW`]; tiny
     /// in tests, to cut events at every place).
     base_window: usize,
@@ -883,6 +969,9 @@ impl Tokenizer {
             text_start: 0,
             text_checked: false,
             sizes: (0, 0),
+            recycled: None,
+            recycle: None,
+            spares: Spares::default(),
             base_window: WINDOW,
         }
     }
@@ -904,8 +993,14 @@ impl Tokenizer {
         if self.finished {
             return None;
         }
-        let mut tokens = Vec::with_capacity(self.sizes.0);
-        let chunk = match &self.source {
+        if let Some(recycled) = &self.recycled {
+            while let Ok(spare) = recycled.try_recv() {
+                self.spares.keep(spare);
+            }
+        }
+        let mut tokens = self.spares.tokens.pop().unwrap_or_default();
+        tokens.reserve(self.sizes.0);
+        let mut chunk = match &self.source {
             Source::Memory(text) => {
                 let text = text.clone();
                 self.memory_window(text, &mut tokens)
@@ -914,6 +1009,7 @@ impl Tokenizer {
         };
         // The next chunk is likely much like this one.
         self.sizes = (tokens.len(), chunk.attributes.len());
+        chunk.recycle.clone_from(&self.recycle);
         Some(Batch {
             chunk: Arc::new(chunk),
             tokens,
@@ -948,8 +1044,7 @@ impl Tokenizer {
                 None => self.window = self.window.saturating_mul(2),
             }
         };
-        let mut chunk = Chunk::new(ChunkText::Shared(text), 0);
-        chunk.attributes.reserve(self.sizes.1);
+        let mut chunk = self.spares.chunk(ChunkText::Shared(text), 0, self.sizes.1);
         match self.tokenize(&mut chunk, lo, hi, last, tokens) {
             WindowEnd::Done => {
                 self.next_at = hi;
@@ -987,7 +1082,12 @@ impl Tokenizer {
                 None => self.window = self.window.saturating_mul(2),
             }
         };
-        let rest = self.carry.split_off(hi);
+        // What follows the window goes into a spare buffer; the window's
+        // bytes become the chunk's text as they are.
+        let mut rest = self.spares.texts.pop().unwrap_or_default();
+        rest.clear();
+        rest.extend_from_slice(&self.carry[hi..]);
+        self.carry.truncate(hi);
         let text = match String::from_utf8(std::mem::replace(&mut self.carry, rest)) {
             Ok(text) => text,
             // What was read was checked as UTF-8 already; this is a safeguard.
@@ -999,8 +1099,7 @@ impl Tokenizer {
                 return Chunk::new(ChunkText::Read(String::new()), base);
             }
         };
-        let mut chunk = Chunk::new(ChunkText::Read(text), base);
-        chunk.attributes.reserve(self.sizes.1);
+        let mut chunk = self.spares.chunk(ChunkText::Read(text), base, self.sizes.1);
         let last = self.read_all && self.carry.is_empty();
         match self.tokenize(&mut chunk, 0, hi, last, tokens) {
             WindowEnd::Done => {
@@ -1329,11 +1428,16 @@ fn tokenizer_error(
 /// large file while the other checks it.
 struct ReadAhead {
     batches: mpsc::Receiver<Batch>,
+    /// Where emptied batches go back to be filled again.
+    returns: mpsc::Sender<Spare>,
 }
 
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
-        let (sender, batches) = mpsc::sync_channel(2);
+        let (sender, batches) = mpsc::sync_channel(8);
+        let (returns, recycled) = mpsc::channel();
+        tokenizer.recycle = Some(returns.clone());
+        tokenizer.recycled = Some(recycled);
         std::thread::Builder::new()
             .name("read-ahead".to_owned())
             .spawn(move || {
@@ -1345,7 +1449,7 @@ impl ReadAhead {
                 }
             })
             .map_err(XmlError::Io)?;
-        Ok(ReadAhead { batches })
+        Ok(ReadAhead { batches, returns })
     }
 }
 
@@ -1448,7 +1552,15 @@ impl Parser {
             }
             let batch = match &mut self.tokens {
                 Tokens::Here(tokenizer) => tokenizer.next_batch(),
-                Tokens::Ahead(ahead) => ahead.batches.recv().ok(),
+                Tokens::Ahead(ahead) => {
+                    let tokens = std::mem::take(&mut self.batch);
+                    // The reading thread may have ended: then it is freed here.
+                    let _ = ahead.returns.send(Spare {
+                        tokens,
+                        ..Spare::default()
+                    });
+                    ahead.batches.recv().ok()
+                }
             };
             // The tokenizer ends only after the end of the file or an
             // error, which are handed out last; a panic ends it too.
