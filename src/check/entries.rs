@@ -64,16 +64,17 @@ impl EntryStore {
         self.hasher.hash_one(key)
     }
 
-    pub(super) fn get(&self, key: &str) -> Option<usize> {
+    /// The entry with `key`, whose hash ([`EntryStore::hash`]) is `hash`.
+    pub(super) fn get(&self, key: &str, hash: u64) -> Option<usize> {
         let text = &self.text;
         self.index
-            .find(self.hash(key), |i| &text[i.key.clone()] == key)
+            .find(hash, |i| &text[i.key.clone()] == key)
             .map(|i| i.entry)
     }
 
-    /// Indexes `key` for `entry` unless an entry has it already.
-    pub(super) fn index(&mut self, key: &str, entry: usize) {
-        if self.get(key).is_some() {
+    /// Indexes `key` (of hash `hash`) for `entry` unless an entry has it already.
+    pub(super) fn index(&mut self, key: &str, hash: u64, entry: usize) {
+        if self.get(key, hash).is_some() {
             return;
         }
         let start = self.text.len();
@@ -84,19 +85,36 @@ impl EntryStore {
         };
         let text = &self.text;
         let hasher = &self.hasher;
-        self.index.insert_unique(self.hash(key), indexed, |i| {
-            hasher.hash_one(&text[i.key.clone()])
-        });
+        self.index
+            .insert_unique(hash, indexed, |i| hasher.hash_one(&text[i.key.clone()]));
     }
 
-    /// Takes `key` out of the index; the entry it led to.
-    pub(super) fn unindex(&mut self, key: &str) -> Option<usize> {
+    /// Takes `key` (of hash `hash`) out of the index; the entry it led to.
+    pub(super) fn unindex(&mut self, key: &str, hash: u64) -> Option<usize> {
         let text = &self.text;
         let found = self
             .index
-            .find_entry(self.hash(key), |i| &text[i.key.clone()] == key)
+            .find_entry(hash, |i| &text[i.key.clone()] == key)
             .ok()?;
         Some(found.remove().0.entry)
+    }
+}
+
+/// An entry's key sets, normalized (see [`EntrySet::normalize`]) once for
+/// the lookups and the insertion that follow.
+#[derive(Default)]
+pub(super) struct NormalKey {
+    text: String,
+    /// Each key set the entry has: its normalized text in `text`, and its
+    /// hash in the set's store.
+    sets: Vec<(Range<usize>, u64)>,
+}
+
+impl NormalKey {
+    fn sets(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.sets
+            .iter()
+            .map(|(range, hash)| (&self.text[range.clone()], *hash))
     }
 }
 
@@ -144,29 +162,15 @@ impl<'s> EntrySet<'s> {
         self.store.entries.len()
     }
 
-    /// The hashes of `key`'s key sets (see [`screen::entry_key`]).
-    pub(super) fn key_hashes<'k>(
-        &'k self,
-        key: &'k (impl KeyValues + ?Sized),
-        scratch: &'k mut String,
-    ) -> impl Iterator<Item = u64> + 'k {
-        (0..self.keys.sets.len()).filter_map(move |set| {
-            if self.normal(set, key, scratch) {
-                Some(screen::entry_key(self.number, scratch))
-            } else {
-                None
-            }
-        })
+    /// The hashes of `key`'s key sets for the screen (see [`screen::entry_key`]).
+    pub(super) fn key_hashes<'k>(&'k self, key: &'k NormalKey) -> impl Iterator<Item = u64> + 'k {
+        key.sets()
+            .map(|(text, _)| screen::entry_key(self.number, text))
     }
 
     /// Second pass: whether any key set of `key` is a suspect.
-    pub(super) fn any_suspect(
-        &self,
-        key: &(impl KeyValues + ?Sized),
-        suspects: &screen::Suspects,
-        scratch: &mut String,
-    ) -> bool {
-        self.key_hashes(key, scratch).any(|h| suspects.contains(h))
+    pub(super) fn any_suspect(&self, key: &NormalKey, suspects: &screen::Suspects) -> bool {
+        self.key_hashes(key).any(|h| suspects.contains(h))
     }
 
     /// First pass: moves the keys kept exactly into the Bloom filter; from
@@ -187,75 +191,57 @@ impl<'s> EntrySet<'s> {
         !self.keys.names.is_empty()
     }
 
-    /// Writes key set `set`'s number and comparable values into `out`; false
-    /// when all its values are empty (the entry has no key in that set).
-    pub(super) fn normal(
-        &self,
-        set: usize,
-        key: &(impl KeyValues + ?Sized),
-        out: &mut String,
-    ) -> bool {
-        out.clear();
-        // Key sets are few: the number fits in one char and keeps sets apart.
-        out.push(char::from_u32(set as u32).unwrap_or(char::MAX));
-        let mut any = false;
-        for i in self.keys.sets[set].clone() {
-            out.push('\u{0}');
-            let value = key.value(i);
-            any |= !value.is_empty();
-            let start = out.len();
-            out.push_str(value);
-            if !self.keys.case_sensitive[i] {
-                out[start..].make_ascii_lowercase();
+    /// Writes `key`'s key sets into `out`: for each set the entry has (not
+    /// all its values empty), the set's number and its values as they
+    /// compare (in lower case unless case-sensitive), with their hash.
+    pub(super) fn normalize(&self, key: &(impl KeyValues + ?Sized), out: &mut NormalKey) {
+        out.text.clear();
+        out.sets.clear();
+        for (set, members) in self.keys.sets.iter().enumerate() {
+            let start = out.text.len();
+            // Key sets are few: the number fits in one char and keeps sets apart.
+            out.text
+                .push(char::from_u32(set as u32).unwrap_or(char::MAX));
+            let mut any = false;
+            for i in members.clone() {
+                out.text.push('\u{0}');
+                let value = key.value(i);
+                any |= !value.is_empty();
+                let at = out.text.len();
+                out.text.push_str(value);
+                if !self.keys.case_sensitive[i] {
+                    out.text[at..].make_ascii_lowercase();
+                }
+            }
+            if any {
+                let hash = self.store.hash(&out.text[start..]);
+                out.sets.push((start..out.text.len(), hash));
+            } else {
+                out.text.truncate(start);
             }
         }
-        if !any {
-            out.clear();
-        }
-        any
     }
 
     /// The entry `key` clashes with: where it is and whether it is inherited.
-    pub(super) fn find(
-        &self,
-        key: &(impl KeyValues + ?Sized),
-        scratch: &mut String,
-    ) -> Option<(Span, bool)> {
-        let found = (0..self.keys.sets.len()).find_map(|set| {
-            self.normal(set, key, scratch)
-                .then(|| self.store.get(scratch))
-                .flatten()
-        });
+    pub(super) fn find(&self, key: &NormalKey) -> Option<(Span, bool)> {
+        let found = key
+            .sets()
+            .find_map(|(text, hash)| self.store.get(text, hash));
         found.and_then(|i| self.store.entries[i].clone())
     }
 
-    pub(super) fn insert(
-        &mut self,
-        key: &(impl KeyValues + ?Sized),
-        span: Span,
-        inherited: bool,
-        scratch: &mut String,
-    ) {
+    pub(super) fn insert(&mut self, key: &NormalKey, span: Span, inherited: bool) {
         let at = self.store.entries.len();
-        for set in 0..self.keys.sets.len() {
-            if self.normal(set, key, scratch) {
-                self.store.index(scratch, at);
-            }
+        for (text, hash) in key.sets() {
+            self.store.index(text, hash, at);
         }
         self.store.entries.push(Some((span, inherited)));
     }
 
     /// `<remove>`: every entry that clashes with `key` goes.
-    pub(super) fn remove_matching(
-        &mut self,
-        key: &(impl KeyValues + ?Sized),
-        scratch: &mut String,
-    ) {
-        for set in 0..self.keys.sets.len() {
-            if !self.normal(set, key, scratch) {
-                continue;
-            }
-            let Some(i) = self.store.unindex(scratch) else {
+    pub(super) fn remove_matching(&mut self, key: &NormalKey) {
+        for (text, hash) in key.sets() {
+            let Some(i) = self.store.unindex(text, hash) else {
                 continue;
             };
             if self.store.entries[i].take().is_some() && self.keys.sets.len() > 1 {

@@ -3,7 +3,7 @@
 //! entries a web.config inherits) and what a section tells about the server.
 
 use super::{is_general_attribute, suggestion, PathFacts, Walker};
-use crate::check::entries::{EntrySet, KeyValues, TagKey, SCREEN_ABOVE};
+use crate::check::entries::{EntrySet, KeyValues, NormalKey, TagKey, SCREEN_ABOVE};
 use crate::check::facts::{AppFact, HandlerFact, POOLS_SHOWN};
 use crate::check::screen::Memory;
 use crate::check::Kind;
@@ -185,9 +185,12 @@ impl Walker<'_> {
                 let server = self.server;
                 for facts in server.apphost.iter().chain(server.assumed.iter()) {
                     if let Some(inherited) = facts.global_entries.get(path) {
+                        let mut key = std::mem::take(&mut self.normal_key);
                         for (k, s) in inherited {
-                            self.remember_entry(entries, k.as_slice(), s.clone(), true);
+                            entries.normalize(k.as_slice(), &mut key);
+                            self.remember_entry(entries, &key, s.clone(), true);
                         }
+                        self.normal_key = key;
                     }
                 }
             }
@@ -221,7 +224,8 @@ impl Walker<'_> {
                             tag: &child,
                             keys: entries.keys,
                         };
-                        entries.remove_matching(&key, &mut self.scratch);
+                        entries.normalize(&key, &mut self.normal_key);
+                        entries.remove_matching(&self.normal_key);
                     }
                     continue;
                 }
@@ -289,21 +293,40 @@ impl Walker<'_> {
             tag,
             keys: entries.keys,
         };
+        let mut normal = std::mem::take(&mut self.normal_key);
+        entries.normalize(&key, &mut normal);
+        self.add_normal_entry(tag, &key, &normal, collection, entries, span, path, global);
+        self.normal_key = normal;
+    }
+
+    /// [`Walker::add_entry`] of an entry whose key sets are `normal`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_normal_entry(
+        &mut self,
+        tag: &Tag,
+        key: &TagKey,
+        normal: &NormalKey,
+        collection: &crate::iis::schema::Collection,
+        entries: &mut EntrySet,
+        span: Span,
+        path: &str,
+        global: bool,
+    ) {
         if entries.screened {
             // First pass, past the exact phase: a key seen before becomes a
             // suspect, and the second pass reports it if it is a duplicate.
             if let Memory::Screen(screen) = &mut self.memory {
-                for hash in entries.key_hashes(&key, &mut self.scratch) {
+                for hash in entries.key_hashes(normal) {
                     screen.sight(hash);
                 }
             }
-            self.note_global_entry(&key, span, path, global);
+            self.note_global_entry(key, span, path, global);
             return;
         }
-        if let Some((first, inherited)) = entries.find(&key, &mut self.scratch) {
+        if let Some((first, inherited)) = entries.find(normal) {
             if let Memory::Screen(screen) = &mut self.memory {
                 // The second pass must find this one again.
-                for hash in entries.key_hashes(&key, &mut self.scratch) {
+                for hash in entries.key_hashes(normal) {
                     screen.suspects.insert(hash);
                 }
             }
@@ -343,12 +366,12 @@ impl Walker<'_> {
             );
             if inherited && !entries.screened {
                 // This file's own entry is the one a later duplicate clashes with.
-                entries.remove_matching(&key, &mut self.scratch);
-                self.remember_entry(entries, &key, span, false);
+                entries.remove_matching(normal);
+                self.remember_entry(entries, normal, span, false);
             }
         } else {
-            self.remember_entry(entries, &key, span.clone(), false);
-            self.note_global_entry(&key, span, path, global);
+            self.remember_entry(entries, normal, span.clone(), false);
+            self.note_global_entry(key, span, path, global);
         }
     }
 
@@ -356,23 +379,22 @@ impl Walker<'_> {
     pub(super) fn remember_entry(
         &mut self,
         entries: &mut EntrySet,
-        key: &(impl KeyValues + ?Sized),
+        key: &NormalKey,
         span: Span,
         inherited: bool,
     ) {
-        let scratch = &mut self.scratch;
         match &mut self.memory {
-            Memory::Exact => entries.insert(key, span, inherited, scratch),
+            Memory::Exact => entries.insert(key, span, inherited),
             Memory::Screen(screen) => {
-                entries.insert(key, span, inherited, scratch);
+                entries.insert(key, span, inherited);
                 if entries.len() > SCREEN_ABOVE {
                     entries.hand_over(screen);
                 }
             }
             // An entry with no suspect key clashes with none.
             Memory::Confirm(suspects) => {
-                if entries.any_suspect(key, suspects, scratch) {
-                    entries.insert(key, span, inherited, scratch);
+                if entries.any_suspect(key, suspects) {
+                    entries.insert(key, span, inherited);
                 }
             }
         }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 mod elements;
 mod locations;
 
-use super::entries::EntryStore;
+use super::entries::{EntryStore, NormalKey};
 use super::facts::{declaration_from, Declarations, Server, ServerFacts, WebConfigFacts};
 use super::screen::{Memory, Screen, FILTER_BITS};
 use super::Kind;
@@ -107,6 +107,7 @@ fn walk(
         section_at_root: true,
         site: String::new(),
         scratch: String::new(),
+        normal_key: NormalKey::default(),
         spare_stores: Vec::new(),
         path: String::new(),
     };
@@ -195,8 +196,10 @@ struct Walker<'a> {
     section_at_root: bool,
     /// The `<site>` being walked (for the applications in it).
     site: String,
-    /// Where collection keys are normalized, so a lookup allocates nothing.
+    /// Where section names are lowered, so a lookup allocates nothing.
     scratch: String,
+    /// Where collection keys are normalized, for the same reason.
+    normal_key: NormalKey,
     /// The memory of finished collection elements' entry sets, for reuse.
     spare_stores: Vec<EntryStore>,
     /// The buffer for the path of the element being walked in a section.
