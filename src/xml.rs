@@ -940,6 +940,9 @@ struct Tokenizer {
     text_start: usize,
     /// Text in memory was checked for characters XML does not allow.
     text_checked: bool,
+    /// Start and end tags and plain text are read here, the rest with
+    /// quick-xml (else everything with quick-xml: what tests compare with).
+    fast: bool,
     /// Tokens and attributes in the last chunk (room made for as many).
     sizes: (usize, usize),
     /// Read ahead: where dropped chunks' buffers come back, the way there,
@@ -968,6 +971,7 @@ impl Tokenizer {
             finished: false,
             text_start: 0,
             text_checked: false,
+            fast: true,
             sizes: (0, 0),
             recycled: None,
             recycle: None,
@@ -1168,18 +1172,141 @@ impl Tokenizer {
         let text = parts.text;
         let mut lo = lo;
         // A byte order mark before everything is the file's (skipped here,
-        // so that offsets count it); quick-xml would take one at the start
-        // of any window for the file's: elsewhere it is a character of the text.
+        // so that offsets count it).
         if parts.base + lo == 0 && text[lo..hi].starts_with('\u{FEFF}') {
             lo += '\u{FEFF}'.len_utf8();
             self.text_start = lo;
         }
-        while parts.base + lo != self.text_start && text[lo..hi].starts_with('\u{FEFF}') {
+        if !self.fast {
+            return match self.quick_events(&mut parts, lo, hi, hi, last, tokens) {
+                Ok(_) => WindowEnd::Done,
+                Err(end) => end,
+            };
+        }
+        let bytes = text.as_bytes();
+        let mut pos = lo;
+        loop {
+            let lt = memchr::memchr(b'<', &bytes[pos..hi]).map(|i| pos + i);
+            let text_end = lt.unwrap_or(hi);
+            if text_end > pos {
+                let piece = &text[pos..text_end];
+                // References, and text outside the root element, are read by
+                // quick-xml (which words their errors); the rest is checked here.
+                let plain = memchr::memchr(b'&', piece.as_bytes()).is_none()
+                    && (self.depth > 0 || piece.bytes().all(is_space));
+                if !plain {
+                    match self.quick_events(&mut parts, pos, text_end, hi, last, tokens) {
+                        Ok(at) => {
+                            pos = at;
+                            continue;
+                        }
+                        Err(end) => return end,
+                    }
+                }
+                if let Err(e) = self.text(piece, parts.base + pos) {
+                    tokens.push(Err(e));
+                    return WindowEnd::Stopped;
+                }
+            }
+            let Some(lt) = lt else {
+                if !last {
+                    return WindowEnd::Done;
+                }
+                let end = parts.base + hi;
+                return match self.other(Ok(Event::Eof), end, end) {
+                    Ok(token) => {
+                        tokens.extend(token.map(Ok));
+                        WindowEnd::Stopped
+                    }
+                    Err(e) => {
+                        tokens.push(Err(e));
+                        WindowEnd::Stopped
+                    }
+                };
+            };
+            pos = lt;
+            let tag = match bytes.get(pos + 1) {
+                Some(b'/') => self.quick_end_tag(bytes, pos, hi),
+                Some(&b) if b >= 0x80 || BYTE_CLASS[usize::from(b)] & NAME_START != 0 => {
+                    start_tag_end(bytes, pos, hi)
+                }
+                _ => None,
+            };
+            let outcome = match tag {
+                // `</name>`, its name trimmed.
+                Some(QuickTag::End(name, gt)) => {
+                    let (before, end) = (parts.base + pos, parts.base + gt + 1);
+                    self.end_tag(&text[name], before, end).map(|t| {
+                        tokens.push(Ok(t));
+                        gt + 1
+                    })
+                }
+                Some(QuickTag::Start(gt)) => {
+                    let empty = bytes[gt - 1] == b'/';
+                    let len = gt - usize::from(empty) - (pos + 1);
+                    let end = parts.base + gt + 1;
+                    self.start_tag(&mut parts, pos + 1, len, end, empty, tokens)
+                        .map(|()| gt + 1)
+                }
+                // Comments, CDATA, processing instructions, a DOCTYPE, a tag
+                // cut by the window, and whatever is not well-formed: quick-xml.
+                None => match self.quick_events(&mut parts, pos, pos + 1, hi, last, tokens) {
+                    Ok(at) => Ok(at),
+                    Err(end) => return end,
+                },
+            };
+            match outcome {
+                Ok(at) => pos = at,
+                Err(e) => {
+                    tokens.push(Err(e));
+                    return WindowEnd::Stopped;
+                }
+            }
+        }
+    }
+
+    /// An end tag at `lt` (`</...>`) that ends in the window: its name
+    /// (what quick-xml compares: up to the `>`, without trailing spaces)
+    /// and its `>`.
+    fn quick_end_tag(&self, bytes: &[u8], lt: usize, hi: usize) -> Option<QuickTag> {
+        let gt = lt + 2 + memchr::memchr(b'>', &bytes[lt + 2..hi])?;
+        // quick-xml reads quotes in an end tag as those of a value: it has
+        // the last word on such a tag.
+        if memchr::memchr2(b'"', b'\'', &bytes[lt + 2..gt]).is_some() {
+            return None;
+        }
+        let name_end = bytes[lt + 2..gt]
+            .iter()
+            .rposition(|&b| !is_space(b))
+            .map_or(lt + 2, |i| lt + 2 + i + 1);
+        Some(QuickTag::End(lt + 2..name_end, gt))
+    }
+
+    /// Reads events with quick-xml from `from` in the chunk's text until it
+    /// is at `until` or past it (at least one event); where it stopped, or
+    /// how the window ends.
+    fn quick_events(
+        &mut self,
+        parts: &mut ChunkParts,
+        from: usize,
+        until: usize,
+        hi: usize,
+        last: bool,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) -> Result<usize, WindowEnd> {
+        let text = parts.text;
+        let mut lo = from;
+        // quick-xml takes a byte order mark at the start of its input for the
+        // file's, and skips it: anywhere else it is a character of the text.
+        while text[lo..hi].starts_with('\u{FEFF}') {
             if let Err(e) = self.text("\u{FEFF}", parts.base + lo) {
                 tokens.push(Err(e));
-                return WindowEnd::Stopped;
+                return Err(WindowEnd::Stopped);
             }
             lo += '\u{FEFF}'.len_utf8();
+            if lo >= until {
+                return Ok(lo);
+            }
         }
         let mut reader = quick_xml::Reader::from_reader(&text.as_bytes()[lo..hi]);
         let config = reader.config_mut();
@@ -1199,13 +1326,15 @@ impl Tokenizer {
             let end_in = reader.buffer_position() as usize;
             let (before, end) = (at_file + before_in, at_file + end_in);
             let outcome = match event {
-                Err(_) if !last && end_in == hi - lo => return WindowEnd::NeedMore(lo + before_in),
-                Ok(Event::Eof) if !last => return WindowEnd::Done,
+                Err(_) if !last && end_in == hi - lo => {
+                    return Err(WindowEnd::NeedMore(lo + before_in))
+                }
+                Ok(Event::Eof) if !last => return Err(WindowEnd::Done),
                 Ok(Event::Start(e)) => {
-                    self.start_tag(&mut parts, lo + before_in + 1, e.len(), end, false, tokens)
+                    self.start_tag(parts, lo + before_in + 1, e.len(), end, false, tokens)
                 }
                 Ok(Event::Empty(e)) => {
-                    self.start_tag(&mut parts, lo + before_in + 1, e.len(), end, true, tokens)
+                    self.start_tag(parts, lo + before_in + 1, e.len(), end, true, tokens)
                 }
                 Ok(Event::End(e)) => self.end_tag(&e, before, end).map(|t| tokens.push(Ok(t))),
                 Err(e) => Err(tokenizer_error(e, &reader, at_file)),
@@ -1218,9 +1347,10 @@ impl Tokenizer {
             match (outcome, tokens.last()) {
                 (Err(e), _) => {
                     tokens.push(Err(e));
-                    return WindowEnd::Stopped;
+                    return Err(WindowEnd::Stopped);
                 }
-                (Ok(()), Some(Ok(Token::Eof))) => return WindowEnd::Stopped,
+                (Ok(()), Some(Ok(Token::Eof))) => return Err(WindowEnd::Stopped),
+                (Ok(()), _) if lo + end_in >= until => return Ok(lo + end_in),
                 (Ok(()), _) => {}
             }
         }
@@ -1398,6 +1528,28 @@ impl Tokenizer {
             ));
         }
         Ok(())
+    }
+}
+
+/// A tag found without quick-xml.
+enum QuickTag {
+    /// A start tag ending at this `>`.
+    Start(usize),
+    /// An end tag: its name, and its `>`.
+    End(Range<usize>, usize),
+}
+
+/// The `>` that ends the start tag at `lt`, outside quoted values, if it
+/// is in the window (XML 1.0 §3.1: `>` may stand in a value; `<` may not,
+/// and is left for the tag's own check).
+fn start_tag_end(bytes: &[u8], lt: usize, hi: usize) -> Option<QuickTag> {
+    let mut i = lt + 1;
+    loop {
+        i += memchr::memchr3(b'>', b'"', b'\'', &bytes[i..hi])?;
+        match bytes[i] {
+            b'>' => return Some(QuickTag::Start(i)),
+            quote => i += 1 + memchr::memchr(quote, &bytes[i + 1..hi])? + 1,
+        }
     }
 }
 
@@ -1687,6 +1839,13 @@ mod tests {
         let mut tokenizer = Tokenizer::streaming(Box::new(reader), None);
         (tokenizer.base_window, tokenizer.window) = (window, window);
         Parser::over(Tokens::Ahead(ReadAhead::start(tokenizer).unwrap()))
+    }
+
+    /// The same tokens, every event read by quick-xml.
+    fn quick_xml_only(text: &str) -> Parser {
+        let mut tokenizer = Tokenizer::new(Source::Memory(SharedText::Text(Arc::from(text))));
+        tokenizer.fast = false;
+        Parser::over(Tokens::Here(Box::new(tokenizer)))
     }
 
     /// The same tokens, from `text` in memory read in windows of `window` bytes.
@@ -2040,10 +2199,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_byte_order_mark_inside_the_text_is_a_character_of_it() {
+        let fixture =
+            include_str!("../tests/fixtures/check/servers/unlocked.applicationHost.config");
+        let inside = fixture.find("<applicationPools>").unwrap();
+        // After the declaration, inside an element, after the root element.
+        for at in [38, inside, fixture.len()] {
+            let mut text = fixture.to_owned();
+            text.insert(at, '\u{feff}');
+            let whole = items(Parser::over_text(Arc::from(text.as_str())));
+            let outside = at != inside;
+            assert_eq!(
+                whole
+                    .last()
+                    .unwrap()
+                    .contains("text outside the root element"),
+                outside,
+                "{whole:?}"
+            );
+            assert_eq!(whole, items(quick_xml_only(&text)));
+            for window in [1, 2, 3, 64] {
+                assert_eq!(whole, items(windowed(&text, window)));
+                assert_eq!(whole, items(read_ahead(&text, window)));
+            }
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
         /// Whatever the windows, the same items and the same first error:
-        /// events cut by a window are read again in the next. Text in memory
+        /// events cut by a window are read again in the next. The same
+        /// too when quick-xml reads every event, tags included. Text in memory
         /// is checked for forbidden characters before its first window, a
         /// streamed file for each read, so those are compared in memory only.
         #[test]
@@ -2069,6 +2256,7 @@ mod tests {
                 text.replace_range(at..end, PIECES[piece]);
             }
             let whole = items(Parser::over_text(Arc::from(text.as_str())));
+            proptest::prop_assert_eq!(&whole, &items(quick_xml_only(&text)), "{}", text);
             proptest::prop_assert_eq!(&whole, &items(windowed(&text, window)), "{}", text);
             let forbidden = forbidden_character(text.as_bytes(), [0, 0], 0).is_some();
             if !forbidden {
