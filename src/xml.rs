@@ -210,6 +210,8 @@ struct RawAttribute {
     value: Range<usize>,
     /// In the chunk's `resolved`, when the value had references or line breaks.
     resolved: Option<Range<usize>>,
+    /// `xmlns` or prefixed (see [`Attribute::is_namespaced`]).
+    namespaced: bool,
 }
 
 /// An attribute of a [`Tag`], with its place in the file.
@@ -220,6 +222,7 @@ pub struct Attribute<'t> {
     name_at: usize,
     value_at: usize,
     value_len: usize,
+    namespaced: bool,
 }
 
 impl Attribute<'_> {
@@ -236,7 +239,8 @@ impl Attribute<'_> {
     /// Namespace declarations and prefixed attributes (`xdt:Transform`)
     /// belong to XML or other tools, not to the IIS schema.
     pub fn is_namespaced(&self) -> bool {
-        self.name == "xmlns" || self.name.contains(':')
+        // Worked out when the tag was read.
+        self.namespaced
     }
 }
 
@@ -289,6 +293,7 @@ impl Tag {
                 name_at: chunk.base + a.name.start,
                 value_at: chunk.base + a.value.start,
                 value_len: a.value.len(),
+                namespaced: a.namespaced,
             })
     }
 
@@ -296,10 +301,16 @@ impl Tag {
         // Called for every key of every collection entry: compares names
         // without building an `Attribute` for each.
         let chunk = &*self.chunk;
-        let text = chunk.text.as_str();
+        let text = chunk.text.as_str().as_bytes();
+        let wanted = name.as_bytes();
+        let first = *wanted.first()?;
         let found = chunk.attributes[self.data.attributes.clone()]
             .iter()
-            .find(|a| &text[a.name.clone()] == name)?;
+            .find(|a| {
+                a.name.len() == wanted.len()
+                    && text[a.name.start] == first
+                    && &text[a.name.clone()] == wanted
+            })?;
         Some(chunk.value(found))
     }
 }
@@ -439,6 +450,7 @@ impl TagData {
                 name: offset + name.start..offset + name.end,
                 value: offset + value.start..offset + value.end,
                 resolved,
+                namespaced: (colon && new_name.contains(&b':')) || new_name == b"xmlns",
             });
         }
         Ok(TagData {
@@ -2197,6 +2209,33 @@ mod tests {
                 proptest::prop_assert_eq!(ours, theirs, "{}", text);
             }
         }
+    }
+
+    #[test]
+    fn namespace_declarations_and_prefixed_attributes_are_told_apart() {
+        let file = SourceFile::new(
+            "t.xml",
+            "<a xmlns='x' p:q='1' \u{e9}='2' xmlnsx='3' lockItem='true'/>",
+        );
+        let mut parser = Parser::new(&file).unwrap();
+        let root = parser.root().unwrap();
+        let flags: Vec<(&str, bool)> = root
+            .attributes()
+            .map(|a| (a.name, a.is_namespaced()))
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("xmlns", true),
+                ("p:q", true),
+                ("\u{e9}", false),
+                ("xmlnsx", false),
+                ("lockItem", false)
+            ]
+        );
+        assert_eq!(root.attribute("p:q"), Some("1"));
+        assert_eq!(root.attribute("\u{e9}"), Some("2"));
+        assert_eq!(root.attribute(""), None);
     }
 
     #[test]

@@ -32,15 +32,16 @@ pub struct Checked {
 /// Attributes IIS accepts on any element (locking, configSource) and XML's own.
 fn is_general_attribute(attr: &Attribute) -> bool {
     attr.is_namespaced()
-        || matches!(
-            attr.name,
-            "lockAttributes"
-                | "lockAllAttributesExcept"
-                | "lockElements"
-                | "lockAllElementsExcept"
-                | "lockItem"
-                | "configSource"
-        )
+        || matches!(attr.name.as_bytes().first(), Some(b'l' | b'c'))
+            && matches!(
+                attr.name,
+                "lockAttributes"
+                    | "lockAllAttributesExcept"
+                    | "lockElements"
+                    | "lockAllElementsExcept"
+                    | "lockItem"
+                    | "configSource"
+            )
 }
 
 /// Why a file could not be checked at all.
