@@ -1598,7 +1598,7 @@ struct ReadAhead {
 
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
-        let (sender, batches) = mpsc::sync_channel(8);
+        let (sender, batches) = mpsc::sync_channel(4);
         let (returns, recycled) = mpsc::channel();
         tokenizer.recycle = Some(returns.clone());
         tokenizer.recycled = Some(recycled);
