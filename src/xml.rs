@@ -2145,6 +2145,26 @@ mod tests {
         }
     }
 
+    /// A real configuration with `edits` made: each (where, bytes deleted,
+    /// which of `pieces` goes in), on character boundaries.
+    fn edited(edits: &[(usize, usize, usize)], pieces: &[&str]) -> String {
+        let mut text =
+            include_str!("../tests/fixtures/check/servers/unlocked.applicationHost.config")
+                .to_owned();
+        for &(at, delete, piece) in edits {
+            let mut at = at % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + delete).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, pieces[piece]);
+        }
+        text
+    }
+
     /// roxmltree is a complete XML 1.0 parser, but lenient in a few places
     /// where this reader follows the specifications: names with a stray `:`,
     /// a processing instruction's name followed by other than a space, and
@@ -2193,18 +2213,7 @@ mod tests {
                 "<", ">", "&", "&amp;", "&#0;", "&#x10FFFF;", "\"", "'", "/", "<!--", "-->", "--",
                 "]]>", "<![CDATA[", "?>", "<?", "<?xml version='1.0'?>", "=", " ", "\u{1}", "é", "</a>", "<a/>", ":",
             ];
-            let mut text = include_str!("../tests/fixtures/check/servers/unlocked.applicationHost.config").to_owned();
-            for (at, delete, piece) in edits {
-                let mut at = at % (text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                let mut end = (at + delete).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                text.replace_range(at..end, PIECES[piece]);
-            }
+            let text = edited(&edits, PIECES);
             if let Some((ours, theirs)) = both_accept(&text) {
                 proptest::prop_assert_eq!(ours, theirs, "{}", text);
             }
@@ -2282,18 +2291,7 @@ mod tests {
                 "<![CDATA[", "?>", "<?", "<?xml version='1.0'?>", "=", " ", "\u{1}", "é",
                 "</a>", "<a/>", ":", "\u{feff}",
             ];
-            let mut text = include_str!("../tests/fixtures/check/servers/unlocked.applicationHost.config").to_owned();
-            for (at, delete, piece) in edits {
-                let mut at = at % (text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                let mut end = (at + delete).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                text.replace_range(at..end, PIECES[piece]);
-            }
+            let text = edited(&edits, PIECES);
             let whole = items(Parser::over_text(Arc::from(text.as_str())));
             proptest::prop_assert_eq!(&whole, &items(quick_xml_only(&text)), "{}", text);
             proptest::prop_assert_eq!(&whole, &items(windowed(&text, window)), "{}", text);
