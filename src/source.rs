@@ -669,7 +669,8 @@ pub const STREAM_ABOVE: u64 = 4 << 20;
 
 /// The first `len` bytes of a file (fewer if it is shorter).
 pub fn read_head(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::new();
+    // Room for all of it: read in one go, not in growing steps.
+    let mut head = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 20));
     File::open(path)?.take(len).read_to_end(&mut head)?;
     Ok(head)
 }
