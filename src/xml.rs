@@ -1,13 +1,15 @@
 //! A strict, streaming XML reader, shared by `check` and `review` (every
 //! configuration file either reads goes through it): it hands its caller one
 //! start tag at a time (with byte ranges for every name and value), checks
-//! that the whole file is well-formed XML 1.0 as it goes, and never holds more
-//! than one tag in memory, so a 100 MB applicationHost.config is checked in a
-//! few MB.
+//! that the whole file is well-formed XML 1.0 as it goes, and holds only a
+//! few windows of the text at once, so a 100 MB applicationHost.config is
+//! checked in a few MB.
 //!
-//! quick-xml splits the input into markup; the rules it leaves to its users
-//! are applied here: attribute syntax and values, names, references, what may
-//! stand outside the root element, control characters, and UTF-8.
+//! Start tags, end tags and plain text are found here; quick-xml reads the
+//! rest (comments, CDATA, processing instructions, references, the prolog).
+//! The rules quick-xml leaves to its users are applied here: attribute syntax
+//! and values, names, references, what may stand outside the root element,
+//! end tags matching their start tags, control characters, and UTF-8.
 //! (The rules are those of XML 1.0, <https://www.w3.org/TR/xml/>: §2.2
 //! characters, §2.3 names, §2.4 character data, §2.8 prolog, §3.1 tags,
 //! §3.3.3 attribute-value normalization, §4.1 references.)
@@ -124,7 +126,7 @@ impl Spares {
     fn chunk(&mut self, text: ChunkText, base: usize, attributes: usize) -> Chunk {
         let mut chunk = Chunk::new(text, base);
         chunk.attributes = self.attributes.pop().unwrap_or_default();
-        chunk.attributes.reserve(attributes);
+        chunk.attributes.reserve(attributes.min(WINDOW / 8));
         chunk.resolved = self.resolved.pop().unwrap_or_default();
         chunk
     }
@@ -528,10 +530,18 @@ fn reference(text: &str, offset: usize) -> Result<(char, usize), XmlError> {
 
 /// The character a reference's body (between `&` and `;`) stands for.
 fn resolve_reference(body: &str) -> Result<char, String> {
+    // Digits only: Rust's parsers would also take a sign.
     let code = if let Some(hex) = body.strip_prefix("#x") {
-        u32::from_str_radix(hex, 16).ok()
+        hex.bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u32::from_str_radix(hex, 16).ok())
+            .flatten()
     } else if let Some(decimal) = body.strip_prefix('#') {
-        decimal.parse::<u32>().ok()
+        decimal
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| decimal.parse::<u32>().ok())
+            .flatten()
     } else {
         return match body {
             "lt" => Ok('<'),
@@ -789,9 +799,10 @@ pub enum Item {
     Eof,
 }
 
-/// The reader under quick-xml: records line starts in a streamed file (for
-/// positions), and stops at bytes XML 1.0 does not allow (control
-/// characters) and at bytes that are not UTF-8, noting where.
+/// The reader of a streamed file: records its line starts (for positions).
+/// What it reads is checked by the tokenizer, a window at a time: UTF-8
+/// when the window becomes a chunk, characters XML does not allow before
+/// the window's events ([`forbidden_character`]).
 struct Tracked<R> {
     inner: R,
     /// The streamed file whose line starts are recorded; `None` for text in
@@ -800,30 +811,15 @@ struct Tracked<R> {
     offset: usize,
     line: usize,
     line_start: usize,
-    /// The last two bytes of the previous read, for a U+FFFE / U+FFFF cut by it.
-    tail: [u8; 2],
-    problem: Option<XmlError>,
 }
 
 impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.problem.is_some() {
-            return Err(io::Error::from(io::ErrorKind::InvalidData));
-        }
         let n = self.inner.read(out)?;
         if let Some(file) = &self.marks {
             file.mark_line(self.line_start, self.line);
         }
         let bytes = &out[..n];
-        if let Some(problem) = forbidden_character(bytes, self.tail, self.offset) {
-            self.problem = Some(problem);
-            return Err(io::Error::from(io::ErrorKind::InvalidData));
-        }
-        if n >= 2 {
-            self.tail = [bytes[n - 2], bytes[n - 1]];
-        } else if n == 1 {
-            self.tail = [self.tail[1], bytes[0]];
-        }
         if let (Some(_), Some(last)) = (&self.marks, memchr::memrchr(b'\n', bytes)) {
             self.line += memchr::memchr_iter(b'\n', bytes).count();
             self.line_start = self.offset + last + 1;
@@ -843,44 +839,47 @@ fn first_control_character(bytes: &[u8]) -> Option<usize> {
     })
 }
 
-/// A control character, else the first U+FFFE or U+FFFF, in `bytes`,
-/// which start at file offset `offset` after the bytes `tail` (XML 1.0
-/// §2.2 excludes them all from its characters; Rust's UTF-8 check allows
-/// them).
-fn forbidden_character(bytes: &[u8], tail: [u8; 2], offset: usize) -> Option<XmlError> {
-    if let Some(i) = first_control_character(bytes) {
-        let at = offset + i;
-        return Some(XmlError::syntax(
-            at..at + 1,
-            format!("control character U+{:04X} is not allowed in XML", bytes[i]),
-        ));
+/// The first character XML 1.0 does not allow (§2.2) in `text` (UTF-8,
+/// whole characters), which starts at file offset `offset`: a control
+/// character other than tab, line feed and carriage return, or U+FFFE or
+/// U+FFFF (which Rust's UTF-8 check allows). Its index in `text`, and the
+/// error.
+fn forbidden_character(text: &[u8], offset: usize) -> Option<(usize, XmlError)> {
+    let control = first_control_character(text);
+    let noncharacter = first_noncharacter(text);
+    match (control, noncharacter) {
+        (Some(i), other) if other.is_none_or(|(j, _)| i < j) => {
+            let at = offset + i;
+            Some((
+                i,
+                XmlError::syntax(
+                    at..at + 1,
+                    format!("control character U+{:04X} is not allowed in XML", text[i]),
+                ),
+            ))
+        }
+        (_, Some((j, code))) => {
+            let at = offset + j;
+            Some((
+                j,
+                XmlError::syntax(
+                    at..at + 3,
+                    format!("the character U+{code:04X} is not allowed in XML 1.0"),
+                ),
+            ))
+        }
+        _ => None,
     }
-    let (last, code) = first_noncharacter(bytes, tail)?;
-    let end = offset + last + 1;
-    Some(XmlError::syntax(
-        end.saturating_sub(3)..end,
-        format!("the character U+{code:04X} is not allowed in XML 1.0"),
-    ))
 }
 
-/// The first U+FFFE or U+FFFF (UTF-8 `EF BF BE` / `EF BF BF`, possibly
-/// begun in `tail`, the two bytes before `bytes`) in `bytes`: the index of
-/// its last byte, and which one.
-fn first_noncharacter(bytes: &[u8], tail: [u8; 2]) -> Option<(usize, u32)> {
-    memchr::memchr2_iter(0xBE, 0xBF, bytes).find_map(|i| {
-        let before = |k: usize| {
-            if i >= k {
-                bytes[i - k]
-            } else {
-                tail[2 - (k - i)]
-            }
-        };
-        let code = if bytes[i] == 0xBE { 0xFFFE } else { 0xFFFF };
-        (before(1) == 0xBF && before(2) == 0xEF).then_some((i, code))
+/// The first U+FFFE or U+FFFF (UTF-8 `EF BF BE` / `EF BF BF`) in `text`:
+/// the index of its first byte, and which one.
+fn first_noncharacter(text: &[u8]) -> Option<(usize, u32)> {
+    memchr::memchr2_iter(0xBE, 0xBF, text).find_map(|i| {
+        let code = if text[i] == 0xBE { 0xFFFE } else { 0xFFFF };
+        (i >= 2 && text[i - 1] == 0xBF && text[i - 2] == 0xEF).then(|| (i - 2, code))
     })
 }
-
-impl<R> Tracked<R> {}
 
 /// What the tokenizer read next: [`Item`]s, with tags not yet tied to the
 /// chunk they were read from.
@@ -950,8 +949,6 @@ struct Tokenizer {
     finished: bool,
     /// Where the text starts after a byte order mark (0 without one).
     text_start: usize,
-    /// Text in memory was checked for characters XML does not allow.
-    text_checked: bool,
     /// Start and end tags and plain text are read here, the rest with
     /// quick-xml (else everything with quick-xml: what tests compare with).
     fast: bool,
@@ -982,7 +979,6 @@ impl Tokenizer {
             open_starts: Vec::new(),
             finished: false,
             text_start: 0,
-            text_checked: false,
             fast: true,
             sizes: (0, 0),
             recycled: None,
@@ -999,8 +995,6 @@ impl Tokenizer {
             offset: 0,
             line: 0,
             line_start: 0,
-            tail: [0, 0],
-            problem: None,
         }))
     }
 
@@ -1015,7 +1009,9 @@ impl Tokenizer {
             }
         }
         let mut tokens = self.spares.tokens.pop().unwrap_or_default();
-        tokens.reserve(self.sizes.0);
+        // As many as last time: not more than a window's worth (the last
+        // window may have grown around a huge event).
+        tokens.reserve(self.sizes.0.min(WINDOW / 8));
         let mut chunk = match &self.source {
             Source::Memory(text) => {
                 let text = text.clone();
@@ -1040,16 +1036,6 @@ impl Tokenizer {
     ) -> Chunk {
         let lo = self.next_at;
         let whole = text.as_str();
-        // Text in memory is checked for characters XML does not allow before
-        // its first window, as a streamed file is for each read.
-        if !self.text_checked {
-            self.text_checked = true;
-            if let Some(problem) = forbidden_character(whole.as_bytes(), [0, 0], 0) {
-                tokens.push(Err(problem));
-                self.finished = true;
-                return Chunk::new(ChunkText::Shared(text), 0);
-            }
-        }
         let (hi, last) = loop {
             let target = lo.saturating_add(self.window).min(whole.len());
             if target == whole.len() {
@@ -1106,7 +1092,8 @@ impl Tokenizer {
         self.carry.truncate(hi);
         let text = match String::from_utf8(std::mem::replace(&mut self.carry, rest)) {
             Ok(text) => text,
-            // What was read was checked as UTF-8 already; this is a safeguard.
+            // The window ends after a `>`, so that no character is cut:
+            // bytes that are not UTF-8 are the file's.
             Err(e) => {
                 tokens.push(Err(XmlError::NotUtf8 {
                     offset: base + e.utf8_error().valid_up_to(),
@@ -1160,7 +1147,7 @@ impl Tokenizer {
         {
             Ok(n) if n < want => self.read_all = true,
             Ok(_) => {}
-            Err(e) => self.read_error = Some(reader.problem.take().unwrap_or(XmlError::Io(e))),
+            Err(e) => self.read_error = Some(XmlError::Io(e)),
         }
     }
 
@@ -1189,12 +1176,40 @@ impl Tokenizer {
             lo += '\u{FEFF}'.len_utf8();
             self.text_start = lo;
         }
+        // A character XML does not allow ends the window: the events before
+        // it are read (one of them may be wrong first), then it is the error.
+        // Text in memory and a streamed file get the same first error so.
+        let Some((forbidden_at, forbidden)) =
+            forbidden_character(&text.as_bytes()[lo..hi], parts.base + lo)
+        else {
+            return self.events(&mut parts, lo, hi, last, tokens);
+        };
+        match self.events(&mut parts, lo, lo + forbidden_at, false, tokens) {
+            WindowEnd::Done | WindowEnd::NeedMore(_) => {
+                tokens.push(Err(forbidden));
+                WindowEnd::Stopped
+            }
+            WindowEnd::Stopped => WindowEnd::Stopped,
+        }
+    }
+
+    /// Reads the events of the chunk's text from `lo` to `hi` (see
+    /// [`Tokenizer::tokenize`]).
+    fn events(
+        &mut self,
+        parts: &mut ChunkParts,
+        lo: usize,
+        hi: usize,
+        last: bool,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) -> WindowEnd {
         if !self.fast {
-            return match self.quick_events(&mut parts, lo, hi, hi, last, tokens) {
+            return match self.quick_events(parts, lo, hi, hi, last, tokens) {
                 Ok(_) => WindowEnd::Done,
                 Err(end) => end,
             };
         }
+        let text = parts.text;
         let bytes = text.as_bytes();
         let mut pos = lo;
         loop {
@@ -1207,7 +1222,7 @@ impl Tokenizer {
                 let plain = memchr::memchr(b'&', piece.as_bytes()).is_none()
                     && (self.depth > 0 || piece.bytes().all(is_space));
                 if !plain {
-                    match self.quick_events(&mut parts, pos, text_end, hi, last, tokens) {
+                    match self.quick_events(parts, pos, text_end, hi, last, tokens) {
                         Ok(at) => {
                             pos = at;
                             continue;
@@ -1237,7 +1252,7 @@ impl Tokenizer {
                 };
             };
             pos = lt;
-            let tag = match bytes.get(pos + 1) {
+            let tag = match bytes[..hi].get(pos + 1) {
                 Some(b'/') => self.quick_end_tag(bytes, pos, hi),
                 Some(&b) if b >= 0x80 || BYTE_CLASS[usize::from(b)] & NAME_START != 0 => {
                     start_tag_end(bytes, pos, hi)
@@ -1257,12 +1272,12 @@ impl Tokenizer {
                     let empty = bytes[gt - 1] == b'/';
                     let len = gt - usize::from(empty) - (pos + 1);
                     let end = parts.base + gt + 1;
-                    self.start_tag(&mut parts, pos + 1, len, end, empty, tokens)
+                    self.start_tag(parts, pos + 1, len, end, empty, tokens)
                         .map(|()| gt + 1)
                 }
                 // Comments, CDATA, processing instructions, a DOCTYPE, a tag
                 // cut by the window, and whatever is not well-formed: quick-xml.
-                None => match self.quick_events(&mut parts, pos, pos + 1, hi, last, tokens) {
+                None => match self.quick_events(parts, pos, pos + 1, hi, last, tokens) {
                     Ok(at) => Ok(at),
                     Err(end) => return end,
                 },
@@ -1290,7 +1305,8 @@ impl Tokenizer {
         let name_end = bytes[lt + 2..gt]
             .iter()
             .rposition(|&b| !is_space(b))
-            .map_or(lt + 2, |i| lt + 2 + i + 1);
+            // A name of spaces only is compared as it is (as quick-xml does).
+            .map_or(gt, |i| lt + 2 + i + 1);
         Some(QuickTag::End(lt + 2..name_end, gt))
     }
 
@@ -2030,17 +2046,42 @@ mod tests {
     }
 
     #[test]
-    fn a_noncharacter_cut_by_a_read_is_found() {
+    fn noncharacters_are_found_and_other_characters_are_not() {
         assert_eq!(
-            first_noncharacter(&[0xBF, 0xBE, b'x'], [b'a', 0xEF]),
+            first_noncharacter(&[b'a', 0xEF, 0xBF, 0xBE, b'x']),
             Some((1, 0xFFFE))
         );
-        assert_eq!(first_noncharacter(&[0xBF], [0xEF, 0xBF]), Some((0, 0xFFFF)));
+        assert_eq!(first_noncharacter(&[0xEF, 0xBF, 0xBF]), Some((0, 0xFFFF)));
+        assert_eq!(first_noncharacter(&[0xBF, 0xBE]), None);
         // U+FFFD (EF BF BD) and U+FEFF (EF BB BF) are characters.
         assert_eq!(
-            first_noncharacter("\u{fffd}\u{feff}\u{e9}".as_bytes(), [0, 0]),
+            first_noncharacter("\u{fffd}\u{feff}\u{e9}".as_bytes()),
             None
         );
+    }
+
+    #[test]
+    fn the_first_error_in_the_file_is_the_one_reported_wherever_the_windows_are() {
+        // A syntax error, then a control character; the other way round; a
+        // noncharacter before a control character.
+        let cases = [
+            ("<a><b x=1/>\u{1}</a>", "must be quoted"),
+            ("<a>\u{1}<b x=1/></a>", "control character U+0001"),
+            ("<a>\u{ffff}<b>\u{2}</b></a>", "U+FFFF"),
+            ("<a>text</ ></a>", "`</ >` does not close"),
+            ("<a>&#x+41;</a>", "not a valid character reference"),
+            ("<a b='&#-65;'/>", "not a valid character reference"),
+        ];
+        for (text, expected) in cases {
+            let whole = items(Parser::over_text(Arc::from(text)));
+            let last = whole.last().unwrap();
+            assert!(last.contains(expected), "{text:?}: {last}");
+            assert_eq!(whole, items(quick_xml_only(text)), "{text:?}");
+            for window in [1, 2, 5, WINDOW] {
+                assert_eq!(whole, items(windowed(text, window)), "{text:?}");
+                assert_eq!(whole, items(read_ahead(text, window)), "{text:?}");
+            }
+        }
     }
 
     #[test]
@@ -2277,10 +2318,9 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
         /// Whatever the windows, the same items and the same first error:
-        /// events cut by a window are read again in the next. The same
-        /// too when quick-xml reads every event, tags included. Text in memory
-        /// is checked for forbidden characters before its first window, a
-        /// streamed file for each read, so those are compared in memory only.
+        /// events cut by a window are read again in the next, in memory and
+        /// streamed alike. The same too when quick-xml reads every event,
+        /// tags included.
         #[test]
         fn windows_of_any_size_read_the_same(
             edits in proptest::collection::vec((0usize..3_000, 0usize..4, 0usize..24), 0..4),
@@ -2295,10 +2335,7 @@ mod tests {
             let whole = items(Parser::over_text(Arc::from(text.as_str())));
             proptest::prop_assert_eq!(&whole, &items(quick_xml_only(&text)), "{}", text);
             proptest::prop_assert_eq!(&whole, &items(windowed(&text, window)), "{}", text);
-            let forbidden = forbidden_character(text.as_bytes(), [0, 0], 0).is_some();
-            if !forbidden {
-                proptest::prop_assert_eq!(&whole, &items(read_ahead(&text, window)), "{}", text);
-            }
+            proptest::prop_assert_eq!(&whole, &items(read_ahead(&text, window)), "{}", text);
         }
     }
 }
