@@ -1,0 +1,242 @@
+//! A strict, streaming XML reader, shared by `check` and `review` (every
+//! configuration file either reads goes through it): it hands its caller one
+//! start tag at a time (with byte ranges for every name and value), checks
+//! that the whole file is well-formed XML 1.0 as it goes, and holds only a
+//! few windows of the text at once, so a 100 MB applicationHost.config is
+//! checked in a few MB.
+//!
+//! Start tags, end tags and plain text are found here; quick-xml reads the
+//! rest (comments, CDATA, processing instructions, references, the prolog).
+//! The rules quick-xml leaves to its users are applied here: attribute syntax
+//! and values, names, references, what may stand outside the root element,
+//! end tags matching their start tags, control characters, and UTF-8.
+//! (The rules are those of XML 1.0, <https://www.w3.org/TR/xml/>: §2.2
+//! characters, §2.3 names, §2.4 character data, §2.8 prolog, §3.1 tags,
+//! §3.3.3 attribute-value normalization, §4.1 references.)
+
+mod chunk;
+mod tag;
+mod tokenizer;
+
+use std::io;
+use std::ops::Range;
+use std::sync::{mpsc, Arc};
+
+use crate::source::SourceFile;
+use chunk::*;
+use tokenizer::*;
+
+pub use tag::{Attribute, Tag};
+
+/// Why the file is not well-formed (or could not be read).
+#[derive(Debug)]
+pub enum XmlError {
+    /// Not well-formed at `at`.
+    Syntax { at: Range<usize>, message: String },
+    /// A `<!DOCTYPE>` at `at`.
+    Dtd { at: Range<usize> },
+    /// The file ends inside an element, or inside markup (`inside` says which).
+    Truncated { at: usize, inside: String },
+    /// Bytes that are not UTF-8, at this offset of the file (after any BOM).
+    NotUtf8 { offset: usize },
+    /// The file could not be read.
+    Io(io::Error),
+}
+
+impl XmlError {
+    fn syntax(at: Range<usize>, message: impl Into<String>) -> XmlError {
+        XmlError::Syntax {
+            at,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the parser read next: the elements' tags, in document order (what
+/// lies between them is checked and skipped).
+#[derive(Debug)]
+pub enum Item {
+    Start(Tag),
+    /// An end tag, at this range; an empty range at the end of an
+    /// empty-element tag for its (implied) end.
+    End(Range<usize>),
+    Eof,
+}
+
+/// Chunks read ahead on another thread: one core reads and tokenizes a
+/// large file while the other checks it.
+struct ReadAhead {
+    batches: mpsc::Receiver<Batch>,
+    /// Where emptied batches go back to be filled again.
+    returns: mpsc::Sender<Spare>,
+}
+
+impl ReadAhead {
+    fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
+        let (sender, batches) = mpsc::sync_channel(4);
+        let (returns, recycled) = mpsc::channel();
+        tokenizer.recycle = Some(returns.clone());
+        tokenizer.recycled = Some(recycled);
+        std::thread::Builder::new()
+            .name("read-ahead".to_owned())
+            .spawn(move || {
+                while let Some(batch) = tokenizer.next_batch() {
+                    // The parser was dropped: nobody wants the rest.
+                    if sender.send(batch).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(XmlError::Io)?;
+        Ok(ReadAhead { batches, returns })
+    }
+}
+
+/// Where a parser's tokens come from.
+enum Tokens {
+    /// Read when asked, on this thread.
+    Here(Box<Tokenizer>),
+    /// Read ahead on another thread.
+    Ahead(ReadAhead),
+}
+
+/// Reads a configuration file one element at a time.
+pub struct Parser {
+    tokens: Tokens,
+    /// The chunk being handed out and its tokens, last first.
+    chunk: Option<Arc<Chunk>>,
+    batch: Vec<Result<Token, XmlError>>,
+    /// Elements open now, as far as the items handed out go.
+    depth: usize,
+    /// The end of the file was handed out (the tokens end there).
+    ended: bool,
+}
+
+impl Parser {
+    /// A parser over the text of `file`: in memory, or read again from disk
+    /// when the file is streamed, on a second thread when there is a
+    /// second core.
+    pub fn new(file: &Arc<SourceFile>) -> Result<Parser, XmlError> {
+        let tokens = match file.reopen() {
+            Some(reader) => {
+                let reader = reader.map_err(XmlError::Io)?;
+                let tokenizer = Tokenizer::streaming(Box::new(reader), Some(Arc::clone(file)));
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                if cores > 1 {
+                    Tokens::Ahead(ReadAhead::start(tokenizer)?)
+                } else {
+                    Tokens::Here(Box::new(tokenizer))
+                }
+            }
+            None => Tokens::Here(Box::new(Tokenizer::new(Source::Memory(SharedText::File(
+                Arc::clone(file),
+            ))))),
+        };
+        Ok(Parser::over(tokens))
+    }
+
+    /// A parser over text shared with the caller (`review`'s documents).
+    pub fn over_text(text: Arc<str>) -> Parser {
+        Parser::over(Tokens::Here(Box::new(Tokenizer::new(Source::Memory(
+            SharedText::Text(text),
+        )))))
+    }
+
+    fn over(tokens: Tokens) -> Parser {
+        Parser {
+            tokens,
+            chunk: None,
+            batch: Vec::new(),
+            depth: 0,
+            ended: false,
+        }
+    }
+
+    /// The root element.
+    pub fn root(&mut self) -> Result<Tag, XmlError> {
+        match self.next_item()? {
+            Item::Start(tag) => Ok(tag),
+            // `next_item` fails before the end of a file without a root element.
+            Item::End(_) | Item::Eof => Err(XmlError::syntax(0..0, "the file has no root element")),
+        }
+    }
+
+    /// The next child element of `parent` (skipping, but checking, the rest
+    /// of the previous child), or `None` when `parent` ends.
+    pub fn next_child(&mut self, parent: &Tag) -> Result<Option<Tag>, XmlError> {
+        loop {
+            if self.depth < parent.depth() {
+                return Ok(None);
+            }
+            let at_parent = self.depth == parent.depth();
+            match self.next_item()? {
+                Item::Start(tag) if at_parent => return Ok(Some(tag)),
+                Item::Start(_) | Item::End(_) => {}
+                Item::Eof => return Ok(None),
+            }
+        }
+    }
+
+    /// Reads the rest of the file, checking it (call after the root element).
+    pub fn finish(&mut self) -> Result<(), XmlError> {
+        while !matches!(self.next_item()?, Item::Eof) {}
+        Ok(())
+    }
+
+    /// The next token, from the batch at hand or the next one.
+    fn next_token(&mut self) -> Result<Token, XmlError> {
+        loop {
+            if let Some(token) = self.batch.pop() {
+                return token;
+            }
+            let batch = match &mut self.tokens {
+                Tokens::Here(tokenizer) => tokenizer.next_batch(),
+                Tokens::Ahead(ahead) => {
+                    let tokens = std::mem::take(&mut self.batch);
+                    // The reading thread may have ended: then it is freed here.
+                    let _ = ahead.returns.send(Spare {
+                        tokens,
+                        ..Spare::default()
+                    });
+                    ahead.batches.recv().ok()
+                }
+            };
+            // The tokenizer ends only after the end of the file or an
+            // error, which are handed out last; a panic ends it too.
+            let Some(Batch { chunk, mut tokens }) = batch else {
+                return Err(XmlError::Io(io::Error::other(
+                    "the thread reading the file stopped",
+                )));
+            };
+            tokens.reverse();
+            self.batch = tokens;
+            self.chunk = Some(chunk);
+        }
+    }
+
+    /// The next tag or the end of the file, for a reader that wants every
+    /// element and where each ends ([`crate::review`]'s documents).
+    pub fn next_item(&mut self) -> Result<Item, XmlError> {
+        if self.ended {
+            return Ok(Item::Eof);
+        }
+        Ok(match self.next_token()? {
+            Token::Start(data) => {
+                self.depth += 1;
+                let chunk = Arc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
+                Item::Start(Tag { data, chunk })
+            }
+            Token::End(at) => {
+                self.depth -= 1;
+                Item::End(at)
+            }
+            Token::Eof => {
+                self.ended = true;
+                Item::Eof
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
