@@ -153,8 +153,6 @@ pub(super) struct Tokenizer {
     pub(super) read_error: Option<XmlError>,
     /// The size of the next window.
     pub(super) window: usize,
-    /// Elements open now.
-    pub(super) depth: usize,
     pub(super) root_seen: bool,
     /// The qualified names of the open elements, one after another, and
     /// where each starts: end tags are matched here, across windows.
@@ -180,6 +178,11 @@ pub(super) struct Tokenizer {
 }
 
 impl Tokenizer {
+    /// Elements open now.
+    fn depth(&self) -> usize {
+        self.open_starts.len()
+    }
+
     pub(super) fn new(source: Source) -> Tokenizer {
         Tokenizer {
             source,
@@ -188,7 +191,6 @@ impl Tokenizer {
             read_all: false,
             read_error: None,
             window: WINDOW,
-            depth: 0,
             root_seen: false,
             open_names: String::new(),
             open_starts: Vec::new(),
@@ -438,7 +440,7 @@ impl Tokenizer {
                 // References, and text outside the root element, are read by
                 // quick-xml (which words their errors); the rest is checked here.
                 let plain = memchr::memchr(b'&', piece.as_bytes()).is_none()
-                    && (self.depth > 0 || piece.bytes().all(is_space));
+                    && (self.depth() > 0 || piece.bytes().all(is_space));
                 if !plain {
                     match self.quick_events(parts, pos, text_end, hi, last, tokens) {
                         Ok(at) => {
@@ -471,7 +473,7 @@ impl Tokenizer {
             };
             pos = lt;
             let tag = match bytes[..hi].get(pos + 1) {
-                Some(b'/') => self.quick_end_tag(bytes, pos, hi),
+                Some(b'/') => quick_end_tag(bytes, pos, hi),
                 Some(&b) if b >= 0x80 || BYTE_CLASS[usize::from(b)] & NAME_START != 0 => {
                     start_tag_end(bytes, pos, hi)
                 }
@@ -508,24 +510,6 @@ impl Tokenizer {
                 }
             }
         }
-    }
-
-    /// An end tag at `lt` (`</...>`) that ends in the window: its name
-    /// (what quick-xml compares: up to the `>`, without trailing spaces)
-    /// and its `>`.
-    pub(super) fn quick_end_tag(&self, bytes: &[u8], lt: usize, hi: usize) -> Option<QuickTag> {
-        let gt = lt + 2 + memchr::memchr(b'>', &bytes[lt + 2..hi])?;
-        // quick-xml reads quotes in an end tag as those of a value: it has
-        // the last word on such a tag.
-        if memchr::memchr2(b'"', b'\'', &bytes[lt + 2..gt]).is_some() {
-            return None;
-        }
-        let name_end = bytes[lt + 2..gt]
-            .iter()
-            .rposition(|&b| !is_space(b))
-            // A name of spaces only is compared as it is (as quick-xml does).
-            .map_or(gt, |i| lt + 2 + i + 1);
-        Some(QuickTag::End(lt + 2..name_end, gt))
     }
 
     /// Reads events with quick-xml from `from` in the chunk's text until it
@@ -614,18 +598,17 @@ impl Tokenizer {
         tokens: &mut Vec<Result<Token, XmlError>>,
     ) -> Result<(), XmlError> {
         let start = parts.base + raw - 1;
-        if self.depth == 0 && self.root_seen {
+        if self.depth() == 0 && self.root_seen {
             return Err(XmlError::syntax(
                 start..start + 1,
                 "a second root element (an XML file has exactly one)",
             ));
         }
         self.root_seen = true;
-        let mut tag = TagData::parse(parts, raw..raw + len, self.depth + 1)?;
+        let mut tag = TagData::parse(parts, raw..raw + len, self.depth() + 1)?;
         tag.end = end;
         tag.self_closing = empty;
         if !empty {
-            self.depth += 1;
             self.open_starts.push(self.open_names.len());
             self.open_names.push_str(&parts.text[tag.name.clone()]);
         }
@@ -661,7 +644,6 @@ impl Tokenizer {
             ));
         }
         self.open_names.truncate(open);
-        self.depth -= 1;
         Ok(Token::End(before..end))
     }
 
@@ -675,14 +657,14 @@ impl Tokenizer {
     ) -> Result<Option<Token>, XmlError> {
         match event {
             Ok(Event::Text(text)) => self.text(&text, before)?,
-            Ok(Event::CData(_)) if self.depth == 0 => {
+            Ok(Event::CData(_)) if self.depth() == 0 => {
                 return Err(XmlError::syntax(
                     before..before + 1,
                     "CDATA outside the root element",
                 ))
             }
             Ok(Event::GeneralRef(r)) => {
-                if self.depth == 0 {
+                if self.depth() == 0 {
                     return Err(XmlError::syntax(
                         before..end,
                         "a reference outside the root element",
@@ -721,7 +703,7 @@ impl Tokenizer {
             }
             Ok(Event::DocType(_)) => return Err(XmlError::Dtd { at: before..end }),
             Ok(Event::Eof) => {
-                if self.depth > 0 {
+                if self.depth() > 0 {
                     return Err(XmlError::Truncated {
                         at: end,
                         inside: "the file ends inside an element".to_owned(),
@@ -760,7 +742,7 @@ impl Tokenizer {
 
     /// Character data: only whitespace outside the root element, never `]]>`.
     pub(super) fn text(&self, text: &str, at: usize) -> Result<(), XmlError> {
-        if self.depth == 0 {
+        if self.depth() == 0 {
             if let Some(i) = text.bytes().position(|b| !is_space(b)) {
                 return Err(XmlError::syntax(
                     at + i..at + i + 1,
@@ -788,6 +770,24 @@ pub(super) enum QuickTag {
     Start(usize),
     /// An end tag: its name, and its `>`.
     End(Range<usize>, usize),
+}
+
+/// An end tag at `lt` (`</...>`) that ends in the window: its name
+/// (what quick-xml compares: up to the `>`, without trailing spaces)
+/// and its `>`.
+fn quick_end_tag(bytes: &[u8], lt: usize, hi: usize) -> Option<QuickTag> {
+    let gt = lt + 2 + memchr::memchr(b'>', &bytes[lt + 2..hi])?;
+    // quick-xml reads quotes in an end tag as those of a value: it has
+    // the last word on such a tag.
+    if memchr::memchr2(b'"', b'\'', &bytes[lt + 2..gt]).is_some() {
+        return None;
+    }
+    let name_end = bytes[lt + 2..gt]
+        .iter()
+        .rposition(|&b| !is_space(b))
+        // A name of spaces only is compared as it is (as quick-xml does).
+        .map_or(gt, |i| lt + 2 + i + 1);
+    Some(QuickTag::End(lt + 2..name_end, gt))
 }
 
 /// The `>` that ends the start tag at `lt`, outside quoted values, if it
