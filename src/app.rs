@@ -835,16 +835,22 @@ fn review(args: ReviewArgs, colors: Colors) -> Outcome {
     let (mut server, bom) = match &args.apphost {
         Some(path) => {
             let input = read_whole_input(path, Some(crate::check::Kind::AppHost))?;
-            let server = Server::load(&input.file.name, &input.file.text).map_err(|e| {
-                let pos = input.file.position(e.offset);
+            let (name, bom) = (input.file.name.clone(), input.bom);
+            // The document shares this copy of the text; the input's own
+            // copy (and its line index) is freed before the document is built.
+            let text: std::sync::Arc<str> = std::sync::Arc::from(input.file.text.as_str());
+            drop(input);
+            let server = Server::load_shared(&name, std::sync::Arc::clone(&text)).map_err(|e| {
+                let file = crate::source::SourceFile::new(name.clone(), text.to_string());
+                let pos = file.position(e.offset);
                 AppError::Apphost {
-                    path: input.file.name.clone(),
+                    path: name.clone(),
                     line: pos.line,
                     column: pos.column,
                     message: e.message.clone(),
                 }
             })?;
-            (server, input.bom)
+            (server, bom)
         }
         None => (Server::default_iis(), None),
     };

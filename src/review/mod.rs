@@ -13,6 +13,7 @@ pub mod operations;
 pub mod powershell;
 pub mod server;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use similar::TextDiff;
@@ -235,33 +236,38 @@ fn quote_list(arguments: &[String]) -> String {
 
 /// A file the scripts changed.
 #[derive(Debug, Clone)]
-pub struct ChangedFile {
+pub struct ChangedFile<'r> {
     pub name: String,
-    /// The text before, when known.
-    pub before: Option<String>,
+    /// The text before, when known (applicationHost.config's is the text
+    /// the review started from, not a copy).
+    pub before: Option<Cow<'r, str>>,
     /// The text after, when known.
-    pub after: Option<String>,
+    pub after: Option<Cow<'r, str>>,
     /// What happened, in words.
     pub how: &'static str,
 }
 
 impl Review {
-    /// applicationHost.config as the scripts leave it.
+    /// applicationHost.config as the script leaves it.
     pub fn apphost_after(&self) -> String {
         self.server.apphost.to_text()
     }
 
     /// Every changed file, applicationHost.config first.
-    pub fn changed_files(&self) -> Vec<ChangedFile> {
+    pub fn changed_files(&self) -> Vec<ChangedFile<'_>> {
         let mut out = Vec::new();
-        let after = self.apphost_after();
-        if *after != *self.server.apphost_original {
-            out.push(ChangedFile {
-                name: self.server.apphost_name.clone(),
-                before: Some(self.server.apphost_original.to_string()),
-                after: Some(after),
-                how: "changed",
-            });
+        // Written out only when something was edited (an edit may still
+        // leave the same text: that is no change).
+        if self.server.apphost.is_changed() {
+            let after = self.apphost_after();
+            if *after != *self.server.apphost_original {
+                out.push(ChangedFile {
+                    name: self.server.apphost_name.clone(),
+                    before: Some(Cow::Borrowed(&self.server.apphost_original)),
+                    after: Some(Cow::Owned(after)),
+                    how: "changed",
+                });
+            }
         }
         for (name, before, after) in self.server.disk.changed_entries() {
             use server::Entry;
@@ -275,7 +281,7 @@ impl Review {
                 _ => "changed",
             };
             let text = |e: &Entry| match e {
-                Entry::File(Some(t)) => Some(t.clone()),
+                Entry::File(Some(t)) => Some(Cow::Owned(t.clone())),
                 _ => None,
             };
             out.push(ChangedFile {
@@ -292,8 +298,8 @@ impl Review {
     pub fn unified_diff(&self) -> String {
         let mut out = String::new();
         for file in self.changed_files() {
-            let before = file.before.clone().unwrap_or_default();
-            let after = file.after.clone().unwrap_or_default();
+            let before = file.before.as_deref().unwrap_or_default();
+            let after = file.after.as_deref().unwrap_or_default();
             let (a, b) = (
                 if file.before.is_some() {
                     format!("a/{}", file.name)
@@ -309,7 +315,7 @@ impl Review {
             if file.before.is_none() && file.after.is_none() {
                 continue;
             }
-            let diff = TextDiff::from_lines(&before, &after);
+            let diff = TextDiff::from_lines(before, after);
             out.push_str(
                 &diff
                     .unified_diff()

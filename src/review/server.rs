@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::document::{Document, Element, LoadError, Style};
+use super::document::{Document, Element, LoadError, NewElement, Style};
 use crate::cmd::tables::WINDOWS_ENVIRONMENT;
 use crate::iis::schema::{Definition, OverrideMode, Schema};
 
@@ -224,14 +224,18 @@ pub struct Server {
 impl Server {
     /// Loads a server from its applicationHost.config text.
     pub fn load(name: &str, text: &str) -> Result<Server, LoadError> {
-        let original: std::sync::Arc<str> = std::sync::Arc::from(text);
+        Server::load_shared(name, std::sync::Arc::from(text))
+    }
+
+    /// [`Server::load`] of text the caller shares (not copied).
+    pub fn load_shared(name: &str, original: std::sync::Arc<str>) -> Result<Server, LoadError> {
         let apphost = Document::parse_shared(original.clone())?;
-        if apphost.root().name != "configuration" {
+        if apphost.root().name() != "configuration" {
             return Err(LoadError {
                 offset: apphost.root_offset(),
                 message: format!(
                     "the root element is <{}>, not <configuration>",
-                    apphost.root().name
+                    apphost.root().name()
                 ),
             });
         }
@@ -335,7 +339,7 @@ impl Server {
             .apphost
             .element(site)
             .elements()
-            .filter(|e| e.name == "application")
+            .filter(|e| e.name() == "application")
             .filter_map(|e| e.attribute("path").map(str::to_owned))
             .collect();
         paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
@@ -369,9 +373,9 @@ impl Server {
             };
             let app = self.application(&site, &app_path)?;
             let app_element = self.apphost.element(&app);
-            let mut vdirs: Vec<&Element> = app_element
+            let mut vdirs: Vec<Element<'_>> = app_element
                 .elements()
-                .filter(|e| e.name == "virtualDirectory")
+                .filter(|e| e.name() == "virtualDirectory")
                 .collect();
             vdirs.sort_by_key(|v| std::cmp::Reverse(v.attribute("path").map_or(0, str::len)));
             for vdir in vdirs {
@@ -453,7 +457,7 @@ pub fn ensure_path(doc: &mut Document, from: &[usize], names: &[&str]) -> Vec<us
     for name in names {
         let index = match doc.element(&path).find(name) {
             Some(i) => i,
-            None => doc.insert(&path, Element::new(name, &[]), false),
+            None => doc.insert(&path, NewElement::new(name, &[]), false),
         };
         path.push(index);
     }
@@ -461,7 +465,7 @@ pub fn ensure_path(doc: &mut Document, from: &[usize], names: &[&str]) -> Vec<us
 }
 
 /// Reads `<configSections>`: every section with its full name.
-fn declarations(root: &Element) -> BTreeMap<String, Declaration> {
+fn declarations(root: Element<'_>) -> BTreeMap<String, Declaration> {
     let mut out = BTreeMap::new();
     if let Some(i) = root.find("configSections") {
         collect_declarations(root.element_child(i), "", &mut out);
@@ -469,13 +473,13 @@ fn declarations(root: &Element) -> BTreeMap<String, Declaration> {
     out
 }
 
-fn collect_declarations(group: &Element, prefix: &str, out: &mut BTreeMap<String, Declaration>) {
+fn collect_declarations(group: Element<'_>, prefix: &str, out: &mut BTreeMap<String, Declaration>) {
     for child in group.elements() {
         let Some(name) = child.attribute("name") else {
             continue;
         };
         let full = crate::iis::schema::section_path(prefix, name);
-        match child.name.as_str() {
+        match child.name() {
             "sectionGroup" => collect_declarations(child, &full, out),
             "section" => {
                 let (definition, override_default) = crate::iis::schema::declaration(

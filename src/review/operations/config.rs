@@ -266,9 +266,13 @@ impl Operations<'_> {
                 return;
             }
         }
+        // The section's content moves with it; whether it has any decides
+        // whether a lock needs writing.
         let content = current.map(|i| {
             let section_path = child_path(doc, &[i], &names).expect("found above");
-            doc.element(&section_path).clone()
+            let section = doc.element(&section_path);
+            let empty = section.attributes().next().is_none() && section.element_count() == 0;
+            (doc.snapshot(&section_path), empty)
         });
         // Take the section out of its old location.
         if let Some(i) = current {
@@ -276,9 +280,7 @@ impl Operations<'_> {
             remove_with_empty_parents(doc, &section_path);
         }
         let description;
-        let empty = content
-            .as_ref()
-            .is_none_or(|c| c.attributes().next().is_none() && c.element_count() == 0);
+        let empty = content.as_ref().is_none_or(|(_, empty)| *empty);
         let inherited = self.override_mode(path, section, declared);
         let doc = &mut self.server.apphost;
         if mode == "Deny" && empty && inherited == OverrideMode::Deny {
@@ -304,13 +306,15 @@ impl Operations<'_> {
             Some(i) => vec![i],
             None => vec![doc.insert(
                 &[],
-                Element::new("location", &[("path", path), ("overrideMode", mode)]),
+                NewElement::new("location", &[("path", path), ("overrideMode", mode)]),
                 false,
             )],
         };
         let parent = ensure_path(doc, &location, &names[..names.len() - 1]);
-        let leaf = content.unwrap_or_else(|| Element::new(names[names.len() - 1], &[]));
-        let index = doc.insert(&parent, leaf, false);
+        let index = match content {
+            Some((section, _)) => doc.insert_snapshot(&parent, section, false),
+            None => doc.insert(&parent, NewElement::new(names[names.len() - 1], &[]), false),
+        };
         let changed = push(&parent, index);
         let verb = if mode == "Deny" { "locks" } else { "unlocks" };
         description = format!("{verb} {section} for `{path}` (<location overrideMode=\"{mode}\">)");
@@ -376,7 +380,7 @@ impl Operations<'_> {
         let new_location = base == [usize::MAX];
         let base = match &level {
             Level::AppHost(Some(p)) if new_location => {
-                vec![doc.insert(&[], Element::new("location", &[("path", p)]), false)]
+                vec![doc.insert(&[], NewElement::new("location", &[("path", p)]), false)]
             }
             _ => base,
         };
@@ -398,7 +402,7 @@ impl Operations<'_> {
         let top = base.first().copied().or_else(|| doc.root().find(names[0]));
         let snapshot = top
             .filter(|_| !new_location)
-            .map(|i| (i, doc.element(&[i]).clone()));
+            .map(|i| (i, doc.snapshot(&[i])));
         let result = edit(&mut doc, &base, &context, clear, edits);
         if result.is_err() {
             match snapshot {
@@ -477,7 +481,7 @@ fn location_for(doc: &Document, path: &str, names: &[&str]) -> usize {
 /// only, no attributes), up to the top-level element, which goes when empty
 /// if it is a `<location>`.
 fn remove_with_empty_parents(doc: &mut Document, path: &[usize]) {
-    let name_of = |doc: &Document, p: &[usize]| doc.get(p).map(|e| e.name.clone());
+    let name_of = |doc: &Document, p: &[usize]| doc.get(p).map(|e| e.name().to_owned());
     let top_name = name_of(doc, &path[..1]);
     let (parent, index) = path.split_at(path.len() - 1);
     doc.remove(parent, index[0]);
@@ -494,8 +498,8 @@ fn remove_with_empty_parents(doc: &mut Document, path: &[usize]) {
         }
     }
     if let Some(top) = doc.get(&path[..1]) {
-        if Some(&top.name) == top_name.as_ref()
-            && top.name == "location"
+        if Some(top.name()) == top_name.as_deref()
+            && top.name() == "location"
             && top.element_count() == 0
         {
             doc.remove(&[], path[0]);
@@ -653,7 +657,7 @@ fn apply(
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
             let first = position.as_deref() == Some("start");
-            let index = doc.insert(&path, Element::new(&item, &refs), first);
+            let index = doc.insert(&path, NewElement::new(&item, &refs), first);
             let shown: Vec<String> = attrs.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
             Ok(vec![(
                 xpath(doc, &push(&path, index)),
@@ -683,7 +687,7 @@ fn apply(
                             .iter()
                             .map(|(k, v)| (k.as_str(), v.as_str()))
                             .collect();
-                        let index = doc.insert(&path, Element::new(&remove, &refs), false);
+                        let index = doc.insert(&path, NewElement::new(&remove, &refs), false);
                         let shown: Vec<String> =
                             pairs.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
                         Ok(vec![(
@@ -727,7 +731,7 @@ fn apply(
 /// Whether `pairs` names an entry this level inherits and has not taken out
 /// itself (with `<remove>` or `<clear>`).
 fn inherited_here(
-    section: &Element,
+    section: Element<'_>,
     collection: Option<&schema::Collection>,
     inherited: &[Vec<(String, String)>],
     pairs: &[(String, String)],
@@ -746,8 +750,8 @@ fn inherited_here(
     let remove = collection.and_then(|c| c.remove.as_deref());
     let clear = collection.and_then(|c| c.clear.as_deref());
     !section.elements().any(|e| {
-        Some(e.name.as_str()) == clear
-            || (Some(e.name.as_str()) == remove
+        Some(e.name()) == clear
+            || (Some(e.name()) == remove
                 && matches(
                     &e.attributes()
                         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -819,12 +823,12 @@ fn inherited_entries(
                 .attributes()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
-            if collection.is_add(&e.name) {
+            if collection.is_add(e.name()) {
                 entries.push(attrs);
-            } else if Some(e.name.as_str()) == collection.remove.as_deref() {
+            } else if Some(e.name()) == collection.remove.as_deref() {
                 let key = key_of(&attrs);
                 entries.retain(|a| key_of(a) != key);
-            } else if Some(e.name.as_str()) == collection.clear.as_deref() {
+            } else if Some(e.name()) == collection.clear.as_deref() {
                 entries.clear();
             }
         }

@@ -20,7 +20,7 @@ mod objects;
 pub use config::ConfigEdit;
 pub use objects::NewSite;
 
-use super::document::{Document, Element};
+use super::document::{Document, Element, NewElement};
 use super::server::{ensure_path, push, Server};
 use crate::iis::schema::{self, Schema, ValueType};
 
@@ -169,7 +169,7 @@ impl<'a> Operations<'a> {
             }
             let attribute = names[names.len() - 1];
             let value = normalise(spec_here, attribute, value);
-            let target = self.server.apphost.element_mut(&path);
+            let mut target = self.server.apphost.element_mut(&path);
             let old = target.set_attribute(attribute, &value);
             if old.as_deref() != Some(value.as_str()) {
                 set.push((name.clone(), old, value));
@@ -213,22 +213,22 @@ impl<'a> Operations<'a> {
 /// The element name of a collection's entries: the schema's, else (a
 /// section the tables do not describe) the name the entries already there
 /// use, such as `<scheme>` in `<httpCompression>`, else `add`.
-fn item_name(spec: Option<&schema::Element>, parent: &Element) -> String {
+fn item_name(spec: Option<&schema::Element>, parent: Element<'_>) -> String {
     if let Some(c) = spec.and_then(|s| s.collection.as_ref()) {
         return c.add.clone();
     }
     parent
         .elements()
         .find(|e| {
-            !matches!(e.name.as_str(), "remove" | "clear")
+            !matches!(e.name(), "remove" | "clear")
                 && e.elements().next().is_none()
                 && e.attribute("name").is_some()
         })
-        .map_or_else(|| "add".to_owned(), |e| e.name.clone())
+        .map_or_else(|| "add".to_owned(), |e| e.name().to_owned())
 }
 
 /// The collection item named `item` whose attributes match every pair.
-fn find_item(parent: &Element, item: &str, pairs: &[(String, String)]) -> Option<usize> {
+fn find_item(parent: Element<'_>, item: &str, pairs: &[(String, String)]) -> Option<usize> {
     parent.find_with(item, |e| {
         pairs.iter().all(|(k, v)| {
             e.attribute(k)
@@ -319,7 +319,7 @@ fn settings_suffix(set: &[(String, Option<String>, String)]) -> String {
 
 /// An XPath for an element: names, with the attribute that identifies it.
 pub fn xpath(doc: &Document, path: &[usize]) -> String {
-    let mut out = format!("/{}", doc.root().name);
+    let mut out = format!("/{}", doc.root().name());
     let mut e = doc.root();
     for &i in path {
         let Some(child) = e.elements().nth(i) else {
@@ -327,7 +327,7 @@ pub fn xpath(doc: &Document, path: &[usize]) -> String {
         };
         e = child;
         out.push('/');
-        out.push_str(&e.name);
+        out.push_str(e.name());
         for key in ["name", "path", "value", "fileExtension", "id", "protocol"] {
             if let Some(v) = e.attribute(key) {
                 out.push_str(&format!("[@{key}='{v}']"));

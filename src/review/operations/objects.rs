@@ -29,7 +29,7 @@ impl Operations<'_> {
         let index =
             self.server
                 .apphost
-                .insert(&pools, Element::new("add", &[("name", name)]), true);
+                .insert(&pools, NewElement::new("add", &[("name", name)]), true);
         let pool = push(&pools, index);
         let set = self.set_attributes(&pool, attributes, spec);
         self.change(
@@ -104,17 +104,17 @@ impl Operations<'_> {
             }
             None => (used.iter().max().copied().unwrap_or(0) + 1).to_string(),
         };
-        let mut element = Element::new("site", &[("name", name), ("id", &id)]);
+        let mut element = NewElement::new("site", &[("name", name), ("id", &id)]);
         if let Some(physical) = &site.physical_path {
-            element = element.with_child(Element::new("application", &[("path", "/")]).with_child(
-                Element::new(
+            element = element.with_child(
+                NewElement::new("application", &[("path", "/")]).with_child(NewElement::new(
                     "virtualDirectory",
                     &[("path", "/"), ("physicalPath", physical)],
-                ),
-            ));
+                )),
+            );
         }
         if let Some(bindings) = &site.bindings {
-            let mut list = Element::new("bindings", &[]);
+            let mut list = NewElement::new("bindings", &[]);
             for binding in bindings.split(',').filter(|b| !b.is_empty()) {
                 let (protocol, info) = binding.split_once('/').ok_or_else(|| {
                     (
@@ -122,7 +122,7 @@ impl Operations<'_> {
                         format!("\"{binding}\" is not a binding (protocol/IP:port:host)"),
                     )
                 })?;
-                list = list.with_child(Element::new(
+                list = list.with_child(NewElement::new(
                     "binding",
                     &[("protocol", protocol), ("bindingInformation", info)],
                 ));
@@ -223,9 +223,9 @@ impl Operations<'_> {
             ));
         }
         let spec = item_spec(self.server.schema, "system.applicationHost/sites", 2);
-        let mut app = Element::new("application", &[("path", path)]);
+        let mut app = NewElement::new("application", &[("path", path)]);
         if let Some(physical) = physical_path {
-            app = app.with_child(Element::new(
+            app = app.with_child(NewElement::new(
                 "virtualDirectory",
                 &[("path", "/"), ("physicalPath", physical)],
             ));
@@ -290,7 +290,7 @@ impl Operations<'_> {
         let spec = item_spec(self.server.schema, "system.applicationHost/sites", 3);
         let index = self.server.apphost.insert(
             &app,
-            Element::new("virtualDirectory", &[("path", path)]),
+            NewElement::new("virtualDirectory", &[("path", path)]),
             true,
         );
         let vdir = push(&app, index);
@@ -446,7 +446,7 @@ impl Operations<'_> {
         };
         doc.element(&parent)
             .elements()
-            .filter(|e| e.name == item)
+            .filter(|e| e.name() == item)
             .filter_map(|e| {
                 let name = e.attribute("name")?.to_owned();
                 Some((name, e.attribute(second).unwrap_or_default().to_owned()))

@@ -561,7 +561,7 @@ impl<'t> Interpreter<'t, '_> {
         };
         doc.element(&path)
             .elements()
-            .filter(|e| e.name == "add")
+            .filter(|e| e.name() == "add")
             .map(|e| {
                 let name = e.attribute("name").unwrap_or_default();
                 with_ps_path(element_object(e), format!("IIS:\\AppPools\\{name}"))
@@ -576,7 +576,7 @@ impl<'t> Interpreter<'t, '_> {
         };
         doc.element(&path)
             .elements()
-            .filter(|e| e.name == "site")
+            .filter(|e| e.name() == "site")
             .filter(|e| {
                 name.is_none_or(|n| {
                     e.attribute("name")
@@ -641,7 +641,7 @@ impl<'t> Interpreter<'t, '_> {
             .map(|path| {
                 doc.element(&path)
                     .elements()
-                    .filter(|e| e.name == "add")
+                    .filter(|e| e.name() == "add")
                     .filter(|e| {
                         name.is_none_or(|n| {
                             e.attribute("name")
@@ -1141,7 +1141,7 @@ fn with_ps_path(value: Value, path: String) -> Value {
 
 /// An element of the configuration as the provider returns it: its
 /// attributes as properties.
-fn element_object<'t>(element: &crate::review::document::Element) -> Value<'t> {
+fn element_object<'t>(element: crate::review::document::Element<'_>) -> Value<'t> {
     let properties: Vec<(String, Value<'t>)> = element
         .attributes()
         .map(|(k, v)| (k.to_owned(), config_value(v)))
@@ -1149,7 +1149,7 @@ fn element_object<'t>(element: &crate::review::document::Element) -> Value<'t> {
     let shown = element
         .attribute("name")
         .or_else(|| element.attribute("path"))
-        .unwrap_or(&element.name)
+        .unwrap_or(element.name())
         .to_owned();
     Value::Object(
         Object::new(
