@@ -81,6 +81,10 @@ run "\`check\` on the \`gen all\` output (7 files)" "$bin check $work/out"
 run "\`review\` of the generated install.cmd (built-in IIS 10)" "$bin review $work/out/install.cmd"
 run "\`review\` of the generated install.ps1 (built-in IIS 10)" "$bin review $work/out/install.ps1"
 if [ -f "$work/applicationHost-50.config" ]; then
+    # The document model alone: a script that changes nothing, so only the
+    # loaded configuration is held.
+    printf '@echo off\r\n' > "$work/empty.cmd"
+    run "\`review\` of a script that changes nothing against the 50 MB file (the model alone)" "$bin review $work/empty.cmd --apphost $work/applicationHost-50.config --format json"
     run "\`review\` of 1,000 appcmd commands against the 50 MB file" "$bin review $work/bench.cmd --apphost $work/applicationHost-50.config --format json"
 fi
 unset MEDIAN
