@@ -4,8 +4,8 @@
 //! above it as changed, so that only they are written anew.
 
 use super::{
-    is_element, Attribute, ChildId, Document, ElementMut, Node, Span, Text, ATTRIBUTES_CHANGED,
-    CHANGED, EDITED_CHILDREN, LOADED,
+    is_element, Attribute, ChildId, Document, Element, ElementMut, Node, Span, Text,
+    ATTRIBUTES_CHANGED, CHANGED, EDITED_CHILDREN, LOADED, TEXT_BIT,
 };
 
 /// An element the simulation makes, with the children it is made with.
@@ -41,7 +41,8 @@ impl NewElement {
 /// read from.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// The element first, then its descendants.
+    /// The element first, then its descendants; [`SnapshotChild::Element`]
+    /// is an index into this list.
     nodes: Vec<(Node, Vec<Attribute>, Vec<SnapshotChild>)>,
 }
 
@@ -68,13 +69,13 @@ impl Document {
 
     /// Marks the element at `path` and its ancestors as changed; its node.
     fn mark_changed(&mut self, path: &[usize]) -> ChildId {
-        let ids: Vec<ChildId> = std::iter::once(self.root)
-            .chain((1..=path.len()).map(|n| self.node_at(&path[..n])))
-            .collect();
-        for &id in &ids {
+        let mut id = self.root;
+        self.node_mut(id).flags |= CHANGED;
+        for &i in path {
+            id = Element::new(self, id).element_child(i).id();
             self.node_mut(id).flags |= CHANGED;
         }
-        ids[ids.len() - 1]
+        id
     }
 
     /// Adds `child` under the element at `parent`: after the last element of
@@ -91,35 +92,35 @@ impl Document {
         self.insert_node(parent, id, first)
     }
 
-    /// A copy of the element at `path` and everything below it.
+    /// A copy of the element at `path` and everything below it (however
+    /// deep: no recursion).
     pub fn snapshot(&self, path: &[usize]) -> Snapshot {
-        let mut nodes = Vec::new();
-        self.copy_out(self.node_at(path), &mut nodes);
+        let copy = |id: ChildId| {
+            let node = *self.node(id);
+            (
+                node,
+                self.attributes[node.attributes.range()].to_vec(),
+                Vec::new(),
+            )
+        };
+        let top = self.node_at(path);
+        let mut nodes = vec![copy(top)];
+        // Elements copied whose children are not yet: (node, index in `nodes`).
+        let mut pending = vec![(top, 0)];
+        while let Some((id, at)) = pending.pop() {
+            let mut children = Vec::new();
+            for &c in self.child_ids(id) {
+                if is_element(c) {
+                    pending.push((c, nodes.len()));
+                    children.push(SnapshotChild::Element(nodes.len()));
+                    nodes.push(copy(c));
+                } else {
+                    children.push(SnapshotChild::Text(self.texts[(c & !TEXT_BIT) as usize]));
+                }
+            }
+            nodes[at].2 = children;
+        }
         Snapshot { nodes }
-    }
-
-    fn copy_out(
-        &self,
-        id: ChildId,
-        out: &mut Vec<(Node, Vec<Attribute>, Vec<SnapshotChild>)>,
-    ) -> usize {
-        let node = *self.node(id);
-        let at = out.len();
-        out.push((
-            node,
-            self.attributes[node.attributes.range()].to_vec(),
-            Vec::new(),
-        ));
-        let children: Vec<SnapshotChild> = self
-            .child_ids(id)
-            .iter()
-            .map(|&c| match is_element(c) {
-                true => SnapshotChild::Element(self.copy_out(c, out)),
-                false => SnapshotChild::Text(self.texts[(c & !super::TEXT_BIT) as usize]),
-            })
-            .collect();
-        out[at].2 = children;
-        at
     }
 
     /// Puts a snapshot back at `path` (undoing the edits made below it since).

@@ -562,11 +562,17 @@ fn load_error(e: XmlError) -> LoadError {
     LoadError { offset, message }
 }
 
+/// The spaces and tabs before `at` when nothing else stands between the
+/// line's start and `at`. Looked for backwards from `at`, never further than
+/// the blanks: a minified file has all its elements on one line.
 fn line_indent(source: &str, at: usize) -> &str {
-    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
-    let before = &source[line_start..at];
-    if before.chars().all(|c| c == ' ' || c == '\t') {
-        before
+    let bytes = source.as_bytes();
+    let mut start = at;
+    while start > 0 && matches!(bytes[start - 1], b' ' | b'\t') {
+        start -= 1;
+    }
+    if start == 0 || bytes[start - 1] == b'\n' {
+        &source[start..at]
     } else {
         ""
     }

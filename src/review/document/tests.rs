@@ -236,3 +236,17 @@ proptest::proptest! {
         proptest::prop_assert_eq!(doc.to_text(), MIXED);
     }
 }
+
+#[test]
+fn an_indentation_is_the_blanks_alone_on_the_line_before_an_element() {
+    let text = "<a>\n  \t<b/>x <c/>\n<d/>  <e/>";
+    let at = |name: &str| text.find(name).unwrap() - 1;
+    assert_eq!(line_indent(text, 0), "");
+    assert_eq!(line_indent(text, at("b/")), "  \t");
+    assert_eq!(line_indent(text, at("c/")), "");
+    assert_eq!(line_indent(text, at("d/")), "");
+    assert_eq!(line_indent(text, at("e/")), "");
+    // A one-line file: elements take no indentation from each other.
+    let doc = Document::parse("<configuration><a><b/></a></configuration>").unwrap();
+    assert_eq!(doc.element(&[0, 0]).indent(), "");
+}
