@@ -1018,3 +1018,70 @@ fn front_end_corner_cases() {
         .collect();
     assert_eq!(codes, [0, 87], "{report:#}");
 }
+
+/// A backup restored at the end leaves applicationHost.config changed: the
+/// report says so, as the file written with `-o` shows.
+#[test]
+fn a_restored_backup_is_a_change_of_the_configuration() {
+    let a = "%windir%\\system32\\inetsrv\\appcmd";
+    let report = review_text(
+        &format!(
+            "@echo off\r\n{a} add apppool /name:omero\r\n{a} add backup b1\r\n{a} restore backup b1\r\n"
+        ),
+        &[],
+    );
+    let files = report["changed_files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report:#}");
+    assert_eq!(files[0]["file"], "applicationHost.config", "{report:#}");
+}
+
+/// What follows the root element is read too: a second root, text or a
+/// comment left open is an error with its place, as IIS refuses the file.
+#[test]
+fn what_follows_the_root_element_is_checked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.cmd");
+    std::fs::write(&script, "@echo off\r\n").unwrap();
+    for tail in ["<configuration />", "junk", "<!-- open"] {
+        let apphost = dir.path().join("applicationHost.config");
+        std::fs::write(
+            &apphost,
+            format!("<configuration>\n</configuration>\n{tail}"),
+        )
+        .unwrap();
+        let output = review(&[&script], &["--apphost", apphost.to_str().unwrap()]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{tail}: {}",
+            transcript(&output)
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("applicationHost.config:3:"),
+            "{tail}: {stderr}"
+        );
+    }
+}
+
+/// Section groups nested 100,000 deep (the reader sets no depth limit) are
+/// read without recursion: the review runs instead of overflowing its stack.
+#[test]
+fn deeply_nested_section_groups_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.cmd");
+    std::fs::write(&script, "@echo off\r\n").unwrap();
+    let apphost = dir.path().join("applicationHost.config");
+    let depth = 100_000;
+    std::fs::write(
+        &apphost,
+        format!(
+            "<configuration><configSections>{}<section name=\"s\" />{}</configSections></configuration>",
+            "<sectionGroup name=\"g\">".repeat(depth),
+            "</sectionGroup>".repeat(depth)
+        ),
+    )
+    .unwrap();
+    let output = review(&[&script], &["--apphost", apphost.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+}

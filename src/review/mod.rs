@@ -256,9 +256,13 @@ impl Review {
     /// Every changed file, applicationHost.config first.
     pub fn changed_files(&self) -> Vec<ChangedFile<'_>> {
         let mut out = Vec::new();
-        // Written out only when something was edited (an edit may still
-        // leave the same text: that is no change).
-        if self.server.apphost.is_changed() {
+        // Written out only when it may differ (an edit may still leave the
+        // same text: that is no change).
+        if !self
+            .server
+            .apphost
+            .is_unchanged(&self.server.apphost_original)
+        {
             let after = self.apphost_after();
             if *after != *self.server.apphost_original {
                 out.push(ChangedFile {

@@ -464,30 +464,44 @@ pub fn ensure_path(doc: &mut Document, from: &[usize], names: &[&str]) -> Vec<us
     path
 }
 
-/// Reads `<configSections>`: every section with its full name.
+/// Reads `<configSections>`: every section with its full name (groups
+/// nest as deep as the file has them: no recursion).
 fn declarations(root: Element<'_>) -> BTreeMap<String, Declaration> {
     let mut out = BTreeMap::new();
-    if let Some(i) = root.find("configSections") {
-        collect_declarations(root.element_child(i), "", &mut out);
-    }
-    out
-}
-
-fn collect_declarations(group: Element<'_>, prefix: &str, out: &mut BTreeMap<String, Declaration>) {
-    for child in group.elements() {
+    let Some(i) = root.find("configSections") else {
+        return out;
+    };
+    // The groups being read, in file order: the children left in each,
+    // and how long `path` was before its name was added (one path, not a
+    // name per level: groups may nest deep).
+    let mut groups = vec![(root.element_child(i).elements(), 0)];
+    let mut path = String::new();
+    while let Some((children, _)) = groups.last_mut() {
+        let Some(child) = children.next() else {
+            if let Some((_, len)) = groups.pop() {
+                path.truncate(len);
+            }
+            continue;
+        };
         let Some(name) = child.attribute("name") else {
             continue;
         };
-        let full = crate::iis::schema::section_path(prefix, name);
         match child.name() {
-            "sectionGroup" => collect_declarations(child, &full, out),
+            "sectionGroup" => {
+                groups.push((child.elements(), path.len()));
+                // As `section_path` joins them, in place.
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(name);
+            }
             "section" => {
                 let (definition, override_default) = crate::iis::schema::declaration(
                     child.attribute("allowDefinition"),
                     child.attribute("overrideModeDefault"),
                 );
                 out.insert(
-                    full,
+                    crate::iis::schema::section_path(&path, name),
                     Declaration {
                         definition,
                         override_default,
@@ -497,6 +511,7 @@ fn collect_declarations(group: Element<'_>, prefix: &str, out: &mut BTreeMap<Str
             _ => {}
         }
     }
+    out
 }
 
 /// The style of a web.config the simulation creates.

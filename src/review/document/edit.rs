@@ -3,9 +3,11 @@
 //! attributes set ([`Document::element_mut`]). Every edit marks the elements
 //! above it as changed, so that only they are written anew.
 
+use std::sync::Arc;
+
 use super::{
     is_element, Attribute, ChildId, Document, Element, ElementMut, Node, Span, Text,
-    ATTRIBUTES_CHANGED, CHANGED, EDITED_CHILDREN, LOADED, TEXT_BIT,
+    ATTRIBUTES_CHANGED, CHANGED, EDITED_ATTRIBUTES, EDITED_CHILDREN, LOADED,
 };
 
 /// An element the simulation makes, with the children it is made with.
@@ -35,22 +37,27 @@ impl NewElement {
     }
 }
 
-/// A copy of an element and everything below it, taken out of a document
-/// to be put back into the same document ([`Document::restore`],
-/// [`Document::insert_snapshot`]). What was loaded keeps the text it was
-/// read from.
+/// An element and everything below it as they were when the snapshot was
+/// taken, to be put back into the same document: by [`Document::restore`]
+/// after edits that are to be undone, or by [`Document::insert_snapshot`]
+/// after the element was removed, to move it. The elements are put back in
+/// place (no copy is left behind), so what was loaded keeps its text.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// The element first, then its descendants; [`SnapshotChild::Element`]
-    /// is an index into this list.
-    nodes: Vec<(Node, Vec<Attribute>, Vec<SnapshotChild>)>,
+    /// The text of the document it was taken from.
+    source: Arc<str>,
+    top: ChildId,
+    /// Every element below `top` and `top` itself: its node, its
+    /// attributes and, when it had a list of its own, its children.
+    elements: Vec<SnapshotElement>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum SnapshotChild {
-    /// An index into [`Snapshot::nodes`].
-    Element(usize),
-    Text(Text),
+#[derive(Debug, Clone)]
+struct SnapshotElement {
+    id: ChildId,
+    node: Node,
+    attributes: Vec<Attribute>,
+    edited_children: Option<Vec<ChildId>>,
 }
 
 impl Document {
@@ -82,45 +89,39 @@ impl Document {
     /// the same name when there is one (collection entries stay together),
     /// else first (`first`) or last. Returns the new child's index.
     pub fn insert(&mut self, parent: &[usize], child: NewElement, first: bool) -> usize {
-        let id = self.add_new(&child, "");
+        let id = self.add_new(&child);
         self.insert_node(parent, id, first)
     }
 
-    /// [`Document::insert`] of an element copied out of this document.
+    /// [`Document::insert`] of an element that was removed since its
+    /// snapshot was taken: it moves, with the text it was read from.
     pub fn insert_snapshot(&mut self, parent: &[usize], child: Snapshot, first: bool) -> usize {
-        let id = self.add_snapshot(child);
+        let id = self.put_back(child);
         self.insert_node(parent, id, first)
     }
 
-    /// A copy of the element at `path` and everything below it (however
-    /// deep: no recursion).
+    /// The element at `path` and everything below it, as they are now
+    /// (however deep: no recursion).
     pub fn snapshot(&self, path: &[usize]) -> Snapshot {
-        let copy = |id: ChildId| {
-            let node = *self.node(id);
-            (
-                node,
-                self.attributes[node.attributes.range()].to_vec(),
-                Vec::new(),
-            )
-        };
         let top = self.node_at(path);
-        let mut nodes = vec![copy(top)];
-        // Elements copied whose children are not yet: (node, index in `nodes`).
-        let mut pending = vec![(top, 0)];
-        while let Some((id, at)) = pending.pop() {
-            let mut children = Vec::new();
-            for &c in self.child_ids(id) {
-                if is_element(c) {
-                    pending.push((c, nodes.len()));
-                    children.push(SnapshotChild::Element(nodes.len()));
-                    nodes.push(copy(c));
-                } else {
-                    children.push(SnapshotChild::Text(self.texts[(c & !TEXT_BIT) as usize]));
-                }
-            }
-            nodes[at].2 = children;
+        let mut elements = Vec::new();
+        let mut pending = vec![top];
+        while let Some(id) = pending.pop() {
+            let node = *self.node(id);
+            let children = self.child_ids(id);
+            pending.extend(children.iter().copied().filter(|&c| is_element(c)));
+            elements.push(SnapshotElement {
+                id,
+                node,
+                attributes: self.attribute_list(id).to_vec(),
+                edited_children: (node.flags & EDITED_CHILDREN != 0).then(|| children.to_vec()),
+            });
         }
-        Snapshot { nodes }
+        Snapshot {
+            source: Arc::clone(&self.source),
+            top,
+            elements,
+        }
     }
 
     /// Puts a snapshot back at `path` (undoing the edits made below it since).
@@ -130,7 +131,7 @@ impl Document {
             [i] => self.locations.touched(*i),
             _ => {}
         }
-        let id = self.add_snapshot(snapshot);
+        let id = self.put_back(snapshot);
         let Some((&index, parent)) = path.split_last() else {
             self.root = id;
             return;
@@ -138,6 +139,27 @@ impl Document {
         let parent = self.mark_changed(parent);
         let at = self.list_position(parent, index);
         self.edited_children(parent)[at] = id;
+    }
+
+    /// Writes a snapshot's elements back where they were; its top element.
+    /// Lists and values are never changed in place but for an element's own
+    /// lists, so the ranges a snapshot holds still hold what they held.
+    fn put_back(&mut self, snapshot: Snapshot) -> ChildId {
+        debug_assert!(Arc::ptr_eq(&snapshot.source, &self.source));
+        for element in snapshot.elements {
+            let node = element.node;
+            *self.node_mut(element.id) = node;
+            let at = node.attributes.start as usize;
+            if node.flags & EDITED_ATTRIBUTES != 0 {
+                self.edited_attributes[at] = element.attributes;
+            } else {
+                self.attributes[node.attributes.range()].copy_from_slice(&element.attributes);
+            }
+            if let Some(list) = element.edited_children {
+                self.edited_children[node.children.start as usize] = list;
+            }
+        }
+        snapshot.top
     }
 
     /// Removes the element child `index` of `parent` with the line it stood on.
@@ -290,6 +312,9 @@ impl Document {
             self.reindent(e, &inner);
             list.push(e);
         }
+        if list.is_empty() && self.child_ids(id).is_empty() {
+            return;
+        }
         if !list.is_empty() {
             list.push(self.add_text(&format!("{nl}{indent}")));
         }
@@ -302,13 +327,10 @@ impl Document {
         self.push_text(text)
     }
 
-    /// Nodes for a new element and its children (not yet in the tree).
-    pub(super) fn add_new(&mut self, element: &NewElement, indent: &str) -> ChildId {
-        let children: Vec<ChildId> = element
-            .children
-            .iter()
-            .map(|c| self.add_new(c, indent))
-            .collect();
+    /// Nodes for a new element and its children (not yet in the tree; its
+    /// indentation is given where it is inserted).
+    pub(super) fn add_new(&mut self, element: &NewElement) -> ChildId {
+        let children: Vec<ChildId> = element.children.iter().map(|c| self.add_new(c)).collect();
         let start = self.attributes.len() as u32;
         for (name, value) in &element.attributes {
             let attribute = Attribute {
@@ -324,7 +346,7 @@ impl Document {
             start: 0,
             tag_end: 0,
             end: 0,
-            indent: self.strings.shared(indent),
+            indent: self.strings.shared(""),
             attributes: Span {
                 start,
                 len: element.attributes.len() as u32,
@@ -332,30 +354,6 @@ impl Document {
             children: self.add_children(children),
         };
         self.push_node(node)
-    }
-
-    /// Nodes for a snapshot's copy (not yet in the tree): its element's.
-    fn add_snapshot(&mut self, snapshot: Snapshot) -> ChildId {
-        // The elements keep their order: the copy of element `i` is `base + i`.
-        let base = self.nodes.len();
-        for (mut node, attributes, children) in snapshot.nodes {
-            node.attributes = Span {
-                start: self.attributes.len() as u32,
-                len: attributes.len() as u32,
-            };
-            self.attributes.extend(attributes);
-            let children = children
-                .into_iter()
-                .map(|c| match c {
-                    SnapshotChild::Element(i) => (base + i) as ChildId,
-                    SnapshotChild::Text(text) => self.push_text(text),
-                })
-                .collect();
-            node.children = self.add_children(children);
-            node.flags &= !EDITED_CHILDREN;
-            self.push_node(node);
-        }
-        base as ChildId
     }
 
     /// A list of children, kept with the loaded ones.

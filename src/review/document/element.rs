@@ -1,7 +1,10 @@
 //! [`Element`]: how the simulation reads an element of a [`Document`], and
 //! [`ElementMut`], how it sets one's attributes.
 
-use super::{is_element, Attribute, ChildId, Document, Text, ATTRIBUTES_CHANGED, LOADED};
+use super::{
+    is_element, Attribute, ChildId, Document, Span, Text, ATTRIBUTES_CHANGED, EDITED_ATTRIBUTES,
+    LOADED,
+};
 
 /// An element of a document, as a view: its name, attributes and children.
 #[derive(Clone, Copy)]
@@ -39,7 +42,7 @@ impl<'d> Element<'d> {
     }
 
     fn attribute_list(self) -> &'d [Attribute] {
-        &self.doc.attributes[self.doc.node(self.id).attributes.range()]
+        self.doc.attribute_list(self.id)
     }
 
     pub fn attribute(self, name: &str) -> Option<&'d str> {
@@ -105,39 +108,44 @@ impl<'d> ElementMut<'d> {
     /// Sets an attribute (added last when new). Returns the old value.
     pub fn set_attribute(&mut self, name: &str, value: &str) -> Option<String> {
         let doc = &mut *self.doc;
-        let span = doc.node(self.id).attributes;
-        let found = doc.attributes[span.range()]
+        let found = doc
+            .attribute_list(self.id)
             .iter()
             .position(|a| doc.strings.get(a.name) == name);
-        if let Some(i) = found {
-            let at = span.start as usize + i;
-            let old = doc.text(doc.attributes[at].value).to_owned();
-            if old == value {
-                return Some(old);
-            }
-            let value = Text::owned(doc.strings.add(value));
-            let attribute = &mut doc.attributes[at];
-            attribute.value = value;
-            attribute.raw = None;
-            doc.node_mut(self.id).flags |= ATTRIBUTES_CHANGED;
-            return Some(old);
-        }
-        // The element's attributes stay together: moved to the end first
-        // (unless they are there already).
-        let end = doc.attributes.len() as u32;
-        if span.start + span.len != end {
-            doc.attributes.extend_from_within(span.range());
-            doc.node_mut(self.id).attributes.start = end;
+        let old = found.map(|i| doc.text(doc.attribute_list(self.id)[i].value).to_owned());
+        if old.as_deref() == Some(value) {
+            return old;
         }
         let attribute = Attribute {
             name: doc.strings.shared(name),
             value: Text::owned(doc.strings.add(value)),
             raw: None,
         };
-        doc.attributes.push(attribute);
-        let node = doc.node_mut(self.id);
-        node.attributes.len += 1;
-        node.flags |= ATTRIBUTES_CHANGED;
-        None
+        let list = doc.edited_attributes(self.id);
+        match found {
+            Some(i) => list[i] = attribute,
+            None => list.push(attribute),
+        }
+        doc.node_mut(self.id).flags |= ATTRIBUTES_CHANGED;
+        old
+    }
+}
+
+impl Document {
+    /// The attributes of `id` as a list of its own, to be edited (an
+    /// element given new attributes by turns with others does not copy its
+    /// list each time).
+    fn edited_attributes(&mut self, id: ChildId) -> &mut Vec<Attribute> {
+        let node = *self.node(id);
+        if node.flags & EDITED_ATTRIBUTES == 0 {
+            let list = self.attributes[node.attributes.range()].to_vec();
+            self.edited_attributes.push(list);
+            let at = (self.edited_attributes.len() - 1) as u32;
+            let node = self.node_mut(id);
+            node.attributes = Span { start: at, len: 0 };
+            node.flags |= EDITED_ATTRIBUTES;
+        }
+        let at = self.node(id).attributes.start as usize;
+        &mut self.edited_attributes[at]
     }
 }

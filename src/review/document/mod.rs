@@ -8,8 +8,9 @@
 //! attributes are entries of one shared list, the text between elements is
 //! a range of the file, and an element's children are a stretch of one
 //! shared list of [`ChildId`]s. Nothing is allocated per element or per
-//! attribute, so a 50 MB applicationHost.config takes about twice its size
-//! in memory (BENCHMARKS.md). Readers see an element through
+//! attribute read (only for values with references, which are decoded), so
+//! a 50 MB applicationHost.config takes about 2.5 times its size in memory
+//! (BENCHMARKS.md). An element the simulation edits gets lists of its own. Readers see an element through
 //! [`Element`], a view; edits go through the [`Document`], which keeps the
 //! text of whatever they leave alone.
 
@@ -52,6 +53,9 @@ pub struct Document {
     texts: Vec<Text>,
     /// The attributes of every element; each element's are together.
     attributes: Vec<Attribute>,
+    /// The attributes of elements that were given a new one (see
+    /// [`Node::attributes`]).
+    edited_attributes: Vec<Vec<Attribute>>,
     /// The children of every loaded element, each element's together.
     children: Vec<ChildId>,
     /// The children of elements whose list was edited (see
@@ -95,7 +99,9 @@ struct Node {
     end: u32,
     /// The whitespace before it on its line (in `strings`).
     indent: StringId,
-    /// Its attributes among [`Document::attributes`].
+    /// Its attributes among [`Document::attributes`], or, with
+    /// [`EDITED_ATTRIBUTES`], `start` is their list in
+    /// [`Document::edited_attributes`].
     attributes: Span,
     /// Its children among [`Document::children`], or, with
     /// [`EDITED_CHILDREN`], `start` is their list in
@@ -113,6 +119,8 @@ const ATTRIBUTES_CHANGED: u8 = 4;
 const SELF_CLOSING: u8 = 8;
 /// The children are a list of their own in `edited_children`.
 const EDITED_CHILDREN: u8 = 16;
+/// The attributes are a list of their own in `edited_attributes`.
+const EDITED_ATTRIBUTES: u8 = 32;
 
 /// A stretch of one of the document's shared lists.
 #[derive(Debug, Clone, Copy, Default)]
@@ -200,8 +208,9 @@ impl Strings {
 }
 
 /// Offsets are kept as `u32` and elements and texts numbered below
-/// [`TEXT_BIT`]: a document's text is at most this long (each takes at
-/// least a byte).
+/// [`TEXT_BIT`]: a loaded text is at most this long (each element and text
+/// read takes at least a byte; the few the simulation adds are far from the
+/// limit).
 const MAX_TEXT: usize = (TEXT_BIT - 1) as usize;
 
 impl Document {
@@ -263,6 +272,7 @@ impl Document {
             nodes: Vec::new(),
             texts: Vec::new(),
             attributes: Vec::new(),
+            edited_attributes: Vec::new(),
             children: Vec::new(),
             edited_children: Vec::new(),
             strings: Strings::default(),
@@ -276,7 +286,7 @@ impl Document {
         let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n";
         let mut doc = Document::empty(Arc::from(text), style);
         doc.before_root = 0..text.len();
-        doc.root = doc.add_new(&NewElement::new("configuration", &[]), "");
+        doc.root = doc.add_new(&NewElement::new("configuration", &[]));
         doc
     }
 
@@ -289,12 +299,41 @@ impl Document {
         out
     }
 
-    fn write_element(&self, id: ChildId, out: &mut String) {
+    /// Writes an element and what is below it (however deep: no recursion).
+    fn write_element(&self, top: ChildId, out: &mut String) {
+        // The elements whose children are being written, each with the
+        // number of its next child.
+        let mut open = Vec::new();
+        if self.write_start(top, out) {
+            open.push((top, 0));
+        }
+        while let Some(&(id, next)) = open.last() {
+            let Some(&child) = self.child_ids(id).get(next) else {
+                out.push_str("</");
+                out.push_str(self.strings.get(self.node(id).name));
+                out.push('>');
+                open.pop();
+                continue;
+            };
+            if let Some(last) = open.last_mut() {
+                last.1 += 1;
+            }
+            if !is_element(child) {
+                out.push_str(self.child_text(child));
+            } else if self.write_start(child, out) {
+                open.push((child, 0));
+            }
+        }
+    }
+
+    /// Writes an element whole when it was not touched, else its start tag
+    /// (its children and end tag are to follow when this says so).
+    fn write_start(&self, id: ChildId, out: &mut String) -> bool {
         let node = self.node(id);
         let loaded = node.flags & LOADED != 0;
         if loaded && node.flags & CHANGED == 0 {
             out.push_str(&self.source[node.start as usize..node.end as usize]);
-            return;
+            return false;
         }
         let children = self.child_ids(id);
         let has_children = !children.is_empty();
@@ -313,7 +352,7 @@ impl Document {
         } else {
             out.push('<');
             out.push_str(self.strings.get(node.name));
-            for attribute in &self.attributes[node.attributes.range()] {
+            for attribute in self.attribute_list(id) {
                 out.push(' ');
                 match attribute.raw {
                     Some((start, end)) => {
@@ -329,24 +368,13 @@ impl Document {
             }
             out.push_str(if has_children { ">" } else { " />" });
         }
-        if !has_children {
-            return;
-        }
-        for &child in children {
-            if is_element(child) {
-                self.write_element(child, out);
-            } else {
-                out.push_str(self.child_text(child));
-            }
-        }
-        out.push_str("</");
-        out.push_str(self.strings.get(node.name));
-        out.push('>');
+        has_children
     }
 
-    /// Whether anything was edited since the file was loaded.
-    pub fn is_changed(&self) -> bool {
-        self.node(self.root).flags & CHANGED != 0
+    /// Whether this is `text`, as loaded and not edited since (so writing
+    /// it out would give `text` back).
+    pub fn is_unchanged(&self, text: &Arc<str>) -> bool {
+        Arc::ptr_eq(&self.source, text) && self.node(self.root).flags & CHANGED == 0
     }
 
     /// The root element.
@@ -393,6 +421,16 @@ impl Document {
         }
     }
 
+    /// The attributes of the element `id`, in order.
+    fn attribute_list(&self, id: ChildId) -> &[Attribute] {
+        let node = self.node(id);
+        if node.flags & EDITED_ATTRIBUTES != 0 {
+            &self.edited_attributes[node.attributes.start as usize]
+        } else {
+            &self.attributes[node.attributes.range()]
+        }
+    }
+
     fn text(&self, text: Text) -> &str {
         match text.start {
             0 => self.strings.get(text.end),
@@ -428,8 +466,11 @@ impl Loader {
         }
     }
 
-    /// Reads every element; the root's node, if there is one.
+    /// Reads the whole file (what follows the root is checked too: a
+    /// second root, text, a truncated comment are errors); the root's node,
+    /// if there is one.
     fn read(&mut self) -> Result<Option<ChildId>, LoadError> {
+        let mut root = None;
         let source = Arc::clone(&self.doc.source);
         let text: &str = &source;
         let mut parser = Parser::over_text(Arc::clone(&source));
@@ -472,13 +513,13 @@ impl Loader {
                             *parent_cursor = at.end.max(cursor);
                             siblings.push(id);
                         }
-                        None => return Ok(Some(id)),
+                        None => root = Some(id),
                     }
                 }
                 Item::Eof => break,
             }
         }
-        Ok(None)
+        Ok(root)
     }
 }
 

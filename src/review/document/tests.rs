@@ -250,3 +250,32 @@ fn an_indentation_is_the_blanks_alone_on_the_line_before_an_element() {
     let doc = Document::parse("<configuration><a><b/></a></configuration>").unwrap();
     assert_eq!(doc.element(&[0, 0]).indent(), "");
 }
+
+/// Attributes given by turns to two elements, and commands undone again
+/// and again, leave no copies behind (the document does not grow with them).
+#[test]
+fn edits_by_turns_and_undone_commands_leave_nothing_behind() {
+    let mut doc = Document::parse(MIXED).unwrap();
+    for i in 0..1000 {
+        doc.element_mut(&[0, 0])
+            .set_attribute(&format!("a{i}"), "1");
+        doc.element_mut(&[0, 0, 0])
+            .set_attribute(&format!("b{i}"), "1");
+    }
+    assert_eq!(doc.edited_attributes.len(), 2);
+    assert_eq!(doc.element(&[0, 0]).attributes().count(), 1001);
+    let attributes = doc.attributes.len();
+    let (nodes, texts) = (doc.nodes.len(), doc.texts.len());
+    let text = doc.to_text();
+    for _ in 0..100 {
+        let before = doc.snapshot(&[0]);
+        doc.remove(&[0, 0], 1);
+        doc.element_mut(&[0, 0, 0]).set_attribute("name", "changed");
+        doc.restore(&[0], before);
+    }
+    assert_eq!(doc.to_text(), text);
+    assert_eq!(
+        (doc.nodes.len(), doc.texts.len(), doc.attributes.len()),
+        (nodes, texts, attributes)
+    );
+}
