@@ -248,7 +248,7 @@ pub struct ChangedFile<'r> {
 }
 
 impl Review {
-    /// applicationHost.config as the script leaves it.
+    /// applicationHost.config as the scripts leave it.
     pub fn apphost_after(&self) -> String {
         self.server.apphost.to_text()
     }
