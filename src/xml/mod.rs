@@ -106,6 +106,9 @@ pub struct Parser {
     /// The chunk being handed out and its tokens, last first.
     chunk: Option<Arc<Chunk>>,
     batch: Vec<Result<Token, XmlError>>,
+    /// The end of the empty-element tag handed out last is next (it has
+    /// no token of its own).
+    implied_end: Option<usize>,
     /// Elements open now, as far as the items handed out go.
     depth: usize,
     /// The end of the file was handed out (the tokens end there).
@@ -147,6 +150,7 @@ impl Parser {
             tokens,
             chunk: None,
             batch: Vec::new(),
+            implied_end: None,
             depth: 0,
             ended: false,
         }
@@ -220,9 +224,16 @@ impl Parser {
         if self.ended {
             return Ok(Item::Eof);
         }
+        if let Some(end) = self.implied_end.take() {
+            self.depth -= 1;
+            return Ok(Item::End(end..end));
+        }
         Ok(match self.next_token()? {
             Token::Start(data) => {
                 self.depth += 1;
+                if data.self_closing {
+                    self.implied_end = Some(data.end);
+                }
                 let chunk = Arc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
                 Item::Start(Tag { data, chunk })
             }

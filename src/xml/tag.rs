@@ -263,6 +263,103 @@ impl TagData {
     }
 }
 
+impl TagData {
+    /// The common start tag, read in one pass that also finds its end: the
+    /// tag at `lt` (its `<`) of the chunk's text, with ASCII names without
+    /// a prefix and values without references or line breaks, that ends
+    /// before `hi`, and its `>`.
+    /// `None` for every other tag (cut by `hi`, not well-formed, or
+    /// unusual), which [`TagData::parse`] reads: this is only a faster way
+    /// to the same tag, never a different verdict.
+    pub(super) fn parse_plain(
+        chunk: &mut ChunkParts,
+        lt: usize,
+        hi: usize,
+        depth: usize,
+    ) -> Option<(TagData, usize)> {
+        let bytes = &chunk.text.as_bytes()[..hi];
+        let first_attribute = chunk.attributes.len();
+        let read = read_plain(bytes, lt, chunk.attributes);
+        if read.is_none() {
+            chunk.attributes.truncate(first_attribute);
+        }
+        let (name_end, gt, empty) = read?;
+        let start = chunk.base + lt;
+        Some((
+            TagData {
+                start,
+                depth,
+                end: chunk.base + gt + 1,
+                self_closing: empty,
+                name: lt + 1..name_end,
+                local_start: 0,
+                attributes: first_attribute..chunk.attributes.len(),
+            },
+            gt,
+        ))
+    }
+}
+
+/// [`TagData::parse_plain`]'s pass over the tag at `lt` in `bytes`: the
+/// end of its name, its `>` and whether it is empty; its attributes pushed
+/// onto `attributes`.
+fn read_plain(
+    bytes: &[u8],
+    lt: usize,
+    attributes: &mut Vec<RawAttribute>,
+) -> Option<(usize, usize, bool)> {
+    let first_attribute = attributes.len();
+    let plain_name = |from: usize| match scan_name_bytes(bytes, from) {
+        (0, _) | (_, true) => None,
+        (len, false) => Some(from + len),
+    };
+    let name_end = plain_name(lt + 1)?;
+    let mut i = name_end;
+    let mut seen_names = 0u64;
+    loop {
+        let spaced = i;
+        i = skip_spaces(bytes, i);
+        match *bytes.get(i)? {
+            b'>' => return Some((name_end, i, false)),
+            b'/' => return (*bytes.get(i + 1)? == b'>').then_some((name_end, i + 1, true)),
+            _ if i == spaced => return None,
+            _ => {}
+        }
+        let name = i..plain_name(i)?;
+        i = skip_spaces(bytes, name.end);
+        if *bytes.get(i)? != b'=' {
+            return None;
+        }
+        i = skip_spaces(bytes, i + 1);
+        let quote = *bytes.get(i)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let (value_end, marks) = scan_value(bytes, i + 1, quote)?;
+        if marks != 0 {
+            return None;
+        }
+        let value = i + 1..value_end;
+        i = value_end + 1;
+        let new_name = &bytes[name.clone()];
+        let bit = 1u64 << ((new_name.len() * 7 + usize::from(new_name[new_name.len() - 1])) % 64);
+        if seen_names & bit != 0
+            && attributes[first_attribute..]
+                .iter()
+                .any(|a| &bytes[a.name.clone()] == new_name)
+        {
+            return None;
+        }
+        seen_names |= bit;
+        attributes.push(RawAttribute {
+            namespaced: new_name == b"xmlns",
+            name,
+            value,
+            resolved: None,
+        });
+    }
+}
+
 /// Resolves references and normalizes whitespace in a value (§3.3.3) into
 /// `resolved`; `None` when the value is its raw text.
 pub(super) fn resolve(
@@ -522,13 +619,26 @@ pub(super) const BYTE_CLASS: [u8; 256] = {
 /// [`name_length`], in one table lookup per ASCII byte.
 pub(super) fn scan_name(text: &str, from: usize) -> (usize, bool) {
     let bytes = text.as_bytes();
+    let (len, flagged) = scan_name_bytes(bytes, from);
+    match bytes.get(from + len) {
+        Some(&b) if b >= 0x80 => {
+            let rest = non_ascii_name_length(&text[from + len..], len == 0);
+            (len + rest, true)
+        }
+        _ => (len, flagged),
+    }
+}
+
+/// [`scan_name`] of ASCII bytes: the length of the ASCII name at `from`,
+/// and whether it has a `:`. It stops at the first non-ASCII byte, which
+/// [`scan_name`] reads on from (and flags).
+fn scan_name_bytes(bytes: &[u8], from: usize) -> (usize, bool) {
     let mut i = from;
     let mut seen = 0u8;
     let mut wanted = NAME_START;
     while let Some(&b) = bytes.get(i) {
         if b >= 0x80 {
-            let rest = non_ascii_name_length(&text[i..], i == from);
-            return (i - from + rest, true);
+            return (i - from, true);
         }
         let class = BYTE_CLASS[usize::from(b)];
         if class & wanted == 0 {

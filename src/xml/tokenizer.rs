@@ -433,9 +433,16 @@ impl Tokenizer {
         let bytes = text.as_bytes();
         let mut pos = lo;
         loop {
-            let lt = memchr::memchr(b'<', &bytes[pos..hi]).map(|i| pos + i);
+            // Text between elements is mostly a line break and indentation,
+            // which needs no check: looked at without memchr's set-up.
+            let blanks_end = skip_blanks(&bytes[..hi], pos);
+            let lt = if bytes[..hi].get(blanks_end) == Some(&b'<') {
+                Some(blanks_end)
+            } else {
+                memchr::memchr(b'<', &bytes[blanks_end..hi]).map(|i| blanks_end + i)
+            };
             let text_end = lt.unwrap_or(hi);
-            if text_end > pos {
+            if text_end > blanks_end {
                 let piece = &text[pos..text_end];
                 // References, and text outside the root element, are read by
                 // quick-xml (which words their errors); the rest is checked here.
@@ -472,6 +479,17 @@ impl Tokenizer {
                 };
             };
             pos = lt;
+            match self.plain_tag(parts, pos, hi, tokens) {
+                Some(Ok(gt)) => {
+                    pos = gt + 1;
+                    continue;
+                }
+                Some(Err(e)) => {
+                    tokens.push(Err(e));
+                    return WindowEnd::Stopped;
+                }
+                None => {}
+            }
             let tag = match bytes[..hi].get(pos + 1) {
                 Some(b'/') => quick_end_tag(bytes, pos, hi),
                 Some(&b) if b >= 0x80 || BYTE_CLASS[usize::from(b)] & NAME_START != 0 => {
@@ -586,6 +604,40 @@ impl Tokenizer {
         }
     }
 
+    /// The tag at `lt` (its `<`) of the chunk's text when it is a common
+    /// one, read the fast way: an end tag that closes the element open
+    /// last, as written (`</name>`), or a start tag
+    /// [`TagData::parse_plain`] reads. Its `>`; `None` for every other tag,
+    /// left to the general way, which gives the same tokens.
+    fn plain_tag(
+        &mut self,
+        parts: &mut ChunkParts,
+        lt: usize,
+        hi: usize,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) -> Option<Result<usize, XmlError>> {
+        let bytes = &parts.text.as_bytes()[..hi];
+        if bytes.get(lt + 1) == Some(&b'/') {
+            let open = *self.open_starts.last()?;
+            let name = &self.open_names.as_bytes()[open..];
+            let gt = lt + 2 + name.len();
+            if bytes.get(gt) != Some(&b'>') || &bytes[lt + 2..gt] != name {
+                return None;
+            }
+            self.open_starts.pop();
+            self.open_names.truncate(open);
+            tokens.push(Ok(Token::End(parts.base + lt..parts.base + gt + 1)));
+            return Some(Ok(gt));
+        }
+        if self.depth() == 0 {
+            // The root element, or a second one (an error): the general way.
+            return None;
+        }
+        let (tag, gt) = TagData::parse_plain(parts, lt, hi, self.depth() + 1)?;
+        self.open(parts, tag, tokens);
+        Some(Ok(gt))
+    }
+
     /// A start tag whose name starts at `raw` in the chunk's text (`len`
     /// bytes to its `>` or `/>`).
     pub(super) fn start_tag(
@@ -608,15 +660,24 @@ impl Tokenizer {
         let mut tag = TagData::parse(parts, raw..raw + len, self.depth() + 1)?;
         tag.end = end;
         tag.self_closing = empty;
-        if !empty {
+        self.open(parts, tag, tokens);
+        Ok(())
+    }
+
+    /// Hands out a start tag read whole: its element is open now, unless
+    /// the tag is an empty-element tag.
+    fn open(
+        &mut self,
+        parts: &ChunkParts,
+        tag: TagData,
+        tokens: &mut Vec<Result<Token, XmlError>>,
+    ) {
+        if !tag.self_closing {
             self.open_starts.push(self.open_names.len());
             self.open_names.push_str(&parts.text[tag.name.clone()]);
         }
+        // An empty element's end is implied (see `Parser::next_item`).
         tokens.push(Ok(Token::Start(tag)));
-        if empty {
-            tokens.push(Ok(Token::End(end..end)));
-        }
-        Ok(())
     }
 
     /// An end tag: it must close the element open last (XML 1.0 §3,
@@ -761,6 +822,28 @@ impl Tokenizer {
             ));
         }
         Ok(())
+    }
+}
+
+/// Where the blanks (spaces, tabs, line breaks) from `i` on end: a run of
+/// spaces (indentation) eight bytes at a time.
+pub(super) fn skip_blanks(bytes: &[u8], mut i: usize) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    loop {
+        while let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            let others = word ^ SPACES;
+            if others != 0 {
+                // The first byte that is not a space (the lowest, read little-endian).
+                i += (others.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match bytes.get(i) {
+            Some(&b) if is_space(b) => i += 1,
+            _ => return i,
+        }
     }
 }
 

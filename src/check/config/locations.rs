@@ -29,7 +29,9 @@ impl Walker<'_> {
         let mode = tag.attribute("overrideMode").and_then(OverrideMode::parse);
         let normalized = if path == "." { "" } else { path };
         // Only a block with an override mode needs its sections' names.
-        self.location_sections = mode.map(|_| Vec::new());
+        let mut sections = std::mem::take(&mut self.spare_section_list);
+        sections.clear();
+        self.location_sections = mode.map(|_| sections);
         self.inherit_in_children = !tag
             .attribute("inheritInChildApplications")
             .is_some_and(|v| v.eq_ignore_ascii_case("false"));
@@ -42,14 +44,15 @@ impl Walker<'_> {
                 normalized
             },
         );
-        let sections = self.location_sections.take().unwrap_or_default();
+        let sections = self.location_sections.take();
         self.inherit_in_children = true;
         walked?;
-        if let Some(mode) = mode {
+        if let (Some(mode), Some(sections)) = (mode, sections) {
             // Record which sections this block sets the override mode for.
-            for section in sections {
-                self.record_unlock(normalized, section.to_ascii_lowercase(), mode, tag);
+            for &number in &sections {
+                self.record_unlock(normalized, number, mode, tag);
             }
+            self.spare_section_list = sections;
         }
         Ok(())
     }
@@ -61,7 +64,7 @@ impl Walker<'_> {
     pub(super) fn record_unlock(
         &mut self,
         path: &str,
-        section: String,
+        section: u32,
         mode: OverrideMode,
         tag: &Tag,
     ) {
@@ -70,9 +73,23 @@ impl Walker<'_> {
             return;
         }
         let span = self.name_span(tag);
+        let section = &self.section_names[section as usize];
         let unlocks = &mut self.facts.unlocks;
-        unlocks.retain(|(_, s, _, _)| *s != section);
-        unlocks.push((path.to_owned(), section, mode, span));
+        // The section's earlier unlock, if any, goes to the end with this
+        // one's values (its strings reused: a hosting server unlocks the
+        // same few sections in every site's block).
+        let unlock = match unlocks.iter().position(|(_, s, _, _)| **s == **section) {
+            Some(i) => {
+                let mut earlier = unlocks.remove(i);
+                earlier.0.clear();
+                earlier.0.push_str(path);
+                earlier.2 = mode;
+                earlier.3 = span;
+                earlier
+            }
+            None => (path.to_owned(), section.to_string(), mode, span),
+        };
+        unlocks.push(unlock);
     }
 
     pub(super) fn override_mode(&mut self, attr: &Attribute) {
@@ -195,6 +212,7 @@ impl Walker<'_> {
             Some(&n) => n,
             None => {
                 self.section_numbers.insert(lower.into(), next);
+                self.section_names.push(lower.into());
                 next
             }
         }

@@ -104,6 +104,9 @@ fn walk(
         facts: ServerFacts::default(),
         web: WebConfigFacts::default(),
         location_sections: None,
+        spare_section_list: Vec::new(),
+        section_names: Vec::new(),
+        group_path: String::new(),
         inherit_in_children: true,
         section_at_root: true,
         site: String::new(),
@@ -189,8 +192,15 @@ struct Walker<'a> {
     not_checked: BTreeSet<String>,
     facts: ServerFacts,
     web: WebConfigFacts,
-    /// Inside a `<location>`: the sections it sets (for its overrideMode).
-    location_sections: Option<Vec<String>>,
+    /// Inside a `<location>`: the sections it sets (for its overrideMode),
+    /// by their numbers in `section_numbers`.
+    location_sections: Option<Vec<u32>>,
+    /// The list of the last `<location>`'s sections, for the next one.
+    spare_section_list: Vec<u32>,
+    /// The lower-case section names of `section_numbers`, by number.
+    section_names: Vec<Box<str>>,
+    /// The buffer for the path of the section group being walked.
+    group_path: String,
     /// The enclosing `<location>` lets child applications inherit.
     inherit_in_children: bool,
     /// The section being walked is set for the file's own level.
@@ -344,6 +354,7 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
+    /// A section group (`<system.webServer>`) at `path`.
     fn group(
         &mut self,
         xml: &mut Parser,
@@ -351,24 +362,47 @@ impl<'a> Walker<'a> {
         path: &str,
         location: &str,
     ) -> Result<(), XmlError> {
+        let mut full = std::mem::take(&mut self.group_path);
+        full.clear();
+        full.push_str(path);
+        let walked = self.group_at(xml, tag, &mut full, location);
+        self.group_path = full;
+        walked
+    }
+
+    /// [`Walker::group`] of the group whose path `full` holds: each
+    /// child's path is made in the same buffer, which is given back as it
+    /// came.
+    fn group_at(
+        &mut self,
+        xml: &mut Parser,
+        tag: &Tag,
+        full: &mut String,
+        location: &str,
+    ) -> Result<(), XmlError> {
         for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
             self.unknown_attribute(&attr, &[]);
         }
-        let mut full = String::new();
+        let path = full.len();
         while let Some(child) = xml.next_child(tag)? {
-            full.clear();
-            full.push_str(path);
+            full.truncate(path);
             full.push('/');
             full.push_str(child.name());
-            let facts = self.path_facts(&full);
-            if facts.is_group && !facts.is_section {
-                self.group(xml, &child, &full, location)?;
+            let facts = self.path_facts(full);
+            let walked = if facts.is_group && !facts.is_section {
+                self.group_at(xml, &child, full, location)
             } else if facts.is_section {
-                self.known_section(xml, &child, &full, location)?;
+                self.known_section(xml, &child, full, location)
             } else {
-                self.unknown_section(&child, &full);
+                self.unknown_section(&child, full);
+                Ok(())
+            };
+            if let Err(e) = walked {
+                full.truncate(path);
+                return Err(e);
             }
         }
+        full.truncate(path);
         Ok(())
     }
 
@@ -411,10 +445,10 @@ impl<'a> Walker<'a> {
         full: &str,
         location: &str,
     ) -> Result<(), XmlError> {
-        if let Some(sections) = &mut self.location_sections {
-            sections.push(full.to_owned());
-        }
         let facts = self.path_facts(full);
+        if let Some(sections) = &mut self.location_sections {
+            sections.push(facts.number);
+        }
         if let Some(section) = facts.table {
             self.section(xml, tag, &section.name, facts, location)?;
         } else {
