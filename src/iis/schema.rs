@@ -178,10 +178,12 @@ impl<T> Default for Names<T> {
 
 impl<T> Names<T> {
     pub fn get(&self, name: &str) -> Option<&T> {
-        // `==` on strings compares lengths before bytes.
+        // Lengths and last bytes first: most names differ in one of them,
+        // and then no call compares the bytes.
+        let last = name.as_bytes().last();
         self.0
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| n.len() == name.len() && n.as_bytes().last() == last && n == name)
             .map(|(_, value)| value)
     }
 

@@ -26,6 +26,7 @@ use crate::source::SourceFile;
 use chunk::*;
 use tokenizer::*;
 
+use tag::TagData;
 pub use tag::{Attribute, Tag};
 
 /// Why the file is not well-formed (or could not be read).
@@ -168,17 +169,40 @@ impl Parser {
     /// The next child element of `parent` (skipping, but checking, the rest
     /// of the previous child), or `None` when `parent` ends.
     pub fn next_child(&mut self, parent: &Tag) -> Result<Option<Tag>, XmlError> {
+        // `next_item` without making items of what is skipped.
+        let depth = parent.depth();
         loop {
-            if self.depth < parent.depth() {
+            if self.depth < depth || self.ended {
                 return Ok(None);
             }
-            let at_parent = self.depth == parent.depth();
-            match self.next_item()? {
-                Item::Start(tag) if at_parent => return Ok(Some(tag)),
-                Item::Start(_) | Item::End(_) => {}
-                Item::Eof => return Ok(None),
+            if self.implied_end.take().is_some() {
+                self.depth -= 1;
+                continue;
+            }
+            match self.next_token()? {
+                Token::Start(data) => {
+                    let at_parent = self.depth == depth;
+                    self.depth += 1;
+                    if data.self_closing {
+                        self.implied_end = Some(data.end);
+                    }
+                    if at_parent {
+                        return Ok(Some(self.tag(data)));
+                    }
+                }
+                Token::End(_) => self.depth -= 1,
+                Token::Eof => {
+                    self.ended = true;
+                    return Ok(None);
+                }
             }
         }
+    }
+
+    /// A tag of the chunk at hand.
+    fn tag(&self, data: TagData) -> Tag {
+        let chunk = Arc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
+        Tag { data, chunk }
     }
 
     /// Reads the rest of the file, checking it (call after the root element).
@@ -234,8 +258,7 @@ impl Parser {
                 if data.self_closing {
                     self.implied_end = Some(data.end);
                 }
-                let chunk = Arc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
-                Item::Start(Tag { data, chunk })
+                Item::Start(self.tag(data))
             }
             Token::End(at) => {
                 self.depth -= 1;

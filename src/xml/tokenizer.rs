@@ -359,16 +359,26 @@ impl Tokenizer {
             return;
         }
         let want = (self.window - self.carry.len()).max(self.base_window);
-        self.carry.reserve(want);
-        match reader
-            .by_ref()
-            .take(want as u64)
-            .read_to_end(&mut self.carry)
-        {
-            Ok(n) if n < want => self.read_all = true,
-            Ok(_) => {}
-            Err(e) => self.read_error = Some(XmlError::Io(e)),
+        // Read straight into the buffer, a window at a time: `read_to_end`
+        // would read it in pieces of 8 and 16 KiB, a system call each.
+        let start = self.carry.len();
+        self.carry.resize(start + want, 0);
+        let mut filled = 0;
+        while filled < want {
+            match reader.read(&mut self.carry[start + filled..]) {
+                Ok(0) => {
+                    self.read_all = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.read_error = Some(XmlError::Io(e));
+                    break;
+                }
+            }
         }
+        self.carry.truncate(start + filled);
     }
 
     /// Reads the events of the chunk's text from `lo` to `hi` into

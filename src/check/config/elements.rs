@@ -30,8 +30,8 @@ impl Walker<'_> {
         self.section_at_root = global;
         let mut path = std::mem::take(&mut self.path);
         path.clear();
-        path.push_str(section);
-        path.make_ascii_lowercase();
+        // The section's name in lower case.
+        path.push_str(&self.section_names[facts.number as usize]);
         let walked = self.element(xml, tag, element, &mut path, global, false);
         self.path = path;
         walked

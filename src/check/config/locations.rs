@@ -105,7 +105,6 @@ impl Walker<'_> {
 
     pub(super) fn location_path(&mut self, attr: &Attribute) {
         let path = attr.value;
-        let span = self.attr_span(attr);
         let apphost = self.kind != Kind::WebConfig;
         let problem = if path.is_empty() || path == "." {
             None
@@ -162,7 +161,7 @@ impl Walker<'_> {
             self.out.push(
                 Diagnostic::new(Code::LocationPath, message)
                     .with_severity(severity)
-                    .at(Some(&span))
+                    .at(Some(&self.attr_span(attr)))
                     .help(help),
             );
         }
@@ -172,23 +171,17 @@ impl Walker<'_> {
     pub(super) fn first_seen(
         &mut self,
         location: &str,
-        section: &str,
         number: u32,
         at: Range<usize>,
     ) -> Option<Span> {
-        let mut lower = std::mem::take(&mut self.scratch);
-        lower.clear();
-        lower.push_str(section);
-        lower.make_ascii_lowercase();
         let remembered = match &mut self.memory {
             Memory::Exact => true,
             Memory::Screen(screen) => {
-                screen.sight(screen::section_key(location, &lower));
+                screen.sight(screen::section_key(location, number));
                 false
             }
-            Memory::Confirm(suspects) => suspects.contains(screen::section_key(location, &lower)),
+            Memory::Confirm(suspects) => suspects.contains(screen::section_key(location, number)),
         };
-        self.scratch = lower;
         if !remembered {
             return None;
         }
@@ -225,14 +218,15 @@ impl Walker<'_> {
         facts: PathFacts,
         location: &str,
     ) {
-        let span = self.name_span(tag);
-        if let Some(first) = self.first_seen(location, section, facts.number, tag.name_range()) {
+        // Made only for a finding: a span holds the file (an atomic count).
+        let span = || Span::new(self.file, tag.name_range());
+        if let Some(first) = self.first_seen(location, facts.number, tag.name_range()) {
             self.out.push(
                 Diagnostic::new(
                     Code::DuplicateSection,
                     format!("section `{section}` is given twice for the same path"),
                 )
-                .at(Some(&span))
+                .at(Some(&span()))
                 .note(format!("first given at {}", first.display()))
                 .note("IIS answers with HTTP 500.19 (0x800700b7, \"Sections must only appear once per config file\")")
                 .help("merge the two elements into one"),
@@ -256,7 +250,7 @@ impl Walker<'_> {
             if let Some(where_) = refused {
                 self.out.push(
                     Diagnostic::new(Code::SectionPlacement, format!("section `{section}` is allowed {where_}"))
-                        .at(Some(&span))
+                        .at(Some(&span()))
                         .label(format!("allowDefinition={definition:?}"))
                         .help(match definition {
                             Definition::AppHostOnly => "move it into applicationHost.config (appcmd set config ... /commit:apphost)".to_owned(),
@@ -273,7 +267,7 @@ impl Walker<'_> {
                     Code::LockedSection,
                     format!("section `{section}` is locked at server level; this web.config may not set it"),
                 )
-                .at(Some(&span))
+                .at(Some(&span()))
                 .label("locked section")
                 .help(format!(
                     "unlock it for this application in applicationHost.config (<location path=\"Site/app\" overrideMode=\"Allow\">, or appcmd unlock config \"Site/app\" -section:{section}), or move the setting there"
@@ -296,7 +290,7 @@ impl Walker<'_> {
                     Code::SectionPlacement,
                     format!("section `{section}` cannot be set for a path"),
                 )
-                .at(Some(&span))
+                .at(Some(&span()))
                 .help("move it out of the <location> element, to server level"),
             );
         }

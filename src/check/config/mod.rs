@@ -110,7 +110,6 @@ fn walk(
         inherit_in_children: true,
         section_at_root: true,
         site: String::new(),
-        scratch: String::new(),
         normal_key: NormalKey::default(),
         spare_stores: Vec::new(),
         path: String::new(),
@@ -207,9 +206,7 @@ struct Walker<'a> {
     section_at_root: bool,
     /// The `<site>` being walked (for the applications in it).
     site: String,
-    /// Where section names are lowered, so a lookup allocates nothing.
-    scratch: String,
-    /// Where collection keys are normalized, for the same reason.
+    /// Where collection keys are normalized, so that a lookup allocates nothing.
     normal_key: NormalKey,
     /// The memory of finished collection elements' entry sets, for reuse.
     spare_stores: Vec<EntryStore>,
@@ -306,7 +303,8 @@ impl<'a> Walker<'a> {
                 // top-level elements belong to .NET's machine.config
                 // (appSettings, system.web): noted, never unknown.
                 n if self.path_facts(n).is_section && self.path_facts(n).table.is_some() => {
-                    self.known_section(xml, &child, n, location)?
+                    let facts = self.path_facts(n);
+                    self.known_section(xml, &child, n, facts, location)?
                 }
                 n => self.note_not_checked(&child, n),
             }
@@ -392,7 +390,7 @@ impl<'a> Walker<'a> {
             let walked = if facts.is_group && !facts.is_section {
                 self.group_at(xml, &child, full, location)
             } else if facts.is_section {
-                self.known_section(xml, &child, full, location)
+                self.known_section(xml, &child, full, facts, location)
             } else {
                 self.unknown_section(&child, full);
                 Ok(())
@@ -443,9 +441,9 @@ impl<'a> Walker<'a> {
         xml: &mut Parser,
         tag: &Tag,
         full: &str,
+        facts: PathFacts<'a>,
         location: &str,
     ) -> Result<(), XmlError> {
-        let facts = self.path_facts(full);
         if let Some(sections) = &mut self.location_sections {
             sections.push(facts.number);
         }
