@@ -203,6 +203,13 @@ impl SourceFile {
         self.stream.is_some()
     }
 
+    /// The length in bytes of a streamed file on disk, as it is now.
+    pub fn streamed_length(&self) -> Option<u64> {
+        let stream = self.stream.as_ref()?;
+        let file = stream.file.lock().unwrap_or_else(PoisonError::into_inner);
+        file.metadata().ok().map(|m| m.len())
+    }
+
     /// Records that 0-based `line` starts at `offset` (streamed files only;
     /// marks must come in order).
     pub fn mark_line(&self, offset: usize, line: usize) {

@@ -19,7 +19,8 @@
 //! negatives. With this filter, a hosting server of 100 MB (about 230,000
 //! keys) expects 10⁻⁵ false positives in all, so clean files are read once;
 //! at 400 MB it expects about one in two files to take the second pass, and
-//! at 1 GB every file (BENCHMARKS.md). Memory is the same at every size.
+//! at 1 GB every file (BENCHMARKS.md). Memory is the same at every size
+//! from 16 MB on; a smaller file gets a smaller filter ([`filter_bits`]).
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -27,8 +28,23 @@ use fastbloom::BloomFilter;
 use foldhash::quality::FixedState;
 use foldhash::HashSet;
 
-/// Bits in the Bloom filter of a streamed file: 4 MiB.
+/// Bits in the Bloom filter of a streamed file: at most 4 MiB.
 pub(super) const FILTER_BITS: usize = 32 << 20;
+
+/// The Bloom filter's size for a streamed file of `length` bytes: two bits
+/// per byte, from 1 MiB (the smallest streamed file has 4 MiB) to
+/// [`FILTER_BITS`] (from 16 MB on). A key takes about 50 bytes of the file
+/// or more (`<add ipAddress="10.0.0.1" />`, its line break and
+/// indentation), so a filter sized so has 100 bits per key or more, and a
+/// 10 MB file of such entries expects 0.002 false positives in all. A
+/// smaller file then does not pay a page fault for each 4 KiB of a 4 MiB
+/// filter it does not need (BENCHMARKS.md: page faults cost here).
+pub(super) fn filter_bits(length: u64) -> usize {
+    usize::try_from(length)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2)
+        .clamp(8 << 20, FILTER_BITS)
+}
 /// Probes per key. A new key looks seen with probability (1 - e^(-kn/m))^k
 /// once n keys are in m bits: with [`FILTER_BITS`], 5 × 10⁻¹⁰ when a 100 MB
 /// server's 230,000 are in. More probes would cost more cache misses.
@@ -133,6 +149,15 @@ mod tests {
         let again = section_key("site42", 3);
         screen.sight(again);
         assert!(screen.suspects.contains(again));
+    }
+
+    #[test]
+    fn the_filter_grows_with_the_file_up_to_its_largest() {
+        assert_eq!(filter_bits(4 << 20), 8 << 20);
+        assert_eq!(filter_bits(10_000_000), 20_000_000);
+        assert_eq!(filter_bits(16 << 20), FILTER_BITS);
+        assert_eq!(filter_bits(400 << 20), FILTER_BITS);
+        assert_eq!(filter_bits(u64::MAX), FILTER_BITS);
     }
 
     #[test]

@@ -149,9 +149,14 @@ impl Walker<'_> {
         global: bool,
         is_item: bool,
     ) -> Result<(), XmlError> {
+        // Required attributes given (a tag has each attribute once).
+        let mut required_given = 0;
         for attr in tag.attributes().filter(|a| !is_general_attribute(a)) {
             match spec.attributes.get(attr.name) {
-                Some(a) => self.value(&attr, a),
+                Some(a) => {
+                    required_given += usize::from(a.required);
+                    self.value(&attr, a);
+                }
                 None if spec.any_attributes => {}
                 None => {
                     let known: Vec<&str> = spec.attributes.keys().map(String::as_str).collect();
@@ -160,7 +165,8 @@ impl Walker<'_> {
             }
         }
         // A fragment is merged into existing elements: what it omits may be there already.
-        if is_item && self.kind != Kind::Fragment {
+        let required = || spec.attributes.iter().filter(|(_, a)| a.required).count();
+        if is_item && self.kind != Kind::Fragment && required_given < required() {
             for (name, a) in &spec.attributes {
                 if a.required && tag.attribute(name.as_str()).is_none() {
                     self.out.push(

@@ -15,7 +15,7 @@ mod locations;
 
 use super::entries::{EntryStore, NormalKey};
 use super::facts::{declaration_from, Declarations, Server, ServerFacts, WebConfigFacts};
-use super::screen::{Memory, Screen, FILTER_BITS};
+use super::screen::{filter_bits, Memory, Screen, FILTER_BITS};
 use super::Kind;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::iis::schema::{Definition, OverrideMode, Section, ValueType};
@@ -56,7 +56,8 @@ pub enum ReadError {
 /// Checks one XML configuration file, reading it as a stream. A streamed
 /// (large) file is walked with bounded memory: see [`super::screen`].
 pub fn check(file: &Arc<SourceFile>, kind: Kind, server: &Server) -> Result<Checked, ReadError> {
-    check_with_filter(file, kind, server, FILTER_BITS)
+    let bits = file.streamed_length().map_or(FILTER_BITS, filter_bits);
+    check_with_filter(file, kind, server, bits)
 }
 
 /// [`check`] with a Bloom filter of `filter_bits` for a streamed file (tests
