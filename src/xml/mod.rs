@@ -20,6 +20,7 @@ mod tokenizer;
 
 use std::io;
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 
 use crate::source::SourceFile;
@@ -105,7 +106,7 @@ enum Tokens {
 pub struct Parser {
     tokens: Tokens,
     /// The chunk being handed out and its tokens, last first.
-    chunk: Option<Arc<Chunk>>,
+    chunk: Option<Rc<Chunk>>,
     batch: Vec<Result<Token, XmlError>>,
     /// The end of the empty-element tag handed out last is next (it has
     /// no token of its own).
@@ -201,7 +202,7 @@ impl Parser {
 
     /// A tag of the chunk at hand.
     fn tag(&self, data: TagData) -> Tag {
-        let chunk = Arc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
+        let chunk = Rc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
         Tag { data, chunk }
     }
 
@@ -238,7 +239,9 @@ impl Parser {
             };
             tokens.reverse();
             self.batch = tokens;
-            self.chunk = Some(chunk);
+            // Counted without atomic operations from here on: a tag is
+            // made and dropped for every element.
+            self.chunk = Some(Rc::new(chunk));
         }
     }
 

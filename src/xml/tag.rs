@@ -4,7 +4,7 @@
 //! normalization, §4.1 references).
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::chunk::*;
 use super::XmlError;
@@ -14,7 +14,7 @@ use super::XmlError;
 pub struct Tag {
     pub(super) data: TagData,
     /// The text it was read from, shared with the other tags read from it.
-    pub(super) chunk: Arc<Chunk>,
+    pub(super) chunk: Rc<Chunk>,
 }
 
 /// An attribute of a [`Tag`], with its place in the file.

@@ -108,7 +108,7 @@ pub(super) enum Token {
 /// The tokens of one chunk, in file order (an error or the end of the
 /// file comes last), with the chunk their tags point into.
 pub(super) struct Batch {
-    pub(super) chunk: Arc<Chunk>,
+    pub(super) chunk: Chunk,
     pub(super) tokens: Vec<Result<Token, XmlError>>,
 }
 
@@ -242,10 +242,7 @@ impl Tokenizer {
         // The next chunk is likely much like this one.
         self.sizes = (tokens.len(), chunk.attributes.len());
         chunk.recycle.clone_from(&self.recycle);
-        Some(Batch {
-            chunk: Arc::new(chunk),
-            tokens,
-        })
+        Some(Batch { chunk, tokens })
     }
 
     /// The next window of text in memory, tokenized.
