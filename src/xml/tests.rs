@@ -390,6 +390,97 @@ proptest::proptest! {
     }
 }
 
+/// The tag at the start of `text` read the fast way ([`TagData::parse_plain`])
+/// and the general way (its end found, then [`TagData::parse`]): each as
+/// its fields and attributes, or `None` where that way does not read it.
+fn both_ways(text: &str) -> (Option<String>, Option<String>) {
+    let read = |fast: bool| {
+        let (mut attributes, mut resolved) = (Vec::new(), String::new());
+        let mut parts = ChunkParts {
+            text,
+            base: 100,
+            attributes: &mut attributes,
+            resolved: &mut resolved,
+        };
+        let tag = if fast {
+            TagData::parse_plain(&mut parts, 0, text.len(), 1)?
+        } else {
+            let bytes = text.as_bytes();
+            let Some(tokenizer::QuickTag::Start(gt)) =
+                tokenizer::start_tag_end(bytes, 0, bytes.len())
+            else {
+                return None;
+            };
+            let empty = bytes[gt - 1] == b'/';
+            let len = gt - usize::from(empty) - 1;
+            let mut tag = TagData::parse(&mut parts, 1..1 + len, 1).ok()?;
+            tag.end = 100 + gt + 1;
+            tag.self_closing = empty;
+            (tag, gt)
+        };
+        Some(format!("{tag:?} {attributes:?} {resolved:?}"))
+    };
+    (read(true), read(false))
+}
+
+#[test]
+fn the_fast_way_reads_common_tags() {
+    for text in [
+        "<add name=\"x\" value='y' />",
+        "<a>",
+        "<a/>",
+        "<site name=\"s\" id=\"1\">",
+        "<add  xmlns=\"urn:x\"\tpath = \"a>b\" >",
+    ] {
+        let (fast, general) = both_ways(text);
+        assert!(fast.is_some(), "{text}");
+        assert_eq!(fast, general, "{text}");
+    }
+    // Left to the general way: prefixes, references, line breaks in a
+    // value, an attribute given twice, a tag cut short.
+    for text in [
+        "<x:a>",
+        "<a b=\"&amp;\">",
+        "<a b=\"1\n2\">",
+        "<a b=\"1\" b=\"2\">",
+        "<a b=\"1\"",
+        "<a b=\"1\"c=\"2\">",
+    ] {
+        assert_eq!(both_ways(text).0, None, "{text}");
+    }
+}
+
+proptest::proptest! {
+    /// Whatever the tag, a tag read the fast way is the tag the general
+    /// way reads: same name, end, attributes and values.
+    #[test]
+    fn the_fast_way_reads_a_tag_as_the_general_way_does(
+        body in "[a-c:é \t\r\n=\"'/>&<]{0,40}",
+    ) {
+        let text = format!("<{body}");
+        let (fast, general) = both_ways(&text);
+        if fast.is_some() {
+            proptest::prop_assert_eq!(fast, general, "{}", text);
+        }
+    }
+
+    /// The same over tags made of likely pieces, so that most are read
+    /// the fast way.
+    #[test]
+    fn the_fast_way_agrees_on_tags_of_likely_pieces(
+        pieces in proptest::collection::vec(0usize..12, 0..12),
+    ) {
+        const PIECES: [&str; 12] = [
+            "a", " ", "b=\"1\"", " c='x y'", "=", "\"", "/", ">", "\t", "d=\"<\"", "a=\"2\"", "xmlns=\"u\"",
+        ];
+        let text = format!("<add {}>", pieces.iter().map(|&i| PIECES[i]).collect::<String>());
+        let (fast, general) = both_ways(&text);
+        if fast.is_some() {
+            proptest::prop_assert_eq!(fast, general, "{}", text);
+        }
+    }
+}
+
 /// A real configuration with `edits` made: each (where, bytes deleted,
 /// which of `pieces` goes in), on character boundaries.
 fn edited(edits: &[(usize, usize, usize)], pieces: &[&str]) -> String {
