@@ -4,6 +4,7 @@
 use std::ops::Range;
 use std::sync::{mpsc, Arc};
 
+use super::tag::TagData;
 use super::tokenizer::*;
 use super::XmlError;
 use crate::source::SourceFile;
@@ -17,6 +18,8 @@ pub(super) struct Chunk {
     pub(super) text: ChunkText,
     /// The file offset of the text's first byte.
     pub(super) base: usize,
+    /// The chunk's start tags, in order.
+    pub(super) tags: Vec<TagData>,
     /// The attributes of the chunk's tags, one tag after another.
     pub(super) attributes: Vec<RawAttribute>,
     /// Values that differ from their raw text after references and
@@ -33,6 +36,7 @@ pub(super) struct Chunk {
 #[derive(Default)]
 pub(super) struct Spare {
     pub(super) text: Vec<u8>,
+    pub(super) tags: Vec<TagData>,
     pub(super) attributes: Vec<RawAttribute>,
     pub(super) resolved: String,
     pub(super) tokens: Vec<Result<Token, XmlError>>,
@@ -42,6 +46,7 @@ pub(super) struct Spare {
 #[derive(Default)]
 pub(super) struct Spares {
     pub(super) texts: Vec<Vec<u8>>,
+    pub(super) tags: Vec<Vec<TagData>>,
     pub(super) attributes: Vec<Vec<RawAttribute>>,
     pub(super) resolved: Vec<String>,
     pub(super) tokens: Vec<Vec<Result<Token, XmlError>>>,
@@ -54,6 +59,7 @@ impl Spares {
         const MOST: usize = 4 * WINDOW;
         let Spare {
             mut text,
+            mut tags,
             mut attributes,
             mut resolved,
             mut tokens,
@@ -61,6 +67,10 @@ impl Spares {
         if (1..=MOST).contains(&text.capacity()) {
             text.clear();
             self.texts.push(text);
+        }
+        if (1..=MOST / 8).contains(&tags.capacity()) {
+            tags.clear();
+            self.tags.push(tags);
         }
         if (1..=MOST / 8).contains(&attributes.capacity()) {
             attributes.clear();
@@ -77,8 +87,16 @@ impl Spares {
     }
 
     /// A chunk of `text`, in spare buffers where there are some.
-    pub(super) fn chunk(&mut self, text: ChunkText, base: usize, attributes: usize) -> Chunk {
+    pub(super) fn chunk(
+        &mut self,
+        text: ChunkText,
+        base: usize,
+        tags: usize,
+        attributes: usize,
+    ) -> Chunk {
         let mut chunk = Chunk::new(text, base);
+        chunk.tags = self.tags.pop().unwrap_or_default();
+        chunk.tags.reserve(tags.min(WINDOW / 8));
         chunk.attributes = self.attributes.pop().unwrap_or_default();
         chunk.attributes.reserve(attributes.min(WINDOW / 8));
         chunk.resolved = self.resolved.pop().unwrap_or_default();
@@ -96,6 +114,7 @@ impl Drop for Chunk {
             // The reading thread may have ended: then the buffers are freed here.
             let _ = recycle.send(Spare {
                 text,
+                tags: std::mem::take(&mut self.tags),
                 attributes: std::mem::take(&mut self.attributes),
                 resolved: std::mem::take(&mut self.resolved),
                 tokens: Vec::new(),
@@ -143,6 +162,7 @@ impl Chunk {
         Chunk {
             text,
             base,
+            tags: Vec::new(),
             attributes: Vec::new(),
             resolved: String::new(),
             recycle: None,
@@ -175,6 +195,7 @@ pub(super) struct RawAttribute {
 pub(super) struct ChunkParts<'c> {
     pub(super) text: &'c str,
     pub(super) base: usize,
+    pub(super) tags: &'c mut Vec<TagData>,
     pub(super) attributes: &'c mut Vec<RawAttribute>,
     pub(super) resolved: &'c mut String,
 }

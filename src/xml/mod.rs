@@ -27,7 +27,6 @@ use crate::source::SourceFile;
 use chunk::*;
 use tokenizer::*;
 
-use tag::TagData;
 pub use tag::{Attribute, Tag};
 
 /// Why the file is not well-formed (or could not be read).
@@ -181,14 +180,11 @@ impl Parser {
                 continue;
             }
             match self.next_token()? {
-                Token::Start(data) => {
+                Token::Start(index) => {
                     let at_parent = self.depth == depth;
-                    self.depth += 1;
-                    if data.self_closing {
-                        self.implied_end = Some(data.end);
-                    }
+                    let tag = self.start(index);
                     if at_parent {
-                        return Ok(Some(self.tag(data)));
+                        return Ok(Some(tag));
                     }
                 }
                 Token::End(_) => self.depth -= 1,
@@ -200,10 +196,16 @@ impl Parser {
         }
     }
 
-    /// A tag of the chunk at hand.
-    fn tag(&self, data: TagData) -> Tag {
+    /// The start tag `index` of the chunk at hand, handed out: its
+    /// element is open (and ends next when the tag is `<name/>`).
+    fn start(&mut self, index: usize) -> Tag {
         let chunk = Rc::clone(self.chunk.as_ref().expect("a token comes with its chunk"));
-        Tag { data, chunk }
+        let data = &chunk.tags[index];
+        self.depth += 1;
+        if data.self_closing {
+            self.implied_end = Some(data.end);
+        }
+        Tag { chunk, index }
     }
 
     /// Reads the rest of the file, checking it (call after the root element).
@@ -256,13 +258,7 @@ impl Parser {
             return Ok(Item::End(end..end));
         }
         Ok(match self.next_token()? {
-            Token::Start(data) => {
-                self.depth += 1;
-                if data.self_closing {
-                    self.implied_end = Some(data.end);
-                }
-                Item::Start(self.tag(data))
-            }
+            Token::Start(index) => Item::Start(self.start(index)),
             Token::End(at) => {
                 self.depth -= 1;
                 Item::End(at)

@@ -12,9 +12,11 @@ use super::XmlError;
 /// One start tag (or empty-element tag).
 #[derive(Debug)]
 pub struct Tag {
-    pub(super) data: TagData,
-    /// The text it was read from, shared with the other tags read from it.
+    /// The chunk it was read from, shared with the other tags read from it.
     pub(super) chunk: Rc<Chunk>,
+    /// Its [`TagData`] among the chunk's (a tag is handed out and moved
+    /// for every element: it stays small).
+    pub(super) index: usize,
 }
 
 /// An attribute of a [`Tag`], with its place in the file.
@@ -48,47 +50,51 @@ impl Attribute<'_> {
 }
 
 impl Tag {
+    fn data(&self) -> &TagData {
+        &self.chunk.tags[self.index]
+    }
+
     /// Offset of its `<`.
     pub fn start(&self) -> usize {
-        self.data.start
+        self.data().start
     }
 
     /// Offset after its `>`.
     pub fn end(&self) -> usize {
-        self.data.end
+        self.data().end
     }
 
     /// 1 for the root element.
     pub fn depth(&self) -> usize {
-        self.data.depth
+        self.data().depth
     }
 
     /// An empty-element tag (`<name/>`): no content, no end tag.
     pub fn is_self_closing(&self) -> bool {
-        self.data.self_closing
+        self.data().self_closing
     }
 
     /// The element's name without a namespace prefix.
     pub fn name(&self) -> &str {
-        let name = &self.data.name;
-        &self.chunk.text.as_str()[name.start + self.data.local_start..name.end]
+        let name = &self.data().name;
+        &self.chunk.text.as_str()[name.start + self.data().local_start..name.end]
     }
 
     /// The element's name as written, with any namespace prefix.
     pub fn qualified_name(&self) -> &str {
-        &self.chunk.text.as_str()[self.data.name.clone()]
+        &self.chunk.text.as_str()[self.data().name.clone()]
     }
 
     /// Where its name is in the file.
     pub fn name_range(&self) -> Range<usize> {
-        let start = self.data.start + 1;
-        start..start + self.data.name.len()
+        let start = self.data().start + 1;
+        start..start + self.data().name.len()
     }
 
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> {
         let chunk = &*self.chunk;
         let text = chunk.text.as_str();
-        chunk.attributes[self.data.attributes.clone()]
+        chunk.attributes[self.data().attributes.clone()]
             .iter()
             .map(move |a| Attribute {
                 name: &text[a.name.clone()],
@@ -107,7 +113,7 @@ impl Tag {
         let text = chunk.text.as_str().as_bytes();
         let wanted = name.as_bytes();
         let first = *wanted.first()?;
-        let found = chunk.attributes[self.data.attributes.clone()]
+        let found = chunk.attributes[self.data().attributes.clone()]
             .iter()
             .find(|a| {
                 a.name.len() == wanted.len()

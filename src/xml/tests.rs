@@ -395,10 +395,11 @@ proptest::proptest! {
 /// its fields and attributes, or `None` where that way does not read it.
 fn both_ways(text: &str) -> (Option<String>, Option<String>) {
     let read = |fast: bool| {
-        let (mut attributes, mut resolved) = (Vec::new(), String::new());
+        let (mut tags, mut attributes, mut resolved) = (Vec::new(), Vec::new(), String::new());
         let mut parts = ChunkParts {
             text,
             base: 100,
+            tags: &mut tags,
             attributes: &mut attributes,
             resolved: &mut resolved,
         };

@@ -100,7 +100,8 @@ pub(super) fn first_noncharacter(text: &[u8]) -> Option<(usize, u32)> {
 /// chunk they were read from.
 #[derive(Debug)]
 pub(super) enum Token {
-    Start(TagData),
+    /// A start tag: its number among the chunk's `tags`.
+    Start(usize),
     End(Range<usize>),
     Eof,
 }
@@ -165,8 +166,8 @@ pub(super) struct Tokenizer {
     /// Start and end tags and plain text are read here, the rest with
     /// quick-xml (else everything with quick-xml: what tests compare with).
     pub(super) fast: bool,
-    /// Tokens and attributes in the last chunk (room made for as many).
-    pub(super) sizes: (usize, usize),
+    /// Tokens, tags and attributes in the last chunk (room made for as many).
+    pub(super) sizes: (usize, usize, usize),
     /// Read ahead: where dropped chunks' buffers come back, the way there,
     /// and those that came back.
     pub(super) recycled: Option<mpsc::Receiver<Spare>>,
@@ -197,7 +198,7 @@ impl Tokenizer {
             finished: false,
             text_start: 0,
             fast: true,
-            sizes: (0, 0),
+            sizes: (0, 0, 0),
             recycled: None,
             recycle: None,
             spares: Spares::default(),
@@ -240,7 +241,7 @@ impl Tokenizer {
             Source::Stream(_) => self.stream_window(&mut tokens),
         };
         // The next chunk is likely much like this one.
-        self.sizes = (tokens.len(), chunk.attributes.len());
+        self.sizes = (tokens.len(), chunk.tags.len(), chunk.attributes.len());
         chunk.recycle.clone_from(&self.recycle);
         Some(Batch { chunk, tokens })
     }
@@ -263,7 +264,9 @@ impl Tokenizer {
                 None => self.window = self.window.saturating_mul(2),
             }
         };
-        let mut chunk = self.spares.chunk(ChunkText::Shared(text), 0, self.sizes.1);
+        let mut chunk = self
+            .spares
+            .chunk(ChunkText::Shared(text), 0, self.sizes.1, self.sizes.2);
         match self.tokenize(&mut chunk, lo, hi, last, tokens) {
             WindowEnd::Done => {
                 self.next_at = hi;
@@ -319,7 +322,9 @@ impl Tokenizer {
                 return Chunk::new(ChunkText::Read(String::new()), base);
             }
         };
-        let mut chunk = self.spares.chunk(ChunkText::Read(text), base, self.sizes.1);
+        let mut chunk = self
+            .spares
+            .chunk(ChunkText::Read(text), base, self.sizes.1, self.sizes.2);
         let last = self.read_all && self.carry.is_empty();
         match self.tokenize(&mut chunk, 0, hi, last, tokens) {
             WindowEnd::Done => {
@@ -392,6 +397,7 @@ impl Tokenizer {
         let mut parts = ChunkParts {
             text: chunk.text.as_str(),
             base: chunk.base,
+            tags: &mut chunk.tags,
             attributes: &mut chunk.attributes,
             resolved: &mut chunk.resolved,
         };
@@ -675,7 +681,7 @@ impl Tokenizer {
     /// the tag is an empty-element tag.
     fn open(
         &mut self,
-        parts: &ChunkParts,
+        parts: &mut ChunkParts,
         tag: TagData,
         tokens: &mut Vec<Result<Token, XmlError>>,
     ) {
@@ -684,7 +690,8 @@ impl Tokenizer {
             self.open_names.push_str(&parts.text[tag.name.clone()]);
         }
         // An empty element's end is implied (see `Parser::next_item`).
-        tokens.push(Ok(Token::Start(tag)));
+        tokens.push(Ok(Token::Start(parts.tags.len())));
+        parts.tags.push(tag);
     }
 
     /// An end tag: it must close the element open last (XML 1.0 §3,
