@@ -70,22 +70,25 @@ pub fn check(attribute: &Attribute, value: &str) -> Result<(), Problem> {
             }
         }
         ValueType::Flags(names) => {
-            // An empty value is no flag at all (0), as IIS's own defaults write it.
-            for part in value
-                .split(',')
-                .map(str::trim)
-                .filter(|_| !value.trim().is_empty())
-            {
-                if !names.iter().any(|n| n.eq_ignore_ascii_case(part)) {
-                    return Err(problem(
-                        format!("`{part}` is not a flag IIS knows"),
-                        format!(
-                            "combine these with commas: {}, e.g. \"{}\"",
-                            names.join(", "),
-                            names.iter().take(2).cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    ));
-                }
+            let unknown = |part: &&str| !names.iter().any(|n| n.eq_ignore_ascii_case(part));
+            // An empty value is no flag at all (0), as IIS's own defaults
+            // write it. Most values are one flag: split only a list.
+            let first_unknown = if value.trim().is_empty() {
+                None
+            } else if value.as_bytes().contains(&b',') {
+                value.split(',').map(str::trim).find(unknown)
+            } else {
+                Some(value.trim()).filter(unknown)
+            };
+            if let Some(part) = first_unknown {
+                return Err(problem(
+                    format!("`{part}` is not a flag IIS knows"),
+                    format!(
+                        "combine these with commas: {}, e.g. \"{}\"",
+                        names.join(", "),
+                        names.iter().take(2).cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
             }
         }
         ValueType::String => {}
@@ -265,7 +268,9 @@ pub fn check_name(rule: NameRule, value: &str) -> Result<(), Problem> {
             if value.is_empty() {
                 return Err(problem("the site name is empty", "give the site a name"));
             }
-            if let Some(c) = value.chars().find(|c| matches!(c, '/' | '?')) {
+            // Both are ASCII: bytes are looked at, not characters.
+            if let Some(i) = memchr::memchr2(b'/', b'?', value.as_bytes()) {
+                let c = char::from(value.as_bytes()[i]);
                 return Err(problem(
                     format!("site name `{value}` contains `{c}`"),
                     "IIS refuses `/` and `?` in site names",
