@@ -31,7 +31,13 @@ impl Walker<'_> {
         // Only a block with an override mode needs its sections' names.
         let mut sections = std::mem::take(&mut self.spare_section_list);
         sections.clear();
-        self.location_sections = mode.map(|_| sections);
+        self.location_sections = match mode {
+            Some(_) => Some(sections),
+            None => {
+                self.spare_section_list = sections;
+                None
+            }
+        };
         self.inherit_in_children = !tag
             .attribute("inheritInChildApplications")
             .is_some_and(|v| v.eq_ignore_ascii_case("false"));
