@@ -76,8 +76,8 @@ impl Tag {
 
     /// The element's name without a namespace prefix.
     pub fn name(&self) -> &str {
-        let name = &self.data().name;
-        &self.chunk.text.as_str()[name.start + self.data().local_start..name.end]
+        let data = self.data();
+        &self.chunk.text.as_str()[data.name.start + data.local_start..data.name.end]
     }
 
     /// The element's name as written, with any namespace prefix.
@@ -232,7 +232,7 @@ impl TagData {
             let new_name = &bytes[name.clone()];
             // A bit per (length, last byte) seen: most tags' attributes
             // differ in both, and then no name is compared.
-            let bit = 1u64 << ((new_name.len() * 7 + usize::from(new_name[len - 1])) % 64);
+            let bit = name_bit(new_name);
             let maybe_seen = seen_names & bit != 0;
             seen_names |= bit;
             if maybe_seen
@@ -348,7 +348,7 @@ fn read_plain(
         let value = i + 1..value_end;
         i = value_end + 1;
         let new_name = &bytes[name.clone()];
-        let bit = 1u64 << ((new_name.len() * 7 + usize::from(new_name[new_name.len() - 1])) % 64);
+        let bit = name_bit(new_name);
         if seen_names & bit != 0
             && attributes[first_attribute..]
                 .iter()
@@ -364,6 +364,14 @@ fn read_plain(
             resolved: None,
         });
     }
+}
+
+/// An attribute name's bit among a tag's (by its length and last byte):
+/// names whose bits differ differ, so a tag's names are compared only when
+/// a bit comes twice (an attribute given twice is an error).
+fn name_bit(name: &[u8]) -> u64 {
+    let last = name.last().copied().unwrap_or(0);
+    1u64 << ((name.len() * 7 + usize::from(last)) % 64)
 }
 
 /// Resolves references and normalizes whitespace in a value (§3.3.3) into

@@ -492,16 +492,9 @@ impl Tokenizer {
                 };
             };
             pos = lt;
-            match self.plain_tag(parts, pos, hi, tokens) {
-                Some(Ok(gt)) => {
-                    pos = gt + 1;
-                    continue;
-                }
-                Some(Err(e)) => {
-                    tokens.push(Err(e));
-                    return WindowEnd::Stopped;
-                }
-                None => {}
+            if let Some(gt) = self.plain_tag(parts, pos, hi, tokens) {
+                pos = gt + 1;
+                continue;
             }
             let tag = match bytes[..hi].get(pos + 1) {
                 Some(b'/') => quick_end_tag(bytes, pos, hi),
@@ -621,14 +614,15 @@ impl Tokenizer {
     /// one, read the fast way: an end tag that closes the element open
     /// last, as written (`</name>`), or a start tag
     /// [`TagData::parse_plain`] reads. Its `>`; `None` for every other tag,
-    /// left to the general way, which gives the same tokens.
+    /// left to the general way, which gives the same tokens (and finds
+    /// any error: this way never reports one).
     fn plain_tag(
         &mut self,
         parts: &mut ChunkParts,
         lt: usize,
         hi: usize,
         tokens: &mut Vec<Result<Token, XmlError>>,
-    ) -> Option<Result<usize, XmlError>> {
+    ) -> Option<usize> {
         let bytes = &parts.text.as_bytes()[..hi];
         if bytes.get(lt + 1) == Some(&b'/') {
             let open = *self.open_starts.last()?;
@@ -640,7 +634,7 @@ impl Tokenizer {
             self.open_starts.pop();
             self.open_names.truncate(open);
             tokens.push(Ok(Token::End(parts.base + lt..parts.base + gt + 1)));
-            return Some(Ok(gt));
+            return Some(gt);
         }
         if self.depth() == 0 {
             // The root element, or a second one (an error): the general way.
@@ -648,7 +642,7 @@ impl Tokenizer {
         }
         let (tag, gt) = TagData::parse_plain(parts, lt, hi, self.depth() + 1)?;
         self.open(parts, tag, tokens);
-        Some(Ok(gt))
+        Some(gt)
     }
 
     /// A start tag whose name starts at `raw` in the chunk's text (`len`
