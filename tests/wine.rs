@@ -213,7 +213,9 @@ fn generate(wine: &Wine, name: &str, set: &str, extra: &[&str]) -> Deployment {
 /// - the script never runs: no output at all and no program called (seen
 ///   once in CI, exit code 1). Every script calls `net session` first, and
 ///   each of its refusals prints a message, so a run of the script always
-///   leaves one or the other.
+///   leaves one or the other;
+/// - Wine's loader cannot start a program ("ShellExecuteEx failed", once in
+///   CI), or a stub cannot open its log (the stub says so on stderr).
 ///
 /// Every program the scripts call is a stub that exists, so a script that
 /// really names a missing program fails both times and the test with it.
@@ -257,7 +259,17 @@ fn wine_failure(run: &Run) -> Option<&'static str> {
     // runs a `for /f ... in ('command')` (seen once in CI: "Can't recognize
     // 'CMD.EXE /C powershell ...' as an internal or external command").
     let child_cmd_failed = run.stderr.contains("Can't recognize 'CMD.EXE /C");
-    if run.stdout.contains("with exit code 9009") || unlogged_probe || child_cmd_failed {
+    // Wine's loader could not start cmd.exe or a program (seen once in CI:
+    // "ShellExecuteEx failed: Internal error"), or a stub could not open
+    // its log, which Wine now and then refuses right after the previous
+    // stub closed it (tests/wine/stub.c says so on stderr).
+    let wine_refused =
+        run.stderr.contains("ShellExecuteEx failed") || run.stderr.contains("stub: cannot");
+    if run.stdout.contains("with exit code 9009")
+        || unlogged_probe
+        || child_cmd_failed
+        || wine_refused
+    {
         Some("could not start a program")
     } else if run.stdout.trim().is_empty() && run.invocations.is_empty() {
         Some("did not run the script: it printed nothing and called nothing")
@@ -1341,8 +1353,9 @@ fn reviewed_calls(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// What Wine's cmd.exe passes to the stub, each call's argv after the program.
-fn wine_calls(wine: &Wine, windows: &str) -> Vec<Vec<String>> {
+/// What Wine's cmd.exe passes to the stub, each call's argv after the
+/// program, and what the run printed on stderr.
+fn wine_calls(wine: &Wine, windows: &str) -> (Vec<Vec<String>>, String) {
     let log = wine.unix(r"C:\oiis-diff.log");
     let _ = std::fs::remove_file(&log);
     let output = Process::new("wine")
@@ -1356,11 +1369,12 @@ fn wine_calls(wine: &Wine, windows: &str) -> Vec<Vec<String>> {
         output.status.code().is_some(),
         "Wine did not run {windows}: {output:?}"
     );
-    std::fs::read_to_string(&log)
+    let calls = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
         .map(|line| line.split('\u{1f}').skip(2).map(str::to_owned).collect())
-        .collect()
+        .collect();
+    (calls, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// Differential test of `review` against the real interpreter we have:
@@ -1380,19 +1394,27 @@ fn review_records_the_calls_wine_cmd_makes() {
         let script = random_script(seed);
         let name = format!("s{seed}.cmd");
         std::fs::write(dir.join(&name), &script).unwrap();
-        let real = wine_calls(wine, &format!(r"C:\diff\{name}"));
         let reviewed = reviewed_calls(&dir.join(&name));
-        if real.is_empty() {
-            // Wine did not start the stub at all: run once more (see `run`).
-            let again = wine_calls(wine, &format!(r"C:\diff\{name}"));
-            if again != reviewed {
-                differences.push(format!(
-                    "{name}:\n{script}\nwine:   {again:?}\nreview: {reviewed:?}"
-                ));
-            }
-        } else if real != reviewed {
+        let (real, stderr) = wine_calls(wine, &format!(r"C:\diff\{name}"));
+        if real == reviewed {
+            continue;
+        }
+        // `review` is deterministic and the script is fixed by its seed, so
+        // a difference that is `review`'s shows on every run. Wine on a
+        // loaded machine now and then drops a call (no stub started, or a
+        // stub's log line lost: seen in CI on s31's `t5` and s4's `t16`,
+        // each time on a different script, both right in other runs). So a
+        // difference is run once more, and only one that Wine repeats fails.
+        let (again, stderr_again) = wine_calls(wine, &format!(r"C:\diff\{name}"));
+        if again == reviewed {
+            eprintln!(
+                "{name}: Wine's first run differed from review and its second agreed; \
+                 taken for Wine's flake.\nfirst:  {real:?}\nstderr: {stderr}\nreview: {reviewed:?}"
+            );
+        } else {
             differences.push(format!(
-                "{name}:\n{script}\nwine:   {real:?}\nreview: {reviewed:?}"
+                "{name}:\n{script}\nwine, first run:  {real:?}\nstderr: {stderr}\n\
+                 wine, second run: {again:?}\nstderr: {stderr_again}\nreview: {reviewed:?}"
             ));
         }
     }

@@ -100,6 +100,53 @@ static int sequence_code(const wchar_t *path, int index) {
     return code;
 }
 
+/* Appends one log line in a single write, the file opened for appending
+   only and shared, so that the line is whole or absent. Wine, on a loaded
+   machine, now and then refuses to open a file that the previous stub has
+   just closed; such an open is tried again for up to two seconds, and a
+   failure is said on stderr (the tests look for "stub: cannot"). */
+static int append_line(const wchar_t *log, const wchar_t *name, const wchar_t *line,
+                       wchar_t **argv, int argc) {
+    size_t size = 2, used = 0;
+    char *parts[512];
+    int count = 0;
+    char *text;
+    HANDLE h = INVALID_HANDLE_VALUE;
+    DWORD written = 0;
+    parts[count++] = utf8(name);
+    parts[count++] = utf8(line);
+    for (int i = 1; i < argc && count < 512; i++) parts[count++] = utf8(argv[i]);
+    for (int i = 0; i < count; i++) size += strlen(parts[i]) + 1;
+    text = malloc(size);
+    for (int i = 0; i < count; i++) {
+        size_t n = strlen(parts[i]);
+        if (i) text[used++] = 0x1f;
+        memcpy(text + used, parts[i], n);
+        used += n;
+        free(parts[i]);
+    }
+    text[used++] = '\n';
+    for (int attempt = 0; attempt < 100 && h == INVALID_HANDLE_VALUE; attempt++) {
+        h = CreateFileW(log, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                        NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+        if (h == INVALID_HANDLE_VALUE) Sleep(20);
+    }
+    if (h == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "stub: cannot open the log (error %lu)\n", GetLastError());
+        free(text);
+        return 0;
+    }
+    if (!WriteFile(h, text, (DWORD)used, &written, NULL) || written != used) {
+        fprintf(stderr, "stub: cannot write the log (error %lu)\n", GetLastError());
+        CloseHandle(h);
+        free(text);
+        return 0;
+    }
+    CloseHandle(h);
+    free(text);
+    return 1;
+}
+
 int main(void) {
     const wchar_t *line = GetCommandLineW();
     int argc = 0, code = 0;
@@ -112,27 +159,13 @@ int main(void) {
     const wchar_t *sequence = _wgetenv(L"OIIS_STUB_SEQUENCE");
     wchar_t *name;
     int index;
-    FILE *f;
 
     GetModuleFileNameW(NULL, module, MAX_PATH);
     name = wcsrchr(module, L'\\');
     name = name ? name + 1 : module;
     if (!log) { fprintf(stderr, "stub: OIIS_STUB_LOG is not set\n"); return 99; }
     index = count_lines(log) + 1;
-    f = _wfopen(log, L"ab");
-    if (!f) { fprintf(stderr, "stub: cannot open the log\n"); return 98; }
-    {
-        char *s = utf8(name);
-        fputs(s, f); free(s);
-        s = utf8(line);
-        fputc(0x1f, f); fputs(s, f); free(s);
-        for (int i = 1; i < argc; i++) {
-            s = utf8(argv[i]);
-            fputc(0x1f, f); fputs(s, f); free(s);
-        }
-        fputc('\n', f);
-    }
-    fclose(f);
+    if (!append_line(log, name, line, argv, argc)) return 98;
 
     if (sequence) {
         code = sequence_code(sequence, index);
