@@ -127,11 +127,11 @@ pub(super) fn section_key(location: &str, section: u32) -> u64 {
 
 /// The key of a collection entry: which collection element (numbered in the
 /// order of the walk) and one of its normalized key sets.
-pub(super) fn entry_key(collection: u64, normalized: &str) -> u64 {
+pub(super) fn entry_key(collection: u64, normalized: &[u8]) -> u64 {
     let mut h = KEY_HASHER.build_hasher();
     h.write_u8(1);
     h.write_u64(collection);
-    h.write(normalized.as_bytes());
+    h.write(normalized);
     h.finish()
 }
 
@@ -164,7 +164,7 @@ mod tests {
     fn keys_of_different_kinds_and_places_differ() {
         assert_ne!(section_key("a", 1), section_key("a", 2));
         assert_ne!(section_key("a", 1), section_key("b", 1));
-        assert_ne!(entry_key(1, "x"), entry_key(2, "x"));
-        assert_eq!(entry_key(7, "x"), entry_key(7, "x"));
+        assert_ne!(entry_key(1, b"x"), entry_key(2, b"x"));
+        assert_eq!(entry_key(7, b"x"), entry_key(7, b"x"));
     }
 }
