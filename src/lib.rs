@@ -6,6 +6,7 @@
 //! does all I/O. See ARCHITECTURE.md.
 
 pub mod app;
+pub mod bytes;
 pub mod check;
 pub mod cli;
 pub mod cmd;

@@ -180,10 +180,13 @@ impl<T> Names<T> {
     pub fn get(&self, name: &str) -> Option<&T> {
         // Lengths and last bytes first: most names differ in one of them,
         // and then no call compares the bytes.
-        let last = name.as_bytes().last();
+        let (name, last) = (name.as_bytes(), name.as_bytes().last());
         self.0
             .iter()
-            .find(|(n, _)| n.len() == name.len() && n.as_bytes().last() == last && n == name)
+            .find(|(n, _)| {
+                let n = n.as_bytes();
+                n.len() == name.len() && n.last() == last && crate::bytes::same_bytes(n, name)
+            })
             .map(|(_, value)| value)
     }
 

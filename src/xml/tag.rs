@@ -118,7 +118,7 @@ impl Tag {
             .find(|a| {
                 a.name.len() == wanted.len()
                     && text[a.name.start] == first
-                    && &text[a.name.clone()] == wanted
+                    && crate::bytes::same_bytes(&text[a.name.clone()], wanted)
             })?;
         Some(chunk.value(found))
     }
