@@ -209,16 +209,16 @@ impl<'s> EntrySet<'s> {
     /// all its values empty), the set's number and its values as they
     /// compare (in lower case unless case-sensitive), with their hash.
     ///
-    /// Each set gets the one hash this set's phase uses: the store's while
-    /// its entries are kept exactly, the screen's once they are screened
-    /// (hashing both cost a tenth of the walk on a large collection).
+    /// Each set gets the one hash its phase uses: the store's while its
+    /// entries are kept exactly, the screen's once they are screened (the
+    /// store's hash was made for every entry of a screened set, and unused).
     pub(super) fn normalize(&self, key: &(impl KeyValues + ?Sized), out: &mut NormalKey) {
         out.text.clear();
         out.sets.clear();
         for (set, members) in self.keys.sets.iter().enumerate() {
             let start = out.text.len();
-            // Key sets are few (three at most in IIS's schema): the number
-            // fits in one byte and keeps sets apart.
+            // Key sets are few (one per `key` attribute, one for all the
+            // `ckey`s): the number fits in one byte and keeps sets apart.
             out.text.push(u8::try_from(set).unwrap_or(u8::MAX));
             let mut any = false;
             for i in members.clone() {
@@ -312,6 +312,7 @@ fn push_ascii_lowercase(out: &mut Vec<u8>, value: &[u8]) {
     }
     out.extend(words.remainder().iter().map(u8::to_ascii_lowercase));
 }
+
 #[cfg(test)]
 mod tests {
     use super::push_ascii_lowercase;
