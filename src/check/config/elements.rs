@@ -13,6 +13,34 @@ use crate::iis::values;
 use crate::source::Span;
 use crate::xml::{Attribute, Parser, Tag, XmlError};
 
+/// A collection whose entries the cross-file checks read, by its path from
+/// the section (lower-case section name, then element names).
+#[derive(Clone, Copy)]
+pub(super) enum Collected {
+    Pools,
+    IsapiRestrictions,
+    Sites,
+    SiteApplications,
+    VirtualDirectories,
+    Handlers,
+}
+
+impl Collected {
+    /// Worked out once per collection element, not once per entry: a
+    /// hosting server's collections have tens of thousands.
+    pub(super) fn at(path: &str) -> Option<Collected> {
+        Some(match path {
+            "system.applicationhost/applicationpools" => Collected::Pools,
+            "system.webserver/security/isapicgirestriction" => Collected::IsapiRestrictions,
+            "system.applicationhost/sites" => Collected::Sites,
+            "system.applicationhost/sites/site" => Collected::SiteApplications,
+            "system.applicationhost/sites/site/application" => Collected::VirtualDirectories,
+            "system.webserver/handlers" => Collected::Handlers,
+            _ => return None,
+        })
+    }
+}
+
 impl Walker<'_> {
     pub(super) fn section(
         &mut self,
@@ -38,12 +66,13 @@ impl Walker<'_> {
     }
 
     /// Notes what the cross-file checks need from a collection entry
-    /// `child` of the element at `path`: pools, allowed ISAPI DLLs, the
-    /// applications of a fragment, a web.config's handlers.
-    pub(super) fn collect(&mut self, path: &str, child: &Tag) {
+    /// `child` of a collection they read (see [`Collected::at`]): pools,
+    /// allowed ISAPI DLLs, the applications of a fragment, a web.config's
+    /// handlers.
+    pub(super) fn collect(&mut self, collected: Collected, child: &Tag) {
         let span = || Span::new(self.file, child.name_range());
-        match (path, child.name()) {
-            ("system.applicationhost/applicationpools", "add") => {
+        match (collected, child.name()) {
+            (Collected::Pools, "add") => {
                 if let Some(name) = child.attribute("name") {
                     let facts = &mut self.facts;
                     facts.pool_count += 1;
@@ -56,7 +85,7 @@ impl Walker<'_> {
                     }
                 }
             }
-            ("system.webserver/security/isapicgirestriction", "add") => {
+            (Collected::IsapiRestrictions, "add") => {
                 let allowed = child
                     .attribute("allowed")
                     .is_some_and(|a| a.eq_ignore_ascii_case("true"));
@@ -64,14 +93,14 @@ impl Walker<'_> {
                     self.facts.allowed_isapi.push((path.to_owned(), span()));
                 }
             }
-            ("system.applicationhost/sites", "site") => {
+            (Collected::Sites, "site") => {
                 child
                     .attribute("name")
                     .unwrap_or("")
                     .clone_into(&mut self.site);
             }
             // Only fragments' applications are compared with the scripts.
-            ("system.applicationhost/sites/site", "application") if self.kind == Kind::Fragment => {
+            (Collected::SiteApplications, "application") if self.kind == Kind::Fragment => {
                 self.facts.applications.push(AppFact {
                     site: self.site.clone(),
                     path: child.attribute("path").unwrap_or("").to_owned(),
@@ -80,7 +109,7 @@ impl Walker<'_> {
                     span: span(),
                 });
             }
-            ("system.applicationhost/sites/site/application", "virtualDirectory")
+            (Collected::VirtualDirectories, "virtualDirectory")
                 if self.kind == Kind::Fragment && child.attribute("path") == Some("/") =>
             {
                 if let Some(app) = self.facts.applications.last_mut() {
@@ -89,12 +118,12 @@ impl Walker<'_> {
                     }
                 }
             }
-            ("system.webserver/handlers", "clear")
+            (Collected::Handlers, "clear")
                 if self.kind == Kind::WebConfig && self.section_at_root =>
             {
                 self.web.clears_handlers = true;
             }
-            ("system.webserver/handlers", "add") if self.kind == Kind::WebConfig => {
+            (Collected::Handlers, "add") if self.kind == Kind::WebConfig => {
                 self.web.handlers.push(HandlerFact {
                     path: child.attribute("path").unwrap_or("").to_owned(),
                     modules: child.attribute("modules").unwrap_or("").to_owned(),
@@ -201,11 +230,14 @@ impl Walker<'_> {
                 }
             }
         }
+        let collected = entries.as_ref().and_then(|_| Collected::at(path));
         while let Some(child) = xml.next_child(tag)? {
             let name = child.name();
             if let (Some(collection), Some(entries)) = (&spec.collection, &mut entries) {
                 if collection.is_add(name) {
-                    self.collect(path, &child);
+                    if let Some(collected) = collected {
+                        self.collect(collected, &child);
+                    }
                     if entries.has_keys() {
                         self.add_entry(&child, collection, entries, path, global);
                     }
@@ -236,7 +268,9 @@ impl Walker<'_> {
                     continue;
                 }
                 if collection.clear.as_deref() == Some(name) {
-                    self.collect(path, &child);
+                    if let Some(collected) = collected {
+                        self.collect(collected, &child);
+                    }
                     for attr in child.attributes().filter(|a| !is_general_attribute(a)) {
                         self.unknown_attribute(&attr, &[]);
                     }
