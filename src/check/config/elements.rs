@@ -223,7 +223,7 @@ impl Walker<'_> {
                         let mut key = std::mem::take(&mut self.normal_key);
                         for (k, s) in inherited {
                             entries.normalize(k.as_slice(), &mut key);
-                            self.remember_entry(entries, &key, s.clone(), true);
+                            self.remember_entry(entries, &key, || s.clone(), true);
                         }
                         self.normal_key = key;
                     }
@@ -328,14 +328,13 @@ impl Walker<'_> {
         path: &str,
         global: bool,
     ) {
-        let span = self.name_span(tag);
         let key = TagKey {
             tag,
             keys: entries.keys,
         };
         let mut normal = std::mem::take(&mut self.normal_key);
         entries.normalize(&key, &mut normal);
-        self.add_normal_entry(tag, &key, &normal, collection, entries, span, path, global);
+        self.add_normal_entry(tag, &key, &normal, collection, entries, path, global);
         self.normal_key = normal;
     }
 
@@ -348,10 +347,14 @@ impl Walker<'_> {
         normal: &NormalKey,
         collection: &crate::iis::schema::Collection,
         entries: &mut EntrySet,
-        span: Span,
         path: &str,
         global: bool,
     ) {
+        // Made only where it is kept or shown: most entries of a large
+        // collection need none (a span holds the file's `Arc`, and making
+        // and dropping one is two atomic operations).
+        let file = self.file;
+        let span = || Span::new(file, tag.name_range());
         if entries.screened {
             // First pass, past the exact phase: a key seen before becomes a
             // suspect, and the second pass reports it if it is a duplicate.
@@ -379,7 +382,7 @@ impl Walker<'_> {
                 Code::DuplicateKey,
                 format!("`<{}>` adds `{shown}` a second time", tag.name()),
             )
-            .at(Some(&span))
+            .at(Some(&span()))
             .label("duplicate key");
             d = if inherited && self.server.apphost.is_none() {
                 d.with_severity(Severity::Warning)
@@ -410,7 +413,7 @@ impl Walker<'_> {
                 self.remember_entry(entries, normal, span, false);
             }
         } else {
-            self.remember_entry(entries, normal, span.clone(), false);
+            self.remember_entry(entries, normal, span, false);
             self.note_global_entry(key, span, path, global);
         }
     }
@@ -420,13 +423,13 @@ impl Walker<'_> {
         &mut self,
         entries: &mut EntrySet,
         key: &NormalKey,
-        span: Span,
+        span: impl FnOnce() -> Span,
         inherited: bool,
     ) {
         match &mut self.memory {
-            Memory::Exact => entries.insert(key, span, inherited),
+            Memory::Exact => entries.insert(key, span(), inherited),
             Memory::Screen(screen) => {
-                entries.insert(key, span, inherited);
+                entries.insert(key, span(), inherited);
                 if entries.len() > SCREEN_ABOVE {
                     entries.hand_over(screen);
                 }
@@ -434,7 +437,7 @@ impl Walker<'_> {
             // An entry with no suspect key clashes with none.
             Memory::Confirm(suspects) => {
                 if entries.any_suspect(key, suspects) {
-                    entries.insert(key, span, inherited);
+                    entries.insert(key, span(), inherited);
                 }
             }
         }
@@ -442,7 +445,13 @@ impl Walker<'_> {
 
     /// Entries a web.config inherits; applicationHost-only sections cannot
     /// be set in a web.config.
-    pub(super) fn note_global_entry(&mut self, key: &TagKey, span: Span, path: &str, global: bool) {
+    pub(super) fn note_global_entry(
+        &mut self,
+        key: &TagKey,
+        span: impl FnOnce() -> Span,
+        path: &str,
+        global: bool,
+    ) {
         if global
             && self.server.keeps_inherited_entries
             && self.kind != Kind::WebConfig
@@ -456,7 +465,7 @@ impl Walker<'_> {
                     (0..key.keys.names.len())
                         .map(|i| key.value(i).to_owned())
                         .collect(),
-                    span,
+                    span(),
                 ));
         }
     }
