@@ -108,14 +108,15 @@ static int sequence_code(const wchar_t *path, int index) {
 static int append_line(const wchar_t *log, const wchar_t *name, const wchar_t *line,
                        wchar_t **argv, int argc) {
     size_t size = 2, used = 0;
-    char *parts[512];
+    /* The program's name, the command line, then argv[1] to argv[argc - 1]. */
+    char **parts = malloc(sizeof *parts * (size_t)(argc + 1));
     int count = 0;
     char *text;
     HANDLE h = INVALID_HANDLE_VALUE;
     DWORD written = 0;
     parts[count++] = utf8(name);
     parts[count++] = utf8(line);
-    for (int i = 1; i < argc && count < 512; i++) parts[count++] = utf8(argv[i]);
+    for (int i = 1; i < argc; i++) parts[count++] = utf8(argv[i]);
     for (int i = 0; i < count; i++) size += strlen(parts[i]) + 1;
     text = malloc(size);
     for (int i = 0; i < count; i++) {
@@ -125,6 +126,7 @@ static int append_line(const wchar_t *log, const wchar_t *name, const wchar_t *l
         used += n;
         free(parts[i]);
     }
+    free(parts);
     text[used++] = '\n';
     for (int attempt = 0; attempt < 100 && h == INVALID_HANDLE_VALUE; attempt++) {
         h = CreateFileW(log, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,

@@ -230,7 +230,8 @@ impl Walker<'_> {
                 }
             }
         }
-        let collected = entries.as_ref().and_then(|_| Collected::at(path));
+        // Only a collection element's path is matched (not every item's).
+        let collected = spec.collection.as_ref().and_then(|_| Collected::at(path));
         while let Some(child) = xml.next_child(tag)? {
             let name = child.name();
             if let (Some(collection), Some(entries)) = (&spec.collection, &mut entries) {

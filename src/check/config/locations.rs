@@ -29,15 +29,11 @@ impl Walker<'_> {
         let mode = tag.attribute("overrideMode").and_then(OverrideMode::parse);
         let normalized = if path == "." { "" } else { path };
         // Only a block with an override mode needs its sections' names.
-        let mut sections = std::mem::take(&mut self.spare_section_list);
-        sections.clear();
-        self.location_sections = match mode {
-            Some(_) => Some(sections),
-            None => {
-                self.spare_section_list = sections;
-                None
-            }
-        };
+        self.location_sections = mode.map(|_| {
+            let mut sections = std::mem::take(&mut self.spare_section_list);
+            sections.clear();
+            sections
+        });
         self.inherit_in_children = !tag
             .attribute("inheritInChildApplications")
             .is_some_and(|v| v.eq_ignore_ascii_case("false"));
