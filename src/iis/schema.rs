@@ -1,36 +1,16 @@
-//! The IIS configuration tables (`schemas/iis/sections.toml`): which sections
-//! exist, where they may appear, and the elements, attributes and collections
-//! of the sections the checker covers.
+//! The IIS configuration tables (`schemas/iis/sections/*.toml`, made into
+//! statics by `build/iis_tables.rs`): which sections exist, where they may
+//! appear, and the elements, attributes and collections of the sections the
+//! checker covers.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use foldhash::{HashMap, HashSet};
-use serde::Deserialize;
-
-/// The built-in tables, one file per module or area
-/// (`schemas/iis/README.md` describes the format).
-macro_rules! tables {
-    ($($file:literal),* $(,)?) => {
-        &[$(($file, include_str!(concat!("../../schemas/iis/sections/", $file)))),*]
-    };
-}
-const TABLES: &[(&str, &str)] = tables!(
-    "applicationHost.toml",
-    "server.toml",
-    "webServer.toml",
-    "security.toml",
-    "features.toml",
-    "rewrite.toml",
-    "arr.toml",
-    "httpPlatform.toml",
-    "ftp.toml",
-    "declared.toml",
-);
 
 /// `allowDefinition`: which configuration files may hold a section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Definition {
     Everywhere,
     MachineOnly,
@@ -40,7 +20,7 @@ pub enum Definition {
 }
 
 /// `overrideModeDefault`: whether files below applicationHost.config may set it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OverrideMode {
     Allow,
     Deny,
@@ -350,8 +330,7 @@ impl Schema {
     pub fn global() -> &'static Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
         SCHEMA.get_or_init(|| {
-            Schema::parse_tables(TABLES)
-                .expect("schemas/iis/sections/*.toml are valid (unit-tested)")
+            Schema::from_tables().expect("schemas/iis/sections/*.toml are valid (unit-tested)")
         })
     }
 
@@ -412,79 +391,28 @@ impl Schema {
         found.next().is_none().then_some(first)
     }
 
-    /// Reads table files (name, text); a section may be in one file only.
-    pub fn parse_tables(files: &[(&str, &str)]) -> Result<Schema, String> {
-        let mut all = FileSpec::default();
-        for (name, text) in files {
-            let file: FileSpec = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-            for (section, spec) in file.section {
-                if all.section.insert(section.clone(), spec).is_some() {
-                    return Err(format!("{name}: section `{section}` is described twice"));
-                }
-            }
-            for (section, spec) in file.declared {
-                if all.declared.insert(section.clone(), spec).is_some() {
-                    return Err(format!("{name}: section `{section}` is declared twice"));
-                }
-            }
-        }
-        Schema::from_spec(&all)
-    }
-
-    /// Reads one table file.
-    pub fn parse(text: &str) -> Result<Schema, String> {
-        let file: FileSpec = toml::from_str(text).map_err(|e| e.to_string())?;
-        Schema::from_spec(&file)
-    }
-
-    fn from_spec(file: &FileSpec) -> Result<Schema, String> {
+    /// The built-in tables, which `build/iis_tables.rs` made into statics.
+    fn from_tables() -> Result<Schema, String> {
         let mut sections = BTreeMap::new();
-        for (name, spec) in &file.section {
-            let base = match &spec.same_as {
-                Some(other) => file
-                    .section
-                    .get(other)
-                    .ok_or_else(|| format!("{name}: same_as `{other}` is not a section"))?,
-                None => spec,
+        for table in SECTIONS.iter().chain(DECLARED) {
+            let schema = match table.element {
+                Some(element) => {
+                    Some(build_element(element).map_err(|e| format!("{}: {e}", table.name))?)
+                }
+                None => None,
             };
-            let schema = build_element(&base.element).map_err(|e| format!("{name}: {e}"))?;
             sections.insert(
-                name.clone(),
+                table.name.to_owned(),
                 Section {
-                    name: name.clone(),
-                    definition: spec.definition.unwrap_or(Definition::Everywhere),
-                    override_default: spec.r#override.unwrap_or(OverrideMode::Allow),
-                    schema: Some(schema),
-                },
-            );
-        }
-        for (name, spec) in &file.declared {
-            if file.section.contains_key(name) {
-                return Err(format!("{name}: both described and declared only"));
-            }
-            let (definition, override_default) = parse_declaration(spec).ok_or_else(|| {
-                format!("{name}: expected \"Definition OverrideMode\", found `{spec}`")
-            })?;
-            sections.insert(
-                name.clone(),
-                Section {
-                    name: name.clone(),
-                    definition,
-                    override_default,
-                    schema: None,
+                    name: table.name.to_owned(),
+                    definition: table.definition,
+                    override_default: table.override_default,
+                    schema,
                 },
             );
         }
         Ok(Schema::new(sections))
     }
-}
-
-/// `"AppHostOnly Deny"`.
-fn parse_declaration(text: &str) -> Option<(Definition, OverrideMode)> {
-    let mut words = text.split_whitespace();
-    let definition = Definition::parse(words.next()?)?;
-    let mode = OverrideMode::parse(words.next()?)?;
-    words.next().is_none().then_some((definition, mode))
 }
 
 /// A `<section>` declaration's `allowDefinition` and `overrideModeDefault`,
@@ -532,85 +460,72 @@ impl OverrideMode {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct FileSpec {
-    #[serde(default)]
-    section: BTreeMap<String, SectionSpec>,
-    #[serde(default)]
-    declared: BTreeMap<String, String>,
+/// A section of the built-in tables (`schemas/iis/sections/*.toml`, as
+/// `build/iis_tables.rs` writes them): `element` is `None` for a section
+/// that is declared only.
+struct TableSection {
+    name: &'static str,
+    definition: Definition,
+    override_default: OverrideMode,
+    element: Option<&'static TableElement>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SectionSpec {
-    definition: Option<Definition>,
-    r#override: Option<OverrideMode>,
-    same_as: Option<String>,
-    #[serde(flatten)]
-    element: ElementSpec,
+/// An element of the built-in tables: attribute specs as written
+/// (`"uint 1..65535 required"`), child elements, collection.
+struct TableElement {
+    attrs: &'static [(&'static str, &'static str)],
+    elements: &'static [(&'static str, TableElement)],
+    collection: Option<&'static TableCollection>,
+    unchecked: &'static [&'static str],
 }
 
-#[derive(Deserialize, Default)]
-struct ElementSpec {
-    #[serde(default)]
-    attrs: BTreeMap<String, String>,
-    #[serde(default)]
-    elements: BTreeMap<String, ElementSpec>,
-    collection: Option<Box<CollectionSpec>>,
-    #[serde(default)]
-    unchecked: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct CollectionSpec {
-    add: String,
-    remove: Option<String>,
-    clear: Option<String>,
-    defaults: Option<String>,
-    #[serde(default)]
+struct TableCollection {
+    add: &'static str,
+    remove: Option<&'static str>,
+    clear: Option<&'static str>,
+    defaults: Option<&'static str>,
     duplicates: bool,
-    #[serde(default)]
     any_attributes: bool,
-    #[serde(flatten)]
-    item: ElementSpec,
+    item: TableElement,
 }
 
-fn build_element(spec: &ElementSpec) -> Result<Element, String> {
+include!(concat!(env!("OUT_DIR"), "/iis_tables.rs"));
+
+fn build_element(spec: &TableElement) -> Result<Element, String> {
     let mut element = Element {
-        unchecked: spec.unchecked.clone(),
+        unchecked: spec.unchecked.iter().map(|&name| name.to_owned()).collect(),
         ..Element::default()
     };
-    for (name, text) in &spec.attrs {
+    for &(name, text) in spec.attrs {
         element.attributes.insert(
-            name.clone(),
+            name.to_owned(),
             parse_attribute(text).map_err(|e| format!("attribute {name}: {e}"))?,
         );
     }
-    for (name, child) in &spec.elements {
+    for (name, child) in spec.elements {
         element.elements.insert(
-            name.clone(),
+            (*name).to_owned(),
             build_element(child).map_err(|e| format!("{name}: {e}"))?,
         );
     }
-    if let Some(c) = &spec.collection {
+    if let Some(c) = spec.collection {
         let mut item = build_element(&c.item).map_err(|e| format!("{}: {e}", c.add))?;
         item.any_attributes = c.any_attributes;
-        if let Some(defaults) = &c.defaults {
+        if let Some(defaults) = c.defaults {
             let mut relaxed = item.clone();
             for a in relaxed.attributes.values_mut() {
                 a.required = false;
             }
             relaxed.collection = None;
-            element.elements.insert(defaults.clone(), relaxed);
+            element.elements.insert(defaults.to_owned(), relaxed);
         }
         element.collection = Some(Box::new(Collection {
-            add: c.add.clone(),
+            add: c.add.to_owned(),
             more_adds: Vec::new(),
             allow_duplicates: c.duplicates,
-            remove: c.remove.clone(),
-            clear: c.clear.clone(),
-            defaults: c.defaults.clone(),
+            remove: c.remove.map(str::to_owned),
+            clear: c.clear.map(str::to_owned),
+            defaults: c.defaults.map(str::to_owned),
             keys: if c.duplicates {
                 Keys::default()
             } else {
@@ -681,7 +596,7 @@ mod tests {
 
     #[test]
     fn shipped_tables_parse_and_cover_the_sections_both_modes_use() {
-        let schema = Schema::parse_tables(TABLES).unwrap();
+        let schema = Schema::from_tables().unwrap();
         for name in [
             "system.webServer/handlers",
             "system.webServer/isapiFilters",

@@ -1,5 +1,5 @@
 //! Every property OMERO.web reads, from
-//! `schemas/omero-web-settings.schema.json`, which `build.rs` turns into
+//! `schemas/omero-web-settings.schema.json`, which `build/catalogue.rs` turns into
 //! Rust data at build time.
 //!
 //! The schema describes each value *after* OMERO's parser ran (an int, a bool,
@@ -68,7 +68,7 @@ pub enum Group {
 // `PROPERTIES: [PropertySpec; N]` (sorted by key) and `PLUGIN_NAMESPACES: &[&str]`.
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
-/// One property of the catalogue, as `build.rs` writes it.
+/// One property of the catalogue, as `build/catalogue.rs` writes it.
 #[derive(Debug)]
 pub struct PropertySpec {
     pub key: &'static str,
@@ -240,7 +240,7 @@ mod tests {
         );
     }
 
-    /// `get` searches by halves: build.rs must write the keys in order.
+    /// `get` searches by halves: `build/catalogue.rs` must write the keys in order.
     #[test]
     fn every_key_is_found() {
         let c = Catalogue::global();

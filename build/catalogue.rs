@@ -5,7 +5,7 @@
 //! fails the build with the property's name.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -22,13 +22,12 @@ const ANNOTATIONS: &[&str] = &[
     "sensitive",
 ];
 
-fn main() {
+/// Writes `catalogue.rs` into `out`.
+pub fn generate(out: &Path) {
     println!("cargo:rerun-if-changed={CATALOGUE}");
-    println!("cargo:rerun-if-changed=build.rs");
     let text = std::fs::read_to_string(CATALOGUE).unwrap_or_else(|e| panic!("{CATALOGUE}: {e}"));
     let document: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{CATALOGUE}: {e}"));
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("catalogue.rs"), catalogue_source(&document))
         .expect("OUT_DIR is writable");
 }
