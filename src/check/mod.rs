@@ -5,6 +5,7 @@
 //! Pure: the caller reads the files ([`Input`]) and prints the findings.
 
 mod batch;
+mod bloom;
 mod config;
 mod cross;
 mod entries;

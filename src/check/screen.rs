@@ -24,8 +24,9 @@
 
 use std::hash::{BuildHasher, Hasher};
 
-use fastbloom::BloomFilter;
 use foldhash::quality::FixedState;
+
+use super::bloom::{BlockedBloom, Place};
 use foldhash::HashSet;
 
 /// Bits in the Bloom filter of a streamed file: at most 4 MiB.
@@ -45,11 +46,6 @@ pub(super) fn filter_bits(length: u64) -> usize {
         .saturating_mul(2)
         .clamp(8 << 20, FILTER_BITS)
 }
-/// Probes per key. A new key looks seen with probability (1 - e^(-kn/m))^k
-/// once n keys are in m bits: with [`FILTER_BITS`], 5 × 10⁻¹⁰ when a 100 MB
-/// server's 230,000 are in. More probes would cost more cache misses.
-const PROBES: u32 = 7;
-
 /// How the walker remembers keys for its duplicate checks.
 pub(super) enum Memory {
     /// Every key, exactly (a file read whole, or a small one).
@@ -61,10 +57,23 @@ pub(super) enum Memory {
 }
 
 /// A Bloom filter of the keys seen, and the keys it may have seen twice.
+///
+/// Keys go into the filter [`BATCH`] at a time, and their blocks are asked
+/// for when they are sighted. Each key costs a cache miss or two once the
+/// filter outgrows the caches, and the walk waited for them key by key
+/// (BENCHMARKS.md, issue 21); fetched ahead, they come while the walk goes
+/// on. The outcome is the same: a key the filter may have seen, in any
+/// order, is a suspect.
 pub(super) struct Screen {
-    seen: BloomFilter<FixedState>,
-    pub(super) suspects: Suspects,
+    seen: BlockedBloom,
+    /// Keys sighted and not yet in the filter, where their bits go (those
+    /// blocks were asked for when the key was sighted).
+    pending: Vec<(u64, Place)>,
+    suspects: Suspects,
 }
+
+/// Keys per batch into the filter.
+const BATCH: usize = 16;
 
 /// Hashes of keys that may occur twice.
 #[derive(Default)]
@@ -87,25 +96,48 @@ impl Suspects {
 impl Screen {
     pub(super) fn new(bits: usize) -> Screen {
         Screen {
-            seen: BloomFilter::with_num_bits(bits.max(64))
-                .hasher(KEY_HASHER)
-                .hashes(PROBES),
+            seen: BlockedBloom::with_bits(bits),
+            pending: Vec::with_capacity(BATCH),
             suspects: Suspects::default(),
         }
     }
 
     /// Notes a sighting of `key`; a key the filter may have seen before
-    /// becomes a suspect.
+    /// becomes a suspect (by the time [`Screen::into_suspects`] is asked).
     pub(super) fn sight(&mut self, key: u64) {
-        if self.seen.insert_hash(key) {
-            self.suspects.insert(key);
+        let place = self.seen.locate(key);
+        self.seen.prefetch(&place);
+        self.pending.push((key, place));
+        if self.pending.len() == BATCH {
+            self.flush();
         }
+    }
+
+    fn flush(&mut self) {
+        for &(key, place) in &self.pending {
+            if self.seen.insert_at(place) {
+                self.suspects.insert(key);
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// Makes `key` a suspect: the second pass must look at it.
+    pub(super) fn suspect(&mut self, key: u64) {
+        self.suspects.insert(key);
+    }
+
+    /// The suspects of the whole pass (the filter is dropped: the second
+    /// pass needs only them).
+    pub(super) fn into_suspects(mut self) -> Suspects {
+        self.flush();
+        self.suspects
     }
 
     /// Adds `key` to the filter without suspecting it: for keys already
     /// known to be distinct (an exact table handing over to the filter).
     pub(super) fn remember(&mut self, key: u64) {
-        self.seen.insert_hash(key);
+        self.seen.insert(key);
     }
 }
 
@@ -141,14 +173,28 @@ mod tests {
 
     #[test]
     fn a_key_seen_twice_is_a_suspect_and_a_new_one_is_not() {
-        let mut screen = Screen::new(FILTER_BITS);
-        for i in 0..10_000 {
-            screen.sight(section_key(&format!("site{i}"), 3));
-        }
-        assert!(screen.suspects.is_empty(), "false positives at 10,000 keys");
+        let sighted = |keys: &[u64]| {
+            let mut screen = Screen::new(FILTER_BITS);
+            for &key in keys {
+                screen.sight(key);
+            }
+            screen.into_suspects()
+        };
+        let mut keys: Vec<u64> = (0..10_000)
+            .map(|i| section_key(&format!("site{i}"), 3))
+            .collect();
+        assert!(sighted(&keys).is_empty(), "false positives at 10,000 keys");
+        // Again in the same batch, and far apart.
         let again = section_key("site42", 3);
-        screen.sight(again);
-        assert!(screen.suspects.contains(again));
+        for at in [keys.len(), 43, 44] {
+            let mut twice = keys.clone();
+            twice.insert(at, again);
+            assert!(sighted(&twice).contains(again), "not suspected at {at}");
+        }
+        // The last key of a batch not yet full.
+        keys.truncate(BATCH + 3);
+        keys.push(keys[BATCH + 1]);
+        assert!(sighted(&keys).contains(keys[BATCH + 1]));
     }
 
     #[test]

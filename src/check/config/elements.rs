@@ -371,7 +371,7 @@ impl Walker<'_> {
             if let Memory::Screen(screen) = &mut self.memory {
                 // The second pass must find this one again.
                 for hash in entries.key_hashes(normal) {
-                    screen.suspects.insert(hash);
+                    screen.suspect(hash);
                 }
             }
             let shown = (0..entries.keys.names.len())

@@ -73,9 +73,12 @@ fn check_with_filter(
     }
     let screen = Memory::Screen(Screen::new(filter_bits));
     match walk(file, kind, server, screen)? {
-        (_, Some(Memory::Screen(screen))) if !screen.suspects.is_empty() => {
-            // The filter is dropped here: the second pass needs only the suspects.
-            let confirm = Memory::Confirm(screen.suspects);
+        (checked, Some(Memory::Screen(screen))) => {
+            let suspects = screen.into_suspects();
+            if suspects.is_empty() {
+                return Ok(checked);
+            }
+            let confirm = Memory::Confirm(suspects);
             walk(file, kind, server, confirm).map(|(checked, _)| checked)
         }
         (checked, _) => Ok(checked),
@@ -641,7 +644,10 @@ mod tests {
         let Some(Memory::Screen(screen)) = memory else {
             panic!("the walk failed: {:?}", checked.diagnostics);
         };
-        assert!(screen.suspects.is_empty(), "a second pass would run");
+        assert!(
+            screen.into_suspects().is_empty(),
+            "a second pass would run"
+        );
     }
 
     /// An operation on a collection, for the property test below.
