@@ -644,10 +644,7 @@ mod tests {
         let Some(Memory::Screen(screen)) = memory else {
             panic!("the walk failed: {:?}", checked.diagnostics);
         };
-        assert!(
-            screen.into_suspects().is_empty(),
-            "a second pass would run"
-        );
+        assert!(screen.into_suspects().is_empty(), "a second pass would run");
     }
 
     /// An operation on a collection, for the property test below.
