@@ -298,7 +298,7 @@ fn cases(schema: &Schema) -> Vec<Case> {
     let declarations = config_sections(schema);
     let mut out = Vec::new();
     for section in schema.sections.values() {
-        let Some(root) = &section.schema else {
+        let Some(root) = section.schema() else {
             continue;
         };
         let mut found = Vec::new();

@@ -474,7 +474,7 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
                     .section(&name)
                     .or_else(|| schema.by_short_name(&name))
                 {
-                    Some(section) if section.schema.is_some() => {
+                    Some(section) if section.is_described() => {
                         section_name = Some(section.name.clone())
                     }
                     Some(section) => {
@@ -518,7 +518,7 @@ pub fn check(invocation: &Invocation, file: &Arc<SourceFile>, schema: &Schema) -
         }
     }
     let element = section_name.as_ref().and_then(|name| {
-        let mut element = schema.section(name)?.schema.as_ref()?;
+        let mut element = schema.section(name)?.schema()?;
         for step in &object.element {
             element = if step == "*" {
                 &element.collection.as_ref()?.item

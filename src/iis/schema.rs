@@ -305,8 +305,60 @@ pub struct Section {
     pub name: String,
     pub definition: Definition,
     pub override_default: OverrideMode,
-    /// `None` for sections that are declared but not described by the tables.
-    pub schema: Option<Element>,
+    description: Description,
+}
+
+/// A section's elements, when the tables describe it.
+#[derive(Debug, Clone)]
+enum Description {
+    /// Declared but not described.
+    None,
+    /// Read from an IIS schema file.
+    Given(Element),
+    /// In the built-in tables: built when first asked for. A run uses a
+    /// few of the 150 sections; building them all was a third of a small
+    /// `check`'s instructions (BENCHMARKS.md, issue 21).
+    Table(&'static TableElement, OnceLock<Element>),
+}
+
+impl Section {
+    /// A section; `schema` is `None` for one declared but not described.
+    pub fn new(
+        name: String,
+        definition: Definition,
+        override_default: OverrideMode,
+        schema: Option<Element>,
+    ) -> Section {
+        Section {
+            name,
+            definition,
+            override_default,
+            description: schema.map_or(Description::None, Description::Given),
+        }
+    }
+
+    /// Its elements, attributes and collections; `None` for a section that
+    /// is declared but not described by the tables.
+    pub fn schema(&self) -> Option<&Element> {
+        match &self.description {
+            Description::None => None,
+            Description::Given(element) => Some(element),
+            Description::Table(table, built) => Some(built.get_or_init(|| {
+                build_element(table).unwrap_or_else(|e| {
+                    panic!(
+                        "schemas/iis/sections/*.toml: {}: {e} (the unit tests build every section)",
+                        self.name
+                    )
+                })
+            })),
+        }
+    }
+
+    /// Whether the tables describe it ([`Section::schema`] is `Some`),
+    /// without building its description.
+    pub fn is_described(&self) -> bool {
+        !matches!(self.description, Description::None)
+    }
 }
 
 /// All sections, by full name (`system.webServer/handlers`).
@@ -329,9 +381,7 @@ impl Schema {
     /// The tables shipped with the tool (parsed once).
     pub fn global() -> &'static Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(|| {
-            Schema::from_tables().expect("schemas/iis/sections/*.toml are valid (unit-tested)")
-        })
+        SCHEMA.get_or_init(Schema::from_tables)
     }
 
     /// A section by name; case-insensitive when no name matches exactly.
@@ -392,14 +442,12 @@ impl Schema {
     }
 
     /// The built-in tables, which `build/iis_tables.rs` made into statics.
-    fn from_tables() -> Result<Schema, String> {
+    fn from_tables() -> Schema {
         let mut sections = BTreeMap::new();
         for table in SECTIONS.iter().chain(DECLARED) {
-            let schema = match table.element {
-                Some(element) => {
-                    Some(build_element(element).map_err(|e| format!("{}: {e}", table.name))?)
-                }
-                None => None,
+            let description = match table.element {
+                Some(element) => Description::Table(element, OnceLock::new()),
+                None => Description::None,
             };
             sections.insert(
                 table.name.to_owned(),
@@ -407,11 +455,11 @@ impl Schema {
                     name: table.name.to_owned(),
                     definition: table.definition,
                     override_default: table.override_default,
-                    schema,
+                    description,
                 },
             );
         }
-        Ok(Schema::new(sections))
+        Schema::new(sections)
     }
 }
 
@@ -463,6 +511,7 @@ impl OverrideMode {
 /// A section of the built-in tables (`schemas/iis/sections/*.toml`, as
 /// `build/iis_tables.rs` writes them): `element` is `None` for a section
 /// that is declared only.
+#[derive(Debug)]
 struct TableSection {
     name: &'static str,
     definition: Definition,
@@ -472,6 +521,7 @@ struct TableSection {
 
 /// An element of the built-in tables: attribute specs as written
 /// (`"uint 1..65535 required"`), child elements, collection.
+#[derive(Debug)]
 struct TableElement {
     attrs: &'static [(&'static str, &'static str)],
     elements: &'static [(&'static str, TableElement)],
@@ -479,6 +529,7 @@ struct TableElement {
     unchecked: &'static [&'static str],
 }
 
+#[derive(Debug)]
 struct TableCollection {
     add: &'static str,
     remove: Option<&'static str>,
@@ -596,7 +647,15 @@ mod tests {
 
     #[test]
     fn shipped_tables_parse_and_cover_the_sections_both_modes_use() {
-        let schema = Schema::from_tables().unwrap();
+        let schema = Schema::from_tables();
+        // Every section described builds (they are built when first used).
+        for (name, section) in &schema.sections {
+            if let Description::Table(table, _) = &section.description {
+                if let Err(e) = build_element(table) {
+                    panic!("{name}: {e}");
+                }
+            }
+        }
         for name in [
             "system.webServer/handlers",
             "system.webServer/isapiFilters",
@@ -617,13 +676,13 @@ mod tests {
             "system.applicationHost/sites",
         ] {
             assert!(
-                schema.sections[name].schema.is_some(),
+                schema.sections[name].is_described(),
                 "{name} is not described"
             );
+            assert!(schema.sections[name].schema().is_some());
         }
         let pools = schema.sections["system.applicationHost/applicationPools"]
-            .schema
-            .as_ref()
+            .schema()
             .unwrap();
         let idle = &pools.collection.as_ref().unwrap().item.elements["processModel"].attributes
             ["idleTimeout"];

@@ -164,7 +164,7 @@ impl Described {
             sections: base
                 .sections
                 .iter()
-                .filter_map(|(name, s)| Some((name.clone(), s.schema.clone()?)))
+                .filter_map(|(name, s)| Some((name.clone(), s.schema()?.clone())))
                 .collect(),
         }
     }
@@ -224,12 +224,7 @@ impl Described {
             let name = base.section(&name).map_or(name, |s| s.name.clone());
             sections.insert(
                 name.clone(),
-                Section {
-                    name,
-                    definition,
-                    override_default,
-                    schema: Some(element),
-                },
+                Section::new(name, definition, override_default, Some(element)),
             );
         }
         let mut schema = Schema::new(sections);
@@ -482,7 +477,7 @@ pub fn write(schema: &Schema) -> Result<String, WriteError> {
         "<!--\n  The IIS configuration tables of omero-iis, in the format of IIS's schema files.\n  Written by omero-iis; not a copy of any IIS file.\n-->\n<configSchema>\n",
     );
     for section in schema.sections.values() {
-        let Some(element) = &section.schema else {
+        let Some(element) = section.schema() else {
             continue;
         };
         let _ = writeln!(out, "  <sectionSchema name=\"{}\">", xml(&section.name));
@@ -722,7 +717,7 @@ mod tests {
             .unwrap();
         let schema = described.over(Schema::global(), Scope::Server);
         assert!(schema.complete);
-        let x = schema.section("s/x").unwrap().schema.as_ref().unwrap();
+        let x = schema.section("s/x").unwrap().schema().unwrap();
         assert!(x.attributes.contains_key("on"));
         assert_eq!(x.collection.as_ref().unwrap().key_attributes(), ["a"]);
         assert!(schema.section("system.webServer/handlers").is_none());

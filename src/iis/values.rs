@@ -316,7 +316,7 @@ mod tests {
     use crate::iis::schema::Schema;
 
     fn attribute(section: &str, path: &[&str], name: &str) -> Attribute {
-        let mut element = Schema::global().sections[section].schema.clone().unwrap();
+        let mut element = Schema::global().sections[section].schema().unwrap().clone();
         for step in path {
             element = if *step == "*" {
                 element.collection.unwrap().item

@@ -51,7 +51,7 @@ impl Walker<'_> {
         location: &str,
     ) -> Result<(), XmlError> {
         self.placement_and_locks(tag, section, facts, location);
-        let Some(element) = facts.table.and_then(|s| s.schema.as_ref()) else {
+        let Some(element) = facts.table.and_then(|s| s.schema()) else {
             return Ok(());
         };
         let global = location.is_empty() || location == ".";

@@ -424,7 +424,7 @@ impl<'a> Walker<'a> {
             Some(declared) => (declared.is_group(path), declared.get(path).is_some()),
             None => (schema.is_group(path), schema.section(path).is_some()),
         };
-        let table = schema.section(path).filter(|s| s.schema.is_some());
+        let table = schema.section(path).filter(|s| s.is_described());
         // A section of the tables goes by its name there.
         let name = table.map_or(path, |s| s.name.as_str());
         let declaration = self.declaration(name);

@@ -74,11 +74,7 @@ impl Operations<'_> {
     ) -> Option<Vec<Vec<(String, String)>>> {
         let path = path.map(normalise_config_path).unwrap_or_default();
         let names: Vec<&str> = section.split('/').collect();
-        let spec = self
-            .server
-            .schema
-            .section(section)
-            .and_then(|s| s.schema.as_ref());
+        let spec = self.server.schema.section(section).and_then(|s| s.schema());
         let doc = &self.server.apphost;
         match rest {
             [] => {
@@ -332,11 +328,7 @@ impl Operations<'_> {
         edits: &[ConfigEdit],
     ) -> Result<(), Failure> {
         let names: Vec<&str> = section.split('/').collect();
-        let spec = self
-            .server
-            .schema
-            .section(section)
-            .and_then(|s| s.schema.as_ref());
+        let spec = self.server.schema.section(section).and_then(|s| s.schema());
         let (mut doc, file, base, label) = match level {
             Level::AppHost(path) => {
                 let doc = std::mem::replace(

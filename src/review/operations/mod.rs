@@ -244,7 +244,7 @@ fn item_spec(
     section: &str,
     depth: usize,
 ) -> Option<&'static schema::Element> {
-    let mut element = schema.section(section)?.schema.as_ref()?;
+    let mut element = schema.section(section)?.schema()?;
     for _ in 0..depth {
         element = &element.collection.as_ref()?.item;
     }
