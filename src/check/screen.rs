@@ -17,19 +17,20 @@
 //! A false positive costs the second pass, never a wrong finding; a true
 //! duplicate is always a suspect, because a Bloom filter has no false
 //! negatives. With this filter (a blocked one, [`super::bloom`]), a hosting
-//! server of 100 MB (about 230,000 keys) expects 7 × 10⁻⁶ false positives
-//! in all, so clean files are read once; at 400 MB (915,000 keys) 0.34, so
-//! about one file in four takes the second pass, and at 1 GB every file
-//! (expected counts summed over the keys as they go in; BENCHMARKS.md).
+//! server of 100 MB (about 230,000 keys) expects 2 × 10⁻⁹ false positives
+//! in all, so clean files are read once; at 400 MB (915,000 keys) 0.019,
+//! so about one file in fifty takes the second pass, at 600 MB most, and at
+//! 1 GB every file (expected counts summed over the keys as they go in;
+//! BENCHMARKS.md).
 //! Memory is the same at every size from 16 MB on; a smaller file gets a
 //! smaller filter ([`filter_bits`]).
 
 use std::hash::{BuildHasher, Hasher};
 
 use foldhash::quality::FixedState;
+use foldhash::HashSet;
 
 use super::bloom::{BlockedBloom, Place};
-use foldhash::HashSet;
 
 /// Bits in the Bloom filter of a streamed file: at most 4 MiB.
 pub(super) const FILTER_BITS: usize = 32 << 20;
@@ -39,7 +40,7 @@ pub(super) const FILTER_BITS: usize = 32 << 20;
 /// [`FILTER_BITS`] (from 16 MB on). A key takes about 50 bytes of the file
 /// or more (`<add ipAddress="10.0.0.1" />`, its line break and
 /// indentation), so a filter sized so has 100 bits per key or more, and a
-/// 10 MB file of such entries expects about 10⁻⁴ false positives in all. A
+/// 10 MB file of such entries expects about 10⁻⁷ false positives in all. A
 /// smaller file then does not pay a page fault for each 4 KiB of a 4 MiB
 /// filter it does not need (BENCHMARKS.md: page faults cost here).
 pub(super) fn filter_bits(length: u64) -> usize {

@@ -316,7 +316,7 @@ enum Description {
     /// Read from an IIS schema file.
     Given(Element),
     /// In the built-in tables: built when first asked for. A run uses a
-    /// few of the 150 sections; building them all was a third of a small
+    /// few of the 70 sections; building them all was a third of a small
     /// `check`'s instructions (BENCHMARKS.md, issue 21).
     Table(&'static TableElement, OnceLock<Element>),
 }
