@@ -72,6 +72,34 @@ fn require(program: &str, package: &str) {
     );
 }
 
+/// Creates the Wine prefix. Wine's first boot of a new prefix has failed
+/// once in CI ("could not load kernel32.dll, status c0000135", on a fresh
+/// machine, the other tests then passing on the same prefix): the prefix is
+/// removed and booted once more; a second failure fails the test run.
+fn boot(prefix: &Path) {
+    for attempt in 1..=2 {
+        let booted = Process::new("wineboot")
+            .arg("-i")
+            .env("WINEPREFIX", prefix)
+            .env("WINEDEBUG", "-all")
+            .output()
+            .unwrap();
+        if booted.status.success() {
+            return;
+        }
+        assert!(attempt < 2, "wineboot failed twice: {booted:?}");
+        eprintln!(
+            "wineboot failed; booting a new prefix once more: {}",
+            String::from_utf8_lossy(&booted.stderr)
+        );
+        let _ = Process::new("wineserver")
+            .arg("-k")
+            .env("WINEPREFIX", prefix)
+            .status();
+        let _ = std::fs::remove_dir_all(prefix);
+    }
+}
+
 /// Builds the stub, boots a private Wine prefix and installs the stubs where
 /// the scripts look for the programs. Once per test run.
 fn wine() -> &'static Wine {
@@ -91,13 +119,7 @@ fn wine() -> &'static Wine {
         assert!(built.success(), "building the stub failed");
         let prefix = base.join("prefix");
         if !prefix.join("drive_c/windows").exists() {
-            let booted = Process::new("wineboot")
-                .arg("-i")
-                .env("WINEPREFIX", &prefix)
-                .env("WINEDEBUG", "-all")
-                .output()
-                .unwrap();
-            assert!(booted.status.success(), "wineboot failed: {booted:?}");
+            boot(&prefix);
         }
         // Drives D: and E: for the sets that install there.
         let drive = |letter: &str| {

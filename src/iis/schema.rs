@@ -588,7 +588,7 @@ fn build_element(spec: &TableElement) -> Result<Element, String> {
     Ok(element)
 }
 
-/// Parses one attribute spec string (see the header of sections.toml).
+/// Parses one attribute spec string (the format is in `schemas/iis/README.md`).
 fn parse_attribute(text: &str) -> Result<Attribute, String> {
     let mut words = text.split_whitespace();
     let type_word = words.next().ok_or("empty spec")?;
