@@ -1,6 +1,6 @@
 //! Turns the built-in IIS tables (`schemas/iis/sections/*.toml`, format in
 //! `schemas/iis/README.md`) into Rust statics at build time. Parsing the
-//! 190 KB of TOML at start-up was four fifths of a small `check`'s
+//! 190 KB of TOML at start-up was two thirds of a small `check`'s
 //! instructions (BENCHMARKS.md, issue 21). `src/iis/schema.rs` includes the
 //! output and builds its `Schema` from it; a section described twice, a
 //! `same_as` naming no section or a malformed declaration fails the build.
