@@ -26,11 +26,13 @@
 //! smaller filter ([`filter_bits`]).
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::{mpsc, Arc, Mutex};
 
 use foldhash::quality::FixedState;
 use foldhash::HashSet;
 
 use super::bloom::{BlockedBloom, Place};
+use crate::xml::{Helper, Job};
 
 /// Bits in the Bloom filter of a streamed file: at most 4 MiB.
 pub(super) const FILTER_BITS: usize = 32 << 20;
@@ -59,6 +61,142 @@ pub(super) enum Memory {
     Confirm(Suspects),
 }
 
+/// The keys a walk sighted, screened for keys sighted twice.
+///
+/// The screening (a Bloom filter, [`Filter`]) is a third or more of the
+/// walk's instructions on a file of large collections, and the walk is the
+/// slower of `check`'s two threads. So the keys go to the filter in
+/// batches, and with a [`Helper`] the thread that reads the file ahead
+/// screens them, between its windows, while the walk goes on (BENCHMARKS.md,
+/// issue 21). Either way the keys reach the filter in the order they were
+/// sighted, and the outcome is the same.
+pub(super) struct Screen {
+    bits: usize,
+    /// Keys not yet sent to the filter.
+    batch: Vec<Sighting>,
+    /// Made by the first batch: a file without large collections needs
+    /// none. Locked only by the one thread that screens.
+    filter: Arc<Mutex<Option<Filter>>>,
+    /// Where the batches are screened; on this thread without one.
+    helper: Option<Helper>,
+    /// Keys suspected outright ([`Screen::suspect`]).
+    suspects: Suspects,
+}
+
+/// A key on its way to the filter.
+#[derive(Clone, Copy)]
+enum Sighting {
+    /// Sighted in the walk ([`Screen::sight`]).
+    Seen(u64),
+    /// Known to be distinct ([`Screen::remember`]).
+    Known(u64),
+}
+
+/// Keys per batch sent to the filter: few hand-overs (about fifty for 10 MB
+/// of small entries), 64 KiB a batch.
+const SEND: usize = 4096;
+
+/// The screen's filter could not be asked: the thread that screened its
+/// keys ended early (it panicked).
+#[derive(Debug, thiserror::Error)]
+#[error("the thread screening keys for duplicates stopped")]
+pub(super) struct ScreenLost;
+
+impl Screen {
+    /// A screen of a filter of `bits`, on this thread until
+    /// [`Screen::screen_on`] says otherwise.
+    pub(super) fn new(bits: usize) -> Screen {
+        Screen {
+            bits,
+            batch: Vec::with_capacity(SEND),
+            filter: Arc::new(Mutex::new(None)),
+            helper: None,
+            suspects: Suspects::default(),
+        }
+    }
+
+    /// Screens the keys sighted from now on on `helper`'s thread.
+    pub(super) fn screen_on(&mut self, helper: Option<Helper>) {
+        self.helper = helper;
+    }
+
+    /// Notes a sighting of `key`; a key the filter may have seen before
+    /// becomes a suspect (by the time [`Screen::into_suspects`] is asked).
+    pub(super) fn sight(&mut self, key: u64) {
+        self.take(Sighting::Seen(key));
+    }
+
+    /// Adds `key` to the filter without suspecting it: for keys already
+    /// known to be distinct (an exact table handing over to the filter).
+    pub(super) fn remember(&mut self, key: u64) {
+        self.take(Sighting::Known(key));
+    }
+
+    /// Makes `key` a suspect: the second pass must look at it.
+    pub(super) fn suspect(&mut self, key: u64) {
+        self.suspects.insert(key);
+    }
+
+    fn take(&mut self, sighting: Sighting) {
+        self.batch.push(sighting);
+        if self.batch.len() == SEND {
+            self.send();
+        }
+    }
+
+    /// Sends the batch to the filter.
+    fn send(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(SEND));
+        let (filter, bits) = (Arc::clone(&self.filter), self.bits);
+        let job: Job = Box::new(move || {
+            // Poisoned only by a panic in a job before: then the suspects
+            // are never asked for (`into_suspects` fails).
+            if let Ok(mut filter) = filter.lock() {
+                filter
+                    .get_or_insert_with(|| Filter::new(bits))
+                    .take_all(batch);
+            }
+        });
+        let refused = match &self.helper {
+            Some(helper) => helper.run(job).err(),
+            None => Some(job),
+        };
+        // Without a helper, or if its thread has ended, the batch is
+        // screened here.
+        if let Some(job) = refused {
+            job();
+        }
+    }
+
+    /// The suspects of the whole pass (the filter is dropped: the second
+    /// pass needs only them). It waits for the screening thread to screen
+    /// every key: call it after the walk's parser has handed out the end
+    /// of the file or is dropped (the thread reads no more then).
+    pub(super) fn into_suspects(mut self) -> Result<Suspects, ScreenLost> {
+        self.send();
+        if let Some(helper) = self.helper.take() {
+            let (done, finished) = mpsc::channel();
+            let job: Job = Box::new(move || {
+                let _ = done.send(());
+            });
+            if let Err(job) = helper.run(job) {
+                job();
+            }
+            drop(helper);
+            // The job never runs if the thread panicked before it: then
+            // the channel closes unanswered.
+            finished.recv().map_err(|_| ScreenLost)?;
+        }
+        let filter = self.filter.lock().map_err(|_| ScreenLost)?.take();
+        let mut suspects = filter.map_or_else(Suspects::default, Filter::into_suspects);
+        suspects.0.extend(self.suspects.0);
+        Ok(suspects)
+    }
+}
+
 /// A Bloom filter of the keys seen, and the keys it may have seen twice.
 ///
 /// Keys go into the filter [`BATCH`] at a time, and their blocks are asked
@@ -67,7 +205,7 @@ pub(super) enum Memory {
 /// (BENCHMARKS.md, issue 21); fetched ahead, they come while the walk goes
 /// on. The outcome is the same: a key the filter may have seen, in any
 /// order, is a suspect.
-pub(super) struct Screen {
+struct Filter {
     seen: BlockedBloom,
     /// Keys sighted and not yet in the filter, where their bits go (those
     /// blocks were asked for when the key was sighted).
@@ -96,18 +234,31 @@ impl Suspects {
     }
 }
 
-impl Screen {
-    pub(super) fn new(bits: usize) -> Screen {
-        Screen {
+impl Filter {
+    fn new(bits: usize) -> Filter {
+        Filter {
             seen: BlockedBloom::with_bits(bits),
             pending: Vec::with_capacity(BATCH),
             suspects: Suspects::default(),
         }
     }
 
-    /// Notes a sighting of `key`; a key the filter may have seen before
-    /// becomes a suspect (by the time [`Screen::into_suspects`] is asked).
-    pub(super) fn sight(&mut self, key: u64) {
+    fn take_all(&mut self, sightings: Vec<Sighting>) {
+        for sighting in sightings {
+            self.take(sighting);
+        }
+    }
+
+    fn take(&mut self, sighting: Sighting) {
+        match sighting {
+            Sighting::Seen(key) => self.sight(key),
+            Sighting::Known(key) => {
+                self.seen.insert(key);
+            }
+        }
+    }
+
+    fn sight(&mut self, key: u64) {
         let place = self.seen.locate(key);
         self.seen.prefetch(&place);
         self.pending.push((key, place));
@@ -125,22 +276,9 @@ impl Screen {
         self.pending.clear();
     }
 
-    /// Makes `key` a suspect: the second pass must look at it.
-    pub(super) fn suspect(&mut self, key: u64) {
-        self.suspects.insert(key);
-    }
-
-    /// The suspects of the whole pass (the filter is dropped: the second
-    /// pass needs only them).
-    pub(super) fn into_suspects(mut self) -> Suspects {
+    fn into_suspects(mut self) -> Suspects {
         self.flush();
         self.suspects
-    }
-
-    /// Adds `key` to the filter without suspecting it: for keys already
-    /// known to be distinct (an exact table handing over to the filter).
-    pub(super) fn remember(&mut self, key: u64) {
-        self.seen.insert(key);
     }
 }
 
@@ -176,28 +314,59 @@ mod tests {
 
     #[test]
     fn a_key_seen_twice_is_a_suspect_and_a_new_one_is_not() {
-        let sighted = |keys: &[u64]| {
-            let mut screen = Screen::new(FILTER_BITS);
-            for &key in keys {
-                screen.sight(key);
+        for apart in [false, true] {
+            let sighted = |keys: &[u64]| {
+                let mut screen = screen(apart);
+                for &key in keys {
+                    screen.sight(key);
+                }
+                screen.into_suspects().unwrap()
+            };
+            let mut keys: Vec<u64> = (0..10_000)
+                .map(|i| section_key(&format!("site{i}"), 3))
+                .collect();
+            assert!(sighted(&keys).is_empty(), "false positives at 10,000 keys");
+            // Again in the same batch, and far apart (in another batch sent
+            // to the filter's thread).
+            let again = section_key("site42", 3);
+            for at in [keys.len(), 43, 44] {
+                let mut twice = keys.clone();
+                twice.insert(at, again);
+                assert!(sighted(&twice).contains(again), "not suspected at {at}");
             }
-            screen.into_suspects()
-        };
-        let mut keys: Vec<u64> = (0..10_000)
-            .map(|i| section_key(&format!("site{i}"), 3))
-            .collect();
-        assert!(sighted(&keys).is_empty(), "false positives at 10,000 keys");
-        // Again in the same batch, and far apart.
-        let again = section_key("site42", 3);
-        for at in [keys.len(), 43, 44] {
-            let mut twice = keys.clone();
-            twice.insert(at, again);
-            assert!(sighted(&twice).contains(again), "not suspected at {at}");
+            // The last key of a batch not yet full.
+            keys.truncate(BATCH + 3);
+            keys.push(keys[BATCH + 1]);
+            assert!(sighted(&keys).contains(keys[BATCH + 1]));
         }
-        // The last key of a batch not yet full.
-        keys.truncate(BATCH + 3);
-        keys.push(keys[BATCH + 1]);
-        assert!(sighted(&keys).contains(keys[BATCH + 1]));
+    }
+
+    /// A screen on this thread, or on another one.
+    fn screen(apart: bool) -> Screen {
+        let mut screen = Screen::new(FILTER_BITS);
+        screen.screen_on(apart.then(Helper::on_new_thread));
+        screen
+    }
+
+    #[test]
+    fn keys_remembered_then_sighted_are_suspects_and_outright_suspects_are_kept() {
+        for apart in [false, true] {
+            let mut screen = screen(apart);
+            let keys: Vec<u64> = (0..3 * SEND as u64)
+                .map(|i| entry_key(1, &i.to_le_bytes()))
+                .collect();
+            for &key in &keys {
+                screen.remember(key);
+            }
+            screen.suspect(7);
+            // Sighted in a later batch than the one that remembered it.
+            screen.sight(keys[5]);
+            screen.sight(entry_key(2, b"new"));
+            let suspects = screen.into_suspects().unwrap();
+            assert!(suspects.contains(keys[5]), "apart: {apart}");
+            assert!(suspects.contains(7), "apart: {apart}");
+            assert_eq!(suspects.0.len(), 2, "apart: {apart}");
+        }
     }
 
     #[test]

@@ -58,14 +58,14 @@ impl Spares {
     pub(super) fn keep(&mut self, spare: Spare) {
         const MOST: usize = 4 * WINDOW;
         let Spare {
-            mut text,
+            text,
             mut tags,
             mut attributes,
             mut resolved,
             mut tokens,
         } = spare;
+        // Not cleared: its bytes are room to read into ([`Carry`]).
         if (1..=MOST).contains(&text.capacity()) {
-            text.clear();
             self.texts.push(text);
         }
         if (1..=MOST / 8).contains(&tags.capacity()) {

@@ -15,6 +15,7 @@
 //! §3.3.3 attribute-value normalization, §4.1 references.)
 
 mod chunk;
+mod cores;
 mod tag;
 mod tokenizer;
 
@@ -70,26 +71,86 @@ struct ReadAhead {
     batches: mpsc::Receiver<Batch>,
     /// Where emptied batches go back to be filled again.
     returns: mpsc::Sender<Spare>,
+    /// Where [`Helper`]s send their jobs.
+    jobs: mpsc::Sender<Job>,
+    /// Where the walking thread says which core it is on.
+    walker_core: cores::WalkerCore,
 }
 
 impl ReadAhead {
     fn start(mut tokenizer: Tokenizer) -> Result<ReadAhead, XmlError> {
         let (sender, batches) = mpsc::sync_channel(4);
         let (returns, recycled) = mpsc::channel();
+        let (jobs, waiting) = mpsc::channel::<Job>();
         tokenizer.recycle = Some(returns.clone());
         tokenizer.recycled = Some(recycled);
+        let walker_core = cores::WalkerCore::new();
+        let walker = walker_core.clone();
         std::thread::Builder::new()
             .name("read-ahead".to_owned())
             .spawn(move || {
-                while let Some(batch) = tokenizer.next_batch() {
+                let mut apart = cores::KeepApart::new(walker);
+                loop {
+                    // Between windows: the walk is behind (or this thread
+                    // would not have waited to send), so its jobs go first.
+                    while let Ok(job) = waiting.try_recv() {
+                        job();
+                    }
+                    let Some(batch) = tokenizer.next_batch() else {
+                        break;
+                    };
                     // The parser was dropped: nobody wants the rest.
                     if sender.send(batch).is_err() {
-                        return;
+                        break;
                     }
+                    apart.check();
+                }
+                drop(tokenizer);
+                // Jobs sent after the last window, until every helper is gone.
+                for job in waiting {
+                    job();
                 }
             })
             .map_err(XmlError::Io)?;
-        Ok(ReadAhead { batches, returns })
+        Ok(ReadAhead {
+            batches,
+            returns,
+            jobs,
+            walker_core,
+        })
+    }
+}
+
+/// Work for the thread that reads a file ahead ([`Helper`]).
+pub type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs work on the thread that reads a file ahead: that thread waits for
+/// the walk most of the time, and does the work between its windows
+/// instead, on the core it has anyway (`check`'s duplicate screen does;
+/// BENCHMARKS.md, issue 21). Jobs run one at a time, in the order they were
+/// sent, and every one runs: after the last window the thread goes on with
+/// jobs until every helper is dropped.
+#[derive(Clone)]
+pub struct Helper(mpsc::Sender<Job>);
+
+impl Helper {
+    /// Sends `job` to the reading thread; gives it back if that thread has
+    /// ended (it ends only by panicking while a helper is alive).
+    pub fn run(&self, job: Job) -> Result<(), Job> {
+        self.0.send(job).map_err(|refused| refused.0)
+    }
+
+    /// A helper on a thread of its own that only runs jobs (for tests of
+    /// its users).
+    #[cfg(test)]
+    pub(crate) fn on_new_thread() -> Helper {
+        let (jobs, waiting) = mpsc::channel::<Job>();
+        std::thread::spawn(move || {
+            for job in waiting {
+                job();
+            }
+        });
+        Helper(jobs)
     }
 }
 
@@ -154,6 +215,15 @@ impl Parser {
             implied_end: None,
             depth: 0,
             ended: false,
+        }
+    }
+
+    /// A helper on the thread that reads ahead; `None` when the file is
+    /// read on this thread.
+    pub fn helper(&self) -> Option<Helper> {
+        match &self.tokens {
+            Tokens::Ahead(ahead) => Some(Helper(ahead.jobs.clone())),
+            Tokens::Here(_) => None,
         }
     }
 
@@ -229,7 +299,18 @@ impl Parser {
                         tokens,
                         ..Spare::default()
                     });
-                    ahead.batches.recv().ok()
+                    match ahead.batches.try_recv() {
+                        Ok(batch) => {
+                            ahead.walker_core.note(false);
+                            Some(batch)
+                        }
+                        Err(mpsc::TryRecvError::Empty) => {
+                            let batch = ahead.batches.recv().ok();
+                            ahead.walker_core.note(true);
+                            batch
+                        }
+                        Err(mpsc::TryRecvError::Disconnected) => None,
+                    }
                 }
             };
             // The tokenizer ends only after the end of the file or an

@@ -123,6 +123,46 @@ fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
 }
 
 #[test]
+fn a_helper_runs_every_job_in_order_on_the_reading_thread_even_after_the_parser() {
+    let mut text = String::from("<configuration>");
+    for i in 0..3_000 {
+        text.push_str(&format!("\n  <add key=\"k{i}\" />"));
+    }
+    text.push_str("\n</configuration>\n");
+    let mut parser = read_ahead(&text, 1024);
+    assert!(Parser::over_text(Arc::from("<a/>")).helper().is_none());
+    let helper = parser.helper().expect("read ahead");
+    let (done, results) = std::sync::mpsc::channel();
+    let send = |n: usize| {
+        let done = done.clone();
+        let job: Job = Box::new(move || {
+            let name = std::thread::current().name().map(str::to_owned);
+            done.send((n, name)).unwrap();
+        });
+        assert!(helper.run(job).is_ok());
+    };
+    // Jobs while the file is read, then after its end, then after the
+    // parser is gone.
+    send(0);
+    let root = parser.root().unwrap();
+    while parser.next_child(&root).unwrap().is_some() {
+        send(1);
+    }
+    parser.finish().unwrap();
+    send(2);
+    drop(root);
+    drop(parser);
+    send(3);
+    drop((helper, done));
+    let ran: Vec<(usize, Option<String>)> = results.iter().collect();
+    assert_eq!(ran.len(), 3 + 3_000);
+    assert!(ran.windows(2).all(|w| w[0].0 <= w[1].0), "out of order");
+    assert!(ran
+        .iter()
+        .all(|(_, name)| name.as_deref() == Some("read-ahead")));
+}
+
+#[test]
 fn bytes_that_are_not_utf8_are_found_in_windows_of_any_size() {
     let mut bytes = b"<a>\n  <b x='1'/>\n  <c>text</c>\n</a>\n".to_vec();
     let at = bytes.iter().position(|&b| b == b't').unwrap();

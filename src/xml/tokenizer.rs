@@ -44,6 +44,70 @@ impl<R: Read> Read for Tracked<R> {
     }
 }
 
+/// The bytes of a streamed file read and not yet tokenized, at the start of
+/// a buffer whose bytes past them were written before (by an earlier read,
+/// or as a chunk's text before the buffer was recycled). Reading into that
+/// room needs no zero-filling first, which was a twentieth of the reading
+/// thread's work (BENCHMARKS.md); the bytes past `len` are never read.
+#[derive(Default)]
+pub(super) struct Carry {
+    buffer: Vec<u8>,
+    len: usize,
+}
+
+impl Carry {
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Room for `n` more bytes after those held (zero-filled only where
+    /// the buffer was never written); [`Carry::grow`] takes what was read
+    /// into it.
+    pub(super) fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if self.buffer.len() < end {
+            self.buffer.resize(end, 0);
+        }
+        &mut self.buffer[self.len..end]
+    }
+
+    pub(super) fn grow(&mut self, read: usize) {
+        self.len += read;
+    }
+
+    /// The bytes before `at`, as a buffer of exactly them; the carry keeps
+    /// the rest, in `spare` (a recycled buffer, or an empty one).
+    pub(super) fn take_front(&mut self, at: usize, mut spare: Vec<u8>) -> Vec<u8> {
+        let rest = self.len - at;
+        if spare.len() < rest {
+            spare.resize(rest, 0);
+        }
+        spare[..rest].copy_from_slice(&self.buffer[at..self.len]);
+        let mut front = std::mem::replace(&mut self.buffer, spare);
+        front.truncate(at);
+        self.len = rest;
+        front
+    }
+
+    /// Puts `bytes` before the bytes held (an event the window cut, read
+    /// again).
+    pub(super) fn prepend(&mut self, bytes: &[u8]) {
+        let mut buffer = Vec::with_capacity(bytes.len() + self.len);
+        buffer.extend_from_slice(bytes);
+        buffer.extend_from_slice(self.bytes());
+        self.len = buffer.len();
+        self.buffer = buffer;
+    }
+}
+
 /// The first byte below U+0020 other than tab, line feed and carriage
 /// return (XML 1.0 §2.2). Scans in blocks the compiler can vectorize.
 pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
@@ -146,7 +210,7 @@ pub(super) struct Tokenizer {
     /// The file offset where the next window starts.
     pub(super) next_at: usize,
     /// Of a streamed file: the bytes read from `next_at` on.
-    pub(super) carry: Vec<u8>,
+    pub(super) carry: Carry,
     /// Of a streamed file: all of it is read (into `carry`).
     pub(super) read_all: bool,
     /// Of a streamed file: reading stopped here (the error goes out after
@@ -188,7 +252,7 @@ impl Tokenizer {
         Tokenizer {
             source,
             next_at: 0,
-            carry: Vec::new(),
+            carry: Carry::default(),
             read_all: false,
             read_error: None,
             window: WINDOW,
@@ -295,22 +359,19 @@ impl Tokenizer {
                 let end = if self.read_all {
                     self.carry.len()
                 } else {
-                    memchr::memrchr(b'>', &self.carry).map_or(0, |i| i + 1)
+                    memchr::memrchr(b'>', self.carry.bytes()).map_or(0, |i| i + 1)
                 };
                 break end;
             }
-            match memchr::memrchr(b'>', &self.carry) {
+            match memchr::memrchr(b'>', self.carry.bytes()) {
                 Some(i) => break i + 1,
                 None => self.window = self.window.saturating_mul(2),
             }
         };
         // What follows the window goes into a spare buffer; the window's
         // bytes become the chunk's text as they are.
-        let mut rest = self.spares.texts.pop().unwrap_or_default();
-        rest.clear();
-        rest.extend_from_slice(&self.carry[hi..]);
-        self.carry.truncate(hi);
-        let text = match String::from_utf8(std::mem::replace(&mut self.carry, rest)) {
+        let spare = self.spares.texts.pop().unwrap_or_default();
+        let text = match String::from_utf8(self.carry.take_front(hi, spare)) {
             Ok(text) => text,
             // The window ends after a `>`, so that no character is cut:
             // bytes that are not UTF-8 are the file's.
@@ -333,9 +394,7 @@ impl Tokenizer {
             }
             WindowEnd::NeedMore(at) => {
                 // The cut event and what follows it are read again.
-                let mut carry = chunk.text.as_str().as_bytes()[at..hi].to_vec();
-                carry.append(&mut self.carry);
-                self.carry = carry;
+                self.carry.prepend(&chunk.text.as_str().as_bytes()[at..hi]);
                 if at == 0 {
                     self.window = self.window.saturating_mul(2);
                 }
@@ -363,11 +422,10 @@ impl Tokenizer {
         let want = (self.window - self.carry.len()).max(self.base_window);
         // Read straight into the buffer, a window at a time: `read_to_end`
         // would read it in pieces of 8 and 16 KiB, a system call each.
-        let start = self.carry.len();
-        self.carry.resize(start + want, 0);
+        let room = self.carry.room(want);
         let mut filled = 0;
         while filled < want {
-            match reader.read(&mut self.carry[start + filled..]) {
+            match reader.read(&mut room[filled..]) {
                 Ok(0) => {
                     self.read_all = true;
                     break;
@@ -380,7 +438,7 @@ impl Tokenizer {
                 }
             }
         }
-        self.carry.truncate(start + filled);
+        self.carry.grow(filled);
     }
 
     /// Reads the events of the chunk's text from `lo` to `hi` into
