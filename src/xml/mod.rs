@@ -75,6 +75,10 @@ struct ReadAhead {
     jobs: mpsc::Sender<Job>,
     /// Where the walking thread says which core it is on.
     walker_core: cores::WalkerCore,
+    /// Batches in a row the walking thread had to wait for.
+    waits: u32,
+    /// Times the walking thread polled for a batch (tests look).
+    polls: u32,
 }
 
 impl ReadAhead {
@@ -117,9 +121,70 @@ impl ReadAhead {
             returns,
             jobs,
             walker_core,
+            waits: 0,
+            polls: 0,
         })
     }
+
+    /// The next batch, waiting for it if need be; `None` if the reading
+    /// thread has ended.
+    fn next_batch(&mut self) -> Option<Batch> {
+        match self.batches.try_recv() {
+            Ok(batch) => {
+                self.waits = 0;
+                self.walker_core.note(false);
+                return Some(batch);
+            }
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let polled = if self.waits >= POLL_AFTER {
+            self.polls += 1;
+            self.poll()
+        } else {
+            self.waits += 1;
+            None
+        };
+        let batch = polled.or_else(|| self.batches.recv().ok());
+        self.walker_core.note(true);
+        batch
+    }
+
+    /// Asks for the next batch for up to [`POLL`] before sleeping.
+    ///
+    /// A walk that waits for every batch (long attribute values: the
+    /// reader does nearly all the work) slept and was woken for each: a
+    /// `futex` call on both sides, and on a virtual machine an interrupt
+    /// to the sleeping core, paid by the reader, which is the slower
+    /// thread there. 384 such calls made two cores slower than one (6.4
+    /// against 5.5 ms on 10 MB; BENCHMARKS.md). Polling only after
+    /// [`POLL_AFTER`] waits in a row leaves a walk that is behind (most
+    /// files) as it was; `yield_now` lets a reader on the same core run.
+    fn poll(&self) -> Option<Batch> {
+        let start = std::time::Instant::now();
+        for polls in 1u32.. {
+            match self.batches.try_recv() {
+                Ok(batch) => return Some(batch),
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            std::hint::spin_loop();
+            if polls % 64 == 0 {
+                if start.elapsed() > POLL {
+                    return None;
+                }
+                std::thread::yield_now();
+            }
+        }
+        None
+    }
 }
+
+/// Waits in a row for a batch after which the walk polls for the next.
+const POLL_AFTER: u32 = 8;
+
+/// How long the walk polls for a batch before it sleeps.
+const POLL: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Work for the thread that reads a file ahead ([`Helper`]).
 pub type Job = Box<dyn FnOnce() + Send>;
@@ -299,18 +364,7 @@ impl Parser {
                         tokens,
                         ..Spare::default()
                     });
-                    match ahead.batches.try_recv() {
-                        Ok(batch) => {
-                            ahead.walker_core.note(false);
-                            Some(batch)
-                        }
-                        Err(mpsc::TryRecvError::Empty) => {
-                            let batch = ahead.batches.recv().ok();
-                            ahead.walker_core.note(true);
-                            batch
-                        }
-                        Err(mpsc::TryRecvError::Disconnected) => None,
-                    }
+                    ahead.next_batch()
                 }
             };
             // The tokenizer ends only after the end of the file or an

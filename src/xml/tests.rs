@@ -30,6 +30,10 @@ fn walk_children(
 /// Every item of `parser` (tags as name, attributes and places), up to
 /// the end of the file or the first error.
 fn items(mut parser: Parser) -> Vec<String> {
+    items_of(&mut parser)
+}
+
+fn items_of(parser: &mut Parser) -> Vec<String> {
     let mut out = Vec::new();
     loop {
         match parser.next_item() {
@@ -120,6 +124,41 @@ fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
     let mut parser = read_ahead(&whole, WINDOW);
     while !matches!(parser.next_item().unwrap(), Item::Eof) {}
     assert!(matches!(parser.next_item().unwrap(), Item::Eof));
+}
+
+/// A file that comes slowly: every read waits, a short while or longer
+/// than the walk polls for a batch.
+struct Slow(io::Cursor<Vec<u8>>, u32);
+
+impl io::Read for Slow {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.1 += 1;
+        let pause = if self.1.is_multiple_of(3) { 600 } else { 30 };
+        std::thread::sleep(std::time::Duration::from_micros(pause));
+        self.0.read(out)
+    }
+}
+
+#[test]
+fn a_walk_that_waits_for_every_batch_polls_and_gets_the_same_items() {
+    let mut text = String::from("<configuration>");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "\n  <add key=\"k{i}\" value=\"{}\" />",
+            "v".repeat(i)
+        ));
+    }
+    text.push_str("\n</configuration>\n");
+    let here = items(Parser::over_text(Arc::from(text.as_str())));
+    let reader = Slow(io::Cursor::new(text.into_bytes()), 0);
+    let mut tokenizer = Tokenizer::streaming(Box::new(reader), None);
+    (tokenizer.base_window, tokenizer.window) = (512, 512);
+    let mut parser = Parser::over(Tokens::Ahead(ReadAhead::start(tokenizer).unwrap()));
+    assert_eq!(here, items_of(&mut parser));
+    let Tokens::Ahead(ahead) = &parser.tokens else {
+        panic!("read ahead");
+    };
+    assert!(ahead.polls > 0, "the walk never polled");
 }
 
 #[test]
