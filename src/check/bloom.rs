@@ -53,6 +53,7 @@ impl BlockedBloom {
 
     /// Adds `hash`; whether every one of its bits was set already (it may
     /// have been added before).
+    #[cfg(test)]
     pub(super) fn insert(&mut self, hash: u64) -> bool {
         self.insert_at(self.locate(hash))
     }

@@ -64,16 +64,18 @@ pub(super) enum Memory {
 /// The keys a walk sighted, screened for keys sighted twice.
 ///
 /// The screening (a Bloom filter, [`Filter`]) is a third or more of the
-/// walk's instructions on a file of large collections, and the walk is the
-/// slower of `check`'s two threads. So the keys go to the filter in
-/// batches, and with a [`Helper`] the thread that reads the file ahead
-/// screens them, between its windows, while the walk goes on (BENCHMARKS.md,
-/// issue 21). Either way the keys reach the filter in the order they were
-/// sighted, and the outcome is the same.
+/// walk's instructions on a file of large collections, and the walk is
+/// mostly the slower of `check`'s two threads. So the keys go to the filter
+/// in batches, and with a [`Helper`] the thread that reads the file ahead
+/// screens them, between its windows, while the walk goes on; a batch
+/// sent while that thread is the slower one (the walk waited for its last
+/// window) is screened on the walk instead (BENCHMARKS.md, issue 21). The
+/// order the keys reach the filter in does not change the outcome: every
+/// key, remembered or sighted, is screened alike.
 pub(super) struct Screen {
     bits: usize,
     /// Keys not yet sent to the filter.
-    batch: Vec<Sighting>,
+    batch: Vec<u64>,
     /// Made by the first batch: a file without large collections needs
     /// none. Locked only by the one thread that screens.
     filter: Arc<Mutex<Option<Filter>>>,
@@ -81,15 +83,6 @@ pub(super) struct Screen {
     helper: Option<Helper>,
     /// Keys suspected outright ([`Screen::suspect`]).
     suspects: Suspects,
-}
-
-/// A key on its way to the filter.
-#[derive(Clone, Copy)]
-enum Sighting {
-    /// Sighted in the walk ([`Screen::sight`]).
-    Seen(u64),
-    /// Known to be distinct ([`Screen::remember`]).
-    Known(u64),
 }
 
 /// Keys per batch sent to the filter: few hand-overs (about fifty for 10 MB
@@ -123,13 +116,16 @@ impl Screen {
     /// Notes a sighting of `key`; a key the filter may have seen before
     /// becomes a suspect (by the time [`Screen::into_suspects`] is asked).
     pub(super) fn sight(&mut self, key: u64) {
-        self.take(Sighting::Seen(key));
+        self.take(key);
     }
 
-    /// Adds `key` to the filter without suspecting it: for keys already
-    /// known to be distinct (an exact table handing over to the filter).
+    /// Adds `key` to the filter: for keys known to be distinct (an exact
+    /// table handing over to the filter). It is screened as a sighting is,
+    /// so that a later sighting of it is a suspect whichever reaches the
+    /// filter first; the keys of one table are distinct, and others' keys
+    /// hash apart, so this adds only the filter's false positives.
     pub(super) fn remember(&mut self, key: u64) {
-        self.take(Sighting::Known(key));
+        self.take(key);
     }
 
     /// Makes `key` a suspect: the second pass must look at it.
@@ -137,8 +133,8 @@ impl Screen {
         self.suspects.insert(key);
     }
 
-    fn take(&mut self, sighting: Sighting) {
-        self.batch.push(sighting);
+    fn take(&mut self, key: u64) {
+        self.batch.push(key);
         if self.batch.len() == SEND {
             self.send();
         }
@@ -161,11 +157,11 @@ impl Screen {
             }
         });
         let refused = match &self.helper {
-            Some(helper) => helper.run(job).err(),
-            None => Some(job),
+            Some(helper) if !helper.is_behind() => helper.run(job).err(),
+            _ => Some(job),
         };
-        // Without a helper, or if its thread has ended, the batch is
-        // screened here.
+        // Without a helper, with one behind the walk, or if its thread has
+        // ended, the batch is screened here.
         if let Some(job) = refused {
             job();
         }
@@ -243,18 +239,9 @@ impl Filter {
         }
     }
 
-    fn take_all(&mut self, sightings: Vec<Sighting>) {
-        for sighting in sightings {
-            self.take(sighting);
-        }
-    }
-
-    fn take(&mut self, sighting: Sighting) {
-        match sighting {
-            Sighting::Seen(key) => self.sight(key),
-            Sighting::Known(key) => {
-                self.seen.insert(key);
-            }
+    fn take_all(&mut self, keys: Vec<u64>) {
+        for key in keys {
+            self.sight(key);
         }
     }
 
@@ -344,28 +331,36 @@ mod tests {
     /// A screen on this thread, or on another one.
     fn screen(apart: bool) -> Screen {
         let mut screen = Screen::new(FILTER_BITS);
-        screen.screen_on(apart.then(Helper::on_new_thread));
+        let helper = apart.then(Helper::on_new_thread);
+        // Batches go to its thread.
+        assert!(!helper.as_ref().is_some_and(Helper::is_behind));
+        screen.screen_on(helper);
         screen
     }
 
     #[test]
-    fn keys_remembered_then_sighted_are_suspects_and_outright_suspects_are_kept() {
+    fn keys_remembered_and_sighted_in_either_order_are_suspects() {
         for apart in [false, true] {
             let mut screen = screen(apart);
+            let early = entry_key(1, b"sighted first");
+            screen.sight(early);
             let keys: Vec<u64> = (0..3 * SEND as u64)
                 .map(|i| entry_key(1, &i.to_le_bytes()))
                 .collect();
             for &key in &keys {
                 screen.remember(key);
             }
+            // Remembered in a later batch than the one that sighted it.
+            screen.remember(early);
             screen.suspect(7);
             // Sighted in a later batch than the one that remembered it.
             screen.sight(keys[5]);
             screen.sight(entry_key(2, b"new"));
             let suspects = screen.into_suspects().unwrap();
-            assert!(suspects.contains(keys[5]), "apart: {apart}");
-            assert!(suspects.contains(7), "apart: {apart}");
-            assert_eq!(suspects.0.len(), 2, "apart: {apart}");
+            for key in [early, keys[5], 7] {
+                assert!(suspects.contains(key), "{key} (apart: {apart})");
+            }
+            assert_eq!(suspects.0.len(), 3, "apart: {apart}");
         }
     }
 

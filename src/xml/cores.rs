@@ -27,7 +27,8 @@ pub(super) struct WalkerCore(Arc<AtomicI64>);
 
 impl WalkerCore {
     pub(super) fn new() -> WalkerCore {
-        WalkerCore(Arc::new(AtomicI64::new(-1)))
+        // Core -1 (not known), not waited.
+        WalkerCore(Arc::new(AtomicI64::new(-2)))
     }
 
     /// Called by the walking thread when it took a batch.
@@ -35,6 +36,11 @@ impl WalkerCore {
         let core = i64::from(current_core());
         self.0
             .store(core * 2 + i64::from(waited), Ordering::Relaxed);
+    }
+
+    /// Whether the walker waited for the last batch it took.
+    pub(super) fn waited(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & 1 == 1
     }
 
     /// The walker's core, unless it waited for its last batch.

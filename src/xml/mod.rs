@@ -196,13 +196,22 @@ pub type Job = Box<dyn FnOnce() + Send>;
 /// sent, and every one runs: after the last window the thread goes on with
 /// jobs until every helper is dropped.
 #[derive(Clone)]
-pub struct Helper(mpsc::Sender<Job>);
+pub struct Helper {
+    jobs: mpsc::Sender<Job>,
+    walker: cores::WalkerCore,
+}
 
 impl Helper {
     /// Sends `job` to the reading thread; gives it back if that thread has
     /// ended (it ends only by panicking while a helper is alive).
     pub fn run(&self, job: Job) -> Result<(), Job> {
-        self.0.send(job).map_err(|refused| refused.0)
+        self.jobs.send(job).map_err(|refused| refused.0)
+    }
+
+    /// Whether the reading thread is behind the walk (the walk waited for
+    /// the last batch it took): then work sent there would wait too.
+    pub fn is_behind(&self) -> bool {
+        self.walker.waited()
     }
 
     /// A helper on a thread of its own that only runs jobs (for tests of
@@ -215,7 +224,10 @@ impl Helper {
                 job();
             }
         });
-        Helper(jobs)
+        Helper {
+            jobs,
+            walker: cores::WalkerCore::new(),
+        }
     }
 }
 
@@ -287,7 +299,10 @@ impl Parser {
     /// read on this thread.
     pub fn helper(&self) -> Option<Helper> {
         match &self.tokens {
-            Tokens::Ahead(ahead) => Some(Helper(ahead.jobs.clone())),
+            Tokens::Ahead(ahead) => Some(Helper {
+                jobs: ahead.jobs.clone(),
+                walker: ahead.walker_core.clone(),
+            }),
             Tokens::Here(_) => None,
         }
     }

@@ -447,6 +447,19 @@ proptest::proptest! {
     /// at the first closing quote, marked whenever it holds a byte that
     /// must be resolved or refused.
     #[test]
+    fn control_characters_are_found_where_they_are(
+        bytes in proptest::collection::vec(
+            proptest::prop_oneof![0u8..0x21, proptest::prelude::any::<u8>()], 0..300),
+    ) {
+        let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+        // From every start, so that the sixteen-byte blocks fall everywhere.
+        for from in 0..=bytes.len().min(17) {
+            let expected = bytes[from..].iter().position(control);
+            proptest::prop_assert_eq!(first_control_character(&bytes[from..]), expected);
+        }
+    }
+
+    #[test]
     fn the_byte_table_scans_agree_with_the_definitions(
         text in "[a-zA-Z0-9_:.\\-é<&\t\n\r\"' =]{0,150}",
         from in 0usize..8,
