@@ -181,7 +181,7 @@ impl ReadAhead {
 }
 
 /// Waits in a row for a batch after which the walk polls for the next.
-const POLL_AFTER: u32 = 8;
+const POLL_AFTER: u32 = 2;
 
 /// How long the walk polls for a batch before it sleeps.
 const POLL: std::time::Duration = std::time::Duration::from_micros(200);
