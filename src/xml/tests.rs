@@ -126,6 +126,29 @@ fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
     assert!(matches!(parser.next_item().unwrap(), Item::Eof));
 }
 
+#[test]
+fn each_byte_alone_is_a_control_character_or_not_at_every_place() {
+    for b in 0..=255u8 {
+        let control = b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+        for at in 0..130 {
+            let mut bytes = vec![b'a'; 130];
+            bytes[at] = b;
+            let expected = control.then_some(at);
+            assert_eq!(
+                first_control_character(&bytes),
+                expected,
+                "{b:#04x} at {at}"
+            );
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(
+                first_control_character_sse2(&bytes),
+                expected,
+                "{b:#04x} at {at}"
+            );
+        }
+    }
+}
+
 /// A file that comes slowly: every read waits, a short while or longer
 /// than the walk polls for a batch.
 struct Slow(io::Cursor<Vec<u8>>, u32);
@@ -456,6 +479,8 @@ proptest::proptest! {
         for from in 0..=bytes.len().min(17) {
             let expected = bytes[from..].iter().position(control);
             proptest::prop_assert_eq!(first_control_character(&bytes[from..]), expected);
+            #[cfg(target_arch = "x86_64")]
+            proptest::prop_assert_eq!(first_control_character_sse2(&bytes[from..]), expected);
         }
     }
 
