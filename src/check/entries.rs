@@ -188,7 +188,8 @@ impl<'s> EntrySet<'s> {
     }
 
     /// First pass: moves the keys kept exactly into the Bloom filter; from
-    /// now on this set only screens. They are distinct, so none is a suspect.
+    /// now on this set only screens. They are distinct, so none is a suspect
+    /// but by the filter's false positives ([`Screen::remember`]).
     pub(super) fn hand_over(&mut self, screen: &mut Screen) {
         for indexed in self.store.index.iter() {
             screen.remember(screen::entry_key(

@@ -77,7 +77,8 @@ pub(super) struct Screen {
     /// Keys not yet sent to the filter.
     batch: Vec<u64>,
     /// Made by the first batch: a file without large collections needs
-    /// none. Locked only by the one thread that screens.
+    /// none. Locked by the thread that screens a batch: the reading thread,
+    /// or the walk while that one is behind.
     filter: Arc<Mutex<Option<Filter>>>,
     /// Where the batches are screened; on this thread without one.
     helper: Option<Helper>,

@@ -95,8 +95,8 @@ impl ReadAhead {
             .spawn(move || {
                 let mut apart = cores::KeepApart::new(walker);
                 loop {
-                    // Between windows: the walk is behind (or this thread
-                    // would not have waited to send), so its jobs go first.
+                    // Between windows, the jobs the walk sent meanwhile
+                    // (it sends none while this thread is behind).
                     while let Ok(job) = waiting.try_recv() {
                         job();
                     }
