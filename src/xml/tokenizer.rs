@@ -131,6 +131,25 @@ pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// The first control character of `bytes`, each 64-byte block asked of
+/// `any_control` first (a vector test), then looked through byte by byte
+/// only where it says yes; the last bytes one by one. Inlined into each
+/// vector scan, so that the test is inlined with that scan's instructions.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn first_in_blocks(bytes: &[u8], any_control: impl Fn(&[u8]) -> bool) -> Option<usize> {
+    let mut blocks = bytes.chunks_exact(64);
+    for (n, block) in (&mut blocks).enumerate() {
+        if any_control(block) {
+            let at = block.iter().position(|&b| is_control(b));
+            return at.map(|i| n * 64 + i);
+        }
+    }
+    let rest = blocks.remainder();
+    let done = bytes.len() - rest.len();
+    rest.iter().position(|&b| is_control(b)).map(|i| done + i)
+}
+
 /// The SSE2 scan, whichever one [`first_control_character`] takes here.
 #[cfg(all(test, target_arch = "x86_64"))]
 pub(super) fn first_control_character_sse2(bytes: &[u8]) -> Option<usize> {
@@ -150,26 +169,19 @@ mod avx2 {
     /// Needs a processor with AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn first_control_character(bytes: &[u8]) -> Option<usize> {
-        let mut blocks = bytes.chunks_exact(64);
-        for (n, block) in (&mut blocks).enumerate() {
+        super::first_in_blocks(bytes, |block| {
+            assert_eq!(block.len(), 64);
             let at = block.as_ptr().cast::<__m256i>();
-            // SAFETY: the two loads read the 64 bytes of `block`, unaligned.
+            // SAFETY: the two loads read the 64 bytes of `block` (checked
+            // above), unaligned.
             let found = unsafe {
                 _mm256_or_si256(
                     controls(_mm256_loadu_si256(at)),
                     controls(_mm256_loadu_si256(at.add(1))),
                 )
             };
-            if _mm256_movemask_epi8(found) != 0 {
-                let at = block.iter().position(|&b| super::is_control(b));
-                return at.map(|i| n * 64 + i);
-            }
-        }
-        let rest = blocks.remainder();
-        let done = bytes.len() - rest.len();
-        rest.iter()
-            .position(|&b| super::is_control(b))
-            .map(|i| done + i)
+            _mm256_movemask_epi8(found) != 0
+        })
     }
 
     /// 0xFF for each control character of `v`, 0 for every other byte (as
@@ -197,18 +209,7 @@ mod sse2 {
     use std::arch::x86_64::*;
 
     pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
-        let mut blocks = bytes.chunks_exact(64);
-        for (n, block) in (&mut blocks).enumerate() {
-            if any_control(block) {
-                let at = block.iter().position(|&b| super::is_control(b));
-                return at.map(|i| n * 64 + i);
-            }
-        }
-        let rest = blocks.remainder();
-        let done = bytes.len() - rest.len();
-        rest.iter()
-            .position(|&b| super::is_control(b))
-            .map(|i| done + i)
+        super::first_in_blocks(bytes, any_control)
     }
 
     /// Whether the 64 bytes of `block` hold a control character.
