@@ -84,6 +84,9 @@ pub(super) struct Screen {
     helper: Option<Helper>,
     /// Keys suspected outright ([`Screen::suspect`]).
     suspects: Suspects,
+    /// A batch went to a helper whose thread had ended: batches it had
+    /// queued were lost with it.
+    lost: bool,
 }
 
 /// Keys per batch sent to the filter: few hand-overs (about fifty for 10 MB
@@ -106,6 +109,7 @@ impl Screen {
             filter: Arc::new(Mutex::new(None)),
             helper: None,
             suspects: Suspects::default(),
+            lost: false,
         }
     }
 
@@ -158,7 +162,12 @@ impl Screen {
             }
         });
         let refused = match &self.helper {
-            Some(helper) if !helper.is_behind() => helper.run(job).err(),
+            Some(helper) if !helper.is_behind() => {
+                let refused = helper.run(job).err();
+                // Its thread ended (by a panic): what it had queued is lost.
+                self.lost |= refused.is_some();
+                refused
+            }
             _ => Some(job),
         };
         // Without a helper, with one behind the walk, or if its thread has
@@ -174,13 +183,17 @@ impl Screen {
     /// of the file or is dropped (the thread reads no more then).
     pub(super) fn into_suspects(mut self) -> Result<Suspects, ScreenLost> {
         self.send();
+        if self.lost {
+            return Err(ScreenLost);
+        }
         if let Some(helper) = self.helper.take() {
             let (done, finished) = mpsc::channel();
             let job: Job = Box::new(move || {
                 let _ = done.send(());
             });
-            if let Err(job) = helper.run(job) {
-                job();
+            if helper.run(job).is_err() {
+                // Its thread ended: batches it had queued were lost.
+                return Err(ScreenLost);
             }
             drop(helper);
             // The job never runs if the thread panicked before it: then
@@ -362,6 +375,18 @@ mod tests {
                 assert!(suspects.contains(key), "{key} (apart: {apart})");
             }
             assert_eq!(suspects.0.len(), 3, "apart: {apart}");
+        }
+    }
+
+    #[test]
+    fn a_screen_whose_thread_ended_says_so_instead_of_answering() {
+        for keys in [0, 3 * SEND as u64] {
+            let mut screen = Screen::new(FILTER_BITS);
+            screen.screen_on(Some(Helper::ended()));
+            for i in 0..keys {
+                screen.sight(entry_key(1, &i.to_le_bytes()));
+            }
+            assert!(screen.into_suspects().is_err(), "{keys} keys");
         }
     }
 

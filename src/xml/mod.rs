@@ -95,8 +95,7 @@ impl ReadAhead {
             .spawn(move || {
                 let mut apart = cores::KeepApart::new(walker);
                 loop {
-                    // Between windows, the jobs the walk sent meanwhile
-                    // (it sends none while this thread is behind).
+                    // Between windows, the jobs the walk sent meanwhile.
                     while let Ok(job) = waiting.try_recv() {
                         job();
                     }
@@ -109,8 +108,11 @@ impl ReadAhead {
                     }
                     apart.check();
                 }
-                drop(tokenizer);
-                // Jobs sent after the last window, until every helper is gone.
+                // The walk then finds the queue closed after the last batch
+                // (as with a tokenizer on its own thread), not waiting on it.
+                drop((tokenizer, sender));
+                // Jobs sent after the last window, until every helper and
+                // the parser are gone.
                 for job in waiting {
                     job();
                 }
@@ -189,12 +191,13 @@ const POLL: std::time::Duration = std::time::Duration::from_micros(200);
 /// Work for the thread that reads a file ahead ([`Helper`]).
 pub type Job = Box<dyn FnOnce() + Send>;
 
-/// Runs work on the thread that reads a file ahead: that thread waits for
-/// the walk most of the time, and does the work between its windows
-/// instead, on the core it has anyway (`check`'s duplicate screen does;
-/// BENCHMARKS.md, issue 21). Jobs run one at a time, in the order they were
-/// sent, and every one runs: after the last window the thread goes on with
-/// jobs until every helper is dropped.
+/// Runs work on the thread that reads a file ahead: that thread often waits
+/// for the walk, and does the work between its windows, on the core it has
+/// anyway (`check`'s duplicate screen does; BENCHMARKS.md, issue 21). Jobs
+/// run one at a time, in the order they were sent; after the last window
+/// the thread goes on with them until every helper and the parser are
+/// dropped. Jobs sent to a thread that ended by panicking are lost: a job
+/// given back by [`Helper::run`] says so.
 #[derive(Clone)]
 pub struct Helper {
     jobs: mpsc::Sender<Job>,
@@ -212,6 +215,16 @@ impl Helper {
     /// the last batch it took): then work sent there would wait too.
     pub fn is_behind(&self) -> bool {
         self.walker.waited()
+    }
+
+    /// A helper whose thread has ended (for tests of its users).
+    #[cfg(test)]
+    pub(crate) fn ended() -> Helper {
+        let (jobs, _) = mpsc::channel::<Job>();
+        Helper {
+            jobs,
+            walker: cores::WalkerCore::new(),
+        }
     }
 
     /// A helper on a thread of its own that only runs jobs (for tests of

@@ -120,10 +120,14 @@ fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
         assert_eq!(here, items(read_ahead(text, 7)));
         assert_eq!(here, items(windowed(text, 5)));
     }
-    // After the end, the end again (the thread has stopped by then).
+    // After the end, the end again (the thread has stopped reading then).
     let mut parser = read_ahead(&whole, WINDOW);
     while !matches!(parser.next_item().unwrap(), Item::Eof) {}
     assert!(matches!(parser.next_item().unwrap(), Item::Eof));
+    // After an error, asked again: an error, as on one thread, not a wait.
+    let mut parser = read_ahead(&broken, WINDOW);
+    while parser.next_item().is_ok() {}
+    assert!(parser.next_item().is_err());
 }
 
 #[test]
@@ -464,19 +468,16 @@ fn an_attribute_given_twice_is_refused_however_many_there_are() {
 }
 
 proptest::proptest! {
-    /// The table-driven scans say what the plain definitions say: the
-    /// name's length as [`name_length`] measures it (and a `:` or a
-    /// non-ASCII character whenever the name has one); the value's end
-    /// at the first closing quote, marked whenever it holds a byte that
-    /// must be resolved or refused.
+    /// The control-character scan finds the first one, from any start.
     #[test]
     fn control_characters_are_found_where_they_are(
         bytes in proptest::collection::vec(
             proptest::prop_oneof![0u8..0x21, proptest::prelude::any::<u8>()], 0..300),
     ) {
         let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
-        // From every start, so that the sixteen-byte blocks fall everywhere.
-        for from in 0..=bytes.len().min(17) {
+        // From every start in a 64-byte block, so that the blocks fall
+        // everywhere.
+        for from in 0..=bytes.len().min(64) {
             let expected = bytes[from..].iter().position(control);
             proptest::prop_assert_eq!(first_control_character(&bytes[from..]), expected);
             #[cfg(target_arch = "x86_64")]
@@ -484,6 +485,11 @@ proptest::proptest! {
         }
     }
 
+    /// The table-driven scans say what the plain definitions say: the
+    /// name's length as [`name_length`] measures it (and a `:` or a
+    /// non-ASCII character whenever the name has one); the value's end
+    /// at the first closing quote, marked whenever it holds a byte that
+    /// must be resolved or refused.
     #[test]
     fn the_byte_table_scans_agree_with_the_definitions(
         text in "[a-zA-Z0-9_:.\\-é<&\t\n\r\"' =]{0,150}",

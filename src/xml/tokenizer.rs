@@ -127,7 +127,10 @@ pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        bytes.iter().position(|&b| is_control(b))
+        // A fold over a block, which the compiler can vectorize.
+        first_in_blocks(bytes, |block| {
+            block.iter().fold(false, |seen, &b| seen | is_control(b))
+        })
     }
 }
 
@@ -135,7 +138,6 @@ pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
 /// `any_control` first (a vector test), then looked through byte by byte
 /// only where it says yes; the last bytes one by one. Inlined into each
 /// vector scan, so that the test is inlined with that scan's instructions.
-#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn first_in_blocks(bytes: &[u8], any_control: impl Fn(&[u8]) -> bool) -> Option<usize> {
     let mut blocks = bytes.chunks_exact(64);

@@ -97,7 +97,7 @@ fn walk(
 ) -> Result<(Checked, Option<Memory>), ReadError> {
     let xml = Parser::new(file);
     if let (Ok(xml), Memory::Screen(screen)) = (&xml, &mut memory) {
-        // The thread that reads ahead screens the keys when it waits.
+        // The thread that reads ahead screens the keys between its windows.
         screen.screen_on(xml.helper());
     }
     let mut walker = Walker {
