@@ -16,6 +16,7 @@
 
 mod chunk;
 mod cores;
+mod scan;
 mod tag;
 mod tokenizer;
 

@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use super::chunk::*;
+use super::scan::value_end;
 use super::XmlError;
 
 /// One start tag (or empty-element tag).
@@ -668,7 +669,7 @@ fn scan_name_bytes(bytes: &[u8], from: usize) -> (usize, bool) {
 /// Where the value that starts at `from` ends (its closing `quote`), and
 /// whether it holds a byte [`TagData::resolve`] must see (`VALUE_MARK`, or
 /// 0). Short values are scanned with the table; the rest of a long one with
-/// memchr.
+/// [`value_end`].
 pub(super) fn scan_value(bytes: &[u8], from: usize, quote: u8) -> Option<(usize, u8)> {
     let short_end = bytes.len().min(from + 64);
     let mut marks = 0;
@@ -678,14 +679,11 @@ pub(super) fn scan_value(bytes: &[u8], from: usize, quote: u8) -> Option<(usize,
         }
         marks |= BYTE_CLASS[usize::from(b)];
     }
-    let end = short_end + memchr::memchr(quote, &bytes[short_end..])?;
-    let rest = &bytes[short_end..end];
-    if memchr::memchr3(b'<', b'&', b'\t', rest).is_some()
-        || memchr::memchr2(b'\n', b'\r', rest).is_some()
-    {
+    let (end, marked) = value_end(&bytes[short_end..], quote)?;
+    if marked {
         marks |= VALUE_MARK;
     }
-    Some((end, marks & VALUE_MARK))
+    Some((short_end + end, marks & VALUE_MARK))
 }
 
 pub(super) fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {

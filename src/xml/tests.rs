@@ -1,6 +1,7 @@
 //! The reader's tests: items and errors as a caller sees them, windows of
 //! every size, the two ways of reading events, and roxmltree's verdicts.
 
+use super::scan::*;
 use super::tag::*;
 use super::*;
 
@@ -130,25 +131,88 @@ fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
     assert!(parser.next_item().is_err());
 }
 
+/// The [`ByteScan`] that the plain definitions give.
+fn byte_scan_by_definition(bytes: &[u8]) -> ByteScan {
+    let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
+    let first_control = bytes.iter().position(control);
+    let before = &bytes[..first_control.unwrap_or(bytes.len())];
+    ByteScan {
+        first_control,
+        ascii: before.iter().all(|&b| b < 0x80),
+    }
+}
+
 #[test]
 fn each_byte_alone_is_a_control_character_or_not_at_every_place() {
     for b in 0..=255u8 {
-        let control = b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
         for at in 0..130 {
             let mut bytes = vec![b'a'; 130];
             bytes[at] = b;
-            let expected = control.then_some(at);
+            let expected = byte_scan_by_definition(&bytes);
             assert_eq!(
-                first_control_character(&bytes),
+                expected.first_control.is_some(),
+                b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
+            );
+            assert_eq!(expected.ascii, b < 0x80);
+            assert_eq!(scan_bytes(&bytes), expected, "{b:#04x} at {at}");
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(scan_bytes_sse2(&bytes), expected, "{b:#04x} at {at}");
+        }
+    }
+}
+
+#[test]
+fn a_byte_from_0x80_on_after_the_first_control_character_leaves_the_scan_ascii() {
+    for at in 0..130 {
+        for high in at + 1..131 {
+            let mut bytes = vec![b'a'; 131];
+            bytes[at] = 0x01;
+            bytes[high] = 0xC3;
+            let expected = ByteScan {
+                first_control: Some(at),
+                ascii: true,
+            };
+            assert_eq!(
+                scan_bytes(&bytes),
                 expected,
-                "{b:#04x} at {at}"
+                "control at {at}, 0xC3 at {high}"
             );
             #[cfg(target_arch = "x86_64")]
             assert_eq!(
-                first_control_character_sse2(&bytes),
+                scan_bytes_sse2(&bytes),
                 expected,
-                "{b:#04x} at {at}"
+                "control at {at}, 0xC3 at {high}"
             );
+        }
+    }
+}
+
+/// [`value_end`] by the plain definition.
+fn value_end_by_definition(bytes: &[u8], quote: u8) -> Option<(usize, bool)> {
+    let end = bytes.iter().position(|&b| b == quote)?;
+    let marked = bytes[..end]
+        .iter()
+        .any(|b| matches!(b, b'<' | b'&' | b'\t' | b'\n' | b'\r'));
+    Some((end, marked))
+}
+
+#[test]
+fn each_byte_alone_marks_a_value_or_not_at_every_place_before_and_after_its_end() {
+    for quote in [b'"', b'\''] {
+        for b in 0..=255u8 {
+            for at in 0..100 {
+                for end in [None, Some(31), Some(32), Some(64), Some(70)] {
+                    let mut bytes = vec![b'a'; 100];
+                    bytes[at] = b;
+                    if let Some(end) = end.filter(|&end| end != at) {
+                        bytes[end] = quote;
+                    }
+                    let expected = value_end_by_definition(&bytes, quote);
+                    let what = format!("{b:#04x} at {at}, quote at {end:?}");
+                    assert_eq!(value_end(&bytes, quote), expected, "{what}");
+                    assert_eq!(value_end_memchr(&bytes, quote), expected, "{what}");
+                }
+            }
         }
     }
 }
@@ -468,20 +532,20 @@ fn an_attribute_given_twice_is_refused_however_many_there_are() {
 }
 
 proptest::proptest! {
-    /// The control-character scan finds the first one, from any start.
+    /// The byte scan finds the first control character, and whether the
+    /// bytes before it are ASCII, from any start.
     #[test]
     fn control_characters_are_found_where_they_are(
         bytes in proptest::collection::vec(
             proptest::prop_oneof![0u8..0x21, proptest::prelude::any::<u8>()], 0..300),
     ) {
-        let control = |b: &u8| *b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
         // From every start in a 64-byte block, so that the blocks fall
         // everywhere.
         for from in 0..=bytes.len().min(64) {
-            let expected = bytes[from..].iter().position(control);
-            proptest::prop_assert_eq!(first_control_character(&bytes[from..]), expected);
+            let expected = byte_scan_by_definition(&bytes[from..]);
+            proptest::prop_assert_eq!(scan_bytes(&bytes[from..]), expected);
             #[cfg(target_arch = "x86_64")]
-            proptest::prop_assert_eq!(first_control_character_sse2(&bytes[from..]), expected);
+            proptest::prop_assert_eq!(scan_bytes_sse2(&bytes[from..]), expected);
         }
     }
 
@@ -509,6 +573,10 @@ proptest::proptest! {
             });
             let scanned = scan_value(bytes, from, quote).map(|(end, marks)| (end, marks != 0));
             proptest::prop_assert_eq!(scanned, expected);
+            let rest = &bytes[from..];
+            let expected = value_end_by_definition(rest, quote);
+            proptest::prop_assert_eq!(value_end(rest, quote), expected);
+            proptest::prop_assert_eq!(value_end_memchr(rest, quote), expected);
         }
     }
 }

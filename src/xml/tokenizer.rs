@@ -10,6 +10,7 @@ use std::sync::{mpsc, Arc};
 use quick_xml::events::Event;
 
 use super::chunk::*;
+use super::scan::*;
 use super::tag::*;
 use super::XmlError;
 use crate::source::SourceFile;
@@ -108,162 +109,24 @@ impl Carry {
     }
 }
 
-/// Whether XML 1.0 refuses the byte `b` as a control character (§2.2):
-/// below U+0020 and not tab, line feed or carriage return.
-fn is_control(b: u8) -> bool {
-    (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')
-}
-
-/// The first byte below U+0020 other than tab, line feed and carriage
-/// return (XML 1.0 §2.2). Every byte of every window goes through here.
-pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (asked above).
-            return unsafe { avx2::first_control_character(bytes) };
-        }
-        sse2::first_control_character(bytes)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        // A fold over a block, which the compiler can vectorize.
-        first_in_blocks(bytes, |block| {
-            block.iter().fold(false, |seen, &b| seen | is_control(b))
-        })
-    }
-}
-
-/// The first control character of `bytes`, each 64-byte block asked of
-/// `any_control` first (a vector test), then looked through byte by byte
-/// only where it says yes; the last bytes one by one. Inlined into each
-/// vector scan, so that the test is inlined with that scan's instructions.
-#[inline(always)]
-fn first_in_blocks(bytes: &[u8], any_control: impl Fn(&[u8]) -> bool) -> Option<usize> {
-    let mut blocks = bytes.chunks_exact(64);
-    for (n, block) in (&mut blocks).enumerate() {
-        if any_control(block) {
-            let at = block.iter().position(|&b| is_control(b));
-            return at.map(|i| n * 64 + i);
-        }
-    }
-    let rest = blocks.remainder();
-    let done = bytes.len() - rest.len();
-    rest.iter().position(|&b| is_control(b)).map(|i| done + i)
-}
-
-/// The SSE2 scan, whichever one [`first_control_character`] takes here.
-#[cfg(all(test, target_arch = "x86_64"))]
-pub(super) fn first_control_character_sse2(bytes: &[u8]) -> Option<usize> {
-    sse2::first_control_character(bytes)
-}
-
-/// [`first_control_character`] 32 bytes at a time, with AVX2, on a
-/// processor that has it (asked at run time): half the instructions of the
-/// SSE2 scan, which was still a quarter of the reading thread's work on a
-/// file of long attribute values (BENCHMARKS.md).
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    /// # Safety
-    ///
-    /// Needs a processor with AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn first_control_character(bytes: &[u8]) -> Option<usize> {
-        super::first_in_blocks(bytes, |block| {
-            assert_eq!(block.len(), 64);
-            let at = block.as_ptr().cast::<__m256i>();
-            // SAFETY: the two loads read the 64 bytes of `block` (checked
-            // above), unaligned.
-            let found = unsafe {
-                _mm256_or_si256(
-                    controls(_mm256_loadu_si256(at)),
-                    controls(_mm256_loadu_si256(at.add(1))),
-                )
-            };
-            _mm256_movemask_epi8(found) != 0
-        })
-    }
-
-    /// 0xFF for each control character of `v`, 0 for every other byte (as
-    /// in the SSE2 scan).
-    #[target_feature(enable = "avx2")]
-    fn controls(v: __m256i) -> __m256i {
-        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
-        let allowed = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\t' as i8)),
-                _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\n' as i8)),
-            ),
-            _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\r' as i8)),
-        );
-        _mm256_andnot_si256(allowed, low)
-    }
-}
-
-/// [`first_control_character`] sixteen bytes at a time, with SSE2 (part
-/// of x86_64): about half the instructions of the loop the compiler made
-/// of the plain test, which was a third of the reading thread's work on a
-/// file of long attribute values (BENCHMARKS.md).
-#[cfg(target_arch = "x86_64")]
-mod sse2 {
-    use std::arch::x86_64::*;
-
-    pub(super) fn first_control_character(bytes: &[u8]) -> Option<usize> {
-        super::first_in_blocks(bytes, any_control)
-    }
-
-    /// Whether the 64 bytes of `block` hold a control character.
-    fn any_control(block: &[u8]) -> bool {
-        assert_eq!(block.len(), 64);
-        // SAFETY: SSE2 is part of every x86_64 processor; the four loads
-        // read the 64 bytes of `block` (checked above), unaligned.
-        unsafe {
-            let at = block.as_ptr().cast::<__m128i>();
-            let found = _mm_or_si128(
-                _mm_or_si128(
-                    controls(_mm_loadu_si128(at)),
-                    controls(_mm_loadu_si128(at.add(1))),
-                ),
-                _mm_or_si128(
-                    controls(_mm_loadu_si128(at.add(2))),
-                    controls(_mm_loadu_si128(at.add(3))),
-                ),
-            );
-            _mm_movemask_epi8(found) != 0
-        }
-    }
-
-    /// 0xFF for each control character of `v`, 0 for every other byte.
-    ///
-    /// # Safety
-    ///
-    /// Needs SSE2, which every x86_64 processor has.
-    #[inline]
-    unsafe fn controls(v: __m128i) -> __m128i {
-        // Bytes up to 0x1F: those that the unsigned minimum with 0x1F
-        // leaves as they are; less tab, line feed and carriage return.
-        let low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-        let allowed = _mm_or_si128(
-            _mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\t' as i8)),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)),
-            ),
-            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)),
-        );
-        _mm_andnot_si128(allowed, low)
-    }
-}
-
 /// The first character XML 1.0 does not allow (§2.2) in `text` (UTF-8,
-/// whole characters), which starts at file offset `offset`: a control
-/// character other than tab, line feed and carriage return, or U+FFFE or
-/// U+FFFF (which Rust's UTF-8 check allows). Its index in `text`, and the
-/// error.
-pub(super) fn forbidden_character(text: &[u8], offset: usize) -> Option<(usize, XmlError)> {
-    let control = first_control_character(text);
-    let noncharacter = first_noncharacter(text);
+/// whole characters), which starts at file offset `offset` and scanned
+/// so (`scan`): a control character other than tab, line feed and carriage
+/// return, or U+FFFE or U+FFFF (which Rust's UTF-8 check allows). Its
+/// index in `text`, and the error.
+pub(super) fn forbidden_character(
+    text: &[u8],
+    offset: usize,
+    scan: ByteScan,
+) -> Option<(usize, XmlError)> {
+    let control = scan.first_control;
+    // Only a noncharacter before the control character matters; ASCII
+    // bytes hold none.
+    let noncharacter = if scan.ascii {
+        None
+    } else {
+        first_noncharacter(&text[..control.unwrap_or(text.len())])
+    };
     match (control, noncharacter) {
         (Some(i), other) if other.is_none_or(|(j, _)| i < j) => {
             let at = offset + i;
@@ -469,7 +332,7 @@ impl Tokenizer {
         let mut chunk = self
             .spares
             .chunk(ChunkText::Shared(text), 0, self.sizes.1, self.sizes.2);
-        match self.tokenize(&mut chunk, lo, hi, last, tokens) {
+        match self.tokenize(&mut chunk, lo, hi, last, None, tokens) {
             WindowEnd::Done => {
                 self.next_at = hi;
                 self.window = self.base_window;
@@ -509,7 +372,16 @@ impl Tokenizer {
         // What follows the window goes into a spare buffer; the window's
         // bytes become the chunk's text as they are.
         let spare = self.spares.texts.pop().unwrap_or_default();
-        let text = match String::from_utf8(self.carry.take_front(hi, spare)) {
+        let scan = scan_bytes(&self.carry.bytes()[..hi]);
+        let front = self.carry.take_front(hi, spare);
+        let text = if scan.is_plain_ascii() {
+            // SAFETY: every byte is below 0x80 (scanned just above): ASCII,
+            // which is UTF-8.
+            Ok(unsafe { String::from_utf8_unchecked(front) })
+        } else {
+            String::from_utf8(front)
+        };
+        let text = match text {
             Ok(text) => text,
             // The window ends after a `>`, so that no character is cut:
             // bytes that are not UTF-8 are the file's.
@@ -525,7 +397,7 @@ impl Tokenizer {
             .spares
             .chunk(ChunkText::Read(text), base, self.sizes.1, self.sizes.2);
         let last = self.read_all && self.carry.is_empty();
-        match self.tokenize(&mut chunk, 0, hi, last, tokens) {
+        match self.tokenize(&mut chunk, 0, hi, last, Some(scan), tokens) {
             WindowEnd::Done => {
                 self.next_at = base + hi;
                 self.window = self.base_window;
@@ -581,13 +453,15 @@ impl Tokenizer {
 
     /// Reads the events of the chunk's text from `lo` to `hi` into
     /// `tokens`. `last`: the text ends there (else an event cut by `hi` is
-    /// read again with the next window).
+    /// read again with the next window). `scanned`: the [`ByteScan`] of the
+    /// text up to `hi`, if the caller made it.
     pub(super) fn tokenize(
         &mut self,
         chunk: &mut Chunk,
         lo: usize,
         hi: usize,
         last: bool,
+        scanned: Option<ByteScan>,
         tokens: &mut Vec<Result<Token, XmlError>>,
     ) -> WindowEnd {
         let mut parts = ChunkParts {
@@ -608,8 +482,12 @@ impl Tokenizer {
         // A character XML does not allow ends the window: the events before
         // it are read (one of them may be wrong first), then it is the error.
         // Text in memory and a streamed file get the same first error so.
-        let Some((forbidden_at, forbidden)) =
-            forbidden_character(&text.as_bytes()[lo..hi], parts.base + lo)
+        let window = &text.as_bytes()[lo..hi];
+        let scan = match scanned {
+            Some(scan) if lo == 0 => scan,
+            _ => scan_bytes(window),
+        };
+        let Some((forbidden_at, forbidden)) = forbidden_character(window, parts.base + lo, scan)
         else {
             return self.events(&mut parts, lo, hi, last, tokens);
         };
