@@ -67,7 +67,8 @@ struct BlockScan {
 
 /// [`ByteScan`] of `bytes`, each 64-byte block asked of `scan_block` first
 /// (a vector test), then looked through byte by byte only where it holds a
-/// control character; the last bytes one by one. Inlined into each vector
+/// control character (what it finds there is the answer: a test that said
+/// yes too often would cost time, not a finding); the last bytes one by one. Inlined into each vector
 /// scan, so that the test is inlined with that scan's instructions.
 #[inline(always)]
 fn scan_blocks(bytes: &[u8], scan_block: impl Fn(&[u8]) -> BlockScan) -> ByteScan {
@@ -76,8 +77,13 @@ fn scan_blocks(bytes: &[u8], scan_block: impl Fn(&[u8]) -> BlockScan) -> ByteSca
     for (n, block) in (&mut blocks).enumerate() {
         let found = scan_block(block);
         if found.control {
-            // Only the bytes before the control character count.
-            return scan_tail(block, n * 64, high);
+            if let Some(at) = block.iter().position(|&b| is_control(b)) {
+                // Only the bytes before the control character count.
+                return ByteScan {
+                    first_control: Some(n * 64 + at),
+                    ascii: !high && block[..at].is_ascii(),
+                };
+            }
         }
         high |= found.high;
     }
@@ -116,13 +122,15 @@ mod avx2 {
     /// Needs a processor with AVX2.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn scan_bytes(bytes: &[u8]) -> ByteScan {
+        // SAFETY: the load reads the 32 bytes of the table.
+        let allowed = unsafe { _mm256_loadu_si256(ALLOWED_CONTROLS.as_ptr().cast()) };
         super::scan_blocks(bytes, |block| {
             assert_eq!(block.len(), 64);
             let at = block.as_ptr().cast::<__m256i>();
             // SAFETY: the two loads read the 64 bytes of `block` (checked
             // above), unaligned.
             let (low, high) = unsafe { (_mm256_loadu_si256(at), _mm256_loadu_si256(at.add(1))) };
-            let found = _mm256_or_si256(controls(low), controls(high));
+            let found = _mm256_or_si256(controls(low, allowed), controls(high, allowed));
             BlockScan {
                 control: _mm256_movemask_epi8(found) != 0,
                 // The top bit of each byte.
@@ -154,7 +162,7 @@ mod avx2 {
         table
     };
 
-    /// [`super::value_end`], 32 bytes at a time: each byte is compared with
+    /// [`super::value_end`], 64 bytes at a time: each byte is compared with
     /// the quote, and with the entry of [`VALUE_MARKS`] that its low four
     /// bits pick (a shuffle; 0 for a byte from 0x80 on, which no such byte
     /// equals), so that one pass finds the end and the marks before it.
@@ -167,38 +175,64 @@ mod avx2 {
         // SAFETY: the load reads the 32 bytes of the table.
         let table = unsafe { _mm256_loadu_si256(VALUE_MARKS.as_ptr().cast()) };
         let quotes = _mm256_set1_epi8(quote as i8);
-        let mut marked = false;
-        let mut pieces = bytes.chunks_exact(32);
-        for (n, piece) in (&mut pieces).enumerate() {
-            // SAFETY: the load reads the 32 bytes of `piece`, unaligned.
-            let v = unsafe { _mm256_loadu_si256(piece.as_ptr().cast()) };
-            let quote_bits = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quotes)) as u32;
-            let marks = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, v), v);
-            let mark_bits = _mm256_movemask_epi8(marks) as u32;
-            if quote_bits != 0 {
+        let marks = |v| _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, v), v);
+        // The marks of the blocks before, OR-ed: asked once, at the end.
+        let mut marked = _mm256_setzero_si256();
+        let mut blocks = bytes.chunks_exact(64);
+        for (n, block) in (&mut blocks).enumerate() {
+            let at = block.as_ptr().cast::<__m256i>();
+            // SAFETY: the two loads read the 64 bytes of `block`, unaligned.
+            let (low, high) = unsafe { (_mm256_loadu_si256(at), _mm256_loadu_si256(at.add(1))) };
+            let quoted = _mm256_or_si256(
+                _mm256_cmpeq_epi8(low, quotes),
+                _mm256_cmpeq_epi8(high, quotes),
+            );
+            if _mm256_movemask_epi8(quoted) != 0 {
+                let bits = |v| u64::from(_mm256_movemask_epi8(v) as u32);
+                let quote_bits = bits(_mm256_cmpeq_epi8(low, quotes))
+                    | bits(_mm256_cmpeq_epi8(high, quotes)) << 32;
+                let mark_bits = bits(marks(low)) | bits(marks(high)) << 32;
                 let at = quote_bits.trailing_zeros();
-                let before = mark_bits & ((1u32 << at) - 1);
-                return Some((n * 32 + at as usize, marked | (before != 0)));
+                let before = mark_bits & ((1u64 << at) - 1);
+                let earlier = _mm256_movemask_epi8(marked) != 0;
+                return Some((n * 64 + at as usize, earlier | (before != 0)));
             }
-            marked |= mark_bits != 0;
+            marked = _mm256_or_si256(marked, _mm256_or_si256(marks(low), marks(high)));
         }
-        let rest = pieces.remainder();
+        let marked = _mm256_movemask_epi8(marked) != 0;
+        let rest = blocks.remainder();
         let done = bytes.len() - rest.len();
         super::value_end_memchr(rest, quote).map(|(end, more)| (done + end, marked | more))
     }
 
-    /// 0xFF for each control character of `v`, 0 for every other byte (as
-    /// in the SSE2 scan).
+    /// Tab, line feed and carriage return at the places of their values
+    /// (below 16); at every other place a byte whose low four bits are not
+    /// the place's. Twice, for the two lanes of a shuffle.
+    const ALLOWED_CONTROLS: [u8; 32] = {
+        let mut table = [0u8; 32];
+        let mut i = 0;
+        while i < 32 {
+            table[i] = (i as u8 & 0x0f) ^ 1;
+            i += 1;
+        }
+        let mut lane = 0;
+        while lane < 32 {
+            table[lane + 0x09] = b'\t';
+            table[lane + 0x0a] = b'\n';
+            table[lane + 0x0d] = b'\r';
+            lane += 16;
+        }
+        table
+    };
+
+    /// 0xFF for each control character of `v`, 0 for every other byte:
+    /// the bytes up to 0x1F (those the unsigned minimum with 0x1F leaves
+    /// as they are), less those equal to their entry in
+    /// [`ALLOWED_CONTROLS`] (a shuffle by their low four bits).
     #[target_feature(enable = "avx2")]
-    fn controls(v: __m256i) -> __m256i {
+    fn controls(v: __m256i, allowed: __m256i) -> __m256i {
         let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
-        let allowed = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\t' as i8)),
-                _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\n' as i8)),
-            ),
-            _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\r' as i8)),
-        );
+        let allowed = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(allowed, v), v);
         _mm256_andnot_si256(allowed, low)
     }
 }

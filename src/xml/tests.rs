@@ -200,9 +200,18 @@ fn value_end_by_definition(bytes: &[u8], quote: u8) -> Option<(usize, bool)> {
 fn each_byte_alone_marks_a_value_or_not_at_every_place_before_and_after_its_end() {
     for quote in [b'"', b'\''] {
         for b in 0..=255u8 {
-            for at in 0..100 {
-                for end in [None, Some(31), Some(32), Some(64), Some(70)] {
-                    let mut bytes = vec![b'a'; 100];
+            // Two 64-byte blocks and a remainder.
+            for at in 0..140 {
+                for end in [
+                    None,
+                    Some(31),
+                    Some(32),
+                    Some(63),
+                    Some(64),
+                    Some(100),
+                    Some(130),
+                ] {
+                    let mut bytes = vec![b'a'; 140];
                     bytes[at] = b;
                     if let Some(end) = end.filter(|&end| end != at) {
                         bytes[end] = quote;

@@ -37,7 +37,7 @@ impl<R: Read> Read for Tracked<R> {
         }
         let bytes = &out[..n];
         if let (Some(_), Some(last)) = (&self.marks, memchr::memrchr(b'\n', bytes)) {
-            self.line += memchr::memchr_iter(b'\n', bytes).count();
+            self.line += bytecount::count(bytes, b'\n');
             self.line_start = self.offset + last + 1;
         }
         self.offset += n;
