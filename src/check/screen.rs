@@ -87,6 +87,8 @@ pub(super) struct Screen {
     /// A batch went to a helper whose thread had ended: batches it had
     /// queued were lost with it.
     lost: bool,
+    /// A batch was screened (the filter was made).
+    sent: bool,
 }
 
 /// Keys per batch sent to the filter: few hand-overs (about fifty for 10 MB
@@ -110,6 +112,7 @@ impl Screen {
             helper: None,
             suspects: Suspects::default(),
             lost: false,
+            sent: false,
         }
     }
 
@@ -150,6 +153,7 @@ impl Screen {
         if self.batch.is_empty() {
             return;
         }
+        self.sent = true;
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(SEND));
         let (filter, bits) = (Arc::clone(&self.filter), self.bits);
         let job: Job = Box::new(move || {
@@ -182,6 +186,9 @@ impl Screen {
     /// every key: call it after the walk's parser has handed out the end
     /// of the file or is dropped (the thread reads no more then).
     pub(super) fn into_suspects(mut self) -> Result<Suspects, ScreenLost> {
+        if !self.sent {
+            return Ok(self.fewer_than_a_batch());
+        }
         self.send();
         if self.lost {
             return Err(ScreenLost);
@@ -204,6 +211,25 @@ impl Screen {
         let mut suspects = filter.map_or_else(Suspects::default, Filter::into_suspects);
         suspects.0.extend(self.suspects.0);
         Ok(suspects)
+    }
+}
+
+impl Screen {
+    /// The suspects of a pass whose keys all fit in one batch, found
+    /// exactly: the keys in it twice. A file of long values and few keys
+    /// (`long-attributes`: 634) then makes no filter, whose pages (a
+    /// fault for each 4 KiB a key falls in) cost its reading thread more
+    /// than the rest of its screening (BENCHMARKS.md, issue 21).
+    fn fewer_than_a_batch(mut self) -> Suspects {
+        let mut keys = std::mem::take(&mut self.batch);
+        keys.sort_unstable();
+        let mut suspects = self.suspects;
+        for pair in keys.windows(2) {
+            if pair[0] == pair[1] {
+                suspects.insert(pair[0]);
+            }
+        }
+        suspects
     }
 }
 
@@ -380,13 +406,38 @@ mod tests {
 
     #[test]
     fn a_screen_whose_thread_ended_says_so_instead_of_answering() {
-        for keys in [0, 3 * SEND as u64] {
+        for keys in [SEND as u64, 3 * SEND as u64] {
             let mut screen = Screen::new(FILTER_BITS);
             screen.screen_on(Some(Helper::ended()));
             for i in 0..keys {
                 screen.sight(entry_key(1, &i.to_le_bytes()));
             }
             assert!(screen.into_suspects().is_err(), "{keys} keys");
+        }
+    }
+
+    #[test]
+    fn fewer_keys_than_a_batch_are_screened_exactly_on_this_thread() {
+        for keys in [0, 1, SEND as u64 - 2] {
+            // No thread is asked (its having ended loses nothing).
+            let mut screen = Screen::new(FILTER_BITS);
+            screen.screen_on(Some(Helper::ended()));
+            let all: Vec<u64> = (0..keys).map(|i| entry_key(1, &i.to_le_bytes())).collect();
+            for &key in &all {
+                screen.sight(key);
+            }
+            screen.suspect(7);
+            if let Some(&last) = all.last() {
+                screen.remember(last);
+            }
+            let suspects = screen.into_suspects().unwrap();
+            assert!(suspects.contains(7));
+            let twice = all.last().into_iter().copied().collect::<Vec<_>>();
+            assert!(
+                twice.iter().all(|&key| suspects.contains(key)),
+                "{keys} keys"
+            );
+            assert_eq!(suspects.0.len(), 1 + twice.len(), "{keys} keys");
         }
     }
 
