@@ -9,7 +9,9 @@
 //! 1. [`Memory::Screen`]: every key goes into a Bloom filter of fixed size.
 //!    A key the filter may have seen becomes a *suspect* (its 64-bit hash).
 //!    No duplicate finding is made from the filter. With no suspects, the
-//!    file has no duplicates and this pass's report is the report.
+//!    file has no duplicates and this pass's report is the report. (A file
+//!    with fewer keys than one batch, [`SEND`], makes no filter: its
+//!    suspects are the keys it has twice.)
 //! 2. [`Memory::Confirm`]: the file is walked again, and only suspect keys
 //!    are remembered, exactly, so every duplicate is found and reported with
 //!    its first occurrence, as in a file read whole.
@@ -87,13 +89,13 @@ pub(super) struct Screen {
     /// A batch went to a helper whose thread had ended: batches it had
     /// queued were lost with it.
     lost: bool,
-    /// A batch was screened (the filter was made).
+    /// A batch was sent to the filter (which the first batch makes).
     sent: bool,
 }
 
 /// Keys per batch sent to the filter: few hand-overs (about fifty for 10 MB
 /// of small entries), 64 KiB a batch.
-const SEND: usize = 4096;
+pub(super) const SEND: usize = 4096;
 
 /// The screen's filter could not be asked: the thread that screened its
 /// keys ended early (it panicked).
@@ -212,14 +214,12 @@ impl Screen {
         suspects.0.extend(self.suspects.0);
         Ok(suspects)
     }
-}
 
-impl Screen {
     /// The suspects of a pass whose keys all fit in one batch, found
     /// exactly: the keys in it twice. A file of long values and few keys
-    /// (`long-attributes`: 634) then makes no filter, whose pages (a
-    /// fault for each 4 KiB a key falls in) cost its reading thread more
-    /// than the rest of its screening (BENCHMARKS.md, issue 21).
+    /// (`long-attributes`: 634 in 10 MB) then makes no filter: its 2.6 MB,
+    /// made and written for those keys at the end of the walk, took longer
+    /// than the rest of their screening (BENCHMARKS.md, issue 21).
     fn fewer_than_a_batch(mut self) -> Suspects {
         let mut keys = std::mem::take(&mut self.batch);
         keys.sort_unstable();
@@ -427,12 +427,13 @@ mod tests {
                 screen.sight(key);
             }
             screen.suspect(7);
-            if let Some(&last) = all.last() {
-                screen.remember(last);
+            // The first key again, last: apart from its sighting.
+            if let Some(&first) = all.first() {
+                screen.remember(first);
             }
             let suspects = screen.into_suspects().unwrap();
             assert!(suspects.contains(7));
-            let twice = all.last().into_iter().copied().collect::<Vec<_>>();
+            let twice = all.first().into_iter().copied().collect::<Vec<_>>();
             assert!(
                 twice.iter().all(|&key| suspects.contains(key)),
                 "{keys} keys"

@@ -68,8 +68,9 @@ struct BlockScan {
 /// [`ByteScan`] of `bytes`, each 64-byte block asked of `scan_block` first
 /// (a vector test), then looked through byte by byte only where it holds a
 /// control character (what it finds there is the answer: a test that said
-/// yes too often would cost time, not a finding); the last bytes one by one. Inlined into each vector
-/// scan, so that the test is inlined with that scan's instructions.
+/// yes too often would cost time, not a finding); the last bytes one by
+/// one. Inlined into each vector scan, so that the test is inlined with
+/// that scan's instructions.
 #[inline(always)]
 fn scan_blocks(bytes: &[u8], scan_block: impl Fn(&[u8]) -> BlockScan) -> ByteScan {
     let mut high = false;
@@ -108,14 +109,48 @@ pub(super) fn scan_bytes_sse2(bytes: &[u8]) -> ByteScan {
     sse2::scan_bytes(bytes)
 }
 
-/// [`scan_bytes`] 32 bytes at a time, with AVX2, on a processor that has
-/// it (asked at run time): half the instructions of the SSE2 scan, which
-/// was still a quarter of the reading thread's work on a file of long
-/// attribute values (BENCHMARKS.md).
+/// The AVX2 scans, on a processor that has AVX2 (asked at run time), 64
+/// bytes at a time: [`scan_bytes`] in half the instructions of the SSE2
+/// scan, which was still a quarter of the reading thread's work on a file
+/// of long attribute values, and [`value_end`] in one pass where memchr
+/// makes three (BENCHMARKS.md). Both tell the few bytes they look for from
+/// all others with a byte shuffle: `_mm256_shuffle_epi8(table, v)` gives
+/// for each byte of `v` the table's entry at its low four bits (0 for a
+/// byte from 0x80 on), so a byte is one of those looked for exactly when
+/// it equals its entry ([`shuffle_table`]).
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{BlockScan, ByteScan};
     use std::arch::x86_64::*;
+
+    /// A shuffle table for `looked_for`, bytes whose low four bits all
+    /// differ: each at the place of its low four bits, and at every other
+    /// place a byte whose low four bits are not the place's; twice, for the
+    /// two 128-bit lanes of a shuffle.
+    const fn shuffle_table(looked_for: &[u8]) -> [u8; 32] {
+        let mut table = [0u8; 32];
+        let mut i = 0;
+        while i < 32 {
+            table[i] = (i as u8 & 0x0f) ^ 1;
+            i += 1;
+        }
+        let mut j = 0;
+        while j < looked_for.len() {
+            let b = looked_for[j];
+            let place = (b & 0x0f) as usize;
+            assert!(table[place] != b, "two bytes with the same low four bits");
+            table[place] = b;
+            table[place + 16] = b;
+            j += 1;
+        }
+        table
+    }
+
+    /// The control characters XML allows.
+    const ALLOWED_CONTROLS: [u8; 32] = shuffle_table(b"\t\n\r");
+
+    /// What value normalization must see (XML 1.0 §3.3.3).
+    const VALUE_MARKS: [u8; 32] = shuffle_table(b"<&\t\n\r");
 
     /// # Safety
     ///
@@ -139,33 +174,20 @@ mod avx2 {
         })
     }
 
-    /// Each of the five bytes [`super::value_end`] looks for, at the place
-    /// of its low four bits (all five differ there); at every other place a
-    /// byte whose low four bits are not the place's. Twice, once for each
-    /// 128-bit lane of a shuffle.
-    const VALUE_MARKS: [u8; 32] = {
-        let mut table = [0u8; 32];
-        let mut i = 0;
-        while i < 32 {
-            table[i] = (i as u8 & 0x0f) ^ 1;
-            i += 1;
-        }
-        let mut lane = 0;
-        while lane < 32 {
-            table[lane + 0x06] = b'&';
-            table[lane + 0x09] = b'\t';
-            table[lane + 0x0a] = b'\n';
-            table[lane + 0x0c] = b'<';
-            table[lane + 0x0d] = b'\r';
-            lane += 16;
-        }
-        table
-    };
+    /// 0xFF for each control character of `v`, 0 for every other byte:
+    /// the bytes up to 0x1F (those the unsigned minimum with 0x1F leaves
+    /// as they are), less those equal to their entry in `allowed_table`
+    /// ([`ALLOWED_CONTROLS`]).
+    #[target_feature(enable = "avx2")]
+    fn controls(v: __m256i, allowed_table: __m256i) -> __m256i {
+        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+        let allowed = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(allowed_table, v), v);
+        _mm256_andnot_si256(allowed, low)
+    }
 
-    /// [`super::value_end`], 64 bytes at a time: each byte is compared with
-    /// the quote, and with the entry of [`VALUE_MARKS`] that its low four
-    /// bits pick (a shuffle; 0 for a byte from 0x80 on, which no such byte
-    /// equals), so that one pass finds the end and the marks before it.
+    /// [`super::value_end`]: each byte is compared with the quote, and
+    /// with its entry in [`VALUE_MARKS`], so that one pass finds the end and
+    /// the marks before it.
     ///
     /// # Safety
     ///
@@ -203,37 +225,6 @@ mod avx2 {
         let rest = blocks.remainder();
         let done = bytes.len() - rest.len();
         super::value_end_memchr(rest, quote).map(|(end, more)| (done + end, marked | more))
-    }
-
-    /// Tab, line feed and carriage return at the places of their values
-    /// (below 16); at every other place a byte whose low four bits are not
-    /// the place's. Twice, for the two lanes of a shuffle.
-    const ALLOWED_CONTROLS: [u8; 32] = {
-        let mut table = [0u8; 32];
-        let mut i = 0;
-        while i < 32 {
-            table[i] = (i as u8 & 0x0f) ^ 1;
-            i += 1;
-        }
-        let mut lane = 0;
-        while lane < 32 {
-            table[lane + 0x09] = b'\t';
-            table[lane + 0x0a] = b'\n';
-            table[lane + 0x0d] = b'\r';
-            lane += 16;
-        }
-        table
-    };
-
-    /// 0xFF for each control character of `v`, 0 for every other byte:
-    /// the bytes up to 0x1F (those the unsigned minimum with 0x1F leaves
-    /// as they are), less those equal to their entry in
-    /// [`ALLOWED_CONTROLS`] (a shuffle by their low four bits).
-    #[target_feature(enable = "avx2")]
-    fn controls(v: __m256i, allowed: __m256i) -> __m256i {
-        let low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
-        let allowed = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(allowed, v), v);
-        _mm256_andnot_si256(allowed, low)
     }
 }
 

@@ -119,6 +119,10 @@ pub(super) fn forbidden_character(
     offset: usize,
     scan: ByteScan,
 ) -> Option<(usize, XmlError)> {
+    debug_assert!(
+        scan.first_control.is_none_or(|i| i < text.len()),
+        "a scan of other bytes"
+    );
     let control = scan.first_control;
     // Only a noncharacter before the control character matters; ASCII
     // bytes hold none.

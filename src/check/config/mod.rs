@@ -529,6 +529,7 @@ fn suggestion(name: &str, known: &[&str]) -> String {
 mod tests {
     use super::*;
     use crate::check::entries::SCREEN_ABOVE;
+    use crate::check::screen::SEND;
     use crate::iis::schema::Schema;
     use std::fmt::Write as _;
 
@@ -674,11 +675,10 @@ mod tests {
     }
 
     /// Sites (two single keys: name and id) and one site's bindings (a
-    /// combined key): each starts with more distinct entries than a first
-    /// pass keeps exactly, then random additions (duplicates among them),
-    /// removals and clears over keys that overlap those.
-    fn collections(sites: &[Op], bindings: &[Op]) -> String {
-        let distinct = SCREEN_ABOVE as u16 + 50;
+    /// combined key): each starts with `distinct` entries, more than a
+    /// first pass keeps exactly, then random additions (duplicates among
+    /// them), removals and clears over keys that overlap those.
+    fn collections(distinct: u16, sites: &[Op], bindings: &[Op]) -> String {
         let mut x = String::from("<configuration>\n<system.applicationHost>\n<sites>\n");
         for i in 0..distinct {
             writeln!(x, "<site name=\"s{i}\" id=\"{}\" />", u32::from(i) + 1).unwrap();
@@ -724,14 +724,25 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
 
         /// Whatever is added, removed and cleared, the two passes over a
-        /// streamed file find what one exact pass finds, with the usual
-        /// filter and with one that makes nearly every key a suspect.
+        /// streamed file find what one exact pass finds: with fewer keys
+        /// than the screen sends in a batch (screened exactly) and with
+        /// more, through the usual filter and through one that makes nearly
+        /// every key a suspect.
         #[test]
         fn screening_agrees_with_exact_memory(
+            many in proptest::bool::ANY,
             sites in proptest::collection::vec(op(), 100..400),
             bindings in proptest::collection::vec(op(), 100..400),
         ) {
-            let text = collections(&sites, &bindings);
+            // Fewer: at most 2 × (1,074 + 200) keys of sites and 1,074 +
+            // 200 of bindings, 3,822; more: 4,196 of the first sites alone.
+            let (distinct, most) = if many {
+                (SEND as u16 / 2 + 50, sites.len().max(bindings.len()))
+            } else {
+                (SCREEN_ABOVE as u16 + 50, 200)
+            };
+            let (sites, bindings) = (&sites[..sites.len().min(most)], &bindings[..bindings.len().min(most)]);
+            let text = collections(distinct, sites, bindings);
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("applicationHost.config");
             std::fs::write(&path, &text).unwrap();
