@@ -110,10 +110,10 @@ impl Carry {
 }
 
 /// The first character XML 1.0 does not allow (§2.2) in `text` (UTF-8,
-/// whole characters), which starts at file offset `offset` and scanned
-/// so (`scan`): a control character other than tab, line feed and carriage
-/// return, or U+FFFE or U+FFFF (which Rust's UTF-8 check allows). Its
-/// index in `text`, and the error.
+/// whole characters), which starts at file offset `offset` and whose
+/// [`ByteScan`] is `scan`: a control character other than tab, line feed
+/// and carriage return, or U+FFFE or U+FFFF (which Rust's UTF-8 check
+/// allows). Its index in `text`, and the error.
 pub(super) fn forbidden_character(
     text: &[u8],
     offset: usize,
