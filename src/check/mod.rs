@@ -86,6 +86,10 @@ impl InputError {
                 source: config::ReadError::NotUtf8 { .. },
                 ..
             } => "save the file as UTF-8 (with or without BOM) or UTF-16 with a BOM",
+            InputError::Read {
+                source: config::ReadError::ScreenLost(_),
+                ..
+            } => "a fault of omero-iis, not of the file: run it again, and if it stops again, report it with the command and the file's size",
             InputError::Read { .. } => {
                 "check that the file is readable and was not changed while being checked"
             }
@@ -559,6 +563,26 @@ fn suppress(file: &Arc<SourceFile>, diagnostics: &mut Vec<Diagnostic>) -> usize 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_screening_thread_is_reported_as_the_programs_fault_not_the_files() {
+        let read = |source| InputError::Read {
+            path: "applicationHost.config".to_owned(),
+            source,
+        };
+        let lost = read(screen::ScreenLost.into());
+        assert_eq!(
+            lost.to_string(),
+            "applicationHost.config: the thread screening keys for duplicates stopped"
+        );
+        assert!(
+            lost.help().contains("a fault of omero-iis"),
+            "{}",
+            lost.help()
+        );
+        let io = read(std::io::Error::other("gone").into());
+        assert!(io.help().contains("readable"), "{}", io.help());
+    }
 
     #[test]
     fn kinds_from_names_and_content() {

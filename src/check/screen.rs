@@ -101,7 +101,7 @@ pub(super) const SEND: usize = 4096;
 /// keys ended early (it panicked).
 #[derive(Debug, thiserror::Error)]
 #[error("the thread screening keys for duplicates stopped")]
-pub(super) struct ScreenLost;
+pub struct ScreenLost;
 
 impl Screen {
     /// A screen of a filter of `bits`, on this thread until

@@ -51,6 +51,10 @@ pub enum ReadError {
     NotUtf8 { offset: u64 },
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The thread that screened keys for duplicates ended early (a panic):
+    /// a fault of this program, not of the file.
+    #[error(transparent)]
+    ScreenLost(#[from] super::screen::ScreenLost),
 }
 
 /// Checks one XML configuration file, reading it as a stream. A streamed
@@ -74,9 +78,7 @@ fn check_with_filter(
     let screen = Memory::Screen(Screen::new(filter_bits));
     match walk(file, kind, server, screen)? {
         (checked, Some(Memory::Screen(screen))) => {
-            let suspects = screen
-                .into_suspects()
-                .map_err(|lost| ReadError::Io(std::io::Error::other(lost)))?;
+            let suspects = screen.into_suspects()?;
             if suspects.is_empty() {
                 return Ok(checked);
             }
