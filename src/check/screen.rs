@@ -220,10 +220,13 @@ impl Screen {
     /// (`long-attributes`: 634 in 10 MB) then makes no filter: its 2.6 MB,
     /// made and written for those keys at the end of the walk, took longer
     /// than the rest of their screening (BENCHMARKS.md, issue 21).
-    fn fewer_than_a_batch(mut self) -> Suspects {
-        let mut keys = std::mem::take(&mut self.batch);
+    fn fewer_than_a_batch(self) -> Suspects {
+        let Screen {
+            batch: mut keys,
+            mut suspects,
+            ..
+        } = self;
         keys.sort_unstable();
-        let mut suspects = self.suspects;
         for pair in keys.windows(2) {
             if pair[0] == pair[1] {
                 suspects.insert(pair[0]);

@@ -71,8 +71,10 @@ impl KeepApart {
     /// Moves this thread to another core if it is on the core of a busy
     /// walker.
     pub(super) fn check(&mut self) {
-        let shared =
-            (self.walker.busy_on()).filter(|&walker| walker >= 0 && current_core() == walker);
+        let shared = self
+            .walker
+            .busy_on()
+            .filter(|&walker| walker >= 0 && current_core() == walker);
         #[cfg(target_os = "linux")]
         if let (Some(walker), Some(allowed)) = (shared, &self.allowed) {
             linux::leave(allowed, walker);

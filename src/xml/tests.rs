@@ -98,18 +98,33 @@ fn windowed(text: &str, window: usize) -> Parser {
     Parser::over(Tokens::Here(Box::new(tokenizer)))
 }
 
+/// `<configuration>` and `count` indented lines made by `line`, not
+/// closed.
+fn configuration_start(count: usize, line: impl Fn(usize) -> String) -> String {
+    let mut text = String::from("<configuration>");
+    for i in 0..count {
+        text.push_str("\n  ");
+        text.push_str(&line(i));
+    }
+    text
+}
+
+/// [`configuration_start`], closed.
+fn configuration(count: usize, line: impl Fn(usize) -> String) -> String {
+    configuration_start(count, line) + "\n</configuration>\n"
+}
+
 #[test]
 fn reading_ahead_on_a_second_thread_hands_out_the_same_items() {
     // More tags than several batches, with references (resolved into
     // the reused buffers) and empty-element tags; then the same file
     // cut short, and with an error after the first batches.
-    let mut text = String::from("<configuration>");
-    for i in 0..5_000 {
-        text.push_str(&format!(
-            "\n  <site name=\"s{i}&amp;x\" id=\"{i}\"><bindings><add v=\"&#{};\"/></bindings></site>",
+    let text = configuration_start(5_000, |i| {
+        format!(
+            "<site name=\"s{i}&amp;x\" id=\"{i}\"><bindings><add v=\"&#{};\"/></bindings></site>",
             65 + i % 26
-        ));
-    }
+        )
+    });
     let whole = format!("{text}\n</configuration>\n");
     let cut = text.clone();
     let broken = format!("{text}<a b='<'/></configuration>");
@@ -250,14 +265,9 @@ impl io::Read for Slow {
 
 #[test]
 fn a_walk_that_waits_for_every_batch_polls_and_gets_the_same_items() {
-    let mut text = String::from("<configuration>");
-    for i in 0..400 {
-        text.push_str(&format!(
-            "\n  <add key=\"k{i}\" value=\"{}\" />",
-            "v".repeat(i)
-        ));
-    }
-    text.push_str("\n</configuration>\n");
+    let text = configuration(400, |i| {
+        format!("<add key=\"k{i}\" value=\"{}\" />", "v".repeat(i))
+    });
     let here = items(Parser::over_text(Arc::from(text.as_str())));
     let mut parser = read_ahead_from(Slow(io::Cursor::new(text.into_bytes()), 0), 512);
     assert_eq!(here, items_of(&mut parser));
@@ -269,11 +279,7 @@ fn a_walk_that_waits_for_every_batch_polls_and_gets_the_same_items() {
 
 #[test]
 fn a_helper_runs_every_job_in_order_on_the_reading_thread_even_after_the_parser() {
-    let mut text = String::from("<configuration>");
-    for i in 0..3_000 {
-        text.push_str(&format!("\n  <add key=\"k{i}\" />"));
-    }
-    text.push_str("\n</configuration>\n");
+    let text = configuration(3_000, |i| format!("<add key=\"k{i}\" />"));
     let mut parser = read_ahead(&text, 1024);
     assert!(Parser::over_text(Arc::from("<a/>")).helper().is_none());
     let helper = parser.helper().expect("read ahead");
